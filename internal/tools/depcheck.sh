@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Checks that kubedyn's packages import each other only downward, as
+# docs/architecture.md lays out. Prints each offending edge and fails.
+set -euo pipefail
+mod=github.com/kubedyn/kubedyn
+# allowed[pkg] = packages of this module that pkg may import (directly or not).
+declare -A allowed=(
+  [unstructured]=""
+  [transport]=""
+  [kubeconfig]="transport"
+  [discovery]="transport unstructured"
+  [watch]="transport unstructured"
+  [resource]="discovery transport unstructured watch"
+  [internal/testserver]="unstructured"
+)
+fail=0
+for pkg in "${!allowed[@]}"; do
+  [ -d "$pkg" ] || continue
+  deps=$(go list -deps "./$pkg" 2>/dev/null | grep "^$mod/" | sed "s#^$mod/##" | grep -v "^$pkg\$" | grep -v "^$pkg/" || true)
+  for d in $deps; do
+    ok=0
+    for a in ${allowed[$pkg]}; do
+      case "$d" in "$a"|"$a"/*) ok=1;; esac
+    done
+    if [ $ok = 0 ]; then echo "depcheck: $pkg must not import $d"; fail=1; fi
+  done
+done
+[ $fail = 0 ] && echo "depcheck: imports point downward"
+exit $fail

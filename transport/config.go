@@ -1,0 +1,99 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// CONTRACT: the transport helper owns this file and may extend it; the
+// exported names below are relied on by kubeconfig, discovery and resource.
+
+// Config says how to reach and authenticate to one API server. A Config is a
+// plain value: New copies it, and later changes to it have no effect on a
+// Client built from it.
+type Config struct {
+	// Host is the server's base URL, such as https://10.0.0.1:6443, optionally
+	// with a path prefix.
+	Host string
+	// TLS holds the server's CA and the client certificate.
+	TLS TLSConfig
+	// BearerToken is sent as "Authorization: Bearer <token>".
+	BearerToken string
+	// BearerTokenFile is re-read periodically; it wins over BearerToken.
+	BearerTokenFile string
+	// Username and Password enable basic auth.
+	Username, Password string
+	// Credentials, when set, supplies tokens or client certificates
+	// (exec credential plugins); it wins over static tokens.
+	Credentials CredentialProvider
+	// Impersonate adds the Impersonate-* headers.
+	Impersonate Impersonation
+	// UserAgent overrides the default "kubedyn/<version> (<os>/<arch>)".
+	UserAgent string
+	// Proxy chooses an HTTP proxy; nil means http.ProxyFromEnvironment.
+	Proxy func(*http.Request) (*url.URL, error)
+	// QPS and Burst configure a client-side token bucket; QPS 0 disables it.
+	QPS   float64
+	Burst int
+	// Timeout bounds each non-streaming request; 0 means none (the context
+	// still applies).
+	Timeout time.Duration
+	// Namespace is the default namespace from the kubeconfig context or the
+	// in-cluster service account; transport does not use it.
+	Namespace string
+	// WarningHandler receives the server's Warning headers; nil logs them.
+	WarningHandler func(Warning)
+	// Logger receives debug logs of requests, credentials masked; nil
+	// discards them.
+	Logger *slog.Logger
+	// WrapTransport, when set, wraps the round tripper chain (metrics, tests).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+}
+
+// TLSConfig holds TLS settings. File and Data forms may both be set; Data wins.
+type TLSConfig struct {
+	CAFile     string
+	CAData     []byte
+	CertFile   string
+	CertData   []byte
+	KeyFile    string
+	KeyData    []byte
+	ServerName string
+	// Insecure skips server certificate verification. Only when asked.
+	Insecure bool
+}
+
+// Impersonation holds the identity to act as.
+type Impersonation struct {
+	UserName string
+	UID      string
+	Groups   []string
+	Extra    map[string][]string
+}
+
+// Credentials are what a CredentialProvider hands out.
+type Credentials struct {
+	Token             string
+	ClientCertificate *tls.Certificate
+	// Expiry is when the credentials stop working; zero means unknown.
+	Expiry time.Time
+}
+
+// CredentialProvider supplies credentials, such as an exec plugin's.
+// Implementations must be safe for concurrent use.
+type CredentialProvider interface {
+	// Credentials returns current credentials; forceRefresh asks for new
+	// ones (after a 401).
+	Credentials(ctx context.Context, forceRefresh bool) (Credentials, error)
+}
+
+// Warning is one Warning header from the server.
+type Warning struct {
+	Code  int
+	Agent string
+	Text  string
+}

@@ -2,26 +2,113 @@ package discovery
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
-// CONTRACT STUB: the discovery helper replaces this file, keeping these
-// signatures (adding more is fine).
+// DefaultTTL is how long a discovered view is used without asking the server
+// again when Options.TTL is zero.
+const DefaultTTL = 10 * time.Second
+
+// DefaultCacheSize is the number of discovery documents kept when
+// Options.CacheSize is zero.
+const DefaultCacheSize = 4096
+
+// DefaultConcurrency bounds the parallel legacy group-version requests when
+// Options.Concurrency is zero.
+const DefaultConcurrency = 4
+
+// Options configure a Client; nil means defaults. New copies them.
+type Options struct {
+	// TTL is how long a discovered view is trusted without any request.
+	// Zero means DefaultTTL; a negative TTL revalidates (If-None-Match) on
+	// every call. A lookup that misses refreshes regardless of the TTL.
+	TTL time.Duration
+	// CacheSize bounds the number of documents (one per URL) kept with
+	// their ETags. Zero means DefaultCacheSize.
+	CacheSize int
+	// Concurrency bounds the legacy per-group-version requests in flight
+	// at once. Zero means DefaultConcurrency.
+	Concurrency int
+	// Logger receives debug logs of refreshes; nil discards them.
+	Logger *slog.Logger
+}
 
 // Client discovers what a server serves and maps names and kinds to
-// resources, caching what it learned. Clients are safe for concurrent use.
-type Client struct{}
+// resources, caching what it learned. Clients are safe for concurrent use by
+// multiple goroutines; concurrent callers that need a refresh share one.
+type Client struct {
+	tc          *transport.Client
+	ttl         time.Duration
+	concurrency int
+	log         *slog.Logger
+	now         func() time.Time
 
-// Options configure a Client; nil means defaults.
-type Options struct{}
+	// docs caches parsed discovery documents by URL path with their ETags.
+	docs *lru.Cache[string, docEntry]
+	// parses counts documents decoded (not answered 304): tests read it.
+	parses atomic.Int64
+
+	mu       sync.Mutex
+	snap     *snapshot // nil before the first refresh
+	stale    bool      // set by Invalidate
+	seq      uint64    // refreshes started
+	inflight *flight
+}
+
+// flight is one refresh in progress; done closes when snap and err are set.
+type flight struct {
+	seq  uint64
+	done chan struct{}
+	snap *snapshot
+	err  error
+}
 
 // New returns a discovery Client that sends its requests through tc. It does
 // no network I/O.
-func New(tc *transport.Client, opts *Options) *Client { panic("stub") }
+func New(tc *transport.Client, opts *Options) *Client {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.TTL == 0 {
+		o.TTL = DefaultTTL
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	docs, err := lru.New[string, docEntry](o.CacheSize)
+	if err != nil {
+		// lru.New fails only for a non-positive size, excluded above.
+		panic(err)
+	}
+	return &Client{
+		tc:          tc,
+		ttl:         o.TTL,
+		concurrency: o.Concurrency,
+		log:         o.Logger,
+		now:         time.Now,
+		docs:        docs,
+	}
+}
 
-// APIResource describes one resource in one group version.
+// APIResource describes one resource in one group version. It is a plain
+// value; the slices of a value returned by a Client are the caller's own.
 type APIResource struct {
 	Group        string
 	Version      string
@@ -37,7 +124,8 @@ type APIResource struct {
 	Preferred bool
 }
 
-// Subresource describes a subresource such as status or scale.
+// Subresource describes a subresource such as status or scale. It is a plain
+// value.
 type Subresource struct {
 	Name  string
 	Kind  unstructured.GroupVersionKind
@@ -54,18 +142,216 @@ func (r APIResource) GroupVersionKind() unstructured.GroupVersionKind {
 	return unstructured.GroupVersionKind{Group: r.Group, Version: r.Version, Kind: r.Kind}
 }
 
-// ResourceFor finds a resource by plural, singular, short name, kind, or
-// "plural.group" / "plural.version.group". A miss refreshes discovery once.
-func (c *Client) ResourceFor(ctx context.Context, name string) (APIResource, error) { panic("stub") }
-
-// ResourceForKind finds the resource serving kind in apiVersion ("apps/v1").
-// A miss refreshes discovery once.
-func (c *Client) ResourceForKind(ctx context.Context, apiVersion, kind string) (APIResource, error) {
-	panic("stub")
+// Subresource returns the named subresource and whether r has it.
+func (r APIResource) Subresource(name string) (Subresource, bool) {
+	for _, s := range r.Subresources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Subresource{}, false
 }
 
-// Resources returns every served resource, refreshing stale documents.
-func (c *Client) Resources(ctx context.Context) ([]APIResource, error) { panic("stub") }
+// HasVerb reports whether r supports verb, such as "list" or "patch".
+func (r APIResource) HasVerb(verb string) bool {
+	for _, v := range r.Verbs {
+		if v == verb {
+			return true
+		}
+	}
+	return false
+}
 
-// Invalidate marks the cache stale so the next call revalidates.
-func (c *Client) Invalidate() {}
+// ResourceFor finds a resource by name. It accepts, case-insensitively, the
+// plural ("deployments"), the singular ("deployment"), a short name
+// ("deploy"), the kind ("Deployment"), and any of these qualified by group
+// ("deployments.apps", "deploy.apps"), by version and group
+// ("deployments.v1.apps"), or by version alone for the core group
+// ("pods.v1").
+//
+// Plurals, singulars and kinds outrank short names. Of the versions of one
+// resource the group's preferred version is returned, or else the most
+// preferred version that serves it. When several groups serve the name, the
+// core group wins, then the first built-in group (no dot in its name, or
+// under k8s.io) in the server's priority order; several matches outside the
+// built-in groups give an *AmbiguousError listing them.
+//
+// A miss refreshes discovery once (shared with concurrent callers) unless
+// the view was fetched after this call began; if the name is still unknown
+// the error wraps ErrUnknownResource and, when some groups could not be
+// discovered, the *PartialError too.
+func (c *Client) ResourceFor(ctx context.Context, name string) (APIResource, error) {
+	return c.lookup(ctx, func(s *snapshot) (APIResource, error) { return s.resourceFor(name) })
+}
+
+// ResourceForKind finds the resource serving kind in apiVersion ("apps/v1",
+// "v1"), matching group, version and kind exactly. A miss refreshes discovery
+// once, as ResourceFor does, before an error wrapping ErrUnknownResource.
+func (c *Client) ResourceForKind(ctx context.Context, apiVersion, kind string) (APIResource, error) {
+	gv, err := unstructured.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return APIResource{}, fmt.Errorf("discovery: resource for kind %q: %w", kind, err)
+	}
+	gvk := gv.WithKind(kind)
+	return c.lookup(ctx, func(s *snapshot) (APIResource, error) {
+		if r, ok := s.resourceForKind(gvk); ok {
+			return r, nil
+		}
+		return APIResource{}, fmt.Errorf("discovery: no resource serves %s: %w", gvk, ErrUnknownResource)
+	})
+}
+
+// ResourcesInCategory returns one version of every resource in category
+// (such as "all"): the preferred version, or else the most preferred version
+// that serves it, in discovery order. It returns what was discovered together
+// with a *PartialError when some group versions failed.
+func (c *Client) ResourcesInCategory(ctx context.Context, category string) ([]APIResource, error) {
+	s, err := c.load(ctx)
+	if s == nil {
+		return nil, err
+	}
+	return s.inCategory(category), partialErr(s)
+}
+
+// Resources returns every served resource of every discovered group version,
+// in discovery order (the core group first, then the groups by the server's
+// priority, each group's versions by preference). When some group versions
+// could not be discovered it returns the rest together with a *PartialError.
+// Any other error returns no resources.
+func (c *Client) Resources(ctx context.Context) ([]APIResource, error) {
+	s, err := c.load(ctx)
+	if s == nil {
+		return nil, err
+	}
+	return s.all(), partialErr(s)
+}
+
+// Invalidate marks the cached view stale: the next call revalidates every
+// document with the server (If-None-Match, so unchanged documents cost a 304
+// and no decoding). It does no I/O itself.
+func (c *Client) Invalidate() {
+	c.mu.Lock()
+	c.stale = true
+	c.mu.Unlock()
+}
+
+func partialErr(s *snapshot) error {
+	if s.partial == nil {
+		return nil
+	}
+	return s.partial
+}
+
+// lookup runs find over the current view and, on ErrUnknownResource,
+// once more over a view fetched after this call began.
+func (c *Client) lookup(ctx context.Context, find func(*snapshot) (APIResource, error)) (APIResource, error) {
+	c.mu.Lock()
+	start := c.seq
+	c.mu.Unlock()
+
+	s, err := c.load(ctx)
+	if s == nil {
+		return APIResource{}, err
+	}
+	r, err := find(s)
+	if err == nil || !errors.Is(err, ErrUnknownResource) {
+		return r, err
+	}
+	if s.seq <= start {
+		c.log.DebugContext(ctx, "discovery: lookup missed, refreshing", "error", err)
+		fresh, lerr := c.loadAfter(ctx, start)
+		if fresh == nil {
+			return APIResource{}, errors.Join(err, lerr)
+		}
+		s = fresh
+		if r, err = find(s); err == nil || !errors.Is(err, ErrUnknownResource) {
+			return r, err
+		}
+	}
+	if s.partial != nil {
+		return APIResource{}, fmt.Errorf("%w (%w)", err, s.partial)
+	}
+	return APIResource{}, err
+}
+
+// load returns a view that is fresh by the TTL, refreshing if needed.
+// It returns a nil snapshot only with an error.
+func (c *Client) load(ctx context.Context) (*snapshot, error) {
+	return c.await(ctx, func(s *snapshot) bool {
+		if c.stale {
+			return false
+		}
+		return c.ttl > 0 && c.now().Sub(s.fetched) < c.ttl
+	})
+}
+
+// loadAfter returns a view whose refresh started after refresh number seq.
+func (c *Client) loadAfter(ctx context.Context, seq uint64) (*snapshot, error) {
+	return c.await(ctx, func(s *snapshot) bool { return s.seq > seq })
+}
+
+// await returns the current snapshot when good accepts it (called with c.mu
+// held), else joins the refresh in flight or runs one in this goroutine.
+// A refresh that fails because its caller's context ended is retried by a
+// waiter whose own context is still live.
+func (c *Client) await(ctx context.Context, good func(*snapshot) bool) (*snapshot, error) {
+	c.mu.Lock()
+	entry := c.seq
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		if c.snap != nil && good(c.snap) {
+			s := c.snap
+			c.mu.Unlock()
+			return s, nil
+		}
+		if f := c.inflight; f != nil {
+			c.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, fmt.Errorf("discovery: %w", ctx.Err())
+			}
+			if f.err != nil {
+				if isContextErr(f.err) && ctx.Err() == nil {
+					continue // the leader gave up; try again on our own
+				}
+				return nil, f.err
+			}
+			// A refresh that started after this call began is fresh enough
+			// for it, whatever the TTL says.
+			c.mu.Lock()
+			ok := f.seq > entry || good(f.snap)
+			c.mu.Unlock()
+			if ok {
+				return f.snap, nil
+			}
+			continue
+		}
+		c.seq++
+		f := &flight{seq: c.seq, done: make(chan struct{})}
+		c.inflight = f
+		c.stale = false
+		c.mu.Unlock()
+
+		f.snap, f.err = c.refresh(ctx, f.seq)
+
+		c.mu.Lock()
+		if f.err == nil {
+			c.snap = f.snap
+		} else {
+			c.stale = true
+		}
+		c.inflight = nil
+		c.mu.Unlock()
+		close(f.done)
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.snap, nil
+	}
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

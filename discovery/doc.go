@@ -1,0 +1,44 @@
+// Package discovery finds out what an API server serves and maps the names
+// people type (deploy, deployments.apps, Deployment) and the kinds objects
+// carry (apps/v1 Deployment) to resources and their REST paths.
+//
+// # Two requests
+//
+// A Client asks for /api and /apis in the aggregated form
+// (apidiscovery.k8s.io/v2, see AcceptAggregated), which describes every
+// group, version and resource in one answer per root. A server that does not
+// serve the aggregated form answers with the legacy APIVersions and
+// APIGroupList; the Client then fetches /api/<version> and
+// /apis/<group>/<version> for each listed version, a few at a time
+// (Options.Concurrency).
+//
+// # Partial failures
+//
+// A group version that cannot be discovered (an aggregated API service that
+// is down answers 503, or the aggregated document marks it "Stale") does not
+// break the rest: Resources and the lookups answer from what was discovered,
+// and the failures come back as a *PartialError whose Unwrap lists one
+// *GroupVersionError per failed group version. A failure of /api or /apis
+// itself fails the call.
+//
+// # Caching and freshness
+//
+// Each document is cached in memory by URL (a bounded LRU) with its ETag and
+// its parsed form. A view younger than Options.TTL (DefaultTTL, 10s, when
+// zero) is used with no request at all; after that, or after Invalidate,
+// every document is revalidated with If-None-Match, and a 304 reuses the
+// parsed form without decoding. No goroutine runs in the background:
+// freshness is checked when a call needs it, and concurrent callers that
+// need a refresh share one.
+//
+// # Lookups
+//
+// ResourceFor resolves plural, singular, short names and kinds, optionally
+// qualified as resource.group or resource.version.group; its documentation
+// states how ties between versions and groups are broken, and an
+// *AmbiguousError lists the candidates when no rule breaks one.
+// ResourceForKind matches group, version and kind exactly. A lookup that
+// misses refreshes discovery once before it fails with an error wrapping
+// ErrUnknownResource, so a CustomResourceDefinition created a moment ago is
+// found.
+package discovery

@@ -1,0 +1,172 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
+)
+
+// AcceptAggregated is the Accept header sent for /api and /apis: the
+// aggregated apidiscovery.k8s.io/v2 form, or plain JSON from servers that do
+// not serve it (they answer the legacy APIVersions and APIGroupList).
+const AcceptAggregated = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+
+const acceptJSON = "application/json"
+
+// docEntry is one cached document: the ETag the server sent with it and the
+// parsed value, which is immutable once stored.
+type docEntry struct {
+	etag  string
+	value any
+}
+
+// fetch GETs path, revalidating a cached copy with If-None-Match. A 304
+// returns the cached parsed value without decoding anything.
+func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]byte) (any, error)) (any, error) {
+	prev, cached := c.docs.Get(path)
+	h := http.Header{"Accept": {accept}}
+	if cached && prev.etag != "" {
+		h.Set("If-None-Match", prev.etag)
+	}
+	resp, err := c.tc.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path, Header: h})
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	if resp.StatusCode == http.StatusNotModified {
+		if !cached || prev.etag == "" {
+			return nil, fmt.Errorf("GET %s: 304 Not Modified for a document not asked to be revalidated", path)
+		}
+		return prev.value, nil
+	}
+	c.parses.Add(1)
+	v, err := parse(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	c.docs.Add(path, docEntry{etag: resp.Header.Get("ETag"), value: v})
+	return v, nil
+}
+
+func (c *Client) fetchRoot(ctx context.Context, path string) (*rootResult, error) {
+	v, err := c.fetch(ctx, path, AcceptAggregated, func(b []byte) (any, error) { return parseRoot(b) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*rootResult), nil
+}
+
+func (c *Client) fetchGroupVersion(ctx context.Context, group, version string) ([]APIResource, error) {
+	path := groupVersionPath(group, version)
+	v, err := c.fetch(ctx, path, acceptJSON, func(b []byte) (any, error) { return parseResourceList(group, version, b) })
+	if err != nil {
+		return nil, err
+	}
+	return v.([]APIResource), nil
+}
+
+// groupVersionPath is /api/v1 for the core group, else /apis/<group>/<version>.
+func groupVersionPath(group, version string) string {
+	if group == "" {
+		return "/api/" + url.PathEscape(version)
+	}
+	return "/apis/" + url.PathEscape(group) + "/" + url.PathEscape(version)
+}
+
+// refresh fetches both roots and, for a root that answered in the legacy
+// form, every group version it lists, and builds snapshot number seq.
+// A root that fails fails the refresh; a group version that fails, or whose
+// aggregated entry is stale, is reported in the snapshot's PartialError.
+func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
+	started := c.now()
+	var (
+		roots [2]*rootResult
+		errs  [2]error
+		wg    sync.WaitGroup
+	)
+	for i, path := range []string{"/api", "/apis"} {
+		wg.Go(func() { roots[i], errs[i] = c.fetchRoot(ctx, path) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs[0], errs[1]); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+
+	// Copy the cached structure before filling in legacy resources: cached
+	// values are shared and never modified.
+	var groups groupVersions
+	type job struct{ g, v int }
+	var jobs []job
+	for _, root := range roots {
+		for _, g := range root.Groups {
+			g.Versions = append([]parsedVersion(nil), g.Versions...)
+			gi := len(groups)
+			groups = append(groups, g)
+			if !root.Aggregated {
+				for vi := range g.Versions {
+					jobs = append(jobs, job{gi, vi})
+				}
+			}
+		}
+	}
+
+	failures := make(map[job]error)
+	if len(jobs) > 0 {
+		var mu sync.Mutex
+		sem := make(chan struct{}, c.concurrency)
+		for _, j := range jobs {
+			g := &groups[j.g]
+			v := &g.Versions[j.v]
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				res, err := c.fetchGroupVersion(ctx, g.Name, v.Version)
+				if err != nil {
+					mu.Lock()
+					failures[j] = err
+					mu.Unlock()
+					return
+				}
+				v.Resources = res
+			})
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("discovery: %w", err)
+		}
+	}
+
+	var partial *PartialError
+	for gi := range groups {
+		g := &groups[gi]
+		for vi := range g.Versions {
+			v := &g.Versions[vi]
+			err := failures[job{gi, vi}]
+			if err != nil {
+				v.Stale = true // leave it out of the snapshot
+			} else if v.Stale {
+				err = ErrStale
+			}
+			if err == nil {
+				continue
+			}
+			if partial == nil {
+				partial = &PartialError{}
+			}
+			partial.Failed = append(partial.Failed, &GroupVersionError{
+				GroupVersion: unstructured.GroupVersion{Group: g.Name, Version: v.Version},
+				Err:          err,
+			})
+		}
+	}
+	if partial != nil {
+		c.log.WarnContext(ctx, "discovery incomplete", "failed", len(partial.Failed), "error", partial)
+	}
+	c.log.DebugContext(ctx, "discovery refreshed", "seq", seq, "groups", len(groups))
+	return buildSnapshot(seq, started, groups, partial), nil
+}

@@ -1,29 +1,219 @@
 package transport
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"runtime"
+	"strings"
+	"time"
 )
 
-// CONTRACT STUB: the transport helper replaces this file, keeping these
-// signatures.
+// Version is the kubedyn version sent in the default User-Agent.
+const Version = "0.1.0-dev"
 
-// Client sends requests to one API server. Clients are safe for concurrent use
-// by multiple goroutines.
-type Client struct{}
+// DefaultUserAgent is "kubedyn/<Version> (<GOOS>/<GOARCH>)".
+var DefaultUserAgent = "kubedyn/" + Version + " (" + runtime.GOOS + "/" + runtime.GOARCH + ")"
 
-// New builds a Client from cfg. It does no network I/O.
-func New(cfg *Config) (*Client, error) { panic("stub") }
+// maxErrorBody bounds how much of an error response is read for decoding.
+const maxErrorBody = 1 << 20
 
-// Request is one API request.
+// Client sends requests to one API server: it adds credentials, the user
+// agent and default headers, waits on the client-side rate limiter, retries
+// where it is safe and turns error statuses into *APIError. It is built once
+// by New and never changes afterwards. Clients are safe for concurrent use by
+// multiple goroutines.
+type Client struct {
+	base      *url.URL
+	userAgent string
+	timeout   time.Duration
+	maxBody   int64
+
+	maxRetries   int
+	maxRetryWait time.Duration
+	backoff      time.Duration
+
+	limiter *tokenBucket
+	auth    *authenticator
+	http    *http.Client
+	base0   *http.Transport
+	tlsConf *tls.Config
+
+	logger   *slog.Logger
+	warnLog  *slog.Logger
+	warnings func(Warning)
+
+	// sleep waits for d or until ctx is done; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// New builds a Client from cfg, which it copies. It reads the TLS files named
+// in cfg (CA, client certificate and key) and fails when they are missing or
+// malformed, but it does no network I/O. Insecure together with a CA is
+// refused, as client-go does: a CA that is not checked gives a false sense of
+// security. Basic auth together with a bearer token (or token file) is
+// refused too.
+func New(cfg *Config) (*Client, error) {
+	if cfg == nil {
+		return nil, errors.New("transport: nil Config")
+	}
+	base, err := parseHost(cfg.Host)
+	if err != nil {
+		return nil, err
+	}
+	if (cfg.Username != "" || cfg.Password != "") && (cfg.BearerToken != "" || cfg.BearerTokenFile != "") {
+		return nil, errors.New("transport: username/password and a bearer token are mutually exclusive")
+	}
+	imp := cfg.Impersonate
+	if imp.UserName == "" && (imp.UID != "" || len(imp.Groups) > 0 || len(imp.Extra) > 0) {
+		return nil, errors.New("transport: impersonating a UID, groups or extra requires a user name")
+	}
+	tlsConf, err := buildTLS(&cfg.TLS, cfg.Credentials)
+	if err != nil {
+		return nil, err
+	}
+
+	c := &Client{
+		base:         base,
+		userAgent:    cfg.UserAgent,
+		timeout:      cfg.Timeout,
+		maxBody:      cfg.MaxResponseBytes,
+		maxRetries:   cfg.MaxRetries,
+		maxRetryWait: cfg.MaxRetryWait,
+		backoff:      cfg.RetryBackoff,
+		tlsConf:      tlsConf,
+		logger:       cfg.Logger,
+		warnings:     cfg.WarningHandler,
+		sleep:        sleepCtx,
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxResponseBytes
+	}
+	switch {
+	case c.maxRetries == 0:
+		c.maxRetries = DefaultMaxRetries
+	case c.maxRetries < 0:
+		c.maxRetries = 0
+	}
+	if c.maxRetryWait <= 0 {
+		c.maxRetryWait = DefaultMaxRetryWait
+	}
+	if c.backoff <= 0 {
+		c.backoff = DefaultRetryBackoff
+	}
+	c.warnLog = c.logger
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+		c.warnLog = slog.Default()
+	}
+	if cfg.QPS > 0 {
+		c.limiter = newTokenBucket(cfg.QPS, cfg.Burst, time.Now)
+	}
+	c.auth = newAuthenticator(cfg, base)
+
+	proxy := cfg.Proxy
+	if proxy == nil {
+		proxy = http.ProxyFromEnvironment
+	}
+	c.base0 = &http.Transport{
+		Proxy:                 proxy,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   25,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// A dead HTTP/2 connection (a silent network drop during a quiet
+		// watch) is noticed by pinging after 30s without frames.
+		HTTP2: &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second},
+	}
+	var rt http.RoundTripper = &logRoundTripper{next: c.base0, logger: c.logger}
+	if cfg.WrapTransport != nil {
+		rt = cfg.WrapTransport(rt)
+	}
+	rt = &authRoundTripper{next: rt, auth: c.auth}
+	c.http = &http.Client{Transport: rt, CheckRedirect: checkRedirect}
+	return c, nil
+}
+
+// parseHost turns Config.Host into a base URL; a host without a scheme is
+// https.
+func parseHost(host string) (*url.URL, error) {
+	if host == "" {
+		return nil, errors.New("transport: Config.Host is empty")
+	}
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return nil, fmt.Errorf("transport: Config.Host: %w", err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return nil, fmt.Errorf("transport: Config.Host %q: scheme must be http or https", host)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("transport: Config.Host %q: want scheme://host[:port][/prefix]", host)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
+	return u, nil
+}
+
+// Host returns the server's base URL, such as https://10.0.0.1:6443.
+func (c *Client) Host() string { return c.base.String() }
+
+// HTTPClient returns the underlying *http.Client: TLS, credentials (only
+// for requests to the configured host), logging and redirect policy, but no
+// rate limiting, retries or error decoding. Use it for protocols Do and Stream
+// do not cover, such as WebSocket upgrades.
+func (c *Client) HTTPClient() *http.Client { return c.http }
+
+// TLSConfig returns a copy of the TLS configuration the Client dials with.
+// It is nil for an http:// host.
+func (c *Client) TLSConfig() *tls.Config {
+	if c.tlsConf == nil {
+		return nil
+	}
+	return c.tlsConf.Clone()
+}
+
+// CloseIdleConnections closes connections that are not in use.
+func (c *Client) CloseIdleConnections() { c.base0.CloseIdleConnections() }
+
+// Request is one API request. Do and Stream do not modify it.
 type Request struct {
+	// Method is the HTTP method; empty means GET.
 	Method string
-	// Path is the escaped absolute path, such as /api/v1/namespaces/default/pods.
-	Path   string
-	Query  url.Values
+	// Path is the escaped absolute path, such as
+	// /api/v1/namespaces/default/pods; build it with JoinPath. It may carry a
+	// query, which is merged with Query. Paths with empty, "." or ".."
+	// segments are refused.
+	Path string
+	// Query holds the query parameters.
+	Query url.Values
+	// Header holds extra headers; they override the defaults (Accept:
+	// application/json, and Content-Type: application/json when there is a
+	// body), for example a patch's Content-Type.
 	Header http.Header
-	Body   []byte
+	// Body is sent as the request body when non-nil. Being a byte slice it
+	// can be replayed, so requests with a body are retried like any other.
+	Body []byte
+	// NoRateLimit bypasses the client-side rate limiter (discovery uses it
+	// so that it never queues behind user traffic).
+	NoRateLimit bool
 }
 
 // Response is a complete response.
@@ -33,18 +223,233 @@ type Response struct {
 	Body       []byte
 }
 
-// Do sends req and reads the whole body. A 2xx or 304 response is returned; any
-// other status becomes an *APIError.
-func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) { panic("stub") }
+// Do sends req and reads the whole body, at most Config.MaxResponseBytes. A
+// 2xx or 304 response is returned; any other status becomes an *APIError.
+// Config.Timeout, when set, bounds the whole call including retries and
+// reading the body.
+func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	resp, err := c.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if !isSuccess(resp.StatusCode) && resp.StatusCode != http.StatusNotModified {
+		return nil, c.errorFrom(resp)
+	}
+	if resp.ContentLength > c.maxBody {
+		return nil, fmt.Errorf("transport: %s %s: %w: Content-Length %d exceeds the limit of %d bytes",
+			resp.Request.Method, resp.Request.URL.Path, ErrResponseTooLarge, resp.ContentLength, c.maxBody)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("transport: %s %s: reading body: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	}
+	if int64(len(body)) > c.maxBody {
+		return nil, fmt.Errorf("transport: %s %s: %w: more than %d bytes",
+			resp.Request.Method, resp.Request.URL.Path, ErrResponseTooLarge, c.maxBody)
+	}
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
 
 // Stream sends req and returns the response with its body unread; the caller
-// closes it. A non-2xx status becomes an *APIError.
-func (c *Client) Stream(ctx context.Context, req *Request) (*http.Response, error) { panic("stub") }
+// closes it. A non-2xx status becomes an *APIError. Config.Timeout does not
+// apply (it would cut long watches); only ctx bounds the request and the
+// body.
+func (c *Client) Stream(ctx context.Context, req *Request) (*http.Response, error) {
+	resp, err := c.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !isSuccess(resp.StatusCode) {
+		defer resp.Body.Close()
+		return nil, c.errorFrom(resp)
+	}
+	return resp, nil
+}
 
-// JoinPath escapes each segment with url.PathEscape and joins them into an
-// absolute path.
-func JoinPath(segments ...string) string { panic("stub") }
+func isSuccess(code int) bool { return code >= 200 && code < 300 }
 
-// ValidatePathSegment reports an error for a name or namespace that could
-// change the URL: empty, ".", "..", or containing "/" or "%".
-func ValidatePathSegment(what, name string) error { panic("stub") }
+// errorFrom reads (a bounded part of) resp's body and decodes it.
+func (c *Client) errorFrom(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return decodeAPIError(resp.StatusCode, resp.Header, body)
+}
+
+// url resolves req.Path (and its query) against the base URL.
+func (c *Client) url(req *Request) (*url.URL, error) {
+	if !strings.HasPrefix(req.Path, "/") || strings.HasPrefix(req.Path, "//") {
+		return nil, fmt.Errorf("transport: request path %q is not an absolute path", req.Path)
+	}
+	ref, err := url.Parse(req.Path)
+	if err != nil {
+		return nil, fmt.Errorf("transport: request path: %w", err)
+	}
+	if ref.Scheme != "" || ref.Host != "" || ref.User != nil || ref.Fragment != "" {
+		return nil, fmt.Errorf("transport: request path %q is not an absolute path", req.Path)
+	}
+	raw := ref.EscapedPath()
+	segs := strings.Split(raw[1:], "/")
+	for i, seg := range segs {
+		unesc, _ := url.PathUnescape(seg)
+		if (seg == "" && i != len(segs)-1) || unesc == "." || unesc == ".." {
+			return nil, fmt.Errorf("transport: request path %q: %w: empty, \".\" or \"..\" segment", req.Path, ErrInvalidName)
+		}
+	}
+	u := *c.base
+	u.RawPath = c.base.EscapedPath() + raw
+	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
+		return nil, fmt.Errorf("transport: request path: %w", err)
+	}
+	q := ref.Query()
+	for k, vs := range req.Query {
+		q[k] = append(q[k], vs...)
+	}
+	u.RawQuery = q.Encode()
+	return &u, nil
+}
+
+// newHTTPRequest builds one attempt of req.
+func (c *Client) newHTTPRequest(ctx context.Context, u *url.URL, req *Request) (*http.Request, error) {
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if req.Body != nil {
+		body = bytes.NewReader(req.Body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("transport: %w", err)
+	}
+	hreq.Header.Set("User-Agent", c.userAgent)
+	hreq.Header.Set("Accept", "application/json")
+	if req.Body != nil {
+		hreq.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range req.Header {
+		hreq.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	return hreq, nil
+}
+
+// send runs the attempts of req: rate limit, credentials, one re-authentication
+// after a 401, retries. It returns the last response, unread.
+func (c *Client) send(ctx context.Context, req *Request) (*http.Response, error) {
+	if req == nil {
+		return nil, errors.New("transport: nil Request")
+	}
+	u, err := c.url(req)
+	if err != nil {
+		return nil, err
+	}
+	reauthenticated := false
+	for attempt := 0; ; attempt++ {
+		if c.limiter != nil && !req.NoRateLimit {
+			if err := c.limiter.Wait(ctx); err != nil {
+				return nil, fmt.Errorf("transport: %s %s: rate limiter: %w", req.Method, u.Path, err)
+			}
+		}
+		hreq, err := c.newHTTPRequest(ctx, u, req)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.http.Do(hreq)
+		if err != nil {
+			if ctx.Err() == nil && attempt < c.maxRetries && retryableConnError(hreq.Method, err) {
+				if werr := c.wait(ctx, c.backoffFor(attempt)); werr == nil {
+					continue
+				}
+			}
+			return nil, fmt.Errorf("transport: %w", err)
+		}
+		c.handleWarnings(resp.Header)
+		if resp.StatusCode == http.StatusUnauthorized && !reauthenticated && c.auth.canRefresh() {
+			reauthenticated = true
+			if rerr := c.auth.refresh(ctx); rerr != nil {
+				c.logger.DebugContext(ctx, "credential refresh after 401 failed", "error", rerr)
+				return resp, nil
+			}
+			drain(resp)
+			attempt-- // a re-authentication is not a retry
+			continue
+		}
+		if attempt < c.maxRetries {
+			if d, ok := c.retryDelay(ctx, hreq.Method, resp, attempt); ok {
+				drain(resp)
+				if err := c.wait(ctx, d); err != nil {
+					return nil, fmt.Errorf("transport: %s %s: waiting to retry: %w", hreq.Method, u.Path, err)
+				}
+				continue
+			}
+		}
+		return resp, nil
+	}
+}
+
+// drain discards a little of resp's body so the connection can be reused,
+// and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// wait sleeps d, unless ctx ends first.
+func (c *Client) wait(ctx context.Context, d time.Duration) error {
+	return c.sleep(ctx, d)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// checkRedirect follows up to 10 redirects and strips every credential
+// header from a redirect to another scheme, host or port. The auth round
+// tripper adds the configured credentials only for the configured host, so
+// nothing secret travels to a different host.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !sameOrigin(req.URL, via[0].URL) {
+		for k := range req.Header {
+			if isSensitiveHeader(k) {
+				delete(req.Header, k)
+			}
+		}
+	}
+	return nil
+}
+
+// sameOrigin compares scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(hostPort(a), hostPort(b))
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}

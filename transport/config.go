@@ -51,7 +51,22 @@ type Config struct {
 	// discards them.
 	Logger *slog.Logger
 	// WrapTransport, when set, wraps the round tripper chain (metrics, tests).
+	// It sees every attempt, after credentials have been added.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+
+	// MaxResponseBytes caps the body Do reads; 0 means
+	// DefaultMaxResponseBytes. A larger body fails with ErrResponseTooLarge.
+	// Stream is not capped.
+	MaxResponseBytes int64
+	// MaxRetries is how many times a failed attempt is retried; 0 means
+	// DefaultMaxRetries and a negative value disables retries.
+	MaxRetries int
+	// MaxRetryWait caps each wait between attempts; 0 means
+	// DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
+	// RetryBackoff is the first backoff step when the server gave no
+	// Retry-After; 0 means DefaultRetryBackoff.
+	RetryBackoff time.Duration
 }
 
 // TLSConfig holds TLS settings. File and Data forms may both be set; Data wins.
@@ -97,3 +112,19 @@ type Warning struct {
 	Agent string
 	Text  string
 }
+
+// Defaults applied by New when the matching Config field is zero.
+const (
+	// DefaultMaxResponseBytes caps a body read by Do.
+	DefaultMaxResponseBytes = 256 << 20
+	// DefaultMaxRetries is how many times a request is retried.
+	DefaultMaxRetries = 3
+	// DefaultMaxRetryWait caps one wait between attempts, whatever the
+	// server's Retry-After says.
+	DefaultMaxRetryWait = 30 * time.Second
+	// DefaultRetryBackoff is the first backoff step when the server gave no
+	// Retry-After; later steps double, each jittered.
+	DefaultRetryBackoff = 250 * time.Millisecond
+	// DefaultTokenFileRefresh is how often BearerTokenFile is re-read.
+	DefaultTokenFileRefresh = time.Minute
+)

@@ -1,49 +1,228 @@
 package transport
 
-import "errors"
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
 
-// CONTRACT STUB: the transport helper replaces this file.
+// Sentinels matched with errors.Is against an *APIError. Matching uses the
+// Status reason first and falls back to the HTTP status code only when the
+// reason is empty or unknown.
+var (
+	// ErrNotFound: reason NotFound, or 404.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: reason AlreadyExists (409 with that reason only).
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrConflict: reason Conflict, or 409 without a known reason.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: reason Invalid, or 422. The field errors are in
+	// APIError.Causes.
+	ErrInvalid = errors.New("invalid")
+	// ErrForbidden: reason Forbidden, or 403.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnauthorized: reason Unauthorized, or 401.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrGone: reasons Gone and Expired (a watch or continue token too old),
+	// or 410.
+	ErrGone = errors.New("gone")
+	// ErrTooManyRequests: reason TooManyRequests, or 429.
+	ErrTooManyRequests = errors.New("too many requests")
+	// ErrServerTimeout: reasons ServerTimeout and Timeout, or 504.
+	ErrServerTimeout = errors.New("server timeout")
+	// ErrMethodNotSupported: reason MethodNotAllowed, or 405.
+	ErrMethodNotSupported = errors.New("method not supported")
+	// ErrBadRequest: reason BadRequest, or 400.
+	ErrBadRequest = errors.New("bad request")
+	// ErrUnsupportedMediaType: reason UnsupportedMediaType, or 415 (for
+	// example a strategic merge patch sent to a custom resource).
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrInternalError: reason InternalError, or 500.
+	ErrInternalError = errors.New("internal error")
+	// ErrServiceUnavailable: reason ServiceUnavailable, or 503.
+	ErrServiceUnavailable = errors.New("service unavailable")
 
-// APIError is a non-2xx response, decoded from the server's Status when the
-// body is one.
+	// ErrInvalidName is wrapped by ValidatePathSegment for a name or
+	// namespace that could change the request URL. No request is sent.
+	ErrInvalidName = errors.New("invalid name")
+	// ErrResponseTooLarge is wrapped when a response body exceeds
+	// Config.MaxResponseBytes.
+	ErrResponseTooLarge = errors.New("response body too large")
+)
+
+// reasonSentinels maps metav1.StatusReason values to sentinels.
+var reasonSentinels = map[string]error{
+	"NotFound":             ErrNotFound,
+	"AlreadyExists":        ErrAlreadyExists,
+	"Conflict":             ErrConflict,
+	"Invalid":              ErrInvalid,
+	"Forbidden":            ErrForbidden,
+	"Unauthorized":         ErrUnauthorized,
+	"Gone":                 ErrGone,
+	"Expired":              ErrGone,
+	"TooManyRequests":      ErrTooManyRequests,
+	"ServerTimeout":        ErrServerTimeout,
+	"Timeout":              ErrServerTimeout,
+	"MethodNotAllowed":     ErrMethodNotSupported,
+	"BadRequest":           ErrBadRequest,
+	"UnsupportedMediaType": ErrUnsupportedMediaType,
+	"InternalError":        ErrInternalError,
+	"ServiceUnavailable":   ErrServiceUnavailable,
+}
+
+// codeSentinels maps HTTP status codes to sentinels, used only when the
+// reason is empty or unknown.
+var codeSentinels = map[int]error{
+	http.StatusBadRequest:           ErrBadRequest,
+	http.StatusUnauthorized:         ErrUnauthorized,
+	http.StatusForbidden:            ErrForbidden,
+	http.StatusNotFound:             ErrNotFound,
+	http.StatusMethodNotAllowed:     ErrMethodNotSupported,
+	http.StatusConflict:             ErrConflict,
+	http.StatusGone:                 ErrGone,
+	http.StatusUnsupportedMediaType: ErrUnsupportedMediaType,
+	http.StatusUnprocessableEntity:  ErrInvalid,
+	http.StatusTooManyRequests:      ErrTooManyRequests,
+	http.StatusInternalServerError:  ErrInternalError,
+	http.StatusServiceUnavailable:   ErrServiceUnavailable,
+	http.StatusGatewayTimeout:       ErrServerTimeout,
+}
+
+// APIError is a response with a status other than 2xx (and 304 from Do),
+// decoded from the server's metav1.Status body when the body is one. A body
+// that is not a Status (an HTML page from a proxy) leaves Reason empty and
+// puts a trimmed snippet of the body in Message.
+//
+// Match it with errors.Is against the sentinels (ErrNotFound, ...) or get it
+// with errors.As. An APIError is not modified after it is returned and may be
+// read from several goroutines.
 type APIError struct {
+	// StatusCode is the HTTP status code of the response.
 	StatusCode int
-	Reason     string
-	Message    string
-	Details    *StatusDetails
+	// Reason is the Status reason, such as "NotFound"; empty when the body
+	// was not a Status or carried none.
+	Reason string
+	// Message is the Status message, or a snippet of a non-Status body.
+	Message string
+	// Details is the Status details; nil when absent.
+	Details *StatusDetails
+	// Header holds the response headers (Retry-After, Warning, ...).
+	Header http.Header
 }
 
 // StatusDetails is metav1.StatusDetails.
 type StatusDetails struct {
-	Name              string
-	Group             string
-	Kind              string
-	UID               string
-	Causes            []StatusCause
-	RetryAfterSeconds int
+	Name              string        `json:"name,omitempty"`
+	Group             string        `json:"group,omitempty"`
+	Kind              string        `json:"kind,omitempty"`
+	UID               string        `json:"uid,omitempty"`
+	Causes            []StatusCause `json:"causes,omitempty"`
+	RetryAfterSeconds int           `json:"retryAfterSeconds,omitempty"`
 }
 
-// StatusCause is one cause, such as a field error.
+// StatusCause is one cause, such as a field error of an Invalid response.
+// Type is the cause's "reason" on the wire (FieldValueInvalid,
+// FieldValueRequired, FieldManagerConflict, ...).
 type StatusCause struct {
-	Type    string
-	Message string
-	Field   string
+	Type    string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	Field   string `json:"field,omitempty"`
 }
 
-func (e *APIError) Error() string { return e.Message }
+// Error reads like `pods "x" not found (404 NotFound)`.
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = strings.ToLower(http.StatusText(e.StatusCode))
+		if msg == "" {
+			msg = "unexpected response"
+		}
+	}
+	reason := e.Reason
+	if reason == "" {
+		reason = http.StatusText(e.StatusCode)
+	}
+	if reason == "" {
+		return msg + " (" + strconv.Itoa(e.StatusCode) + ")"
+	}
+	return msg + " (" + strconv.Itoa(e.StatusCode) + " " + reason + ")"
+}
 
-// Sentinels matched with errors.Is.
-var (
-	ErrNotFound           = errors.New("not found")
-	ErrAlreadyExists      = errors.New("already exists")
-	ErrConflict           = errors.New("conflict")
-	ErrInvalid            = errors.New("invalid")
-	ErrForbidden          = errors.New("forbidden")
-	ErrUnauthorized       = errors.New("unauthorized")
-	ErrGone               = errors.New("gone")
-	ErrTooManyRequests    = errors.New("too many requests")
-	ErrServerTimeout      = errors.New("server timeout")
-	ErrMethodNotSupported = errors.New("method not supported")
-	ErrBadRequest         = errors.New("bad request")
-	ErrInvalidName        = errors.New("invalid name")
-)
+// Is reports whether target is the sentinel for this error's reason or, when
+// the reason is empty or unknown, for its status code.
+func (e *APIError) Is(target error) bool {
+	return target != nil && e.sentinel() == target
+}
+
+func (e *APIError) sentinel() error {
+	if s, ok := reasonSentinels[e.Reason]; ok {
+		return s
+	}
+	return codeSentinels[e.StatusCode]
+}
+
+// Causes returns the Status causes (the field errors of an Invalid
+// response, the managers of an apply conflict); nil when there are none.
+func (e *APIError) Causes() []StatusCause {
+	if e.Details == nil {
+		return nil
+	}
+	return e.Details.Causes
+}
+
+// RetryAfter returns the server's requested delay in seconds, from the
+// Retry-After header or the Status details, and whether there was one.
+func (e *APIError) RetryAfter() (seconds int, ok bool) {
+	if s, ok := parseRetryAfter(e.Header); ok {
+		return s, true
+	}
+	if e.Details != nil && e.Details.RetryAfterSeconds > 0 {
+		return e.Details.RetryAfterSeconds, true
+	}
+	return 0, false
+}
+
+// wireStatus is metav1.Status as it appears on the wire.
+type wireStatus struct {
+	Kind    string         `json:"kind"`
+	Status  string         `json:"status"`
+	Message string         `json:"message"`
+	Reason  string         `json:"reason"`
+	Details *StatusDetails `json:"details"`
+	Code    int            `json:"code"`
+}
+
+// maxSnippet bounds the message taken from a body that is not a Status.
+const maxSnippet = 256
+
+// decodeAPIError builds the APIError for a response with the given code,
+// headers and (possibly truncated) body.
+func decodeAPIError(code int, header http.Header, body []byte) *APIError {
+	e := &APIError{StatusCode: code, Header: header}
+	var st wireStatus
+	if len(body) > 0 && json.Unmarshal(body, &st) == nil && st.Kind == "Status" {
+		e.Reason = st.Reason
+		e.Message = st.Message
+		e.Details = st.Details
+		return e
+	}
+	e.Message = snippet(body)
+	return e
+}
+
+// snippet collapses whitespace in body and cuts it to maxSnippet bytes on a
+// rune boundary, replacing invalid UTF-8.
+func snippet(body []byte) string {
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "\uFFFD")), " ")
+	if len(s) <= maxSnippet {
+		return s
+	}
+	cut := maxSnippet
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}

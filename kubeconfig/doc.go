@@ -1,0 +1,57 @@
+// Package kubeconfig turns kubeconfig files, or a pod's service account,
+// into a *transport.Config.
+//
+// # Loading rules
+//
+// Load follows kubectl: an explicit Options.Path, else the files listed in
+// $KUBECONFIG merged so that the first file to define a cluster, user or
+// context name wins (as does the first current-context), else
+// ~/.kube/config, else the in-cluster service account, else ErrNoConfig.
+//
+//	cfg, err := kubeconfig.Load(nil)
+//	if errors.Is(err, kubeconfig.ErrNoConfig) {
+//		// no cluster configured
+//	}
+//
+// Options.Context, Namespace, Cluster and User override what the file
+// chooses. The namespace ends up in transport.Config.Namespace: the
+// override, else the context's, else "default".
+//
+// # Files and contexts
+//
+// Read returns the merged files as a *File so a program can list contexts
+// (File.ContextNames) and build the configuration of any of them
+// (File.Config). Parse and LoadBytes work on a document in memory.
+// Relative paths (certificate-authority, client-certificate, client-key,
+// tokenFile, and exec commands containing a path separator) are resolved
+// against the folder of the file that defined the entry. *-data fields are
+// base64. Files larger than MaxFileSize are refused.
+//
+// # Errors
+//
+// A broken kubeconfig gives an *Error naming the file and the field, such
+// as
+//
+//	kubeconfig /home/me/.kube/config: users["me"].client-certificate-data: invalid base64: ...
+//
+// YAML syntax errors carry the line number.
+//
+// # In-cluster
+//
+// InCluster reads KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT and
+// the token, ca.crt and namespace files of the mounted service account. The
+// token file is kept in BearerTokenFile so transport picks up rotation.
+//
+// # Exec credential plugins
+//
+// A user with an exec section (client.authentication.k8s.io/v1 or v1beta1)
+// gets an *ExecProvider as transport.Config.Credentials. It runs the
+// plugin with KUBERNETES_EXEC_INFO set, stdin not a terminal and a timeout
+// (Options.ExecTimeout, one minute by default, which client-go lacks), caches
+// the token or client certificate until a minute before it expires, and
+// lets concurrent callers share one run. A missing program (with the
+// installHint), a failing one (with a snippet of its stderr), bad output and
+// a timeout each give a clear error.
+//
+// The legacy auth-provider section is not supported.
+package kubeconfig

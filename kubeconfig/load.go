@@ -1,0 +1,324 @@
+package kubeconfig
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kubedyn/kubedyn/transport"
+)
+
+// Options choose which kubeconfig and which context to load. The zero value
+// (or a nil *Options) follows kubectl's rules. Options are never modified.
+type Options struct {
+	// Path is an explicit kubeconfig file; it wins over $KUBECONFIG and
+	// ~/.kube/config and must exist.
+	Path string
+	// Context overrides the file's current-context.
+	Context string
+	// Namespace overrides the context's namespace.
+	Namespace string
+	// Cluster and User override the cluster and user the context names.
+	Cluster string
+	User    string
+	// ExecTimeout bounds one run of an exec credential plugin; 0 means one
+	// minute.
+	ExecTimeout time.Duration
+}
+
+// DefaultNamespace is the namespace used when neither the options nor the
+// context name one.
+const DefaultNamespace = "default"
+
+// DefaultExecTimeout bounds an exec credential plugin's run when
+// Options.ExecTimeout is zero.
+const DefaultExecTimeout = time.Minute
+
+// env abstracts the process environment so tests can run in parallel.
+type env struct {
+	getenv  func(string) string
+	homeDir func() (string, error)
+	saDir   string
+}
+
+func osEnv() env {
+	return env{getenv: os.Getenv, homeDir: os.UserHomeDir, saDir: serviceAccountDir}
+}
+
+// Load returns the configuration for the chosen context, following
+// kubectl's loading rules:
+//
+//   - opts.Path, when set, is the only file read, and it must exist;
+//   - otherwise $KUBECONFIG, a list of files joined by os.PathListSeparator,
+//     merged so that the first file to define a name wins (missing files
+//     are skipped);
+//   - otherwise ~/.kube/config;
+//   - when no file is found, or the files found are empty, the in-cluster
+//     service account (see InCluster);
+//   - otherwise an error matching ErrNoConfig.
+//
+// A nil opts means the zero Options. A broken file gives an *Error naming
+// the file and the field. The returned Config's Namespace is opts.Namespace,
+// else the context's namespace, else "default".
+func Load(opts *Options) (*transport.Config, error) {
+	return load(opts, osEnv())
+}
+
+func load(opts *Options, e env) (*transport.Config, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	f, err := read(opts, e)
+	if err != nil && !errors.Is(err, ErrNoConfig) {
+		return nil, err
+	}
+	if f != nil && !f.IsEmpty() {
+		return f.Config(opts)
+	}
+	if opts.Context != "" {
+		return nil, fmt.Errorf("kubeconfig: context %q requested: %w", opts.Context, ErrNoConfig)
+	}
+	cfg, err := inCluster(e)
+	if errors.Is(err, ErrNotInCluster) {
+		return nil, ErrNoConfig
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opts.Namespace != "" {
+		cfg.Namespace = opts.Namespace
+	}
+	return cfg, nil
+}
+
+// Read reads the kubeconfig files the way Load does (opts.Path, else
+// $KUBECONFIG, else ~/.kube/config) and returns them merged, without
+// choosing a context, so that a program can list the contexts. When no
+// file exists it returns an error matching ErrNoConfig; it never looks at
+// the in-cluster configuration.
+func Read(opts *Options) (*File, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	return read(opts, osEnv())
+}
+
+func read(opts *Options, e env) (*File, error) {
+	if opts.Path != "" {
+		return ReadFile(opts.Path)
+	}
+	if list := e.getenv("KUBECONFIG"); list != "" {
+		f, err := readFiles(filepath.SplitList(list))
+		if err != nil {
+			return nil, err
+		}
+		if len(f.Sources) == 0 {
+			return nil, fmt.Errorf("kubeconfig: no file of KUBECONFIG=%q exists: %w", list, ErrNoConfig)
+		}
+		return f, nil
+	}
+	home, err := e.homeDir()
+	if err != nil || home == "" {
+		return nil, ErrNoConfig
+	}
+	f, err := readFiles([]string{filepath.Join(home, ".kube", "config")})
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Sources) == 0 {
+		return nil, ErrNoConfig
+	}
+	return f, nil
+}
+
+// LoadBytes is Load for one kubeconfig document held in memory. Relative
+// paths in it are relative to the working directory; opts.Path is ignored.
+func LoadBytes(data []byte, opts *Options) (*transport.Config, error) {
+	f, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return f.Config(opts)
+}
+
+// Config builds the transport configuration of one context: opts.Context,
+// else the current-context. A nil opts means the zero Options. Errors are
+// *Error values naming the file and the field at fault.
+func (f *File) Config(opts *Options) (*transport.Config, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	where := strings.Join(f.Sources, string(os.PathListSeparator))
+	name := opts.Context
+	if name == "" {
+		name = f.CurrentContext
+	}
+	if name == "" {
+		return nil, &Error{Path: where, Field: "current-context", Err: errors.New("not set and no context was chosen")}
+	}
+	x, ok := f.Contexts[name]
+	if !ok {
+		field := "current-context"
+		if opts.Context != "" {
+			field = "context"
+		}
+		return nil, &Error{Path: where, Field: field, Err: fmt.Errorf("context %q not found", name)}
+	}
+	ctxField := fmt.Sprintf("contexts[%q]", name)
+
+	clusterName := x.Cluster
+	if opts.Cluster != "" {
+		clusterName = opts.Cluster
+	}
+	if clusterName == "" {
+		return nil, &Error{Path: x.Source, Field: ctxField + ".cluster", Err: errors.New("not set")}
+	}
+	cl, ok := f.Clusters[clusterName]
+	if !ok {
+		if opts.Cluster != "" {
+			return nil, &Error{Path: where, Field: "cluster", Err: fmt.Errorf("cluster %q not found", clusterName)}
+		}
+		return nil, &Error{Path: x.Source, Field: ctxField, Err: fmt.Errorf("context %q refers to unknown cluster %q", name, clusterName)}
+	}
+	userName := x.User
+	if opts.User != "" {
+		userName = opts.User
+	}
+	var u *User
+	if userName != "" {
+		if u, ok = f.Users[userName]; !ok {
+			if opts.User != "" {
+				return nil, &Error{Path: where, Field: "user", Err: fmt.Errorf("user %q not found", userName)}
+			}
+			return nil, &Error{Path: x.Source, Field: ctxField, Err: fmt.Errorf("context %q refers to unknown user %q", name, userName)}
+		}
+	}
+
+	cfg := &transport.Config{Namespace: DefaultNamespace}
+	if x.Namespace != "" {
+		cfg.Namespace = x.Namespace
+	}
+	if opts.Namespace != "" {
+		cfg.Namespace = opts.Namespace
+	}
+	if err := applyCluster(cfg, cl); err != nil {
+		return nil, err
+	}
+	if u != nil {
+		if err := applyUser(cfg, u, cl, opts); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+func applyCluster(cfg *transport.Config, cl *Cluster) error {
+	field := fmt.Sprintf("clusters[%q]", cl.Name)
+	fail := func(sub string, err error) error { return &Error{Path: cl.Source, Field: field + sub, Err: err} }
+	host, err := normalizeServer(cl.Server)
+	if err != nil {
+		return fail(".server", err)
+	}
+	cfg.Host = host
+	cfg.TLS.CAFile = cl.CertificateAuthority
+	cfg.TLS.CAData = cl.CertificateAuthorityData
+	cfg.TLS.ServerName = cl.TLSServerName
+	cfg.TLS.Insecure = cl.InsecureSkipTLSVerify
+	if cl.ProxyURL != "" {
+		u, err := url.Parse(cl.ProxyURL)
+		if err != nil {
+			return fail(".proxy-url", err)
+		}
+		switch u.Scheme {
+		case "http", "https", "socks5":
+		default:
+			return fail(".proxy-url", fmt.Errorf("unsupported scheme %q (want http, https or socks5)", u.Scheme))
+		}
+		if u.Host == "" {
+			return fail(".proxy-url", errors.New("missing host"))
+		}
+		cfg.Proxy = http.ProxyURL(u)
+	}
+	return nil
+}
+
+// normalizeServer checks the server URL; one without a scheme gets https://.
+func normalizeServer(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("not set")
+	}
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "", fmt.Errorf("unsupported scheme %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("%q has no host", s)
+	}
+	return s, nil
+}
+
+func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error {
+	field := fmt.Sprintf("users[%q]", u.Name)
+	fail := func(sub string, err error) error { return &Error{Path: u.Source, Field: field + sub, Err: err} }
+	if u.AuthProvider != "" {
+		return fail(".auth-provider", fmt.Errorf("auth-provider %q is not supported; use an exec credential plugin", u.AuthProvider))
+	}
+	cfg.TLS.CertFile = u.ClientCertificate
+	cfg.TLS.CertData = u.ClientCertificateData
+	cfg.TLS.KeyFile = u.ClientKey
+	cfg.TLS.KeyData = u.ClientKeyData
+	hasCert := u.ClientCertificate != "" || len(u.ClientCertificateData) > 0
+	hasKey := u.ClientKey != "" || len(u.ClientKeyData) > 0
+	if hasCert != hasKey {
+		if hasCert {
+			return fail(".client-key", errors.New("client certificate set without a client key"))
+		}
+		return fail(".client-certificate", errors.New("client key set without a client certificate"))
+	}
+	cfg.BearerToken = u.Token
+	cfg.BearerTokenFile = u.TokenFile
+	cfg.Username = u.Username
+	cfg.Password = u.Password
+	if u.Password != "" && u.Username == "" {
+		return fail(".username", errors.New("password set without a username"))
+	}
+	cfg.Impersonate = transport.Impersonation{
+		UserName: u.Impersonate,
+		UID:      u.ImpersonateUID,
+		Groups:   append([]string(nil), u.ImpersonateGroups...),
+		Extra:    cloneExtra(u.ImpersonateUserExtra),
+	}
+	if (len(u.ImpersonateGroups) > 0 || len(u.ImpersonateUserExtra) > 0 || u.ImpersonateUID != "") && u.Impersonate == "" {
+		return fail(".as", errors.New("as-groups, as-uid or as-user-extra set without as (the user to impersonate)"))
+	}
+	if u.Exec != nil {
+		p, err := newExecProvider(u, cl, opts.ExecTimeout)
+		if err != nil {
+			return fail(".exec", err)
+		}
+		cfg.Credentials = p
+	}
+	return nil
+}
+
+func cloneExtra(m map[string][]string) map[string][]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(m))
+	for k, v := range m {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}

@@ -1,0 +1,67 @@
+// Package resource is the client programs hold: it reads and writes any
+// resource a Kubernetes API server serves, built-in kinds and custom resources
+// alike, as raw JSON objects (unstructured.Object), with no generated types.
+//
+// # Client and handles
+//
+// NewClient builds a Client from a transport.Config and does no network I/O.
+// A Client hands out Handles bound to one resource:
+//
+//	c, err := resource.NewClient(cfg)
+//	pods := c.Resource("v1", "Pod").Namespace("default") // by apiVersion and kind
+//	deploy := c.ResourceFor("deploy")                      // by plural, singular, short name or "deployments.apps"
+//
+// A Handle is an immutable value: Namespace, AllNamespaces and Subresource
+// return copies. The first call with a context resolves the resource through
+// discovery (package discovery caches the answer, and refreshes once on a
+// miss, so a CRD created a moment ago is found).
+//
+// # Namespaces
+//
+// Scope comes from discovery. A namespaced resource used without a namespace
+// is an error (ErrNamespaceRequired), never a silent cluster-wide request;
+// lists across all namespaces are asked for with AllNamespaces. A namespace on
+// a cluster-scoped resource is refused with ErrClusterScoped. Create, Update
+// and Apply take the namespace from the handle and fill it into an object
+// that has none; an object with another namespace is refused.
+//
+// # Calls and options
+//
+// Every call that sends a request takes a context first and its options last,
+// as a struct pointer where nil means the server's defaults (GetOptions,
+// ListOptions, CreateOptions, UpdateOptions, PatchOptions, ApplyOptions,
+// DeleteOptions); calls never modify the options. Names and namespaces that
+// could change the URL (".", "..", containing "/" or "%") are refused before
+// any request.
+//
+// # Lists
+//
+// List returns an iter.Seq2 that pages with limit and continue; the first
+// request is sent when the loop starts and no further one after the loop
+// breaks. ListPage returns one raw page, ListAll every object at once, Table
+// the server-rendered table kubectl prints.
+//
+// # Patches and server-side apply
+//
+// The patch type is always explicit (JSONPatch, MergePatch,
+// StrategicMergePatch, ApplyPatch). Strategic merge patch is refused client
+// side for groups that are not built in (IsBuiltinGroup), because custom
+// resources do not support it. Apply strips the fields the server owns
+// (managedFields, resourceVersion, uid, creationTimestamp, ...) so an object
+// read from the server can be applied back, and reports field-manager
+// conflicts as an *ApplyConflictError naming each field and manager.
+//
+// # Errors
+//
+// Errors name the operation and the object, such as
+// "get apps/v1 deployments default/web: ...", and wrap the cause: server
+// errors are *transport.APIError values matched with errors.Is against
+// transport.ErrNotFound, transport.ErrConflict and the other sentinels of
+// package transport; client-side refusals match this package's sentinels
+// (ErrNamespaceRequired, ErrClusterScoped, ErrPatchTypeUnsupported, ...).
+//
+// # Concurrency
+//
+// Clients and Handles are safe for concurrent use by multiple goroutines.
+// Objects are immutable and may be shared freely.
+package resource

@@ -1,0 +1,293 @@
+package resource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/kubedyn/kubedyn/discovery"
+	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
+)
+
+// Handle is bound to one resource (and optionally a namespace and a
+// subresource) of one Client. It is an immutable value: Namespace,
+// AllNamespaces and Subresource return changed copies and leave the receiver
+// as it was. Handles are safe for concurrent use and cheap to copy.
+//
+// A Handle does no I/O until a call with a context. Each such call resolves
+// the resource through the Client's discovery (which caches, so only the first
+// call costs a round trip) and then checks the scope: a namespaced resource
+// needs a namespace (ErrNamespaceRequired), a cluster-scoped one refuses one
+// (ErrClusterScoped). Names and namespaces that could change the URL are
+// refused before any request is sent.
+//
+// The zero Handle is not usable: its calls return ErrInvalidHandle.
+type Handle struct {
+	c *Client
+	// Either apiVersion and kind, or lookup (a kubectl-style name).
+	apiVersion, kind string
+	lookup           string
+
+	namespace     string
+	allNamespaces bool
+	subresource   string
+}
+
+// Namespace returns a copy of h bound to namespace ns. It replaces any
+// earlier Namespace or AllNamespaces.
+func (h Handle) Namespace(ns string) Handle {
+	h.namespace = ns
+	h.allNamespaces = false
+	return h
+}
+
+// AllNamespaces returns a copy of h that lists (List, ListPage, ListAll,
+// Table) across every namespace. Calls on one object still need Namespace.
+func (h Handle) AllNamespaces() Handle {
+	h.namespace = ""
+	h.allNamespaces = true
+	return h
+}
+
+// Subresource returns a copy of h bound to the named subresource, such as
+// "status" or "scale": Get, Update, Patch and Apply then address
+// <object>/<subresource>. Calls on a subresource that discovery does not list
+// for the resource fail with ErrNoSubresource. Subresource("") returns a
+// handle on the main resource.
+func (h Handle) Subresource(name string) Handle {
+	h.subresource = name
+	return h
+}
+
+// String describes the handle for logs, such as `apps/v1 Deployment
+// namespace=default`; it does no I/O.
+func (h Handle) String() string {
+	var b strings.Builder
+	b.WriteString(h.what())
+	if h.subresource != "" {
+		b.WriteString(" subresource=" + h.subresource)
+	}
+	switch {
+	case h.allNamespaces:
+		b.WriteString(" all-namespaces")
+	case h.namespace != "":
+		b.WriteString(" namespace=" + h.namespace)
+	}
+	return b.String()
+}
+
+// what names the resource as the user gave it.
+func (h Handle) what() string {
+	if h.lookup != "" {
+		return h.lookup
+	}
+	return h.apiVersion + " " + h.kind
+}
+
+// Resolve finds the resource h is bound to through discovery. A name or kind
+// unknown to the cached discovery refreshes it once before failing.
+func (h Handle) Resolve(ctx context.Context) (discovery.APIResource, error) {
+	if h.c == nil {
+		return discovery.APIResource{}, ErrInvalidHandle
+	}
+	if h.lookup != "" {
+		return h.c.disc.ResourceFor(ctx, h.lookup)
+	}
+	if h.apiVersion == "" || h.kind == "" {
+		return discovery.APIResource{}, fmt.Errorf("resource: handle needs an apiVersion and a kind, got %q and %q", h.apiVersion, h.kind)
+	}
+	return h.c.disc.ResourceForKind(ctx, h.apiVersion, h.kind)
+}
+
+// scope says what a call needs from the handle's namespace.
+type scope int
+
+const (
+	// scopeObject: one object, or creating one; a namespaced resource needs a
+	// namespace.
+	scopeObject scope = iota
+	// scopeList: a read of the collection; a namespaced resource needs a
+	// namespace or AllNamespaces.
+	scopeList
+)
+
+// target is a handle resolved for one call.
+type target struct {
+	h        Handle
+	r        discovery.APIResource
+	resolved bool
+	// ns is the namespace in the URL: empty for cluster-scoped resources and
+	// for lists across all namespaces.
+	ns  string
+	sub string
+}
+
+// bind checks the handle's namespace and subresource, resolves the resource
+// and checks the scope. Names and namespaces are checked before discovery is
+// asked anything. The returned target is usable for error messages even when
+// err is set.
+func (h Handle) bind(ctx context.Context, sc scope, sub string) (target, error) {
+	t := target{h: h, sub: sub}
+	if h.c == nil {
+		return t, ErrInvalidHandle
+	}
+	if h.namespace != "" {
+		if err := transport.ValidatePathSegment("namespace", h.namespace); err != nil {
+			return t, err
+		}
+	}
+	if sub != "" {
+		if err := transport.ValidatePathSegment("subresource", sub); err != nil {
+			return t, err
+		}
+	}
+	r, err := h.Resolve(ctx)
+	if err != nil {
+		return t, fmt.Errorf("resolve %s: %w", h.what(), err)
+	}
+	t.r, t.resolved = r, true
+	if sub != "" && !slices.ContainsFunc(r.Subresources, func(s discovery.Subresource) bool { return s.Name == sub }) {
+		return t, fmt.Errorf("%w: %s has no %q subresource", ErrNoSubresource, r.Kind, sub)
+	}
+	if !r.Namespaced {
+		if h.namespace != "" {
+			return t, fmt.Errorf("%w: %s (%s) takes no namespace, but the handle has namespace %q",
+				ErrClusterScoped, r.Kind, r.GroupVersionResource().GroupResource(), h.namespace)
+		}
+		return t, nil
+	}
+	if h.namespace == "" {
+		if sc == scopeList && h.allNamespaces {
+			return t, nil
+		}
+		if sc == scopeList {
+			return t, fmt.Errorf("%w: %s is namespaced; use Namespace(ns) or AllNamespaces()", ErrNamespaceRequired, r.Kind)
+		}
+		return t, fmt.Errorf("%w: %s is namespaced; use Namespace(ns)", ErrNamespaceRequired, r.Kind)
+	}
+	t.ns = h.namespace
+	return t, nil
+}
+
+// joinPath escapes each segment and joins them into an absolute path.
+func joinPath(segments ...string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}
+
+// collectionPath is the URL path of the resource's collection.
+func (t target) collectionPath() string {
+	segs := make([]string, 0, 7)
+	if t.r.Group == "" {
+		segs = append(segs, "api", t.r.Version)
+	} else {
+		segs = append(segs, "apis", t.r.Group, t.r.Version)
+	}
+	if t.ns != "" {
+		segs = append(segs, "namespaces", t.ns)
+	}
+	segs = append(segs, t.r.Resource)
+	return joinPath(segs...)
+}
+
+// objectPath is the URL path of the named object, or of its subresource.
+func (t target) objectPath(name string) string {
+	p := t.collectionPath() + joinPath(name)
+	if t.sub != "" {
+		p += joinPath(t.sub)
+	}
+	return p
+}
+
+// wrap adds the operation and what it was about to err, such as
+// `get apps/v1 deployments default/web: ...`.
+func (t target) wrap(op, name string, err error) error {
+	var b strings.Builder
+	b.WriteString(op)
+	b.WriteByte(' ')
+	if t.resolved {
+		b.WriteString(t.r.GroupVersionResource().GroupVersion().String())
+		b.WriteByte(' ')
+		b.WriteString(t.r.Resource)
+	} else {
+		b.WriteString(t.h.what())
+	}
+	if t.sub != "" {
+		b.WriteString("/" + t.sub)
+	}
+	ns := t.ns
+	if ns == "" {
+		ns = t.h.namespace
+	}
+	switch {
+	case name != "" && ns != "":
+		b.WriteString(" " + ns + "/" + name)
+	case name != "":
+		b.WriteString(" " + name)
+	case ns != "":
+		b.WriteString(" in namespace " + ns)
+	case t.h.allNamespaces:
+		b.WriteString(" in all namespaces")
+	}
+	return fmt.Errorf("%s: %w", b.String(), err)
+}
+
+// checkName refuses names that could change the URL.
+func checkName(name string) error {
+	if name == "" {
+		return ErrNameRequired
+	}
+	return transport.ValidatePathSegment("name", name)
+}
+
+// prepare checks obj against the resource t is bound to and fills in what it
+// lacks: apiVersion and kind (for the main resource and status), and
+// metadata.namespace from the handle.
+func (t target) prepare(obj unstructured.Object) (unstructured.Object, error) {
+	if obj.IsZero() {
+		return obj, errors.New("empty object")
+	}
+	b := obj.Builder()
+	changed := false
+	if t.sub == "" || t.sub == "status" {
+		wantAV := t.r.GroupVersionResource().GroupVersion().String()
+		switch av := obj.APIVersion(); av {
+		case "":
+			b.Set("apiVersion", wantAV)
+			changed = true
+		case wantAV:
+		default:
+			return obj, fmt.Errorf("%w: object has apiVersion %q, the handle is bound to %s", ErrKindMismatch, av, wantAV)
+		}
+		switch k := obj.Kind(); k {
+		case "":
+			b.Set("kind", t.r.Kind)
+			changed = true
+		case t.r.Kind:
+		default:
+			return obj, fmt.Errorf("%w: object has kind %q, the handle is bound to %s", ErrKindMismatch, k, t.r.Kind)
+		}
+	}
+	objNS := obj.Namespace()
+	switch {
+	case !t.r.Namespaced && objNS != "":
+		return obj, fmt.Errorf("%w: %s takes no namespace, but the object has metadata.namespace %q", ErrClusterScoped, t.r.Kind, objNS)
+	case t.r.Namespaced && objNS == "":
+		b.Set("metadata.namespace", t.ns)
+		changed = true
+	case t.r.Namespaced && objNS != t.ns:
+		return obj, fmt.Errorf("%w: object has namespace %q, the handle %q", ErrNamespaceMismatch, objNS, t.ns)
+	}
+	if !changed {
+		return obj, nil
+	}
+	return b.Object()
+}

@@ -1,0 +1,164 @@
+package resource
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+
+	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
+)
+
+// tableAccept asks the server for a meta.k8s.io/v1 Table, falling back to
+// the plain list for servers (or aggregated APIs) that cannot render one.
+const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+
+// List returns an iterator over every object the options select, fetched
+// page by page with limit/continue (opts.Limit objects per request,
+// DefaultPageSize when 0). Nothing is sent until the loop starts; breaking
+// out of the loop sends no further requests. Any failure — resolving the
+// resource, a scope error, a request error, a malformed or truncated page —
+// is yielded once, as the last element, with a zero Object. A continue token
+// that expired (the server compacted its history) yields an error matching
+// transport.ErrGone: list again from the start.
+//
+// A namespaced resource needs Namespace(ns) or AllNamespaces()
+// (ErrNamespaceRequired otherwise).
+//
+// The objects share their page's buffer: keeping one object keeps its whole
+// page in memory. Copy an object (unstructured.Parse(obj.Bytes())) to keep it
+// on its own.
+//
+// For callers that need to select on other channels, iter.Pull2 turns the
+// sequence into a next function.
+func (h Handle) List(ctx context.Context, opts *ListOptions) iter.Seq2[unstructured.Object, error] {
+	var o ListOptions
+	if opts != nil {
+		o = *opts
+	}
+	return func(yield func(unstructured.Object, error) bool) {
+		t, err := h.bind(ctx, scopeList, "")
+		if err != nil {
+			yield(unstructured.Object{}, t.wrap("list", "", err))
+			return
+		}
+		cont := o.Continue
+		for {
+			page, err := t.page(ctx, &o, cont, DefaultPageSize)
+			if err != nil {
+				yield(unstructured.Object{}, t.wrap("list", "", err))
+				return
+			}
+			for _, item := range page.Items() {
+				if !yield(item, nil) {
+					return
+				}
+			}
+			cont = page.Continue()
+			if cont == "" {
+				return
+			}
+		}
+	}
+}
+
+// ListPage sends one list request and returns the page as sent by the
+// server: opts.Continue continues from an earlier page, opts.Limit bounds the
+// page (no limit when 0), and the returned List's Continue() is the token for
+// the next page ("" after the last). The page's items share its buffer.
+func (h Handle) ListPage(ctx context.Context, opts *ListOptions) (unstructured.List, error) {
+	t, err := h.bind(ctx, scopeList, "")
+	if err != nil {
+		return unstructured.List{}, t.wrap("list", "", err)
+	}
+	var cont string
+	if opts != nil {
+		cont = opts.Continue
+	}
+	page, err := t.page(ctx, opts, cont, 0)
+	if err != nil {
+		return unstructured.List{}, t.wrap("list", "", err)
+	}
+	return page, nil
+}
+
+// ListAll follows every page as List does and returns all objects together
+// with the resourceVersion of the list, from which a watch can start. On any
+// error it returns no objects. The objects share their pages' buffers.
+func (h Handle) ListAll(ctx context.Context, opts *ListOptions) ([]unstructured.Object, string, error) {
+	var o ListOptions
+	if opts != nil {
+		o = *opts
+	}
+	t, err := h.bind(ctx, scopeList, "")
+	if err != nil {
+		return nil, "", t.wrap("list", "", err)
+	}
+	var (
+		items []unstructured.Object
+		rv    string
+	)
+	cont := o.Continue
+	for {
+		page, err := t.page(ctx, &o, cont, DefaultPageSize)
+		if err != nil {
+			return nil, "", t.wrap("list", "", err)
+		}
+		if rv == "" {
+			rv = page.ResourceVersion()
+		}
+		items = append(items, page.Items()...)
+		cont = page.Continue()
+		if cont == "" {
+			return items, rv, nil
+		}
+	}
+}
+
+// page sends one list request.
+func (t target) page(ctx context.Context, opts *ListOptions, cont string, defLimit int64) (unstructured.List, error) {
+	resp, err := t.h.c.tc.Do(ctx, &transport.Request{
+		Method: http.MethodGet,
+		Path:   t.collectionPath(),
+		Query:  opts.query(cont, defLimit),
+	})
+	if err != nil {
+		return unstructured.List{}, err
+	}
+	// The body is ours alone: the list may keep it without a copy.
+	page, err := unstructured.ParseListNoCopy(resp.Body)
+	if err != nil {
+		return unstructured.List{}, fmt.Errorf("decode list page: %w", err)
+	}
+	return page, nil
+}
+
+// Table asks the server to render the objects the options select as a
+// meta.k8s.io/v1 Table (the columns kubectl get prints) and returns it as an
+// Object: columnDefinitions, rows[].cells, rows[].object. It sends one
+// request: opts.Limit and opts.Continue page as in ListPage, and the Table's
+// metadata.continue is the next token. A server that cannot render a table
+// answers with the plain list; check the returned kind.
+func (h Handle) Table(ctx context.Context, opts *ListOptions) (unstructured.Object, error) {
+	t, err := h.bind(ctx, scopeList, "")
+	if err != nil {
+		return unstructured.Object{}, t.wrap("table", "", err)
+	}
+	var cont string
+	if opts != nil {
+		cont = opts.Continue
+	}
+	hdr := http.Header{}
+	hdr.Set("Accept", tableAccept)
+	obj, err := h.c.doObject(ctx, &transport.Request{
+		Method: http.MethodGet,
+		Path:   t.collectionPath(),
+		Query:  opts.query(cont, 0),
+		Header: hdr,
+	})
+	if err != nil {
+		return unstructured.Object{}, t.wrap("table", "", err)
+	}
+	return obj, nil
+}

@@ -1,0 +1,347 @@
+package resource
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
+)
+
+const contentTypeJSON = "application/json"
+
+// do sends one request and parses the response body as an object.
+func (c *Client) doObject(ctx context.Context, req *transport.Request) (unstructured.Object, error) {
+	resp, err := c.tc.Do(ctx, req)
+	if err != nil {
+		return unstructured.Object{}, err
+	}
+	obj, err := unstructured.Parse(resp.Body)
+	if err != nil {
+		return unstructured.Object{}, fmt.Errorf("decode response: %w", err)
+	}
+	return obj, nil
+}
+
+func jsonHeader(contentType string) http.Header {
+	h := http.Header{}
+	h.Set("Content-Type", contentType)
+	return h
+}
+
+// Get reads the named object (or its subresource, on a Subresource handle).
+// A missing object gives an error matching transport.ErrNotFound.
+func (h Handle) Get(ctx context.Context, name string, opts *GetOptions) (unstructured.Object, error) {
+	const op = "get"
+	t := target{h: h, sub: h.subresource}
+	if err := checkName(name); err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	t, err := h.bind(ctx, scopeObject, h.subresource)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	obj, err := h.c.doObject(ctx, &transport.Request{
+		Method: http.MethodGet,
+		Path:   t.objectPath(name),
+		Query:  opts.query(),
+	})
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	return obj, nil
+}
+
+// Create sends obj to the server (POST) and returns the object as stored. The
+// namespace comes from the handle: an object without metadata.namespace gets
+// it, one with a different namespace is refused (ErrNamespaceMismatch).
+// apiVersion and kind are filled in when missing and must match the handle's
+// resource when present (ErrKindMismatch). metadata.name may be empty when
+// metadata.generateName is set. On a Subresource handle (such as
+// pods/eviction) the object's metadata.name names the parent object.
+func (h Handle) Create(ctx context.Context, obj unstructured.Object, opts *CreateOptions) (unstructured.Object, error) {
+	const op = "create"
+	name := obj.Name()
+	t := target{h: h, sub: h.subresource}
+	if name != "" || h.subresource != "" {
+		if err := checkName(name); err != nil {
+			return unstructured.Object{}, t.wrap(op, name, err)
+		}
+	}
+	t, err := h.bind(ctx, scopeObject, h.subresource)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	body, err := t.prepare(obj)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	path := t.collectionPath()
+	if t.sub != "" {
+		path = t.objectPath(name)
+	}
+	created, err := h.c.doObject(ctx, &transport.Request{
+		Method: http.MethodPost,
+		Path:   path,
+		Query:  opts.query(h.c.fieldManager),
+		Header: jsonHeader(contentTypeJSON),
+		Body:   body.Bytes(),
+	})
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	return created, nil
+}
+
+// Update replaces the object named by obj's metadata.name (PUT). The server
+// compares obj's metadata.resourceVersion with the stored one: when the object
+// changed since obj was read the error matches transport.ErrConflict; read it
+// again and retry. An empty resourceVersion asks for an unconditional update,
+// which some resources refuse. On a Subresource handle it replaces that
+// subresource (such as scale). Namespace, apiVersion and kind are checked and
+// filled as in Create.
+func (h Handle) Update(ctx context.Context, obj unstructured.Object, opts *UpdateOptions) (unstructured.Object, error) {
+	return h.update(ctx, "update", obj, opts)
+}
+
+// UpdateStatus replaces the status of the object named by obj's
+// metadata.name (PUT to its status subresource); the server ignores changes
+// outside status. It fails with ErrNoSubresource when discovery lists no
+// status subresource for the resource.
+func (h Handle) UpdateStatus(ctx context.Context, obj unstructured.Object, opts *UpdateOptions) (unstructured.Object, error) {
+	return h.Subresource("status").update(ctx, "update status", obj, opts)
+}
+
+func (h Handle) update(ctx context.Context, op string, obj unstructured.Object, opts *UpdateOptions) (unstructured.Object, error) {
+	name := obj.Name()
+	t := target{h: h, sub: h.subresource}
+	if err := checkName(name); err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	t, err := h.bind(ctx, scopeObject, h.subresource)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	body, err := t.prepare(obj)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	updated, err := h.c.doObject(ctx, &transport.Request{
+		Method: http.MethodPut,
+		Path:   t.objectPath(name),
+		Query:  opts.query(h.c.fieldManager),
+		Header: jsonHeader(contentTypeJSON),
+		Body:   body.Bytes(),
+	})
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	return updated, nil
+}
+
+// Patch applies data, a patch of type pt, to the named object (or to
+// opts.Subresource / the handle's subresource) and returns the result. The
+// patch type is always explicit. StrategicMergePatch on a resource whose group
+// is not built in (a custom resource, see IsBuiltinGroup) is refused before
+// any request with ErrPatchTypeUnsupported. ApplyPatch needs a field manager
+// (ErrFieldManagerRequired) and reports conflicts as *ApplyConflictError; the
+// Apply method is the convenient form.
+func (h Handle) Patch(ctx context.Context, name string, pt PatchType, data []byte, opts *PatchOptions) (unstructured.Object, error) {
+	const op = "patch"
+	sub := h.subresource
+	if opts != nil && opts.Subresource != "" {
+		if sub != "" && sub != opts.Subresource {
+			t := target{h: h, sub: sub}
+			return unstructured.Object{}, t.wrap(op, name, fmt.Errorf("PatchOptions.Subresource %q differs from the handle's subresource %q", opts.Subresource, sub))
+		}
+		sub = opts.Subresource
+	}
+	t := target{h: h, sub: sub}
+	if err := checkName(name); err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	if !pt.valid() {
+		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf("%w: unknown patch type %q", ErrPatchTypeUnsupported, string(pt)))
+	}
+	q := opts.query(h.c.fieldManager)
+	if pt == ApplyPatch && q.Get("fieldManager") == "" {
+		return unstructured.Object{}, t.wrap(op, name, ErrFieldManagerRequired)
+	}
+	t, err := h.bind(ctx, scopeObject, sub)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	if pt == StrategicMergePatch && !IsBuiltinGroup(t.r.Group) {
+		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf(
+			"%w: strategic merge patch needs a built-in type and %s is served by group %q (a custom resource); use MergePatch, JSONPatch or ApplyPatch",
+			ErrPatchTypeUnsupported, t.r.Kind, t.r.Group))
+	}
+	patched, err := h.c.doObject(ctx, &transport.Request{
+		Method: http.MethodPatch,
+		Path:   t.objectPath(name),
+		Query:  q,
+		Header: jsonHeader(string(pt)),
+		Body:   data,
+	})
+	if err != nil {
+		if pt == ApplyPatch {
+			err = applyConflict(err)
+		}
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	return patched, nil
+}
+
+// serverOwned are the metadata fields the server sets, which an apply
+// configuration must not carry (the server refuses managedFields outright).
+var serverOwned = []string{
+	"metadata.managedFields",
+	"metadata.uid",
+	"metadata.creationTimestamp",
+	"metadata.generation",
+	"metadata.selfLink",
+	"metadata.deletionTimestamp",
+	"metadata.deletionGracePeriodSeconds",
+}
+
+// Apply does a server-side apply of obj (a PATCH of type ApplyPatch) and
+// returns the object as stored. obj is the caller's intent: Apply strips the
+// fields the server owns — metadata.managedFields, uid, creationTimestamp,
+// generation, selfLink, deletionTimestamp, deletionGracePeriodSeconds,
+// resourceVersion (unless opts.KeepResourceVersion) and, on the main
+// resource, status — so an object read from the server can be applied back.
+// Namespace, apiVersion and kind are checked and filled as in Create.
+//
+// A field manager is required: opts.FieldManager, or the client's
+// WithFieldManager. When other managers own fields obj sets, the error is an
+// *ApplyConflictError listing each field and manager (and it matches
+// transport.ErrConflict); set opts.Force to take them over.
+func (h Handle) Apply(ctx context.Context, obj unstructured.Object, opts *ApplyOptions) (unstructured.Object, error) {
+	const op = "apply"
+	var o ApplyOptions
+	if opts != nil {
+		o = *opts
+	}
+	name := obj.Name()
+	t := target{h: h, sub: h.subresource}
+	if err := checkName(name); err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	q := writeQuery(o.DryRun, o.FieldManager, h.c.fieldManager, o.FieldValidation)
+	if q.Get("fieldManager") == "" {
+		return unstructured.Object{}, t.wrap(op, name, ErrFieldManagerRequired)
+	}
+	if o.Force {
+		q.Set("force", "true")
+	}
+	t, err := h.bind(ctx, scopeObject, h.subresource)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	body, err := t.prepare(obj)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	body, err = stripServerOwned(body, t.sub == "", o.KeepResourceVersion)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	applied, err := h.c.doObject(ctx, &transport.Request{
+		Method: http.MethodPatch,
+		Path:   t.objectPath(name),
+		Query:  q,
+		Header: jsonHeader(string(ApplyPatch)),
+		Body:   body.Bytes(),
+	})
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, applyConflict(err))
+	}
+	return applied, nil
+}
+
+// stripServerOwned removes the fields an apply configuration must not carry.
+func stripServerOwned(obj unstructured.Object, mainResource, keepRV bool) (unstructured.Object, error) {
+	b := obj.Builder()
+	for _, p := range serverOwned {
+		if obj.Get(p).Exists() {
+			b.Delete(p)
+		}
+	}
+	if !keepRV && obj.Get("metadata.resourceVersion").Exists() {
+		b.Delete("metadata.resourceVersion")
+	}
+	if mainResource && obj.Get("status").Exists() {
+		b.Delete("status")
+	}
+	return b.Object()
+}
+
+// Delete deletes the named object. A missing object gives an error matching
+// transport.ErrNotFound; failed preconditions one matching
+// transport.ErrConflict. The call returns when the server accepted the delete,
+// which for objects with finalizers or foreground propagation is before the
+// object is gone.
+func (h Handle) Delete(ctx context.Context, name string, opts *DeleteOptions) error {
+	const op = "delete"
+	t := target{h: h, sub: h.subresource}
+	if err := checkName(name); err != nil {
+		return t.wrap(op, name, err)
+	}
+	q, body, err := opts.request()
+	if err != nil {
+		return t.wrap(op, name, err)
+	}
+	t, err = h.bind(ctx, scopeObject, h.subresource)
+	if err != nil {
+		return t.wrap(op, name, err)
+	}
+	req := &transport.Request{Method: http.MethodDelete, Path: t.objectPath(name), Query: q}
+	if body != nil {
+		req.Header = jsonHeader(contentTypeJSON)
+		req.Body = body
+	}
+	if _, err := h.c.tc.Do(ctx, req); err != nil {
+		return t.wrap(op, name, err)
+	}
+	return nil
+}
+
+// DeleteCollection deletes every object of the resource in the handle's
+// namespace that lopts selects (label and field selectors; nil selects all).
+// A namespaced resource needs a namespace: DeleteCollection never deletes
+// across all namespaces.
+func (h Handle) DeleteCollection(ctx context.Context, dopts *DeleteOptions, lopts *ListOptions) error {
+	const op = "delete collection"
+	t := target{h: h}
+	q, body, err := dopts.request()
+	if err != nil {
+		return t.wrap(op, "", err)
+	}
+	t, err = h.bind(ctx, scopeObject, "")
+	if err != nil {
+		return t.wrap(op, "", err)
+	}
+	q = mergeQuery(lopts.query("", 0), q)
+	req := &transport.Request{Method: http.MethodDelete, Path: t.collectionPath(), Query: q}
+	if body != nil {
+		req.Header = jsonHeader(contentTypeJSON)
+		req.Body = body
+	}
+	if _, err := h.c.tc.Do(ctx, req); err != nil {
+		return t.wrap(op, "", err)
+	}
+	return nil
+}
+
+// mergeQuery is url.Values union; later values win.
+func mergeQuery(qs ...url.Values) url.Values {
+	out := url.Values{}
+	for _, q := range qs {
+		for k, v := range q {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+// Package transport sends requests to a Kubernetes API server: it builds the
+// HTTP client from a Config (TLS, credentials, impersonation, user agent),
+// rate-limits and retries requests where that is safe, and turns error
+// responses into *APIError values decoded from the server's metav1.Status.
+//
+// It is a leaf package: it imports only the standard library. The packages
+// above it (kubeconfig, discovery, watch, resource) build a Config, call New
+// once and share the Client.
+//
+// # Requests
+//
+// A Request names a method, an escaped absolute path built with JoinPath, a
+// query, headers and a body held as a byte slice. Do reads the whole
+// response (at most Config.MaxResponseBytes) and returns it for 2xx and 304;
+// Stream returns the response with its body unread for watches and logs.
+// Config.Timeout bounds Do only; a stream lives as long as its context.
+//
+// Names and namespaces go through ValidatePathSegment before they become
+// path segments: ".", "..", and anything containing "/" or "%" is refused
+// with ErrInvalidName. As a second line of defence Do and Stream refuse any
+// path with an empty, "." or ".." segment. In both cases no request is sent.
+//
+// # Errors
+//
+// Every other status becomes an *APIError carrying the HTTP code and the
+// Status reason, message and details (name, kind, causes). Match it with
+// errors.Is against ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
+// ErrForbidden, ErrUnauthorized, ErrGone (also for the Expired reason),
+// ErrTooManyRequests, ErrServerTimeout, ErrMethodNotSupported,
+// ErrBadRequest and a few more; the reason decides, and the HTTP code only
+// when the reason is empty or unknown. A body that is not a Status (an HTML
+// page from a proxy) still gives an APIError with the code and a trimmed
+// snippet of the body as its message. The field errors of an Invalid
+// response are in APIError.Causes.
+//
+// # Security
+//
+// TLS: the CA, client certificate and key each come from inline data or a
+// file, data winning. Insecure skips server verification only when set, and
+// is refused together with a CA. Credentials: a static bearer token, a token
+// file re-read about every minute (the last good token is kept when a read
+// fails), basic auth, or a CredentialProvider (exec plugins) that supplies a
+// token or a client certificate; after a 401 the provider (or the token file)
+// is asked once for fresh credentials and the request is retried.
+//
+// Credentials and Impersonate-* headers are added only to requests for the
+// configured scheme, host and port. Redirects to anywhere else lose every
+// credential-bearing header, unlike Go's default policy, which ignores the
+// port, and client-go, which re-adds the bearer token after a cross-host
+// redirect. Debug logs mask Authorization, Proxy-Authorization, Cookie and
+// every Impersonate-* header.
+//
+// # Rate limiting and retries
+//
+// Config.QPS and Config.Burst configure a token bucket; each attempt takes a
+// token and waits for it in arrival order, giving up at once when the
+// context's deadline comes first. Request.NoRateLimit bypasses it.
+//
+// Retries (Config.MaxRetries, default 3) happen when it is safe:
+//   - 429, 500, 503 and 504 with a Retry-After header, for any method (bodies
+//     are byte slices and can be replayed), waiting what the server asked,
+//     capped at Config.MaxRetryWait;
+//   - 429, 503 and 504 without Retry-After, for GET and HEAD only, with
+//     jittered exponential backoff;
+//   - connection refused, reset or closed before a response, for GET and
+//     HEAD only, since the server may have acted on a write.
+//
+// # Warnings and logging
+//
+// Warning headers (`299 - "text"`) are parsed with ParseWarnings and passed
+// to Config.WarningHandler, or logged at Warn level. Config.Logger receives
+// a Debug record per attempt. Config.WrapTransport wraps the round tripper
+// below credentials, for metrics or tests.
+//
+// # HTTP/2
+//
+// HTTP/2 is attempted over TLS. Connections send a ping after 30 seconds
+// without frames and are closed when the ping goes unanswered for 15
+// seconds, so a dead connection under a quiet watch is noticed.
+package transport

@@ -48,6 +48,8 @@ type ExecProvider struct {
 	mu       sync.Mutex
 	cached   *transport.Credentials
 	inflight *execRun
+	// waiters counts callers waiting for inflight (tests use it).
+	waiters int
 }
 
 // execRun is one run of the plugin that several callers may wait for.
@@ -172,7 +174,13 @@ func (p *ExecProvider) Credentials(ctx context.Context, forceRefresh bool) (tran
 		p.inflight = run
 		go p.run(context.WithoutCancel(ctx), run)
 	}
+	p.waiters++
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.waiters--
+		p.mu.Unlock()
+	}()
 	select {
 	case <-run.done:
 		return run.creds, run.err

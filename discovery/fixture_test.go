@@ -1,0 +1,213 @@
+package discovery
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/kubedyn/kubedyn/transport"
+)
+
+// fixture is an httptest TLS server that serves discovery documents from a
+// testdata tree (testdata/<dir>/apis/apps/v1.json answers GET /apis/apps/v1),
+// with ETags, and records what it was asked.
+type fixture struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu      sync.Mutex
+	docs    map[string]fixtureDoc
+	hits    map[string]int
+	inm     map[string][]string // If-None-Match headers received, per path
+	gate    map[string]chan struct{}
+	gateHit map[string]int // requests to a gated path block from this hit on
+}
+
+type fixtureDoc struct {
+	body   []byte
+	etag   string
+	status int // non-zero: answer this status with a Status body
+}
+
+const aggregatedContentType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+func newFixture(t testing.TB, dir string) *fixture {
+	t.Helper()
+	f := &fixture{
+		t:       t,
+		docs:    make(map[string]fixtureDoc),
+		hits:    make(map[string]int),
+		inm:     make(map[string][]string),
+		gate:    make(map[string]chan struct{}),
+		gateHit: make(map[string]int),
+	}
+	root := filepath.Join("testdata", dir)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		f.set("/"+strings.TrimSuffix(filepath.ToSlash(rel), ".json"), body)
+		return nil
+	})
+	require.NoError(t, err)
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.hits[r.URL.Path]++
+	n := f.hits[r.URL.Path]
+	if v := r.Header.Get("If-None-Match"); v != "" {
+		f.inm[r.URL.Path] = append(f.inm[r.URL.Path], v)
+	}
+	gate, gated := f.gate[r.URL.Path]
+	gated = gated && n >= f.gateHit[r.URL.Path]
+	f.mu.Unlock()
+	if gated {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	f.mu.Lock()
+	d, ok := f.docs[r.URL.Path]
+	f.mu.Unlock()
+	switch {
+	case !ok:
+		writeStatus(w, http.StatusNotFound, "NotFound", "the server could not find the requested resource")
+		return
+	case d.status != 0:
+		writeStatus(w, d.status, http.StatusText(d.status), "injected failure")
+		return
+	}
+	aggregated := gjson.GetBytes(d.body, "kind").String() == kindAggregated
+	if aggregated && !strings.Contains(r.Header.Get("Accept"), "as=APIGroupDiscoveryList") {
+		writeStatus(w, http.StatusNotAcceptable, "NotAcceptable", "fixture serves only the aggregated form here")
+		return
+	}
+	w.Header().Set("ETag", d.etag)
+	if r.Header.Get("If-None-Match") == d.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if aggregated {
+		w.Header().Set("Content-Type", aggregatedContentType)
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	_, _ = w.Write(d.body)
+}
+
+func writeStatus(w http.ResponseWriter, code int, reason, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":%q,"reason":%q,"code":%d}`, msg, reason, code)
+}
+
+// set serves body at path with an ETag derived from its content.
+func (f *fixture) set(path string, body []byte) {
+	sum := sha256.Sum256(body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.docs[path] = fixtureDoc{body: body, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+}
+
+// body returns the document served at path.
+func (f *fixture) body(path string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.docs[path].body
+}
+
+// appendItem adds a raw JSON element to the array at arrayPath of the
+// document served at path.
+func (f *fixture) appendItem(path, arrayPath, raw string) {
+	out, err := sjson.SetRawBytes(f.body(path), arrayPath+".-1", []byte(raw))
+	require.NoError(f.t, err)
+	require.True(f.t, gjson.ValidBytes(out))
+	f.set(path, out)
+}
+
+// fail answers status for path from now on.
+func (f *fixture) fail(path string, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.docs[path]
+	d.status = status
+	f.docs[path] = d
+}
+
+// hold makes requests to path, from its n-th on, wait until release is
+// closed.
+func (f *fixture) hold(path string, n int) (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.gate[path] = ch
+	f.gateHit[path] = n
+	f.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
+}
+
+func (f *fixture) hitsFor(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits[path]
+}
+
+func (f *fixture) totalHits() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, v := range f.hits {
+		n += v
+	}
+	return n
+}
+
+func (f *fixture) ifNoneMatch(path string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.inm[path]...)
+}
+
+func (f *fixture) etag(path string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.docs[path].etag
+}
+
+// transport returns a transport client for the fixture with retries off, so
+// request counts are exact.
+func (f *fixture) transport() *transport.Client {
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw})
+	tc, err := transport.New(&transport.Config{Host: f.srv.URL, TLS: transport.TLSConfig{CAData: ca}, MaxRetries: -1})
+	require.NoError(f.t, err)
+	return tc
+}
+
+// client returns a discovery client for the fixture.
+func (f *fixture) client(opts *Options) *Client {
+	return New(f.transport(), opts)
+}

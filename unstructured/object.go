@@ -1,21 +1,79 @@
 package unstructured
 
-import "github.com/tidwall/gjson"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
 
-// CONTRACT STUB: the unstructured helper replaces this file with the real
-// implementation, keeping these signatures (adding more is fine).
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+)
 
-// Object is one Kubernetes object held as immutable, validated JSON text.
+// Object is one Kubernetes object held as immutable, validated JSON text:
+// always a single JSON object, well-formed, within MaxDepth, without
+// duplicate keys. Reads go through gjson on the text; writes go through sjson
+// and return a new Object, leaving the receiver untouched.
+//
 // Objects are safe for concurrent use and may be shared without copying.
+// The zero Object holds nothing (IsZero reports true); reads on it find
+// nothing and writes on it start from {}.
 type Object struct{ raw string }
 
-// Parse validates data as one JSON object and returns a copy of it as an Object.
-func Parse(data []byte) (Object, error) { panic("stub") }
+// Parse validates data as one JSON object and returns a copy of it as an
+// Object. It fails with a *SyntaxError wrapping ErrMalformed, ErrNotObject,
+// ErrDuplicateKey, ErrTooDeep or ErrTooLarge (beyond MaxObjectBytes).
+// The bytes are kept as given: no reformatting, and strings with invalid
+// UTF-8 pass through unchanged.
+func Parse(data []byte) (Object, error) {
+	if len(data) > MaxObjectBytes {
+		return Object{}, fmt.Errorf("parse object: %w", validateObject(bytesString(data)))
+	}
+	return ParseString(string(data))
+}
 
-// ParseString is Parse for a string (no copy is made).
-func ParseString(s string) (Object, error) { panic("stub") }
+// ParseString is Parse for a string; the Object shares s without copying.
+func ParseString(s string) (Object, error) {
+	if err := validateObject(s); err != nil {
+		return Object{}, fmt.Errorf("parse object: %w", err)
+	}
+	return Object{raw: s}, nil
+}
 
-// String returns the object's JSON text.
+// MustParse is ParseString that panics on error, for literals in tests and
+// examples.
+func MustParse(s string) Object {
+	o, err := ParseString(s)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// New returns an object with only apiVersion and kind set (each omitted
+// when empty): New("apps/v1", "Deployment") is
+// {"apiVersion":"apps/v1","kind":"Deployment"}.
+func New(apiVersion, kind string) Object {
+	b := make([]byte, 0, len(apiVersion)+len(kind)+28)
+	b = append(b, '{')
+	if apiVersion != "" {
+		b = append(b, `"apiVersion":`...)
+		b = appendQuoted(b, apiVersion)
+	}
+	if kind != "" {
+		if apiVersion != "" {
+			b = append(b, ',')
+		}
+		b = append(b, `"kind":`...)
+		b = appendQuoted(b, kind)
+	}
+	b = append(b, '}')
+	return Object{raw: unsafe.String(unsafe.SliceData(b), len(b))}
+}
+
+// String returns the object's JSON text ("" for the zero Object).
 func (o Object) String() string { return o.raw }
 
 // Bytes returns a copy of the object's JSON text.
@@ -24,58 +82,345 @@ func (o Object) Bytes() []byte { return []byte(o.raw) }
 // IsZero reports whether o holds no object.
 func (o Object) IsZero() bool { return o.raw == "" }
 
-// Get reads the value at a gjson path. It allocates nothing for scalar reads.
-func (o Object) Get(path string) gjson.Result { return gjson.Get(o.raw, path) }
+// Clone returns an Object with its own copy of the text. An item of a List
+// shares the whole list's memory; a cache that keeps one item should keep a
+// clone, so the list can be freed.
+func (o Object) Clone() Object { return Object{raw: strings.Clone(o.raw)} }
 
-// Set returns a copy of o with value written at path.
-func (o Object) Set(path string, value any) (Object, error) { panic("stub") }
+// MarshalJSON returns the object's JSON text, or null for the zero Object.
+func (o Object) MarshalJSON() ([]byte, error) {
+	if o.raw == "" {
+		return []byte("null"), nil
+	}
+	return []byte(o.raw), nil
+}
 
-// SetRaw returns a copy of o with the raw JSON value written at path.
-func (o Object) SetRaw(path, rawJSON string) (Object, error) { panic("stub") }
+// UnmarshalJSON parses data as Parse does; null leaves the zero Object.
+func (o *Object) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*o = Object{}
+		return nil
+	}
+	p, err := Parse(data)
+	if err != nil {
+		return err
+	}
+	*o = p
+	return nil
+}
 
-// Delete returns a copy of o without the value at path.
-func (o Object) Delete(path string) (Object, error) { panic("stub") }
+// Get reads the value at a gjson path, such as "spec.containers.0.image" or
+// a path built with Path. A segment starting with ':' names an object key
+// (see Path). Reading a scalar allocates nothing, and the Result's Raw and
+// Str share the object's memory. Strings are returned as the bytes in the
+// JSON, invalid UTF-8 included.
+func (o Object) Get(path string) gjson.Result { return gjson.Get(o.raw, gjsonPath(path)) }
 
-// Path joins segments into a path whose every segment is taken literally.
-func Path(segments ...string) string { panic("stub") }
+// Set returns a copy of o with value written at path, creating missing
+// objects on the way. The value is encoded as JSON: integers of any width
+// keep their exact digits, strings are escaped (invalid UTF-8 becomes
+// U+FFFD), Object, gjson.Result, json.RawMessage and json.Number are written
+// as the JSON they hold, and other types go through encoding/json.
+// Errors wrap ErrInvalidPath or ErrInvalidValue.
+func (o Object) Set(path string, value any) (Object, error) {
+	raw, err := encodeValue(value)
+	if err != nil {
+		return Object{}, fmt.Errorf("set %q: %w", path, err)
+	}
+	return o.setRaw(path, raw)
+}
 
-// APIVersion returns the apiVersion field.
-func (o Object) APIVersion() string { return o.Get("apiVersion").String() }
+// SetRaw returns a copy of o with rawJSON, which must be one valid JSON
+// value, written at path. Errors wrap ErrInvalidPath or ErrInvalidValue.
+func (o Object) SetRaw(path, rawJSON string) (Object, error) {
+	raw, err := rawValue(rawJSON)
+	if err != nil {
+		return Object{}, fmt.Errorf("set %q: %w", path, err)
+	}
+	return o.setRaw(path, raw)
+}
 
-// Kind returns the kind field.
-func (o Object) Kind() string { return o.Get("kind").String() }
+func (o Object) setRaw(path, raw string) (Object, error) {
+	out, err := writeRaw(o.raw, path, raw)
+	if err != nil {
+		return Object{}, fmt.Errorf("set %q: %w", path, err)
+	}
+	if err := validateObject(out); err != nil {
+		return Object{}, fmt.Errorf("set %q: result: %w", path, err)
+	}
+	return Object{raw: out}, nil
+}
 
-// GroupVersionKind returns the object's apiVersion and kind parsed.
-func (o Object) GroupVersionKind() (GroupVersionKind, error) { panic("stub") }
+// Delete returns a copy of o without the value at path; deleting a path that
+// does not exist returns o unchanged. Errors wrap ErrInvalidPath.
+func (o Object) Delete(path string) (Object, error) {
+	out, err := deleteRaw(o.raw, path)
+	if err != nil {
+		return Object{}, fmt.Errorf("delete %q: %w", path, err)
+	}
+	if err := validateObject(out); err != nil {
+		return Object{}, fmt.Errorf("delete %q: result: %w", path, err)
+	}
+	return Object{raw: out}, nil
+}
 
-// Name returns metadata.name.
-func (o Object) Name() string { return o.Get("metadata.name").String() }
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// Namespace returns metadata.namespace.
-func (o Object) Namespace() string { return o.Get("metadata.namespace").String() }
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// ResourceVersion returns metadata.resourceVersion.
-func (o Object) ResourceVersion() string { return o.Get("metadata.resourceVersion").String() }
+// writeRaw writes raw at path in doc with sjson, which never modifies its
+// input without ReplaceInPlace, so the input may be a read-only string.
+func writeRaw(doc, path, raw string) (string, error) {
+	if err := checkWritePath(path); err != nil {
+		return "", err
+	}
+	if doc == "" {
+		doc = "{}"
+	}
+	out, err := sjson.SetRawBytes(stringBytes(doc), path, stringBytes(raw))
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidPath, err)
+	}
+	return bytesString(out), nil
+}
 
-// List is a decoded list response.
-type List struct{ raw string }
+func deleteRaw(doc, path string) (string, error) {
+	if err := checkWritePath(path); err != nil {
+		return "", err
+	}
+	if doc == "" {
+		return "{}", nil
+	}
+	out, err := sjson.DeleteBytes(stringBytes(doc), path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidPath, err)
+	}
+	return bytesString(out), nil
+}
 
-// ParseList validates data as a list and finds its items in one pass. It
-// copies data.
-func ParseList(data []byte) (List, error) { panic("stub") }
+// Builder batches writes to an object: each write is applied in turn, errors
+// accumulate instead of stopping the batch, and the result is validated once
+// by Object. A Builder is not safe for concurrent use; the Object it starts
+// from is not modified.
+type Builder struct {
+	doc  string
+	errs []error
+}
 
-// ParseListNoCopy is ParseList taking ownership of data: the caller must not
-// modify data afterwards.
-func ParseListNoCopy(data []byte) (List, error) { panic("stub") }
+// Builder returns a Builder that starts from o.
+func (o Object) Builder() *Builder { return &Builder{doc: o.raw} }
 
-// Items returns the list's items, sharing the list's memory.
-func (l List) Items() []Object { panic("stub") }
+// NewBuilder returns a Builder that starts from New(apiVersion, kind).
+func NewBuilder(apiVersion, kind string) *Builder { return New(apiVersion, kind).Builder() }
 
-// Continue returns metadata.continue.
-func (l List) Continue() string { panic("stub") }
+// Set writes value at path as Object.Set would. A failed write is recorded
+// and skipped. It returns b for chaining.
+func (b *Builder) Set(path string, value any) *Builder {
+	raw, err := encodeValue(value)
+	if err != nil {
+		b.errs = append(b.errs, fmt.Errorf("set %q: %w", path, err))
+		return b
+	}
+	return b.write(path, raw)
+}
 
-// ResourceVersion returns metadata.resourceVersion.
-func (l List) ResourceVersion() string { panic("stub") }
+// SetRaw writes the raw JSON value at path as Object.SetRaw would. A failed
+// write is recorded and skipped. It returns b for chaining.
+func (b *Builder) SetRaw(path, rawJSON string) *Builder {
+	raw, err := rawValue(rawJSON)
+	if err != nil {
+		b.errs = append(b.errs, fmt.Errorf("set %q: %w", path, err))
+		return b
+	}
+	return b.write(path, raw)
+}
 
-// Decode decodes JSON or multi-document YAML manifests into objects.
-func Decode(data []byte) ([]Object, error) { panic("stub") }
+func (b *Builder) write(path, raw string) *Builder {
+	out, err := writeRaw(b.doc, path, raw)
+	if err != nil {
+		b.errs = append(b.errs, fmt.Errorf("set %q: %w", path, err))
+		return b
+	}
+	b.doc = out
+	return b
+}
+
+// Delete removes the value at path as Object.Delete would. A failed delete
+// is recorded and skipped. It returns b for chaining.
+func (b *Builder) Delete(path string) *Builder {
+	out, err := deleteRaw(b.doc, path)
+	if err != nil {
+		b.errs = append(b.errs, fmt.Errorf("delete %q: %w", path, err))
+		return b
+	}
+	b.doc = out
+	return b
+}
+
+// Object validates the result of the writes and returns it. If any write
+// failed, it returns the zero Object and every recorded error joined
+// (errors.Is finds each sentinel). The Builder may be used further.
+func (b *Builder) Object() (Object, error) {
+	if len(b.errs) > 0 {
+		return Object{}, errors.Join(b.errs...)
+	}
+	doc := b.doc
+	if doc == "" {
+		doc = "{}"
+	}
+	if err := validateObject(doc); err != nil {
+		return Object{}, fmt.Errorf("build object: %w", err)
+	}
+	return Object{raw: doc}, nil
+}
+
+// validString returns s, with each invalid UTF-8 sequence replaced by U+FFFD.
+func validString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// str reads a string field for the typed accessors, which return valid
+// UTF-8 (see the package documentation).
+func (o Object) str(path string) string { return validString(gjson.Get(o.raw, path).String()) }
+
+// APIVersion returns the apiVersion field, or "".
+func (o Object) APIVersion() string { return o.str("apiVersion") }
+
+// Kind returns the kind field, or "".
+func (o Object) Kind() string { return o.str("kind") }
+
+// GroupVersionKind returns the object's apiVersion and kind parsed. It fails
+// when apiVersion is malformed or kind is empty.
+func (o Object) GroupVersionKind() (GroupVersionKind, error) {
+	gv, err := ParseGroupVersion(o.APIVersion())
+	if err != nil {
+		return GroupVersionKind{}, err
+	}
+	kind := o.Kind()
+	if kind == "" {
+		return GroupVersionKind{}, fmt.Errorf("object has no kind")
+	}
+	return gv.WithKind(kind), nil
+}
+
+// Name returns metadata.name, or "".
+func (o Object) Name() string { return o.str("metadata.name") }
+
+// GenerateName returns metadata.generateName, or "".
+func (o Object) GenerateName() string { return o.str("metadata.generateName") }
+
+// Namespace returns metadata.namespace, or "".
+func (o Object) Namespace() string { return o.str("metadata.namespace") }
+
+// ResourceVersion returns metadata.resourceVersion, or "".
+func (o Object) ResourceVersion() string { return o.str("metadata.resourceVersion") }
+
+// UID returns metadata.uid, or "".
+func (o Object) UID() string { return o.str("metadata.uid") }
+
+// Generation returns metadata.generation, or 0.
+func (o Object) Generation() int64 { return gjson.Get(o.raw, "metadata.generation").Int() }
+
+// Labels returns a new map of metadata.labels, or nil when there are none.
+func (o Object) Labels() map[string]string { return o.stringMap("metadata.labels") }
+
+// Annotations returns a new map of metadata.annotations, or nil when there
+// are none.
+func (o Object) Annotations() map[string]string { return o.stringMap("metadata.annotations") }
+
+func (o Object) stringMap(path string) map[string]string {
+	r := gjson.Get(o.raw, path)
+	if !r.IsObject() {
+		return nil
+	}
+	var m map[string]string
+	r.ForEach(func(k, v gjson.Result) bool {
+		if m == nil {
+			m = make(map[string]string)
+		}
+		m[validString(k.String())] = validString(v.String())
+		return true
+	})
+	return m
+}
+
+// OwnerReference is one entry of metadata.ownerReferences. It is a plain
+// value, safe to copy and share.
+type OwnerReference struct {
+	APIVersion         string
+	Kind               string
+	Name               string
+	UID                string
+	Controller         bool // false when absent
+	BlockOwnerDeletion bool // false when absent
+}
+
+// OwnerReferences returns metadata.ownerReferences, or nil when there are none.
+func (o Object) OwnerReferences() []OwnerReference {
+	r := gjson.Get(o.raw, "metadata.ownerReferences")
+	if !r.IsArray() {
+		return nil
+	}
+	var refs []OwnerReference
+	r.ForEach(func(_, v gjson.Result) bool {
+		refs = append(refs, OwnerReference{
+			APIVersion:         validString(v.Get("apiVersion").String()),
+			Kind:               validString(v.Get("kind").String()),
+			Name:               validString(v.Get("name").String()),
+			UID:                validString(v.Get("uid").String()),
+			Controller:         v.Get("controller").Bool(),
+			BlockOwnerDeletion: v.Get("blockOwnerDeletion").Bool(),
+		})
+		return true
+	})
+	return refs
+}
+
+// Finalizers returns metadata.finalizers, or nil when there are none.
+func (o Object) Finalizers() []string {
+	r := gjson.Get(o.raw, "metadata.finalizers")
+	if !r.IsArray() {
+		return nil
+	}
+	var out []string
+	r.ForEach(func(_, v gjson.Result) bool {
+		out = append(out, validString(v.String()))
+		return true
+	})
+	return out
+}
+
+// DeletionTimestamp returns metadata.deletionTimestamp. ok is false when the
+// field is absent, null, or not an RFC 3339 time; use IsDeleting to test for
+// presence alone.
+func (o Object) DeletionTimestamp() (t time.Time, ok bool) {
+	return o.timestamp("metadata.deletionTimestamp")
+}
+
+// IsDeleting reports whether metadata.deletionTimestamp is set (to anything
+// but null), meaning the object is being deleted.
+func (o Object) IsDeleting() bool {
+	r := gjson.Get(o.raw, "metadata.deletionTimestamp")
+	return r.Exists() && r.Type != gjson.Null
+}
+
+// CreationTimestamp returns metadata.creationTimestamp; ok is false when the
+// field is absent or not an RFC 3339 time.
+func (o Object) CreationTimestamp() (t time.Time, ok bool) {
+	return o.timestamp("metadata.creationTimestamp")
+}
+
+func (o Object) timestamp(path string) (time.Time, bool) {
+	r := gjson.Get(o.raw, path)
+	if r.Type != gjson.String {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, r.Str)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}

@@ -1,0 +1,126 @@
+package unstructured
+
+import (
+	"fmt"
+	"iter"
+
+	"github.com/tidwall/gjson"
+)
+
+// List is a list response (PodList, ConfigMapList, v1 List...) validated
+// and indexed in one pass: its items are sub-strings of the list's text,
+// found while validating, so reading them copies nothing.
+//
+// A List is immutable and safe for concurrent use. Its items share the
+// list's memory: keeping one item keeps the whole list alive, so a cache
+// that keeps items should keep Object.Clone copies.
+type List struct {
+	raw      string
+	metadata string
+	items    []Object
+}
+
+// ParseList validates data as a list and finds its items in one pass. It
+// copies data, so the caller may reuse the slice. A list is a JSON object
+// whose "items", when present, is an array of objects (or null); the whole
+// text is held to the same rules as Parse (well-formed, MaxDepth, no
+// duplicate keys), with MaxListBytes as the size limit. Errors are
+// *SyntaxError values; truncated input is always refused.
+func ParseList(data []byte) (List, error) {
+	if err := checkListSize(len(data)); err != nil {
+		return List{}, err
+	}
+	return parseList(string(data))
+}
+
+// ParseListNoCopy is ParseList without the copy: the List takes ownership
+// of data, and the caller must never modify data afterwards (the items
+// would change under their readers).
+func ParseListNoCopy(data []byte) (List, error) {
+	if err := checkListSize(len(data)); err != nil {
+		return List{}, err
+	}
+	return parseList(bytesString(data))
+}
+
+// ParseListString is ParseList for a string (no copy is made).
+func ParseListString(s string) (List, error) {
+	if err := checkListSize(len(s)); err != nil {
+		return List{}, err
+	}
+	return parseList(s)
+}
+
+func checkListSize(n int) error {
+	if n > MaxListBytes {
+		return fmt.Errorf("parse list: %w", &SyntaxError{Offset: MaxListBytes,
+			Msg: fmt.Sprintf("list of %d bytes exceeds the limit of %d", n, MaxListBytes), Err: ErrTooLarge})
+	}
+	return nil
+}
+
+func parseList(s string) (List, error) {
+	sc := scanner{list: true}
+	if err := sc.validate(s); err != nil {
+		return List{}, fmt.Errorf("parse list: %w", err)
+	}
+	return List{raw: s, metadata: sc.metadata, items: sc.items}, nil
+}
+
+// String returns the list's JSON text.
+func (l List) String() string { return l.raw }
+
+// Get reads the value at a gjson path in the whole list, as Object.Get does.
+func (l List) Get(path string) gjson.Result { return gjson.Get(l.raw, gjsonPath(path)) }
+
+// APIVersion returns the list's apiVersion, or "".
+func (l List) APIVersion() string { return validString(gjson.Get(l.raw, "apiVersion").String()) }
+
+// Kind returns the list's kind, such as "ConfigMapList", or "".
+func (l List) Kind() string { return validString(gjson.Get(l.raw, "kind").String()) }
+
+// Len returns the number of items.
+func (l List) Len() int { return len(l.items) }
+
+// Item returns item i; it panics if i is out of range, like a slice index.
+func (l List) Item(i int) Object { return l.items[i] }
+
+// Items returns the list's items in order, in a new slice whose Objects
+// share the list's memory (no JSON is copied). Items served by the API
+// server usually have no apiVersion and kind of their own.
+func (l List) Items() []Object {
+	if len(l.items) == 0 {
+		return nil
+	}
+	out := make([]Object, len(l.items))
+	copy(out, l.items)
+	return out
+}
+
+// All yields each item with its index, allocating nothing.
+func (l List) All() iter.Seq2[int, Object] {
+	return func(yield func(int, Object) bool) {
+		for i, it := range l.items {
+			if !yield(i, it) {
+				return
+			}
+		}
+	}
+}
+
+// Continue returns metadata.continue, the token for the next page, or "".
+func (l List) Continue() string {
+	return validString(gjson.Get(l.metadata, "continue").String())
+}
+
+// ResourceVersion returns metadata.resourceVersion, or "".
+func (l List) ResourceVersion() string {
+	return validString(gjson.Get(l.metadata, "resourceVersion").String())
+}
+
+// RemainingItemCount returns metadata.remainingItemCount and whether the
+// server sent it.
+func (l List) RemainingItemCount() (int64, bool) {
+	r := gjson.Get(l.metadata, "remainingItemCount")
+	return r.Int(), r.Type == gjson.Number
+}

@@ -51,7 +51,7 @@ var (
 // ErrMalformed, ErrDuplicateKey, ErrTooDeep, ErrTooLarge or ErrNotObject.
 // SyntaxError values are plain data, safe to share.
 type SyntaxError struct {
-	Offset int   // byte offset of the problem in the input
+	Offset int    // byte offset of the problem in the input
 	Msg    string // what was wrong, without the offset
 	Err    error  // the sentinel
 }

@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -92,6 +94,7 @@ func tlsServer(t *testing.T, ca, clientCA *testCA, h http.Handler) *httptest.Ser
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // failed handshakes are expected
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	if clientCA != nil {
 		pool := x509.NewCertPool()

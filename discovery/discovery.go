@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,10 @@ type Client struct {
 	stale    bool      // set by Invalidate
 	seq      uint64    // refreshes started
 	inflight *flight
+
+	// joinHook, when set by a test, runs each time a caller starts waiting
+	// for a refresh another caller runs.
+	joinHook func()
 }
 
 // flight is one refresh in progress; done closes when snap and err are set.
@@ -176,11 +181,15 @@ func (r APIResource) HasVerb(verb string) bool {
 // under k8s.io) in the server's priority order; several matches outside the
 // built-in groups give an *AmbiguousError listing them.
 //
-// A miss refreshes discovery once (shared with concurrent callers) unless
-// the view was fetched after this call began; if the name is still unknown
+// A miss refreshes discovery once, unless a view newer than the one current
+// when the call began is already at hand; concurrent misses share one
+// refresh. If the name is still unknown
 // the error wraps ErrUnknownResource and, when some groups could not be
 // discovered, the *PartialError too.
 func (c *Client) ResourceFor(ctx context.Context, name string) (APIResource, error) {
+	if strings.TrimSpace(name) == "" {
+		return APIResource{}, unknownName(name)
+	}
 	return c.lookup(ctx, func(s *snapshot) (APIResource, error) { return s.resourceFor(name) })
 }
 
@@ -193,6 +202,9 @@ func (c *Client) ResourceForKind(ctx context.Context, apiVersion, kind string) (
 		return APIResource{}, fmt.Errorf("discovery: resource for kind %q: %w", kind, err)
 	}
 	gvk := gv.WithKind(kind)
+	if kind == "" {
+		return APIResource{}, fmt.Errorf("discovery: empty kind in %s: %w", apiVersion, ErrUnknownResource)
+	}
 	return c.lookup(ctx, func(s *snapshot) (APIResource, error) {
 		if r, ok := s.resourceForKind(gvk); ok {
 			return r, nil
@@ -245,8 +257,13 @@ func partialErr(s *snapshot) error {
 // lookup runs find over the current view and, on ErrUnknownResource,
 // once more over a view fetched after this call began.
 func (c *Client) lookup(ctx context.Context, find func(*snapshot) (APIResource, error)) (APIResource, error) {
+	// A miss is answered by any view completed after the one current now,
+	// including one whose refresh is already under way.
+	var start uint64
 	c.mu.Lock()
-	start := c.seq
+	if c.snap != nil {
+		start = c.snap.seq
+	}
 	c.mu.Unlock()
 
 	s, err := c.load(ctx)
@@ -307,6 +324,9 @@ func (c *Client) await(ctx context.Context, good func(*snapshot) bool) (*snapsho
 		}
 		if f := c.inflight; f != nil {
 			c.mu.Unlock()
+			if c.joinHook != nil {
+				c.joinHook()
+			}
 			select {
 			case <-f.done:
 			case <-ctx.Done():

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"io/fs"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,6 +36,7 @@ type fixture struct {
 	inm     map[string][]string // If-None-Match headers received, per path
 	gate    map[string]chan struct{}
 	gateHit map[string]int // requests to a gated path block from this hit on
+	arrived map[string]chan struct{}
 }
 
 type fixtureDoc struct {
@@ -53,6 +56,7 @@ func newFixture(t testing.TB, dir string) *fixture {
 		inm:     make(map[string][]string),
 		gate:    make(map[string]chan struct{}),
 		gateHit: make(map[string]int),
+		arrived: make(map[string]chan struct{}),
 	}
 	root := filepath.Join("testdata", dir)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -68,7 +72,10 @@ func newFixture(t testing.TB, dir string) *fixture {
 		return nil
 	})
 	require.NoError(t, err)
-	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	// Connections the client leaves idle are cut at Close: not worth a log.
+	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	f.srv.StartTLS()
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -82,8 +89,13 @@ func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	gate, gated := f.gate[r.URL.Path]
 	gated = gated && n >= f.gateHit[r.URL.Path]
+	arrived := f.arrived[r.URL.Path]
 	f.mu.Unlock()
 	if gated {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
 		select {
 		case <-gate:
 		case <-r.Context().Done():
@@ -159,15 +171,17 @@ func (f *fixture) fail(path string, status int) {
 }
 
 // hold makes requests to path, from its n-th on, wait until release is
-// closed.
-func (f *fixture) hold(path string, n int) (release func()) {
+// called. Each held request signals arrived (buffered, never blocking).
+func (f *fixture) hold(path string, n int) (arrived <-chan struct{}, release func()) {
 	ch := make(chan struct{})
+	arr := make(chan struct{}, 16)
 	f.mu.Lock()
 	f.gate[path] = ch
 	f.gateHit[path] = n
+	f.arrived[path] = arr
 	f.mu.Unlock()
 	var once sync.Once
-	return func() { once.Do(func() { close(ch) }) }
+	return arr, func() { once.Do(func() { close(ch) }) }
 }
 
 func (f *fixture) hitsFor(path string) int {

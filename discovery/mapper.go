@@ -84,7 +84,7 @@ func addIndex(m map[string][]int, key string, i int) {
 func (s *snapshot) resourceFor(name string) (APIResource, error) {
 	lname := strings.ToLower(strings.TrimSpace(name))
 	if lname == "" {
-		return APIResource{}, fmt.Errorf("discovery: empty resource name: %w", ErrUnknownResource)
+		return APIResource{}, unknownName(name)
 	}
 	if !strings.Contains(lname, ".") {
 		if r, ok, err := s.pick(name, s.match(lname, nil, "")); ok || err != nil {

@@ -1,0 +1,278 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestResourceForForms(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil)
+	t.Cleanup(func() { assert.Equal(t, 2, f.totalHits(), "every hit answered from one discovery") })
+
+	for _, tc := range []struct {
+		name string
+		want string // resource.version.group
+	}{
+		// Every form of one resource.
+		{"deployments", "deployments.v1.apps"},
+		{"deployment", "deployments.v1.apps"},
+		{"deploy", "deployments.v1.apps"},
+		{"Deployment", "deployments.v1.apps"},
+		{"DEPLOYMENTS", "deployments.v1.apps"},
+		{"deployments.apps", "deployments.v1.apps"},
+		{"deployment.apps", "deployments.v1.apps"},
+		{"deploy.apps", "deployments.v1.apps"},
+		{"Deployment.apps", "deployments.v1.apps"},
+		{"deployments.v1.apps", "deployments.v1.apps"},
+		{"deploy.v1.apps", "deployments.v1.apps"},
+		// The core group.
+		{"pods", "pods.v1"},
+		{"pod", "pods.v1"},
+		{"po", "pods.v1"},
+		{"Pod", "pods.v1"},
+		{"pods.v1", "pods.v1"},
+		{"ns", "namespaces.v1"},
+		{"cm", "configmaps.v1"},
+		// The core group wins over another built-in group.
+		{"events", "events.v1"},
+		{"ev", "events.v1"},
+		{"Event", "events.v1"},
+		{"events.events.k8s.io", "events.v1.events.k8s.io"},
+		{"events.v1.events.k8s.io", "events.v1.events.k8s.io"},
+		// Among built-in groups, the server's priority order.
+		{"ingresses", "ingresses.v1.networking.k8s.io"},
+		{"ing", "ingresses.v1.networking.k8s.io"},
+		{"ingresses.extensions", "ingresses.v1beta1.extensions"},
+		// Preferred version first; an explicit version wins.
+		{"hpa", "horizontalpodautoscalers.v2.autoscaling"},
+		{"horizontalpodautoscalers.autoscaling", "horizontalpodautoscalers.v2.autoscaling"},
+		{"horizontalpodautoscalers.v1.autoscaling", "horizontalpodautoscalers.v1.autoscaling"},
+		{"hpa.v1.autoscaling", "horizontalpodautoscalers.v1.autoscaling"},
+		// Several short names.
+		{"crd", "customresourcedefinitions.v1.apiextensions.k8s.io"},
+		{"crds", "customresourcedefinitions.v1.apiextensions.k8s.io"},
+		{"CustomResourceDefinition", "customresourcedefinitions.v1.apiextensions.k8s.io"},
+		{"cj", "cronjobs.v1.batch"},
+		{"jobs", "jobs.v1.batch"},
+		// Custom resources qualified by group.
+		{"crontabs.stable.example.com", "crontabs.v1.stable.example.com"},
+		{"ct", "crontabs.v1.stable.example.com"},
+		{"ct.stable.example.com", "crontabs.v1.stable.example.com"},
+		{"crontabs.v1beta1.stable.example.com", "crontabs.v1beta1.stable.example.com"},
+		{"crontabs.batch.example.org", "crontabs.v1.batch.example.org"},
+		{"CronTab.batch.example.org", "crontabs.v1.batch.example.org"},
+		{"bct", "crontabs.v1.batch.example.org"},
+		// Served only by a version that is not preferred.
+		{"crontabhistories", "crontabhistories.v1beta1.stable.example.com"},
+		// A plural outranks another resource's short name.
+		{"cth", "crontabhistories.v1beta1.stable.example.com"},
+		{"  svc  ", "services.v1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := c.ResourceFor(context.Background(), tc.name)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, r.GroupVersionResource().String())
+		})
+	}
+}
+
+func TestResourceForUnknownAndAmbiguous(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil)
+	ctx := context.Background()
+
+	for _, name := range []string{"crontabs", "crontab", "CronTab"} {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.ResourceFor(ctx, name)
+			require.ErrorIs(t, err, ErrAmbiguousResource)
+			var ae *AmbiguousError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, name, ae.Name)
+			assert.Equal(t, []string{"crontabs.v1.stable.example.com", "crontabs.v1.batch.example.org"}, gvrs(ae.Candidates))
+			assert.Contains(t, err.Error(), "crontabs.v1.batch.example.org")
+			assert.False(t, errors.Is(err, ErrUnknownResource))
+		})
+	}
+	assert.Equal(t, 2, f.totalHits(), "an ambiguous name is no miss: no refresh")
+
+	for _, name := range []string{"nosuch", "deployments.nosuch", "deployments.v2.apps", "pods.v2", "pods.v1.apps", "", ".", "deployments.", ".apps"} {
+		t.Run("unknown "+name, func(t *testing.T) {
+			_, err := c.ResourceFor(ctx, name)
+			require.ErrorIs(t, err, ErrUnknownResource)
+			assert.Contains(t, err.Error(), `"`+name+`"`)
+		})
+	}
+}
+
+func TestResourceForKind(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil)
+	ctx := context.Background()
+	for _, tc := range []struct{ apiVersion, kind, want string }{
+		{"apps/v1", "Deployment", "deployments.v1.apps"},
+		{"v1", "Pod", "pods.v1"},
+		{"v1", "Event", "events.v1"},
+		{"events.k8s.io/v1", "Event", "events.v1.events.k8s.io"},
+		{"autoscaling/v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers.v1.autoscaling"},
+		{"stable.example.com/v1beta1", "CronTabHistory", "crontabhistories.v1beta1.stable.example.com"},
+	} {
+		r, err := c.ResourceForKind(ctx, tc.apiVersion, tc.kind)
+		require.NoError(t, err, tc)
+		assert.Equal(t, tc.want, r.GroupVersionResource().String())
+		assert.Equal(t, tc.kind, r.Kind)
+	}
+	// Matching is exact; a subresource's kind (autoscaling/v1 Scale) is not a
+	// resource.
+	for _, tc := range []struct{ apiVersion, kind string }{
+		{"apps/v1", "deployment"},
+		{"apps/v2", "Deployment"},
+		{"v1", "Deployment"},
+		{"autoscaling/v1", "Scale"},
+	} {
+		_, err := c.ResourceForKind(ctx, tc.apiVersion, tc.kind)
+		require.ErrorIs(t, err, ErrUnknownResource, tc)
+		assert.Contains(t, err.Error(), tc.kind)
+	}
+	_, err := c.ResourceForKind(ctx, "a/b/c", "Deployment")
+	require.Error(t, err)
+	assert.False(t, errors.Is(err, ErrUnknownResource))
+}
+
+func TestResourcesInCategory(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	rs, err := f.client(nil).ResourcesInCategory(context.Background(), "all")
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"pods.v1", "services.v1",
+		"daemonsets.v1.apps", "deployments.v1.apps", "replicasets.v1.apps", "statefulsets.v1.apps",
+		"horizontalpodautoscalers.v2.autoscaling",
+		"cronjobs.v1.batch", "jobs.v1.batch",
+		"crontabs.v1.stable.example.com",
+	}, gvrs(rs))
+}
+
+const widgetGroup = `{"metadata":{"name":"example.com"},"versions":[{"version":"v1","freshness":"Current","resources":[
+	{"resource":"widgets","responseKind":{"group":"example.com","version":"v1","kind":"Widget"},"scope":"Namespaced","singularResource":"widget","shortNames":["wd"],"verbs":["get","list","create"]}]}]}`
+
+func TestMissRefreshesOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil) // DefaultTTL: without the miss rule nothing would be asked again
+	ctx := context.Background()
+
+	_, err := c.ResourceFor(ctx, "deployments")
+	require.NoError(t, err)
+	require.Equal(t, 2, f.totalHits())
+
+	// The first lookup of a name the cold cache does not know does not
+	// refresh twice: the view was fetched during the call.
+	cold := f.client(nil)
+	_, err = cold.ResourceFor(ctx, "widgets")
+	require.ErrorIs(t, err, ErrUnknownResource)
+	assert.Equal(t, 4, f.totalHits())
+
+	// A CRD appears on the server.
+	f.appendItem("/apis", "items", widgetGroup)
+	r, err := c.ResourceFor(ctx, "widgets")
+	require.NoError(t, err)
+	assert.Equal(t, "widgets.v1.example.com", r.GroupVersionResource().String())
+	assert.Equal(t, 6, f.totalHits(), "the miss revalidated both roots once")
+	assert.Equal(t, []string{f.etag("/api")}, f.ifNoneMatch("/api"), "the unchanged root was revalidated, not refetched")
+
+	r, err = c.ResourceForKind(ctx, "example.com/v1", "Widget")
+	require.NoError(t, err)
+	assert.Equal(t, "widgets", r.Resource)
+	assert.Equal(t, 6, f.totalHits())
+
+	// Each miss refreshes once, then fails.
+	_, err = c.ResourceFor(ctx, "gizmos")
+	require.ErrorIs(t, err, ErrUnknownResource)
+	assert.Equal(t, 8, f.totalHits())
+	_, err = c.ResourceForKind(ctx, "example.com/v1", "Gizmo")
+	require.ErrorIs(t, err, ErrUnknownResource)
+	assert.Equal(t, 10, f.totalHits())
+}
+
+func TestConcurrentMissesShareOneRefresh(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil)
+	ctx := context.Background()
+	_, err := c.Resources(ctx)
+	require.NoError(t, err)
+
+	const n = 8
+	// Hold the refresh at the server until every other caller waits for it.
+	_, release := f.hold("/apis", 2)
+	defer release()
+	joined := make(chan struct{}, n)
+	c.joinHook = func() { joined <- struct{}{} }
+
+	f.appendItem("/apis", "items", widgetGroup)
+	var wg sync.WaitGroup
+	results := make([]APIResource, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { results[i], errs[i] = c.ResourceFor(ctx, "wd") })
+	}
+	for range n - 1 {
+		<-joined
+	}
+	release()
+	wg.Wait()
+	for i := range n {
+		require.NoError(t, errs[i])
+		assert.Equal(t, "widgets", results[i].Resource)
+	}
+	assert.Equal(t, 2, f.hitsFor("/apis"), "one refresh for every concurrent miss")
+	assert.Equal(t, 2, f.hitsFor("/api"))
+}
+
+func TestWaiterRetriesWhenLeaderGivesUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil)
+	arrived, release := f.hold("/apis", 1)
+	defer release()
+	joined := make(chan struct{}, 1)
+	c.joinHook = func() {
+		select {
+		case joined <- struct{}{}:
+		default:
+		}
+	}
+
+	leaderCtx, cancel := context.WithCancel(context.Background())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := c.Resources(leaderCtx)
+		leaderErr <- err
+	}()
+	// Wait until the leader's request is held at the server.
+	select {
+	case <-arrived:
+	case err := <-leaderErr:
+		t.Fatalf("leader returned early: %v", err)
+	}
+	waiterErr := make(chan error, 1)
+	go func() {
+		_, err := c.ResourceFor(context.Background(), "pods")
+		waiterErr <- err
+	}()
+	<-joined
+	cancel()
+	require.ErrorIs(t, <-leaderErr, context.Canceled)
+	release()
+	assert.NoError(t, <-waiterErr, "the waiter ran its own refresh")
+}

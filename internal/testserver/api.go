@@ -1,0 +1,690 @@
+package testserver
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// request is one resource request after routing.
+type request struct {
+	def       *resourceDef
+	namespace string
+	name      string
+	sub       string // "", "status" or "scale"
+}
+
+// serveAPI routes /api/v1/... and /apis/<group>/<version>/... requests.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	var group, version string
+	var rest []string
+	if segs[0] == "api" {
+		version, rest = segs[1], segs[2:]
+	} else {
+		if len(segs) == 2 {
+			s.serveGroup(w, r, segs[1])
+			return
+		}
+		group, version, rest = segs[1], segs[2], segs[3:]
+	}
+	if len(rest) == 0 {
+		s.serveGroupVersion(w, r, group, version)
+		return
+	}
+	req, err := s.resolve(group, version, rest)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if req.name == "" {
+		switch r.Method {
+		case http.MethodGet:
+			if isWatch(r) {
+				s.serveWatch(w, r, req)
+				return
+			}
+			s.serveList(w, r, req)
+		case http.MethodPost:
+			if req.def.namespaced && req.namespace == "" {
+				writeStatus(w, errNoResource())
+				return
+			}
+			s.serveCreate(w, r, req)
+		case http.MethodDelete:
+			s.serveDeleteCollection(w, r, req)
+		default:
+			writeStatus(w, errMethodNotAllowed())
+		}
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		if isWatch(r) {
+			writeStatus(w, errBadRequest("watch of a single object is requested with fieldSelector=metadata.name=<name>"))
+			return
+		}
+		s.serveGet(w, r, req)
+	case http.MethodPut:
+		s.serveUpdate(w, r, req)
+	case http.MethodPatch:
+		s.servePatch(w, r, req)
+	case http.MethodDelete:
+		if req.sub != "" {
+			writeStatus(w, errMethodNotAllowed())
+			return
+		}
+		s.serveDelete(w, r, req)
+	default:
+		writeStatus(w, errMethodNotAllowed())
+	}
+}
+
+// resolve maps the path after the group-version to a resource request.
+func (s *Server) resolve(group, version string, rest []string) (request, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var req request
+	if rest[0] == "namespaces" && len(rest) >= 3 {
+		if d := s.reg.lookup(group, version, rest[2]); d != nil && d.namespaced {
+			if len(rest) > 5 {
+				return req, errNoResource()
+			}
+			req.def, req.namespace = d, rest[1]
+			if len(rest) > 3 {
+				req.name = rest[3]
+			}
+			if len(rest) > 4 {
+				req.sub = rest[4]
+			}
+			return req, s.checkSub(req)
+		}
+	}
+	d := s.reg.lookup(group, version, rest[0])
+	if d == nil || len(rest) > 3 || (d.namespaced && len(rest) > 1) {
+		return req, errNoResource()
+	}
+	req.def = d
+	if len(rest) > 1 {
+		req.name = rest[1]
+	}
+	if len(rest) > 2 {
+		req.sub = rest[2]
+	}
+	return req, s.checkSub(req)
+}
+
+func (s *Server) checkSub(req request) error {
+	switch {
+	case req.name == "" && req.sub == "":
+		return nil
+	case req.name == "" || req.name == "." || req.name == "..":
+		return errNoResource()
+	case req.sub == "" || (req.sub == "status" && req.def.status) || (req.sub == "scale" && req.def.scale):
+		return nil
+	}
+	return errNoResource()
+}
+
+func objKey(namespace, name string) string { return namespace + "/" + name }
+
+func (s *Server) bucket(d *resourceDef) map[string]map[string]any {
+	b := s.store[d.storageKey()]
+	if b == nil {
+		b = map[string]map[string]any{}
+		s.store[d.storageKey()] = b
+	}
+	return b
+}
+
+// nextRV hands out the next resourceVersion; callers hold s.mu.
+func (s *Server) nextRV() string {
+	s.rv++
+	return strconv.FormatInt(s.rv, 10)
+}
+
+// output is a copy of a stored object as served through d's version.
+func output(d *resourceDef, obj map[string]any) map[string]any {
+	out := copyObj(obj)
+	out["apiVersion"] = d.groupVersion()
+	out["kind"] = d.kind
+	return out
+}
+
+// writeOptions are the query parameters common to create, update and patch.
+type writeOptions struct {
+	dryRun          bool
+	fieldValidation string // Ignore, Warn or Strict
+	fieldManager    string
+	force           bool
+	warnings        []string
+}
+
+func parseWriteOptions(r *http.Request, optsKind string) (*writeOptions, error) {
+	q := r.URL.Query()
+	o := &writeOptions{fieldValidation: "Warn", fieldManager: q.Get("fieldManager")}
+	for _, v := range q["dryRun"] {
+		if v != "All" {
+			return nil, errInvalid("meta.k8s.io", optsKind, "", []statusCause{causeUnsupported("dryRun", v, []string{"All"})})
+		}
+		o.dryRun = true
+	}
+	if v := q.Get("fieldValidation"); v != "" {
+		switch v {
+		case "Ignore", "Warn", "Strict":
+			o.fieldValidation = v
+		default:
+			return nil, errBadRequest(fmt.Sprintf("fieldValidation: Invalid value: %q: must be one of Ignore, Warn, or Strict", v))
+		}
+	}
+	if v := q.Get("force"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, errBadRequest(fmt.Sprintf("force: Invalid value: %q", v))
+		}
+		o.force = b
+	}
+	return o, nil
+}
+
+func writeWarnings(w http.ResponseWriter, warnings []string) {
+	for _, msg := range warnings {
+		w.Header().Add("Warning", "299 - "+strconv.Quote(msg))
+	}
+}
+
+// namespaceExists reports whether the namespace is stored; callers hold s.mu.
+func (s *Server) namespaceExists(ns string) bool {
+	_, ok := s.store["namespaces."][objKey("", ns)]
+	return ok
+}
+
+func (s *Server) seedNamespace(name string) {
+	d := s.reg.lookup("", "v1", "namespaces")
+	obj := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name}}
+	s.applyCreateDefaults(d, obj)
+	md := meta(obj)
+	md["uid"], md["creationTimestamp"], md["resourceVersion"] = newUID(), nowRFC3339(), s.nextRV()
+	s.bucket(d)[objKey("", name)] = obj
+}
+
+func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, req request) {
+	s.mu.Lock()
+	obj, ok := s.bucket(req.def)[objKey(req.namespace, req.name)]
+	var out map[string]any
+	if ok {
+		out = output(req.def, obj)
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeStatus(w, errNotFound(req.def.group, req.def.resource, req.name))
+		return
+	}
+	if req.sub == "scale" {
+		writeJSON(w, http.StatusOK, scaleOf(out))
+		return
+	}
+	if v, ok := acceptsAs(r, "Table", "meta.k8s.io", "v1", "v1beta1"); ok {
+		s.writeTable(w, r, req.def, v, []map[string]any{out}, getString(out, "metadata", "resourceVersion"), "")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request, req request) {
+	if req.sub != "" {
+		writeStatus(w, errMethodNotAllowed())
+		return
+	}
+	opts, err := parseWriteOptions(r, "CreateOptions")
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	data, err := readBody(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	obj, err := decodeObject(data)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.mu.Lock()
+	out, err := s.create(req, obj, opts)
+	s.mu.Unlock()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeWarnings(w, opts.warnings)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// checkTypeMeta checks the apiVersion and kind of a body against the URL;
+// missing ones are filled in, as the real server defaults them.
+func checkTypeMeta(d *resourceDef, obj map[string]any) error {
+	if av, ok := obj["apiVersion"]; ok && av != d.groupVersion() {
+		return errBadRequest(fmt.Sprintf("the API version in the data (%v) does not match the expected API version (%s)", av, d.groupVersion()))
+	}
+	if k, ok := obj["kind"]; ok && k != d.kind {
+		return errBadRequest(fmt.Sprintf("the kind in the data (%v) does not match the expected kind (%s)", k, d.kind))
+	}
+	obj["apiVersion"], obj["kind"] = d.groupVersion(), d.kind
+	return nil
+}
+
+// create stores a new object; callers hold s.mu.
+func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (map[string]any, error) {
+	d := req.def
+	if err := checkTypeMeta(d, obj); err != nil {
+		return nil, err
+	}
+	md, ok := obj["metadata"].(map[string]any)
+	if !ok {
+		md = map[string]any{}
+		obj["metadata"] = md
+	}
+	if d.namespaced {
+		switch ns, _ := md["namespace"].(string); {
+		case ns == "":
+			md["namespace"] = req.namespace
+		case ns != req.namespace:
+			return nil, errBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+		}
+	} else {
+		delete(md, "namespace")
+	}
+	if rv, _ := md["resourceVersion"].(string); rv != "" {
+		return nil, errBadRequest("resourceVersion should not be set on objects to be created")
+	}
+	name, _ := md["name"].(string)
+	if name == "" {
+		if gen, _ := md["generateName"].(string); gen != "" {
+			name = gen + randomSuffix(5)
+			md["name"] = name
+		}
+	}
+	if err := s.fieldCheck(d, obj, opts); err != nil {
+		return nil, err
+	}
+	if d.status {
+		delete(obj, "status")
+	}
+	s.applyCreateDefaults(d, obj)
+	if causes := s.validate(d, obj, nil); len(causes) > 0 {
+		return nil, errInvalid(d.group, d.kind, name, causes)
+	}
+	if d.namespaced && !s.namespaceExists(req.namespace) {
+		return nil, errNotFound("", "namespaces", req.namespace)
+	}
+	key := objKey(req.namespace, name)
+	if _, exists := s.bucket(d)[key]; exists {
+		return nil, errAlreadyExists(d.group, d.resource, name)
+	}
+	for _, f := range []string{"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"} {
+		delete(md, f)
+	}
+	md["uid"] = newUID()
+	md["creationTimestamp"] = nowRFC3339()
+	if d.generation {
+		md["generation"] = 1
+	}
+	if d.resource == "customresourcedefinitions" {
+		setCRDStatus(obj)
+	}
+	if opts.dryRun {
+		return output(d, obj), nil
+	}
+	md["resourceVersion"] = s.nextRV()
+	s.bucket(d)[key] = obj
+	s.record("ADDED", d, obj)
+	if d.resource == "customresourcedefinitions" {
+		s.registerCRD(obj)
+	}
+	return output(d, obj), nil
+}
+
+func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, req request) {
+	opts, err := parseWriteOptions(r, "UpdateOptions")
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	data, err := readBody(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	obj, err := decodeObject(data)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.mu.Lock()
+	var out map[string]any
+	if req.sub == "scale" {
+		out, err = s.updateScale(req, obj, opts)
+	} else {
+		out, err = s.update(req, obj, opts, true)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeWarnings(w, opts.warnings)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// update replaces the stored object with obj (main resource or status);
+// put says obj came from a PUT rather than a patch. Callers hold s.mu.
+func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put bool) (map[string]any, error) {
+	d := req.def
+	key := objKey(req.namespace, req.name)
+	old, ok := s.bucket(d)[key]
+	if !ok {
+		return nil, errNotFound(d.group, d.resource, req.name)
+	}
+	if err := checkTypeMeta(d, obj); err != nil {
+		return nil, err
+	}
+	md := meta(obj)
+	if n, _ := md["name"].(string); n != req.name {
+		if n == "" && !put {
+			md["name"] = req.name
+		} else {
+			return nil, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
+		}
+	}
+	if d.namespaced {
+		if ns, _ := md["namespace"].(string); ns == "" {
+			md["namespace"] = req.namespace
+		} else if ns != req.namespace {
+			return nil, errBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+		}
+	} else {
+		delete(md, "namespace")
+	}
+	oldMD := meta(old)
+	oldRV, _ := oldMD["resourceVersion"].(string)
+	switch rv, _ := md["resourceVersion"].(string); {
+	case rv != "" && rv != oldRV:
+		return nil, errConflict(d.group, d.resource, req.name, conflictModified)
+	case rv == "" && put && !d.unconditionalUpdate:
+		return nil, errInvalid(d.group, d.kind, req.name, []statusCause{causeInvalid("metadata.resourceVersion", "0x0", "must be specified for an update")})
+	}
+	if err := s.fieldCheck(d, obj, opts); err != nil {
+		return nil, err
+	}
+	switch {
+	case req.sub == "status":
+		next := copyObj(old)
+		if st, ok := obj["status"]; ok {
+			next["status"] = st
+		} else {
+			delete(next, "status")
+		}
+		obj = next
+		md = meta(obj)
+	case d.status:
+		if st, ok := old["status"]; ok {
+			obj["status"] = deepCopy(st)
+		} else {
+			delete(obj, "status")
+		}
+	}
+	for _, f := range []string{"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"} {
+		if v, ok := oldMD[f]; ok {
+			md[f] = v
+		} else {
+			delete(md, f)
+		}
+	}
+	if oldMD["deletionTimestamp"] != nil {
+		if added := newFinalizers(oldMD, md); len(added) > 0 {
+			return nil, errForbiddenFinalizer(d, req.name, added)
+		}
+	}
+	md["resourceVersion"] = oldRV
+	s.normalize(d, obj)
+	if causes := s.validate(d, obj, old); len(causes) > 0 {
+		return nil, errInvalid(d.group, d.kind, req.name, causes)
+	}
+	if d.resource == "customresourcedefinitions" {
+		setCRDStatus(obj)
+	}
+	if equalJSON(obj, old) {
+		return output(d, old), nil
+	}
+	if d.generation && specChanged(old, obj) {
+		g, _ := strconv.ParseInt(fmt.Sprint(oldMD["generation"]), 10, 64)
+		md["generation"] = g + 1
+	}
+	if opts.dryRun {
+		return output(d, obj), nil
+	}
+	md["resourceVersion"] = s.nextRV()
+	if md["deletionTimestamp"] != nil && len(asSlice(md["finalizers"])) == 0 {
+		delete(s.bucket(d), key)
+		s.record("DELETED", d, obj)
+		s.afterDelete(d, obj)
+		return output(d, obj), nil
+	}
+	s.bucket(d)[key] = obj
+	s.record("MODIFIED", d, obj)
+	if d.resource == "customresourcedefinitions" {
+		s.registerCRD(obj)
+	}
+	return output(d, obj), nil
+}
+
+func newFinalizers(oldMD, md map[string]any) []string {
+	had := map[string]bool{}
+	for _, f := range asSlice(oldMD["finalizers"]) {
+		had[fmt.Sprint(f)] = true
+	}
+	var added []string
+	for _, f := range asSlice(md["finalizers"]) {
+		if !had[fmt.Sprint(f)] {
+			added = append(added, fmt.Sprint(f))
+		}
+	}
+	return added
+}
+
+func errForbiddenFinalizer(d *resourceDef, name string, added []string) error {
+	return newStatus(http.StatusForbidden, "Forbidden",
+		fmt.Sprintf("%s %q is forbidden: no new finalizers can be added if the object is being deleted, found new finalizers %q", qualified(d.group, d.resource), name, added),
+		&statusDetails{Name: name, Group: d.group, Kind: d.resource})
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// specChanged reports whether anything but metadata and status differs.
+func specChanged(a, b map[string]any) bool {
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	for k := range keys {
+		if k == "metadata" || k == "status" {
+			continue
+		}
+		if !equalJSON(a[k], b[k]) {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteOptions is the DeleteOptions body or query parameters.
+type deleteOptions struct {
+	dryRun            bool
+	propagationPolicy string
+	preUID, preRV     string
+}
+
+func parseDeleteOptions(r *http.Request) (*deleteOptions, error) {
+	o := &deleteOptions{}
+	q := r.URL.Query()
+	data, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(data))) > 0 {
+		body, err := decodeObject(data)
+		if err != nil {
+			return nil, err
+		}
+		o.propagationPolicy, _ = body["propagationPolicy"].(string)
+		o.preUID = getString(body, "preconditions", "uid")
+		o.preRV = getString(body, "preconditions", "resourceVersion")
+		for _, v := range asSlice(body["dryRun"]) {
+			q.Add("dryRun", fmt.Sprint(v))
+		}
+	}
+	if v := q.Get("propagationPolicy"); v != "" {
+		o.propagationPolicy = v
+	}
+	for _, v := range q["dryRun"] {
+		if v != "All" {
+			return nil, errInvalid("meta.k8s.io", "DeleteOptions", "", []statusCause{causeUnsupported("dryRun", v, []string{"All"})})
+		}
+		o.dryRun = true
+	}
+	switch o.propagationPolicy {
+	case "", "Orphan", "Background", "Foreground":
+	default:
+		return nil, errInvalid("meta.k8s.io", "DeleteOptions", "", []statusCause{causeUnsupported("propagationPolicy", o.propagationPolicy, []string{"Foreground", "Background", "Orphan", "nil"})})
+	}
+	return o, nil
+}
+
+func (s *Server) serveDelete(w http.ResponseWriter, r *http.Request, req request) {
+	opts, err := parseDeleteOptions(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.mu.Lock()
+	code, out, err := s.delete(req.def, req.namespace, req.name, opts)
+	s.mu.Unlock()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, code, out)
+}
+
+// delete removes one object, or marks it deleted when it has finalizers;
+// callers hold s.mu.
+func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOptions) (int, any, error) {
+	key := objKey(namespace, name)
+	obj, ok := s.bucket(d)[key]
+	if !ok {
+		return 0, nil, errNotFound(d.group, d.resource, name)
+	}
+	md := meta(obj)
+	if opts.preUID != "" && opts.preUID != md["uid"] {
+		return 0, nil, errConflict(d.group, d.resource, name, fmt.Sprintf("Precondition failed: UID in precondition: %s, UID in object meta: %v", opts.preUID, md["uid"]))
+	}
+	if opts.preRV != "" && opts.preRV != md["resourceVersion"] {
+		return 0, nil, errConflict(d.group, d.resource, name, fmt.Sprintf("Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in object meta: %v", opts.preRV, md["resourceVersion"]))
+	}
+	next := copyObj(obj)
+	nmd := meta(next)
+	if len(asSlice(nmd["finalizers"])) > 0 {
+		// Kept until its finalizers are removed.
+		if nmd["deletionTimestamp"] == nil {
+			nmd["deletionTimestamp"] = nowRFC3339()
+			nmd["deletionGracePeriodSeconds"] = 0
+			if !opts.dryRun {
+				nmd["resourceVersion"] = s.nextRV()
+				s.bucket(d)[key] = next
+				s.record("MODIFIED", d, next)
+			}
+		}
+		return http.StatusOK, output(d, next), nil
+	}
+	if opts.dryRun {
+		return http.StatusOK, s.deleteAnswer(d, next), nil
+	}
+	delete(s.bucket(d), key)
+	nmd["resourceVersion"] = s.nextRV()
+	if d.resource == "namespaces" {
+		nmd["deletionTimestamp"] = nowRFC3339()
+		getMap(next, "status", true)["phase"] = "Terminating"
+	}
+	s.record("DELETED", d, next)
+	s.afterDelete(d, next)
+	return http.StatusOK, s.deleteAnswer(d, next), nil
+}
+
+func (s *Server) deleteAnswer(d *resourceDef, obj map[string]any) any {
+	if d.returnDeleted || d.crd != "" {
+		return output(d, obj)
+	}
+	st := apiStatus{Kind: "Status", APIVersion: "v1", Status: "Success", Details: &statusDetails{
+		Name: getString(obj, "metadata", "name"), Group: d.group, Kind: d.resource, UID: getString(obj, "metadata", "uid"),
+	}}
+	return st
+}
+
+// afterDelete cascades: a namespace takes its objects with it, a CRD its
+// resources and their objects. Callers hold s.mu.
+func (s *Server) afterDelete(d *resourceDef, obj map[string]any) {
+	name := getString(obj, "metadata", "name")
+	switch {
+	case d.resource == "namespaces" && d.group == "":
+		for _, def := range s.reg.defs {
+			if !def.namespaced {
+				continue
+			}
+			b := s.store[def.storageKey()]
+			for _, k := range sortedKeys(b) {
+				if strings.HasPrefix(k, name+"/") {
+					o := b[k]
+					delete(b, k)
+					meta(o)["resourceVersion"] = s.nextRV()
+					s.record("DELETED", def, o)
+				}
+			}
+		}
+	case d.resource == "customresourcedefinitions" && d.group == "apiextensions.k8s.io":
+		var defs []*resourceDef
+		for _, def := range s.reg.defs {
+			if def.crd == name {
+				defs = append(defs, def)
+			}
+		}
+		if len(defs) > 0 {
+			b := s.store[defs[0].storageKey()]
+			for _, k := range sortedKeys(b) {
+				o := b[k]
+				meta(o)["resourceVersion"] = s.nextRV()
+				s.record("DELETED", defs[0], o)
+			}
+			delete(s.store, defs[0].storageKey())
+		}
+		s.reg.removeCRD(name)
+	}
+}
+
+func sortedKeys(m map[string]map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

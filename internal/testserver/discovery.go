@@ -1,0 +1,220 @@
+package testserver
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+const aggregatedContentType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+// acceptsAs reports whether the Accept header asks for application/json with
+// the parameters as=<as>, g=<g> and one of the versions.
+func acceptsAs(r *http.Request, as, g string, versions ...string) (string, bool) {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || mt != "application/json" {
+			continue
+		}
+		if params["as"] != as || params["g"] != g {
+			continue
+		}
+		for _, v := range versions {
+			if params["v"] == v {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}
+
+// writeDiscovery writes a discovery document with an ETag, answering 304
+// when the client already holds it.
+func writeDiscovery(w http.ResponseWriter, r *http.Request, contentType string, doc any) {
+	body, err := json.Marshal(doc)
+	if err != nil {
+		writeStatus(w, errForCode(http.StatusInternalServerError, 0))
+		return
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Vary", "Accept")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+func (s *Server) serveDiscoveryRoot(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeStatus(w, errMethodNotAllowed())
+		return
+	}
+	legacy := strings.HasPrefix(r.URL.Path, "/api") && !strings.HasPrefix(r.URL.Path, "/apis")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := acceptsAs(r, "APIGroupDiscoveryList", "apidiscovery.k8s.io", "v2"); ok {
+		writeDiscovery(w, r, aggregatedContentType, s.aggregated(legacy))
+		return
+	}
+	if legacy {
+		writeDiscovery(w, r, "application/json", map[string]any{
+			"kind": "APIVersions", "versions": []string{"v1"},
+			"serverAddressByClientCIDRs": []any{map[string]any{"clientCIDR": "0.0.0.0/0", "serverAddress": strings.TrimPrefix(s.hs.URL, "https://")}},
+		})
+		return
+	}
+	var groups []any
+	for _, g := range s.reg.groups() {
+		if g.name == "" {
+			continue
+		}
+		groups = append(groups, apiGroup(g))
+	}
+	writeDiscovery(w, r, "application/json", map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": nonNil(groups)})
+}
+
+func apiGroup(g groupEntry) map[string]any {
+	var vs []any
+	for _, v := range g.versions {
+		vs = append(vs, map[string]any{"groupVersion": g.name + "/" + v, "version": v})
+	}
+	return map[string]any{
+		"name": g.name, "versions": vs,
+		"preferredVersion": map[string]any{"groupVersion": g.name + "/" + g.versions[0], "version": g.versions[0]},
+	}
+}
+
+// serveGroup answers /apis/<group>.
+func (s *Server) serveGroup(w http.ResponseWriter, r *http.Request, group string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range s.reg.groups() {
+		if g.name == group && group != "" {
+			doc := apiGroup(g)
+			doc["kind"], doc["apiVersion"] = "APIGroup", "v1"
+			writeDiscovery(w, r, "application/json", doc)
+			return
+		}
+	}
+	writeStatus(w, errNoResource())
+}
+
+// serveGroupVersion answers /api/v1 and /apis/<group>/<version>.
+func (s *Server) serveGroupVersion(w http.ResponseWriter, r *http.Request, group, version string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defs := s.reg.inGroupVersion(group, version)
+	if len(defs) == 0 {
+		writeStatus(w, errNoResource())
+		return
+	}
+	sortDefs(defs)
+	var res []any
+	for _, d := range defs {
+		e := map[string]any{
+			"name": d.resource, "singularName": d.singular, "namespaced": d.namespaced,
+			"kind": d.kind, "verbs": allVerbs, "storageVersionHash": storageVersionHash(d),
+		}
+		if len(d.shortNames) > 0 {
+			e["shortNames"] = d.shortNames
+		}
+		if len(d.categories) > 0 {
+			e["categories"] = d.categories
+		}
+		res = append(res, e)
+		if d.status {
+			res = append(res, map[string]any{"name": d.resource + "/status", "singularName": "", "namespaced": d.namespaced, "kind": d.kind, "verbs": []string{"get", "patch", "update"}})
+		}
+		if d.scale {
+			res = append(res, map[string]any{"name": d.resource + "/scale", "singularName": "", "namespaced": d.namespaced, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": []string{"get", "patch", "update"}})
+		}
+	}
+	doc := map[string]any{"kind": "APIResourceList", "groupVersion": defs[0].groupVersion(), "resources": res}
+	if group != "" {
+		doc["apiVersion"] = "v1"
+	}
+	writeDiscovery(w, r, "application/json", doc)
+}
+
+func sortDefs(defs []*resourceDef) {
+	sort.Slice(defs, func(i, j int) bool { return defs[i].resource < defs[j].resource })
+}
+
+func storageVersionHash(d *resourceDef) string {
+	sum := sha256.Sum256([]byte(d.group + "/" + d.version + "/" + d.kind))
+	return base64.StdEncoding.EncodeToString(sum[:8])
+}
+
+// aggregated builds the apidiscovery.k8s.io/v2 document for /api (legacy)
+// or /apis.
+func (s *Server) aggregated(legacy bool) map[string]any {
+	var items []any
+	for _, g := range s.reg.groups() {
+		if (g.name == "") != legacy {
+			continue
+		}
+		var versions []any
+		for _, v := range g.versions {
+			defs := s.reg.inGroupVersion(g.name, v)
+			sortDefs(defs)
+			var res []any
+			for _, d := range defs {
+				scope := "Cluster"
+				if d.namespaced {
+					scope = "Namespaced"
+				}
+				e := map[string]any{
+					"resource":         d.resource,
+					"responseKind":     map[string]any{"group": d.group, "version": d.version, "kind": d.kind},
+					"scope":            scope,
+					"singularResource": d.singular,
+					"verbs":            allVerbs,
+				}
+				if len(d.shortNames) > 0 {
+					e["shortNames"] = d.shortNames
+				}
+				if len(d.categories) > 0 {
+					e["categories"] = d.categories
+				}
+				var subs []any
+				if d.scale {
+					subs = append(subs, map[string]any{"subresource": "scale", "responseKind": map[string]any{"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": []string{"get", "patch", "update"}})
+				}
+				if d.status {
+					subs = append(subs, map[string]any{"subresource": "status", "responseKind": map[string]any{"group": d.group, "version": d.version, "kind": d.kind}, "verbs": []string{"get", "patch", "update"}})
+				}
+				if len(subs) > 0 {
+					e["subresources"] = subs
+				}
+				res = append(res, e)
+			}
+			versions = append(versions, map[string]any{"version": v, "resources": res, "freshness": "Current"})
+		}
+		md := map[string]any{}
+		if g.name != "" {
+			md["name"] = g.name
+		}
+		items = append(items, map[string]any{"metadata": md, "versions": versions})
+	}
+	return map[string]any{
+		"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
+		"metadata": map[string]any{}, "items": nonNil(items),
+	}
+}
+
+func nonNil(v []any) []any {
+	if v == nil {
+		return []any{}
+	}
+	return v
+}

@@ -1,0 +1,473 @@
+package testserver
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// listOptions are a list's selectors and paging.
+type listOptions struct {
+	labels   []labelReq
+	fields   []fieldReq
+	limit    int
+	start    string // first key to return (from the continue token)
+	tokenRV  int64  // the resourceVersion of the list a continue token came from
+	rv       string
+	rvMatch  string
+	watchBMs bool
+	initial  bool // sendInitialEvents
+}
+
+type labelReq struct {
+	key, op string // op: "=", "!=", "in", "notin", "exists", "!"
+	values  []string
+}
+
+type fieldReq struct {
+	path, op, value string
+}
+
+func listInvalid(field, detail string) error {
+	return errInvalid("meta.k8s.io", "ListOptions", "", []statusCause{{Reason: "FieldValueForbidden", Field: field, Message: "Forbidden: " + detail}})
+}
+
+func (s *Server) parseListOptions(r *http.Request, d *resourceDef) (*listOptions, error) {
+	q := r.URL.Query()
+	o := &listOptions{rv: q.Get("resourceVersion"), rvMatch: q.Get("resourceVersionMatch")}
+	var err error
+	if o.labels, err = parseLabelSelector(q.Get("labelSelector")); err != nil {
+		return nil, err
+	}
+	if o.fields, err = parseFieldSelector(d, q.Get("fieldSelector")); err != nil {
+		return nil, err
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, errBadRequest(fmt.Sprintf("limit: Invalid value: %q", v))
+		}
+		o.limit = n
+	}
+	switch o.rvMatch {
+	case "", "NotOlderThan", "Exact":
+	default:
+		return nil, errInvalid("meta.k8s.io", "ListOptions", "", []statusCause{causeUnsupported("resourceVersionMatch", o.rvMatch, []string{"Exact", "NotOlderThan", ""})})
+	}
+	if o.rvMatch != "" && o.rv == "" {
+		return nil, listInvalid("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided")
+	}
+	if o.rv != "" {
+		if _, err := strconv.ParseUint(o.rv, 10, 64); err != nil {
+			return nil, errBadRequest(fmt.Sprintf("invalid resource version: %s", o.rv))
+		}
+	}
+	if c := q.Get("continue"); c != "" {
+		if o.rv != "" && o.rv != "0" {
+			return nil, listInvalid("resourceVersion", "specifying resource version is not allowed when using continue")
+		}
+		tok, err := decodeContinue(c)
+		if err != nil {
+			return nil, errBadRequest("continue key is not valid: " + err.Error())
+		}
+		o.start, o.tokenRV = tok.Start, tok.RV
+	}
+	o.watchBMs = q.Get("allowWatchBookmarks") == "true"
+	o.initial = q.Get("sendInitialEvents") == "true"
+	return o, nil
+}
+
+type continueToken struct {
+	V     string `json:"v"`
+	RV    int64  `json:"rv"`
+	Start string `json:"start"`
+}
+
+func encodeContinue(rv int64, start string) string {
+	b, _ := json.Marshal(continueToken{V: "meta.k8s.io/v1", RV: rv, Start: start})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeContinue(s string) (continueToken, error) {
+	var t continueToken
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return t, fmt.Errorf("decode: %w", err)
+	}
+	if err := json.Unmarshal(b, &t); err != nil {
+		return t, fmt.Errorf("unmarshal: %w", err)
+	}
+	if t.V != "meta.k8s.io/v1" || t.RV <= 0 {
+		return t, fmt.Errorf("unsupported continue token version %q", t.V)
+	}
+	return t, nil
+}
+
+var setReqRe = regexp.MustCompile(`^\s*(\S+?)\s+(in|notin)\s*\((.*)\)\s*$`)
+
+// parseLabelSelector parses the label selector syntax: k=v, k==v, k!=v,
+// k in (a,b), k notin (a,b), k and !k, comma separated.
+func parseLabelSelector(sel string) ([]labelReq, error) {
+	if strings.TrimSpace(sel) == "" {
+		return nil, nil
+	}
+	var terms []string
+	depth, start := 0, 0
+	for i, c := range sel {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				terms = append(terms, sel[start:i])
+				start = i + 1
+			}
+		}
+	}
+	terms = append(terms, sel[start:])
+	var reqs []labelReq
+	for _, t := range terms {
+		t = strings.TrimSpace(t)
+		var req labelReq
+		if m := setReqRe.FindStringSubmatch(t); m != nil {
+			req = labelReq{key: m[1], op: m[2]}
+			for _, v := range strings.Split(m[3], ",") {
+				req.values = append(req.values, strings.TrimSpace(v))
+			}
+		} else if k, v, ok := strings.Cut(t, "!="); ok {
+			req = labelReq{key: strings.TrimSpace(k), op: "!=", values: []string{strings.TrimSpace(v)}}
+		} else if k, v, ok := strings.Cut(t, "=="); ok {
+			req = labelReq{key: strings.TrimSpace(k), op: "=", values: []string{strings.TrimSpace(v)}}
+		} else if k, v, ok := strings.Cut(t, "="); ok {
+			req = labelReq{key: strings.TrimSpace(k), op: "=", values: []string{strings.TrimSpace(v)}}
+		} else if k, ok := strings.CutPrefix(t, "!"); ok {
+			req = labelReq{key: strings.TrimSpace(k), op: "!"}
+		} else {
+			req = labelReq{key: t, op: "exists"}
+		}
+		if req.key == "" || strings.ContainsAny(req.key, " ()!=<>,") || len(validateLabels(map[string]any{req.key: ""})) > 0 {
+			return nil, errBadRequest(fmt.Sprintf("unable to parse requirement: invalid label key %q in selector %q", req.key, sel))
+		}
+		for _, v := range req.values {
+			if !labelValueRe.MatchString(v) || len(v) > 63 {
+				return nil, errBadRequest(fmt.Sprintf("unable to parse requirement: invalid label value: %q: %s", v, labelValueMsg))
+			}
+		}
+		reqs = append(reqs, req)
+	}
+	return reqs, nil
+}
+
+func matchLabels(reqs []labelReq, labels map[string]string) bool {
+	for _, r := range reqs {
+		v, has := labels[r.key]
+		switch r.op {
+		case "=":
+			if !has || v != r.values[0] {
+				return false
+			}
+		case "!=":
+			if has && v == r.values[0] {
+				return false
+			}
+		case "in":
+			if !has || !contains(r.values, v) {
+				return false
+			}
+		case "notin":
+			if has && contains(r.values, v) {
+				return false
+			}
+		case "exists":
+			if !has {
+				return false
+			}
+		case "!":
+			if has {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// fieldLabels are the field selectors a kind supports beyond metadata.name
+// and metadata.namespace.
+var fieldLabels = map[string][]string{
+	"/pods":       {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"},
+	"/events":     {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"},
+	"/secrets":    {"type"},
+	"/namespaces": {"status.phase"},
+	"/services":   {"spec.clusterIP", "spec.type"},
+}
+
+func parseFieldSelector(d *resourceDef, sel string) ([]fieldReq, error) {
+	if strings.TrimSpace(sel) == "" {
+		return nil, nil
+	}
+	var reqs []fieldReq
+	for _, t := range strings.Split(sel, ",") {
+		var req fieldReq
+		if k, v, ok := strings.Cut(t, "!="); ok {
+			req = fieldReq{path: k, op: "!=", value: v}
+		} else if k, v, ok := strings.Cut(t, "=="); ok {
+			req = fieldReq{path: k, op: "=", value: v}
+		} else if k, v, ok := strings.Cut(t, "="); ok {
+			req = fieldReq{path: k, op: "=", value: v}
+		} else {
+			return nil, errBadRequest(fmt.Sprintf("invalid selector: %q; can't understand %q", sel, t))
+		}
+		req.path = strings.TrimSpace(req.path)
+		if req.path != "metadata.name" && req.path != "metadata.namespace" && !contains(fieldLabels[d.group+"/"+d.resource], req.path) {
+			if d.crd != "" {
+				return nil, errBadRequest(fmt.Sprintf("%q is not a known field selector: only \"metadata.name\", \"metadata.namespace\"", req.path))
+			}
+			return nil, errBadRequest("field label not supported: " + req.path)
+		}
+		reqs = append(reqs, req)
+	}
+	return reqs, nil
+}
+
+func matchFields(reqs []fieldReq, obj map[string]any) bool {
+	for _, r := range reqs {
+		var cur any = obj
+		for _, p := range strings.Split(r.path, ".") {
+			m, _ := cur.(map[string]any)
+			cur = m[p]
+		}
+		v := ""
+		if cur != nil {
+			v = fmt.Sprint(cur)
+		}
+		if (v == r.value) != (r.op == "=") {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *listOptions) matches(obj map[string]any) bool {
+	return matchLabels(o.labels, stringMap(meta(obj)["labels"])) && matchFields(o.fields, obj)
+}
+
+// selectLocked returns the matching objects in key order from o.start,
+// at most o.limit of them, and the continue token; callers hold s.mu.
+func (s *Server) selectLocked(d *resourceDef, namespace string, o *listOptions) ([]map[string]any, string, int, error) {
+	if o.tokenRV != 0 && o.tokenRV <= s.compacted {
+		return nil, "", 0, errGoneExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+	}
+	b := s.store[d.storageKey()]
+	keys := sortedKeys(b)
+	var out []map[string]any
+	cont, remaining := "", 0
+	listRV := o.tokenRV
+	if listRV == 0 {
+		listRV = s.rv
+	}
+	for _, k := range keys {
+		if k < o.start {
+			continue
+		}
+		if namespace != "" && !strings.HasPrefix(k, namespace+"/") {
+			continue
+		}
+		obj := b[k]
+		if !o.matches(obj) {
+			continue
+		}
+		if o.limit > 0 && len(out) == o.limit {
+			if cont == "" {
+				cont = encodeContinue(listRV, k)
+			}
+			remaining++
+			continue
+		}
+		out = append(out, output(d, obj))
+	}
+	return out, cont, remaining, nil
+}
+
+func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req request) {
+	if req.sub != "" {
+		writeStatus(w, errMethodNotAllowed())
+		return
+	}
+	o, err := s.parseListOptions(r, req.def)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.mu.Lock()
+	items, cont, remaining, err := s.selectLocked(req.def, req.namespace, o)
+	rv := strconv.FormatInt(s.rv, 10)
+	s.mu.Unlock()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if v, ok := acceptsAs(r, "Table", "meta.k8s.io", "v1", "v1beta1"); ok {
+		s.writeTable(w, r, req.def, v, items, rv, cont)
+		return
+	}
+	writeJSON(w, http.StatusOK, listOf(req.def, items, rv, cont, remaining, len(o.labels) == 0 && len(o.fields) == 0))
+}
+
+// listOf builds a list response. Items of built-in kinds carry no
+// apiVersion and kind, as from the real server; custom resources keep them.
+func listOf(d *resourceDef, items []map[string]any, rv, cont string, remaining int, showRemaining bool) map[string]any {
+	md := map[string]any{"resourceVersion": rv}
+	if cont != "" {
+		md["continue"] = cont
+		if showRemaining {
+			md["remainingItemCount"] = remaining
+		}
+	}
+	list := make([]any, len(items))
+	for i, it := range items {
+		if d.crd == "" {
+			delete(it, "apiVersion")
+			delete(it, "kind")
+		}
+		list[i] = it
+	}
+	return map[string]any{"kind": d.listKind(), "apiVersion": d.groupVersion(), "metadata": md, "items": list}
+}
+
+func (s *Server) serveDeleteCollection(w http.ResponseWriter, r *http.Request, req request) {
+	o, err := s.parseListOptions(r, req.def)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	opts, err := parseDeleteOptions(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o.limit = 0
+	items, _, _, err := s.selectLocked(req.def, req.namespace, o)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	var deleted []map[string]any
+	for _, it := range items {
+		md := meta(it)
+		ns, _ := md["namespace"].(string)
+		_, out, err := s.delete(req.def, ns, fmt.Sprint(md["name"]), opts)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		if m, ok := out.(map[string]any); ok {
+			deleted = append(deleted, m)
+		} else {
+			deleted = append(deleted, it)
+		}
+	}
+	writeJSON(w, http.StatusOK, listOf(req.def, deleted, strconv.FormatInt(s.rv, 10), "", 0, false))
+}
+
+// writeTable answers with a meta.k8s.io Table: Name and Age columns, plus a
+// CRD's additionalPrinterColumns whose jsonPath is a simple field path.
+func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, d *resourceDef, version string, items []map[string]any, rv, cont string) {
+	include := r.URL.Query().Get("includeObject")
+	if include == "" {
+		include = "Metadata"
+	}
+	cols := []any{
+		map[string]any{"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names", "priority": 0},
+	}
+	type extra struct{ path string }
+	var extras []extra
+	s.mu.Lock()
+	for _, c := range s.printerColumns(d) {
+		cols = append(cols, map[string]any{"name": c["name"], "type": c["type"], "format": "", "description": c["description"], "priority": c["priority"]})
+		extras = append(extras, extra{path: fmt.Sprint(c["jsonPath"])})
+	}
+	s.mu.Unlock()
+	cols = append(cols, map[string]any{"name": "Age", "type": "date", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", "priority": 0})
+	rows := make([]any, 0, len(items))
+	for _, it := range items {
+		cells := []any{getString(it, "metadata", "name")}
+		for _, e := range extras {
+			var cur any = it
+			for _, p := range strings.Split(strings.TrimPrefix(e.path, "."), ".") {
+				m, _ := cur.(map[string]any)
+				cur = m[p]
+			}
+			cells = append(cells, cur)
+		}
+		cells = append(cells, age(getString(it, "metadata", "creationTimestamp")))
+		row := map[string]any{"cells": cells}
+		switch include {
+		case "Object":
+			row["object"] = it
+		case "Metadata":
+			row["object"] = map[string]any{"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/" + version, "metadata": it["metadata"]}
+		}
+		rows = append(rows, row)
+	}
+	md := map[string]any{"resourceVersion": rv}
+	if cont != "" {
+		md["continue"] = cont
+	}
+	w.Header().Set("Content-Type", "application/json;as=Table;v="+version+";g=meta.k8s.io")
+	body, _ := json.Marshal(map[string]any{"kind": "Table", "apiVersion": "meta.k8s.io/" + version, "metadata": md, "columnDefinitions": cols, "rows": rows})
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// printerColumns returns a CRD version's additionalPrinterColumns; callers
+// hold s.mu.
+func (s *Server) printerColumns(d *resourceDef) []map[string]any {
+	if d.crd == "" {
+		return nil
+	}
+	crd := s.store["customresourcedefinitions.apiextensions.k8s.io"][objKey("", d.crd)]
+	var out []map[string]any
+	for _, v := range asSlice(getMap(crd, "spec", true)["versions"]) {
+		vm, _ := v.(map[string]any)
+		if vm["name"] != d.version {
+			continue
+		}
+		for _, c := range asSlice(vm["additionalPrinterColumns"]) {
+			if cm, ok := c.(map[string]any); ok {
+				cm = copyObj(cm)
+				setDefault(cm, "priority", 0)
+				setDefault(cm, "description", "")
+				out = append(out, cm)
+			}
+		}
+	}
+	return out
+}
+
+// age formats the time since an RFC 3339 timestamp the way kubectl does,
+// roughly: 42s, 7m, 5h, 3d.
+func age(ts string) string {
+	t, err := time.Parse(time.RFC3339, ts)
+	if err != nil {
+		return "<unknown>"
+	}
+	d := time.Since(t)
+	switch {
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

@@ -1,0 +1,325 @@
+package testserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// applyCreateDefaults fills the fields the real server defaults on create,
+// for the few kinds where clients commonly read them. Callers hold s.mu.
+func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
+	if d.crd != "" {
+		return
+	}
+	spec := getMap(obj, "spec", d.known["spec"] != nil)
+	switch d.group + "/" + d.resource {
+	case "/namespaces":
+		if _, ok := spec["finalizers"]; !ok {
+			spec["finalizers"] = []any{"kubernetes"}
+		}
+		obj["status"] = map[string]any{"phase": "Active"}
+		getMap(meta(obj), "labels", true)["kubernetes.io/metadata.name"] = getString(obj, "metadata", "name")
+	case "/pods":
+		setDefault(spec, "restartPolicy", "Always")
+		setDefault(spec, "dnsPolicy", "ClusterFirst")
+		setDefault(spec, "schedulerName", "default-scheduler")
+		setDefault(spec, "terminationGracePeriodSeconds", json.Number("30"))
+		setDefault(spec, "serviceAccountName", "default")
+		setDefault(spec, "securityContext", map[string]any{})
+		for _, c := range asSlice(spec["containers"]) {
+			if cm, ok := c.(map[string]any); ok {
+				policy := "IfNotPresent"
+				if img, _ := cm["image"].(string); !strings.Contains(img, ":") || strings.HasSuffix(img, ":latest") {
+					policy = "Always"
+				}
+				setDefault(cm, "imagePullPolicy", policy)
+				setDefault(cm, "terminationMessagePath", "/dev/termination-log")
+				setDefault(cm, "terminationMessagePolicy", "File")
+				setDefault(cm, "resources", map[string]any{})
+			}
+		}
+		obj["status"] = map[string]any{"phase": "Pending", "qosClass": "BestEffort"}
+	case "apps/deployments":
+		setDefault(spec, "replicas", json.Number("1"))
+		setDefault(spec, "revisionHistoryLimit", json.Number("10"))
+		setDefault(spec, "progressDeadlineSeconds", json.Number("600"))
+		setDefault(spec, "strategy", map[string]any{"type": "RollingUpdate", "rollingUpdate": map[string]any{"maxUnavailable": "25%", "maxSurge": "25%"}})
+	case "/services":
+		setDefault(spec, "type", "ClusterIP")
+		setDefault(spec, "sessionAffinity", "None")
+		if spec["type"] != "ExternalName" {
+			if _, ok := spec["clusterIP"]; !ok {
+				s.ipCounter++
+				ip := fmt.Sprintf("10.96.%d.%d", (s.ipCounter/250)%250, s.ipCounter%250+1)
+				spec["clusterIP"] = ip
+				spec["clusterIPs"] = []any{ip}
+			}
+			setDefault(spec, "ipFamilies", []any{"IPv4"})
+			setDefault(spec, "ipFamilyPolicy", "SingleStack")
+			setDefault(spec, "internalTrafficPolicy", "Cluster")
+		}
+		obj["status"] = map[string]any{"loadBalancer": map[string]any{}}
+	case "/secrets":
+		if _, ok := obj["type"]; !ok {
+			obj["type"] = "Opaque"
+		}
+	}
+	s.normalize(d, obj)
+}
+
+// normalize applies the conversions the server makes on every write.
+func (s *Server) normalize(d *resourceDef, obj map[string]any) {
+	switch d.group + "/" + d.resource {
+	case "/secrets":
+		if sd, ok := obj["stringData"].(map[string]any); ok {
+			data := getMap(obj, "data", true)
+			for k, v := range sd {
+				data[k] = encodeBase64([]byte(fmt.Sprint(v)))
+			}
+			delete(obj, "stringData")
+		}
+	case "/services":
+		for _, p := range asSlice(getMap(obj, "spec", true)["ports"]) {
+			if pm, ok := p.(map[string]any); ok {
+				setDefault(pm, "protocol", "TCP")
+				if port, ok := pm["port"]; ok {
+					setDefault(pm, "targetPort", port)
+				}
+			}
+		}
+	}
+}
+
+func setDefault(m map[string]any, key string, v any) {
+	if m == nil {
+		return
+	}
+	if _, ok := m[key]; !ok {
+		m[key] = v
+	}
+}
+
+const (
+	dns1123SubdomainMsg = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+	dns1123LabelMsg     = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+	dns1035LabelMsg     = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+	labelValueMsg       = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+	qualifiedNameMsg    = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+
+var (
+	dns1123LabelRe     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dns1123SubdomainRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	dns1035LabelRe     = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+	labelValueRe       = regexp.MustCompile(`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`)
+)
+
+// validateName checks a new object's name by the rule of its kind.
+func validateName(d *resourceDef, name string) []statusCause {
+	switch {
+	case d.group == "" && d.resource == "namespaces":
+		if len(name) > 63 || !dns1123LabelRe.MatchString(name) {
+			return []statusCause{causeInvalid("metadata.name", name, dns1123LabelMsg)}
+		}
+	case d.group == "" && d.resource == "services":
+		if len(name) > 63 || !dns1035LabelRe.MatchString(name) {
+			return []statusCause{causeInvalid("metadata.name", name, dns1035LabelMsg)}
+		}
+	case d.group == "rbac.authorization.k8s.io":
+		if name == "." || name == ".." || strings.ContainsAny(name, "/%") {
+			return []statusCause{causeInvalid("metadata.name", name, "may not contain '/' or '%' and may not be '.' or '..'")}
+		}
+	default:
+		if len(name) > 253 || !dns1123SubdomainRe.MatchString(name) {
+			return []statusCause{causeInvalid("metadata.name", name, dns1123SubdomainMsg)}
+		}
+	}
+	return nil
+}
+
+func validateLabels(labels map[string]any) []statusCause {
+	var causes []statusCause
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name := k
+		if i := strings.LastIndex(k, "/"); i >= 0 {
+			prefix := k[:i]
+			name = k[i+1:]
+			if len(prefix) > 253 || !dns1123SubdomainRe.MatchString(prefix) {
+				causes = append(causes, causeInvalid("metadata.labels", k, "prefix part "+dns1123SubdomainMsg))
+				continue
+			}
+		}
+		if name == "" || len(name) > 63 || !labelValueRe.MatchString(name) {
+			causes = append(causes, causeInvalid("metadata.labels", k, qualifiedNameMsg))
+			continue
+		}
+		v, ok := labels[k].(string)
+		if !ok {
+			causes = append(causes, causeInvalid("metadata.labels", labels[k], "label values must be strings"))
+			continue
+		}
+		if len(v) > 63 || !labelValueRe.MatchString(v) {
+			causes = append(causes, causeInvalid("metadata.labels", v, labelValueMsg))
+		}
+	}
+	return causes
+}
+
+// validate checks obj; old is nil on create. It covers names, labels and a
+// few required fields per kind, not the real server's full validation.
+func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause {
+	var causes []statusCause
+	md := meta(obj)
+	name, _ := md["name"].(string)
+	if old == nil {
+		if name == "" {
+			return []statusCause{causeRequired("metadata.name", "name or generateName is required")}
+		}
+		causes = append(causes, validateName(d, name)...)
+	}
+	if l, ok := md["labels"].(map[string]any); ok {
+		causes = append(causes, validateLabels(l)...)
+	} else if md["labels"] != nil {
+		causes = append(causes, causeInvalid("metadata.labels", md["labels"], "must be an object"))
+	}
+	spec, _ := obj["spec"].(map[string]any)
+	switch d.group + "/" + d.resource {
+	case "/pods":
+		cs := asSlice(spec["containers"])
+		if len(cs) == 0 {
+			causes = append(causes, causeRequired("spec.containers", ""))
+		}
+		for i, c := range cs {
+			cm, _ := c.(map[string]any)
+			if n, _ := cm["name"].(string); n == "" {
+				causes = append(causes, causeRequired(fmt.Sprintf("spec.containers[%d].name", i), ""))
+			} else if len(n) > 63 || !dns1123LabelRe.MatchString(n) {
+				causes = append(causes, causeInvalid(fmt.Sprintf("spec.containers[%d].name", i), n, dns1123LabelMsg))
+			}
+			if img, _ := cm["image"].(string); img == "" {
+				causes = append(causes, causeRequired(fmt.Sprintf("spec.containers[%d].image", i), ""))
+			}
+		}
+	case "apps/deployments":
+		sel, _ := spec["selector"].(map[string]any)
+		if len(sel) == 0 {
+			causes = append(causes, causeRequired("spec.selector", ""))
+		}
+		tmplLabels := stringMap(getMap(getMap(spec, "template", true), "metadata", true)["labels"])
+		for k, v := range stringMap(sel["matchLabels"]) {
+			if tmplLabels[k] != v {
+				causes = append(causes, causeInvalid("spec.template.metadata.labels", tmplLabels, "`selector` does not match template `labels`"))
+				break
+			}
+		}
+		if len(asSlice(getMap(getMap(spec, "template", true), "spec", true)["containers"])) == 0 {
+			causes = append(causes, causeRequired("spec.template.spec.containers", ""))
+		}
+	case "/configmaps":
+		for k, v := range getMap(obj, "data", false) {
+			if _, ok := v.(string); !ok {
+				causes = append(causes, causeInvalid("data["+k+"]", v, "must be a string"))
+			}
+		}
+	case "/services":
+		if spec["type"] != "ExternalName" && len(asSlice(spec["ports"])) == 0 && spec["clusterIP"] != "None" {
+			causes = append(causes, causeRequired("spec.ports", ""))
+		}
+	case "apiextensions.k8s.io/customresourcedefinitions":
+		causes = append(causes, validateCRD(obj, old)...)
+	}
+	if d.schema != nil {
+		causes = append(causes, validateSchema(obj, d.schema, "")...)
+	}
+	return causes
+}
+
+var metadataFields = strings.Fields("name generateName namespace selfLink uid resourceVersion generation creationTimestamp deletionTimestamp deletionGracePeriodSeconds labels annotations ownerReferences finalizers managedFields")
+
+// unknownFields lists, and removes from obj, the fields the kind does not
+// know: top-level fields, metadata fields and the fields of the objects
+// listed in d.known for built-ins; the whole structural schema for custom
+// resources.
+func unknownFields(d *resourceDef, obj map[string]any) []string {
+	var unknown []string
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		for _, k := range sortedFieldNames(md) {
+			if !contains(metadataFields, k) {
+				unknown = append(unknown, "metadata."+k)
+				delete(md, k)
+			}
+		}
+	}
+	if d.schema != nil {
+		return append(unknown, pruneSchema(obj, d.schema, "", true)...)
+	}
+	if d.known == nil {
+		return unknown
+	}
+	for _, k := range sortedFieldNames(obj) {
+		switch {
+		case k == "apiVersion" || k == "kind" || k == "metadata":
+		case !d.known[""][k]:
+			unknown = append(unknown, k)
+			delete(obj, k)
+		case d.known[k] != nil:
+			if m, ok := obj[k].(map[string]any); ok {
+				for _, f := range sortedFieldNames(m) {
+					if !d.known[k][f] {
+						unknown = append(unknown, k+"."+f)
+						delete(m, f)
+					}
+				}
+			}
+		}
+	}
+	return unknown
+}
+
+// fieldCheck applies fieldValidation: unknown fields are dropped (Ignore),
+// dropped with a warning (Warn) or refused with 400 (Strict).
+func (s *Server) fieldCheck(d *resourceDef, obj map[string]any, opts *writeOptions) error {
+	unknown := unknownFields(d, obj)
+	if len(unknown) == 0 {
+		return nil
+	}
+	switch opts.fieldValidation {
+	case "Strict":
+		parts := make([]string, len(unknown))
+		for i, u := range unknown {
+			parts[i] = fmt.Sprintf("unknown field %q", u)
+		}
+		return errBadRequest("strict decoding error: " + strings.Join(parts, ", "))
+	case "Warn":
+		for _, u := range unknown {
+			opts.warnings = append(opts.warnings, fmt.Sprintf("unknown field %q", u))
+		}
+	}
+	return nil
+}
+
+func sortedFieldNames(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

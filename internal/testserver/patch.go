@@ -1,0 +1,473 @@
+package testserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+const (
+	jsonPatchType      = "application/json-patch+json"
+	mergePatchType     = "application/merge-patch+json"
+	strategicPatchType = "application/strategic-merge-patch+json"
+	applyPatchType     = "application/apply-patch+yaml"
+	applyCBORPatchType = "application/apply-patch+cbor"
+)
+
+func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, req request) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	accepted := []string{jsonPatchType, mergePatchType, strategicPatchType, applyPatchType}
+	if req.def.crd != "" {
+		accepted = []string{jsonPatchType, mergePatchType, applyPatchType}
+	}
+	if !contains(accepted, ct) {
+		writeStatus(w, errUnsupportedMediaType(ct, strings.Join(accepted, ", ")))
+		return
+	}
+	opts, err := parseWriteOptions(r, "PatchOptions")
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if ct == applyPatchType && opts.fieldManager == "" {
+		writeErr(w, errInvalid("meta.k8s.io", "PatchOptions", "", []statusCause{causeRequired("fieldManager", "is required for apply patch")}))
+		return
+	}
+	if ct != applyPatchType && opts.force {
+		writeErr(w, errInvalid("meta.k8s.io", "PatchOptions", "", []statusCause{{Reason: "FieldValueForbidden", Field: "force", Message: "Forbidden: may not be specified for non-apply patch"}}))
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.mu.Lock()
+	code, out, err := s.patch(req, ct, body, opts)
+	s.mu.Unlock()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeWarnings(w, opts.warnings)
+	writeJSON(w, code, out)
+}
+
+// patch applies a patch of type ct; callers hold s.mu.
+func (s *Server) patch(req request, ct string, body []byte, opts *writeOptions) (int, map[string]any, error) {
+	d := req.def
+	var patchObj map[string]any
+	if ct == applyPatchType {
+		js, err := yaml.YAMLToJSON(body)
+		if err != nil {
+			return 0, nil, errBadRequest("error decoding YAML: " + err.Error())
+		}
+		if patchObj, err = decodeObject(js); err != nil {
+			return 0, nil, err
+		}
+	}
+	stored, exists := s.bucket(d)[objKey(req.namespace, req.name)]
+	if !exists {
+		if ct == applyPatchType && req.sub == "" {
+			// Apply creates what does not exist yet.
+			md := meta(patchObj)
+			if n, _ := md["name"].(string); n != req.name {
+				return 0, nil, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
+			}
+			out, err := s.create(req, patchObj, opts)
+			return http.StatusCreated, out, err
+		}
+		return 0, nil, errNotFound(d.group, d.resource, req.name)
+	}
+	cur := output(d, stored)
+	if req.sub == "scale" {
+		cur = scaleOf(cur)
+	}
+	var patched any
+	switch ct {
+	case jsonPatchType:
+		ops, err := decodeJSON(body)
+		if err != nil {
+			return 0, nil, errBadRequest("the body of the request could not be decoded: " + err.Error())
+		}
+		list, ok := ops.([]any)
+		if !ok {
+			return 0, nil, errBadRequest("json: cannot unmarshal a JSON patch that is not an array of operations")
+		}
+		if patched, err = applyJSONPatch(cur, list); err != nil {
+			return 0, nil, errPatchFailed(err)
+		}
+	case mergePatchType, strategicPatchType:
+		p, err := decodeJSON(body)
+		if err != nil {
+			return 0, nil, errBadRequest("the body of the request could not be decoded: " + err.Error())
+		}
+		if _, ok := p.(map[string]any); !ok {
+			return 0, nil, errBadRequest("the patch must be a JSON object")
+		}
+		patched = mergePatch(cur, p, ct == strategicPatchType)
+	case applyPatchType:
+		if av, _ := patchObj["apiVersion"].(string); av != "" && av != cur["apiVersion"] {
+			return 0, nil, errBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", av, cur["apiVersion"]))
+		}
+		md := meta(patchObj)
+		if n, _ := md["name"].(string); n != "" && n != req.name {
+			return 0, nil, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
+		}
+		// An applied configuration carries no resourceVersion precondition
+		// unless it sets one.
+		patched = mergePatch(cur, patchObj, true)
+	}
+	obj, ok := patched.(map[string]any)
+	if !ok {
+		return 0, nil, errBadRequest("the patched object is not a JSON object")
+	}
+	if req.sub == "scale" {
+		out, err := s.updateScale(req, obj, opts)
+		return http.StatusOK, out, err
+	}
+	out, err := s.update(req, obj, opts, false)
+	return http.StatusOK, out, err
+}
+
+// errPatchFailed is the real server's answer to a JSON patch that does not
+// apply: 422 with a generic message.
+func errPatchFailed(err error) error {
+	st := newStatus(http.StatusUnprocessableEntity, "Invalid", "the server rejected our request due to an error in our request", &statusDetails{})
+	_ = err
+	return st
+}
+
+// mergePatch applies an RFC 7386 merge patch. With strategic set, lists of
+// objects that all carry a "name" field are merged by name (an element with
+// "$patch": "delete" removes its match) and other "$" directives are
+// dropped: the part of strategic merge patch most clients rely on.
+func mergePatch(target, patch any, strategic bool) any {
+	pm, ok := patch.(map[string]any)
+	if !ok {
+		if strategic {
+			if pl, ok := patch.([]any); ok {
+				if tl, ok := target.([]any); ok && namedList(pl) && namedList(tl) {
+					return mergeNamedLists(tl, pl)
+				}
+			}
+		}
+		return deepCopy(patch)
+	}
+	tm, ok := target.(map[string]any)
+	if !ok {
+		tm = map[string]any{}
+	} else {
+		tm = copyObj(tm)
+	}
+	for k, v := range pm {
+		if strategic && strings.HasPrefix(k, "$") {
+			continue
+		}
+		if v == nil {
+			delete(tm, k)
+			continue
+		}
+		tm[k] = mergePatch(tm[k], v, strategic)
+	}
+	return tm
+}
+
+func namedList(l []any) bool {
+	for _, e := range l {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return false
+		}
+		if _, ok := m["name"].(string); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func mergeNamedLists(target, patch []any) []any {
+	out := deepCopy(target).([]any)
+	for _, p := range patch {
+		pm := p.(map[string]any)
+		idx := -1
+		for i, t := range out {
+			if t.(map[string]any)["name"] == pm["name"] {
+				idx = i
+			}
+		}
+		if pm["$patch"] == "delete" {
+			if idx >= 0 {
+				out = append(out[:idx], out[idx+1:]...)
+			}
+			continue
+		}
+		if idx >= 0 {
+			out[idx] = mergePatch(out[idx], pm, true)
+		} else {
+			out = append(out, mergePatch(nil, pm, true))
+		}
+	}
+	return out
+}
+
+// applyJSONPatch applies RFC 6902 operations to a copy of doc.
+func applyJSONPatch(doc any, ops []any) (any, error) {
+	doc = deepCopy(doc)
+	for i, o := range ops {
+		op, ok := o.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("operation %d is not an object", i)
+		}
+		kind, _ := op["op"].(string)
+		path, ok := op["path"].(string)
+		if !ok {
+			return nil, fmt.Errorf("operation %d (%s) has no path", i, kind)
+		}
+		toks, err := pointerTokens(path)
+		if err != nil {
+			return nil, err
+		}
+		value, hasValue := op["value"]
+		switch kind {
+		case "add", "replace", "test":
+			if !hasValue {
+				return nil, fmt.Errorf("%s operation has no value", kind)
+			}
+		}
+		switch kind {
+		case "add", "remove", "replace":
+			doc, err = patchAt(doc, toks, kind, deepCopy(value), path)
+		case "test":
+			var got any
+			if got, err = pointerGet(doc, toks, path); err == nil && !jsonValueEqual(got, value) {
+				err = fmt.Errorf("testing value %s failed: test failed", path)
+			}
+		case "move", "copy":
+			from, _ := op["from"].(string)
+			ftoks, ferr := pointerTokens(from)
+			if ferr != nil {
+				return nil, ferr
+			}
+			var v any
+			if v, err = pointerGet(doc, ftoks, from); err != nil {
+				return nil, err
+			}
+			v = deepCopy(v)
+			if kind == "move" {
+				if doc, err = patchAt(doc, ftoks, "remove", nil, from); err != nil {
+					return nil, err
+				}
+			}
+			doc, err = patchAt(doc, toks, "add", v, path)
+		default:
+			err = fmt.Errorf("unexpected kind: %s", kind)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return doc, nil
+}
+
+func pointerTokens(p string) ([]string, error) {
+	if p == "" {
+		return nil, nil
+	}
+	if !strings.HasPrefix(p, "/") {
+		return nil, fmt.Errorf("JSON pointer %q must start with /", p)
+	}
+	toks := strings.Split(p[1:], "/")
+	for i, t := range toks {
+		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	}
+	return toks, nil
+}
+
+func pointerGet(doc any, toks []string, path string) (any, error) {
+	cur := doc
+	for _, t := range toks {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[t]
+			if !ok {
+				return nil, fmt.Errorf("doc is missing path: %q", path)
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(t)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, fmt.Errorf("doc is missing path: %q", path)
+			}
+			cur = c[i]
+		default:
+			return nil, fmt.Errorf("doc is missing path: %q", path)
+		}
+	}
+	return cur, nil
+}
+
+// patchAt applies add, remove or replace at toks and returns the new doc.
+func patchAt(doc any, toks []string, op string, value any, path string) (any, error) {
+	missing := fmt.Errorf("%s operation does not apply: doc is missing path: %q", op, path)
+	if len(toks) == 0 {
+		if op == "remove" {
+			return nil, fmt.Errorf("remove operation does not apply: cannot remove the whole document")
+		}
+		return value, nil
+	}
+	t := toks[0]
+	last := len(toks) == 1
+	switch c := doc.(type) {
+	case map[string]any:
+		if last {
+			_, ok := c[t]
+			switch op {
+			case "add":
+				c[t] = value
+			case "replace":
+				if !ok {
+					return nil, missing
+				}
+				c[t] = value
+			case "remove":
+				if !ok {
+					return nil, missing
+				}
+				delete(c, t)
+			}
+			return c, nil
+		}
+		child, ok := c[t]
+		if !ok {
+			return nil, missing
+		}
+		nc, err := patchAt(child, toks[1:], op, value, path)
+		if err != nil {
+			return nil, err
+		}
+		c[t] = nc
+		return c, nil
+	case []any:
+		if last && op == "add" && t == "-" {
+			return append(c, value), nil
+		}
+		i, err := strconv.Atoi(t)
+		if err != nil || i < 0 || i > len(c) || (i == len(c) && !(last && op == "add")) {
+			return nil, missing
+		}
+		if !last {
+			nc, err := patchAt(c[i], toks[1:], op, value, path)
+			if err != nil {
+				return nil, err
+			}
+			c[i] = nc
+			return c, nil
+		}
+		switch op {
+		case "add":
+			c = append(c, nil)
+			copy(c[i+1:], c[i:])
+			c[i] = value
+		case "replace":
+			c[i] = value
+		case "remove":
+			c = append(c[:i], c[i+1:]...)
+		}
+		return c, nil
+	}
+	return nil, missing
+}
+
+// jsonValueEqual compares JSON values, numbers by value.
+func jsonValueEqual(a, b any) bool {
+	ab, err1 := json.Marshal(normalizeNumbers(a))
+	bb, err2 := json.Marshal(normalizeNumbers(b))
+	return err1 == nil && err2 == nil && string(ab) == string(bb)
+}
+
+func normalizeNumbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = normalizeNumbers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = normalizeNumbers(e)
+		}
+		return out
+	case json.Number:
+		if f, err := t.Float64(); err == nil {
+			return f
+		}
+	}
+	return v
+}
+
+// scaleOf is the autoscaling/v1 Scale of a deployment.
+func scaleOf(obj map[string]any) map[string]any {
+	md := meta(obj)
+	spec := getMap(obj, "spec", true)
+	status := getMap(obj, "status", false)
+	sel := stringMap(getMap(getMap(spec, "selector", false), "matchLabels", false))
+	keys := make([]string, 0, len(sel))
+	for k := range sel {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + sel[k]
+	}
+	replicas := spec["replicas"]
+	if replicas == nil {
+		replicas = json.Number("1")
+	}
+	stReplicas := status["replicas"]
+	if stReplicas == nil {
+		stReplicas = 0
+	}
+	smd := map[string]any{}
+	for _, f := range []string{"name", "namespace", "uid", "resourceVersion", "creationTimestamp"} {
+		if v, ok := md[f]; ok {
+			smd[f] = v
+		}
+	}
+	return map[string]any{
+		"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": smd,
+		"spec":   map[string]any{"replicas": replicas},
+		"status": map[string]any{"replicas": stReplicas, "selector": strings.Join(parts, ",")},
+	}
+}
+
+// updateScale sets a deployment's replicas from a Scale; callers hold s.mu.
+func (s *Server) updateScale(req request, scale map[string]any, opts *writeOptions) (map[string]any, error) {
+	d := req.def
+	stored, ok := s.bucket(d)[objKey(req.namespace, req.name)]
+	if !ok {
+		return nil, errNotFound(d.group, d.resource, req.name)
+	}
+	replicas, ok := getMap(scale, "spec", true)["replicas"].(json.Number)
+	if n, err := replicas.Int64(); !ok || err != nil || n < 0 {
+		return nil, errInvalid("autoscaling", "Scale", req.name, []statusCause{causeInvalid("spec.replicas", getMap(scale, "spec", true)["replicas"], "must be greater than or equal to 0")})
+	}
+	obj := output(d, stored)
+	if rv := getString(scale, "metadata", "resourceVersion"); rv != "" {
+		meta(obj)["resourceVersion"] = rv
+	}
+	getMap(obj, "spec", true)["replicas"] = replicas
+	out, err := s.update(request{def: d, namespace: req.namespace, name: req.name}, obj, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	return scaleOf(out), nil
+}

@@ -1,0 +1,221 @@
+package testserver
+
+import (
+	"sort"
+	"strings"
+)
+
+// resourceDef describes one served resource in one group-version: the row
+// of the server's table that discovery, routing and storage read.
+type resourceDef struct {
+	group, version, resource, kind, singular string
+	namespaced                               bool
+	shortNames, categories                   []string
+	status, scale                            bool // subresources
+	generation                               bool // metadata.generation is maintained
+	unconditionalUpdate                      bool // PUT without resourceVersion is allowed
+	returnDeleted                            bool // DELETE answers the object, not a Status
+	nameIsLabel                              bool // the name must be a DNS-1123 label
+	crd                                      string
+	// schema is the CRD version's openAPIV3Schema (nil for built-ins).
+	schema map[string]any
+	// known lists the top-level fields a built-in kind has, for strict
+	// field validation (nil: not checked beyond metadata).
+	known map[string]map[string]bool
+}
+
+func (d *resourceDef) groupVersion() string {
+	if d.group == "" {
+		return d.version
+	}
+	return d.group + "/" + d.version
+}
+
+func (d *resourceDef) listKind() string { return d.kind + "List" }
+
+// storageKey names the storage shared by every version of a resource.
+func (d *resourceDef) storageKey() string { return d.resource + "." + d.group }
+
+var allVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+
+// fields builds a known-field set: "" lists the top-level fields, other keys
+// the fields of a top-level object such as "spec".
+func fields(spec map[string]string) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for k, v := range spec {
+		set := map[string]bool{}
+		for _, f := range strings.Fields(v) {
+			set[f] = true
+		}
+		out[k] = set
+	}
+	return out
+}
+
+func builtins() []*resourceDef {
+	return []*resourceDef{
+		{group: "", version: "v1", resource: "namespaces", kind: "Namespace", shortNames: []string{"ns"}, status: true, nameIsLabel: true, unconditionalUpdate: true, returnDeleted: true,
+			known: fields(map[string]string{"": "spec status", "spec": "finalizers"})},
+		{group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true, shortNames: []string{"po"}, categories: []string{"all"}, status: true, generation: true, unconditionalUpdate: true, returnDeleted: true,
+			known: fields(map[string]string{"": "spec status", "spec": "activeDeadlineSeconds affinity automountServiceAccountToken containers dnsConfig dnsPolicy enableServiceLinks ephemeralContainers hostAliases hostIPC hostNetwork hostPID hostUsers hostname hostnameOverride imagePullSecrets initContainers nodeName nodeSelector os overhead preemptionPolicy priority priorityClassName readinessGates resourceClaims resources restartPolicy runtimeClassName schedulerName schedulingGates securityContext serviceAccount serviceAccountName setHostnameAsFQDN shareProcessNamespace subdomain terminationGracePeriodSeconds tolerations topologySpreadConstraints volumes"})},
+		{group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespaced: true, shortNames: []string{"cm"}, unconditionalUpdate: true,
+			known: fields(map[string]string{"": "data binaryData immutable"})},
+		{group: "", version: "v1", resource: "secrets", kind: "Secret", namespaced: true, unconditionalUpdate: true,
+			known: fields(map[string]string{"": "data stringData type immutable"})},
+		{group: "", version: "v1", resource: "services", kind: "Service", namespaced: true, shortNames: []string{"svc"}, categories: []string{"all"}, status: true, unconditionalUpdate: true, returnDeleted: true, nameIsLabel: true,
+			known: fields(map[string]string{"": "spec status", "spec": "allocateLoadBalancerNodePorts clusterIP clusterIPs externalIPs externalName externalTrafficPolicy healthCheckNodePort internalTrafficPolicy ipFamilies ipFamilyPolicy loadBalancerClass loadBalancerIP loadBalancerSourceRanges ports publishNotReadyAddresses selector sessionAffinity sessionAffinityConfig trafficDistribution type"})},
+		{group: "", version: "v1", resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, shortNames: []string{"sa"}, unconditionalUpdate: true,
+			known: fields(map[string]string{"": "automountServiceAccountToken imagePullSecrets secrets"})},
+		{group: "", version: "v1", resource: "events", kind: "Event", namespaced: true, shortNames: []string{"ev"}, unconditionalUpdate: true,
+			known: fields(map[string]string{"": "action count eventTime firstTimestamp involvedObject lastTimestamp message reason related reportingComponent reportingInstance series source type"})},
+		{group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true, shortNames: []string{"deploy"}, categories: []string{"all"}, status: true, scale: true, generation: true, unconditionalUpdate: true,
+			known: fields(map[string]string{"": "spec status", "spec": "minReadySeconds paused progressDeadlineSeconds replicas revisionHistoryLimit selector strategy template"})},
+		{group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterroles", kind: "ClusterRole", unconditionalUpdate: true,
+			known: fields(map[string]string{"": "aggregationRule rules"})},
+		{group: "rbac.authorization.k8s.io", version: "v1", resource: "roles", kind: "Role", namespaced: true, unconditionalUpdate: true,
+			known: fields(map[string]string{"": "rules"})},
+		{group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition", shortNames: []string{"crd", "crds"}, categories: []string{"api-extensions"}, status: true, generation: true,
+			known: fields(map[string]string{"": "spec status", "spec": "conversion group names preserveUnknownFields scope versions"})},
+	}
+}
+
+// registry holds the served resources. It is guarded by the server's mutex.
+type registry struct {
+	defs []*resourceDef
+}
+
+func (r *registry) add(d *resourceDef) {
+	if d.singular == "" {
+		d.singular = strings.ToLower(d.kind)
+	}
+	r.defs = append(r.defs, d)
+}
+
+// removeCRD drops every resource a CRD defined.
+func (r *registry) removeCRD(name string) {
+	out := r.defs[:0]
+	for _, d := range r.defs {
+		if d.crd != name {
+			out = append(out, d)
+		}
+	}
+	r.defs = out
+}
+
+func (r *registry) lookup(group, version, resource string) *resourceDef {
+	for _, d := range r.defs {
+		if d.group == group && d.version == version && d.resource == resource {
+			return d
+		}
+	}
+	return nil
+}
+
+// lookupKind finds the definition of a kind in a group-version.
+func (r *registry) lookupKind(group, version, kind string) *resourceDef {
+	for _, d := range r.defs {
+		if d.group == group && d.version == version && d.kind == kind {
+			return d
+		}
+	}
+	return nil
+}
+
+// groupVersions returns the group-versions served, groups in the order they
+// were first registered, versions by Kubernetes version priority.
+type groupEntry struct {
+	name     string
+	versions []string
+}
+
+func (r *registry) groups() []groupEntry {
+	var out []groupEntry
+	idx := map[string]int{}
+	for _, d := range r.defs {
+		i, ok := idx[d.group]
+		if !ok {
+			i = len(out)
+			idx[d.group] = i
+			out = append(out, groupEntry{name: d.group})
+		}
+		found := false
+		for _, v := range out[i].versions {
+			found = found || v == d.version
+		}
+		if !found {
+			out[i].versions = append(out[i].versions, d.version)
+		}
+	}
+	for i := range out {
+		sort.SliceStable(out[i].versions, func(a, b int) bool {
+			return versionLess(out[i].versions[b], out[i].versions[a])
+		})
+	}
+	return out
+}
+
+func (r *registry) inGroupVersion(group, version string) []*resourceDef {
+	var out []*resourceDef
+	for _, d := range r.defs {
+		if d.group == group && d.version == version {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// versionLess orders Kubernetes versions by priority: GA above beta above
+// alpha, higher numbers first; anything else sorts below, alphabetically.
+func versionLess(a, b string) bool {
+	ka, kb := versionKey(a), versionKey(b)
+	if ka.rank != kb.rank {
+		return ka.rank < kb.rank
+	}
+	if ka.major != kb.major {
+		return ka.major < kb.major
+	}
+	if ka.minor != kb.minor {
+		return ka.minor < kb.minor
+	}
+	return a > b
+}
+
+type vkey struct{ rank, major, minor int }
+
+func versionKey(v string) vkey {
+	if len(v) < 2 || v[0] != 'v' {
+		return vkey{}
+	}
+	i := 1
+	major := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		major = major*10 + int(v[i]-'0')
+		i++
+	}
+	if i == 1 {
+		return vkey{}
+	}
+	rest := v[i:]
+	rank := 0
+	switch {
+	case rest == "":
+		return vkey{rank: 3, major: major}
+	case strings.HasPrefix(rest, "beta"):
+		rank, rest = 2, rest[4:]
+	case strings.HasPrefix(rest, "alpha"):
+		rank, rest = 1, rest[5:]
+	default:
+		return vkey{}
+	}
+	minor := 0
+	if rest == "" {
+		return vkey{}
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return vkey{}
+		}
+		minor = minor*10 + int(c-'0')
+	}
+	return vkey{rank: rank, major: major, minor: minor}
+}

@@ -1,0 +1,278 @@
+package testserver
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is an in-process Kubernetes API server speaking HTTPS on
+// 127.0.0.1. Its methods are safe for concurrent use by multiple goroutines.
+type Server struct {
+	hs    *httptest.Server
+	caPEM []byte
+	token string
+
+	mu          sync.Mutex
+	reg         registry
+	store       map[string]map[string]map[string]any // storage key -> namespace/name -> object
+	rv          int64                                // last resourceVersion handed out
+	compacted   int64                                // continue tokens and watches older than this are gone
+	events      []event                              // change log for watches
+	notify      chan struct{}                        // closed and replaced on every change
+	ipCounter   int
+	bookmarkGen int
+	done        chan struct{}
+	faults      []*faultState
+	requests    []RecordedRequest
+	closeOnce   sync.Once
+}
+
+// RecordedRequest is one request the server received, recorded before
+// authentication and fault injection.
+type RecordedRequest struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+}
+
+// New starts a server for a test and closes it when the test ends. It fails
+// the test if the server cannot start.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s, err := Start()
+	if err != nil {
+		t.Fatalf("testserver: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server for a program; the caller must Close it.
+func Start() (*Server, error) {
+	caPEM, cert, err := newCertificates()
+	if err != nil {
+		return nil, fmt.Errorf("testserver: create certificates: %w", err)
+	}
+	tok := make([]byte, 16)
+	if _, err := rand.Read(tok); err != nil {
+		return nil, fmt.Errorf("testserver: create token: %w", err)
+	}
+	s := &Server{
+		caPEM:  caPEM,
+		token:  hex.EncodeToString(tok),
+		store:  map[string]map[string]map[string]any{},
+		notify: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	for _, d := range builtins() {
+		s.reg.add(d)
+	}
+	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
+		s.seedNamespace(ns)
+	}
+	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.hs.StartTLS()
+	return s, nil
+}
+
+// URL returns the server's base URL, https://127.0.0.1:<port>.
+func (s *Server) URL() string { return s.hs.URL }
+
+// CAPEM returns the PEM certificate of the CA that signed the server's
+// certificate.
+func (s *Server) CAPEM() []byte { return bytes.Clone(s.caPEM) }
+
+// Token returns the bearer token the server accepts; any other credential
+// gets 401.
+func (s *Server) Token() string { return s.token }
+
+// Close shuts the server down, ending open watches. It may be called more
+// than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.hs.CloseClientConnections()
+		s.hs.Close()
+	})
+}
+
+// Kubeconfig returns a kubeconfig document (YAML) whose current context
+// points at the server with its CA and token, namespace "default".
+func (s *Server) Kubeconfig() []byte {
+	var b strings.Builder
+	ca := encodeBase64(s.caPEM)
+	fmt.Fprintf(&b, `apiVersion: v1
+kind: Config
+clusters:
+- name: testserver
+  cluster:
+    server: %s
+    certificate-authority-data: %s
+users:
+- name: testserver
+  user:
+    token: %s
+contexts:
+- name: testserver
+  context:
+    cluster: testserver
+    user: testserver
+    namespace: default
+current-context: testserver
+`, s.hs.URL, ca, s.token)
+	return []byte(b.String())
+}
+
+// Requests returns a copy of every request received since the start or the
+// last ResetRequests, oldest first.
+func (s *Server) Requests() []RecordedRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]RecordedRequest, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = RecordedRequest{Method: r.Method, Path: r.Path, Query: cloneValues(r.Query), Header: r.Header.Clone()}
+	}
+	return out
+}
+
+// ResetRequests forgets the recorded requests.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests = append(s.requests, RecordedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()})
+	s.mu.Unlock()
+
+	if f := s.matchFault(r); f != nil {
+		if f.apply(w, r, s.route) {
+			return
+		}
+	}
+	s.route(w, r)
+}
+
+// public paths answer without credentials, as the real server's
+// system:public-info-viewer role allows.
+func isPublic(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/livez", "/version":
+		return true
+	}
+	return false
+}
+
+func (s *Server) authenticated(r *http.Request) bool {
+	auth := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(auth, "Bearer ")
+	return ok && tok == s.token
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if !isPublic(r.URL.Path) && !s.authenticated(r) {
+		writeStatus(w, newStatus(http.StatusUnauthorized, "Unauthorized", "Unauthorized", nil))
+		return
+	}
+	p := r.URL.Path
+	switch {
+	case p == "/healthz" || p == "/readyz" || p == "/livez":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write([]byte("ok"))
+	case p == "/version":
+		writeJSON(w, http.StatusOK, versionInfo)
+	case p == "/openapi/v3" || strings.HasPrefix(p, "/openapi/v3/"):
+		s.serveOpenAPI(w, r)
+	case p == "/api" || p == "/apis" || p == "/api/" || p == "/apis/":
+		s.serveDiscoveryRoot(w, r)
+	case strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/apis/"):
+		s.serveAPI(w, r)
+	default:
+		writeStatus(w, errNoResource())
+	}
+}
+
+var versionInfo = map[string]string{
+	"major": "1", "minor": "37", "emulationMajor": "1", "emulationMinor": "37",
+	"minCompatibilityMajor": "1", "minCompatibilityMinor": "36",
+	"gitVersion": "v1.37.2-kubedyn-testserver", "gitCommit": "0000000000000000000000000000000000000000",
+	"gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.26",
+	"compiler": "gc", "platform": "linux/amd64",
+}
+
+// newCertificates makes a self-signed CA and a server certificate for
+// 127.0.0.1, ::1 and localhost signed by it.
+func newCertificates() ([]byte, tls.Certificate, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, tls.Certificate{}, err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "kubedyn-testserver-ca"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, tls.Certificate{}, err
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, tls.Certificate{}, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "kube-apiserver"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:     []string{"localhost", "kubernetes", "kubernetes.default.svc"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, tls.Certificate{}, err
+	}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	return caPEM, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: nil}, nil
+}

@@ -1,0 +1,145 @@
+package testserver
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	for _, tc := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"no credentials", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer nope", http.StatusUnauthorized},
+		{"basic auth", "Basic dXNlcjpwYXNz", http.StatusUnauthorized},
+		{"right token", "Bearer " + c.srv.Token(), http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("GET", "/api/v1/namespaces", "", "Authorization", tc.auth)
+			assert.Equal(t, tc.want, r.code)
+			if tc.want == http.StatusUnauthorized {
+				assert.Equal(t, "Status", r.str("kind"))
+				assert.Equal(t, "Unauthorized", r.str("reason"))
+				assert.EqualValues(t, 401, r.get("code"))
+			}
+		})
+	}
+	r := c.do("GET", "/healthz", "", "Authorization", "")
+	assert.Equal(t, http.StatusOK, r.code)
+	assert.Equal(t, "ok", string(r.raw))
+}
+
+func TestCreateGetUpdateDelete(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	r := c.do("POST", "/api/v1/namespaces/default/pods", fmt.Sprintf(podJSON, "web"))
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	assert.Equal(t, "default", r.str("metadata.namespace"))
+	assert.NotEmpty(t, r.str("metadata.uid"))
+	assert.NotEmpty(t, r.str("metadata.creationTimestamp"))
+	rv := r.str("metadata.resourceVersion")
+	assert.NotEmpty(t, rv)
+	assert.Equal(t, "Pending", r.str("status.phase"))
+
+	g := c.do("GET", "/api/v1/namespaces/default/pods/web", "")
+	require.Equal(t, http.StatusOK, g.code)
+	assert.Equal(t, "Pod", g.str("kind"))
+	assert.Equal(t, "v1", g.str("apiVersion"))
+	assert.Equal(t, rv, g.str("metadata.resourceVersion"))
+
+	dup := c.do("POST", "/api/v1/namespaces/default/pods", fmt.Sprintf(podJSON, "web"))
+	assert.Equal(t, http.StatusConflict, dup.code)
+	assert.Equal(t, "AlreadyExists", dup.str("reason"))
+	assert.Equal(t, `pods "web" already exists`, dup.str("message"))
+	assert.Equal(t, "pods", dup.str("details.kind"))
+	assert.Equal(t, "web", dup.str("details.name"))
+
+	// Update with the current resourceVersion succeeds and bumps it.
+	upd := fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","resourceVersion":%q,"labels":{"app":"api"}},"spec":{"containers":[{"name":"c","image":"nginx:1.28"}]}}`, rv)
+	u := c.do("PUT", "/api/v1/namespaces/default/pods/web", upd)
+	require.Equal(t, http.StatusOK, u.code, string(u.raw))
+	assert.NotEqual(t, rv, u.str("metadata.resourceVersion"))
+	assert.Equal(t, "api", u.str("metadata.labels.app"))
+	assert.Equal(t, g.str("metadata.uid"), u.str("metadata.uid"))
+	assert.Equal(t, "Pending", u.str("status.phase"), "status is kept by main-resource updates")
+
+	// The same stale update now conflicts.
+	stale := c.do("PUT", "/api/v1/namespaces/default/pods/web", upd)
+	assert.Equal(t, http.StatusConflict, stale.code)
+	assert.Equal(t, "Conflict", stale.str("reason"))
+	assert.Contains(t, stale.str("message"), "the object has been modified")
+
+	d := c.do("DELETE", "/api/v1/namespaces/default/pods/web", "")
+	require.Equal(t, http.StatusOK, d.code)
+	assert.Equal(t, "Pod", d.str("kind"))
+	nf := c.do("GET", "/api/v1/namespaces/default/pods/web", "")
+	assert.Equal(t, http.StatusNotFound, nf.code)
+	assert.Equal(t, `pods "web" not found`, nf.str("message"))
+	assert.Equal(t, "NotFound", nf.str("reason"))
+
+	// A configmap's delete answers a Status.
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"cm"},"data":{"a":"b"}}`).code)
+	dc := c.do("DELETE", "/api/v1/namespaces/default/configmaps/cm", `{"propagationPolicy":"Background"}`)
+	require.Equal(t, http.StatusOK, dc.code)
+	assert.Equal(t, "Status", dc.str("kind"))
+	assert.Equal(t, "Success", dc.str("status"))
+	assert.Equal(t, "cm", dc.str("details.name"))
+}
+
+func TestCreateErrors(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	for _, tc := range []struct {
+		name, path, body string
+		code             int
+		reason, message  string
+	}{
+		{"missing namespace", "/api/v1/namespaces/nope/configmaps", `{"metadata":{"name":"a"}}`, 404, "NotFound", `namespaces "nope" not found`},
+		{"bad name", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"Bad_Name"}}`, 422, "Invalid", `ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain`},
+		{"no name", "/api/v1/namespaces/default/configmaps", `{"metadata":{}}`, 422, "Invalid", `metadata.name: Required value: name or generateName is required`},
+		{"namespace mismatch", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","namespace":"kube-system"}}`, 400, "BadRequest", "does not match the namespace"},
+		{"wrong kind", "/api/v1/namespaces/default/configmaps", `{"kind":"Secret","metadata":{"name":"a"}}`, 400, "BadRequest", "kind"},
+		{"not json", "/api/v1/namespaces/default/configmaps", `{`, 400, "BadRequest", "could not be decoded"},
+		{"resourceVersion set", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","resourceVersion":"5"}}`, 400, "BadRequest", "resourceVersion should not be set"},
+		{"pod without containers", "/api/v1/namespaces/default/pods", `{"metadata":{"name":"a"},"spec":{}}`, 422, "Invalid", "spec.containers: Required value"},
+		{"bad label", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","labels":{"k":"bad value"}}}`, 422, "Invalid", "metadata.labels: Invalid value"},
+		{"unknown resource", "/api/v1/namespaces/default/widgets", `{}`, 404, "NotFound", "the server could not find the requested resource"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := c.do("POST", tc.path, tc.body)
+			assert.Equal(t, tc.code, r.code, string(r.raw))
+			assert.Equal(t, "Status", r.str("kind"))
+			assert.Equal(t, "v1", r.str("apiVersion"))
+			assert.Equal(t, "Failure", r.str("status"))
+			assert.Equal(t, tc.reason, r.str("reason"))
+			assert.Contains(t, r.str("message"), tc.message)
+			assert.EqualValues(t, tc.code, r.get("code"))
+		})
+	}
+	r := c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"Bad_Name"}}`)
+	assert.Equal(t, "FieldValueInvalid", r.str("details.causes.0.reason"))
+	assert.Equal(t, "metadata.name", r.str("details.causes.0.field"))
+	assert.Equal(t, "ConfigMap", r.str("details.kind"))
+}
+
+func TestGenerateName(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	seen := map[string]bool{}
+	for range 3 {
+		r := c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"generateName":"cm-"}}`)
+		require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+		name := r.str("metadata.name")
+		assert.Regexp(t, `^cm-[a-z0-9]{5}$`, name)
+		assert.False(t, seen[name])
+		seen[name] = true
+	}
+}

@@ -107,6 +107,20 @@ func tlsServer(t *testing.T, ca, clientCA *testCA, h http.Handler) *httptest.Ser
 	return srv
 }
 
+// tlsServerH2 is tlsServer with HTTP/2 enabled.
+func tlsServerH2(t *testing.T, ca *testCA, h http.Handler) *httptest.Server {
+	t.Helper()
+	certPEM, keyPEM := ca.issue(t, "server", false, []string{"kube.example"}, []net.IP{net.ParseIP("127.0.0.1")})
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(h)
+	srv.EnableHTTP2 = true
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // recorder is a handler that records requests and answers with fn.
 type recorder struct {
 	mu   sync.Mutex

@@ -1,0 +1,59 @@
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/kubedyn/kubedyn/transport"
+)
+
+// A stand-in API server: one namespace exists, everything else is 404.
+func fakeAPIServer() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/v1/namespaces/default" && r.Header.Get("Authorization") == "Bearer my-token" {
+			_, _ = io.WriteString(w, `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"default"}}`)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"kind":"Status","apiVersion":"v1","status":"Failure",`+
+			`"message":"namespaces \"nope\" not found","reason":"NotFound",`+
+			`"details":{"name":"nope","kind":"namespaces"},"code":404}`)
+	}))
+}
+
+func Example() {
+	srv := fakeAPIServer()
+	defer srv.Close()
+
+	c, err := transport.New(&transport.Config{Host: srv.URL, BearerToken: "my-token"})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+
+	resp, err := c.Do(ctx, &transport.Request{Path: transport.JoinPath("api", "v1", "namespaces", "default")})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(resp.StatusCode, string(resp.Body))
+
+	_, err = c.Do(ctx, &transport.Request{Path: transport.JoinPath("api", "v1", "namespaces", "nope")})
+	fmt.Println(errors.Is(err, transport.ErrNotFound), err)
+	var apiErr *transport.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.Reason, apiErr.Details.Name)
+	}
+
+	// Names that would change the URL are refused before any request.
+	fmt.Println(transport.ValidatePathSegment("name", ".."))
+	// Output:
+	// 200 {"kind":"Namespace","apiVersion":"v1","metadata":{"name":"default"}}
+	// true namespaces "nope" not found (404 NotFound)
+	// NotFound nope
+	// invalid name: name may not be ".."
+}

@@ -193,7 +193,8 @@ func (c *Client) TLSConfig() *tls.Config {
 // CloseIdleConnections closes connections that are not in use.
 func (c *Client) CloseIdleConnections() { c.base0.CloseIdleConnections() }
 
-// Request is one API request. Do and Stream do not modify it.
+// Request is one API request. Do and Stream only read it, so one Request may
+// be sent by several goroutines at once as long as nobody modifies it.
 type Request struct {
 	// Method is the HTTP method; empty means GET.
 	Method string
@@ -216,7 +217,8 @@ type Request struct {
 	NoRateLimit bool
 }
 
-// Response is a complete response.
+// Response is a complete response. It is a plain value; Do hands each caller
+// its own.
 type Response struct {
 	StatusCode int
 	Header     http.Header
@@ -362,7 +364,10 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, error)
 		resp, err := c.http.Do(hreq)
 		if err != nil {
 			if ctx.Err() == nil && attempt < c.maxRetries && retryableConnError(hreq.Method, err) {
-				if werr := c.wait(ctx, c.backoffFor(attempt)); werr == nil {
+				d := c.backoffFor(attempt)
+				c.logger.DebugContext(ctx, "retrying after connection error", "method", hreq.Method, "path", u.Path,
+					"error", err, "wait", d, "attempt", attempt+1)
+				if werr := c.wait(ctx, d); werr == nil {
 					continue
 				}
 			}
@@ -376,12 +381,18 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, error)
 				return resp, nil
 			}
 			drain(resp)
+			// A refreshed client certificate only takes effect on a new
+			// connection.
+			c.base0.CloseIdleConnections()
+			c.logger.DebugContext(ctx, "retrying with refreshed credentials after 401", "method", hreq.Method, "path", u.Path)
 			attempt-- // a re-authentication is not a retry
 			continue
 		}
 		if attempt < c.maxRetries {
 			if d, ok := c.retryDelay(ctx, hreq.Method, resp, attempt); ok {
 				drain(resp)
+				c.logger.DebugContext(ctx, "retrying", "method", hreq.Method, "path", u.Path,
+					"status", resp.StatusCode, "wait", d, "attempt", attempt+1)
 				if err := c.wait(ctx, d); err != nil {
 					return nil, fmt.Errorf("transport: %s %s: waiting to retry: %w", hreq.Method, u.Path, err)
 				}

@@ -14,7 +14,8 @@ import (
 
 // Config says how to reach and authenticate to one API server. A Config is a
 // plain value: New copies it, and later changes to it have no effect on a
-// Client built from it.
+// Client built from it. Like any struct, it must not be written while
+// another goroutine reads it.
 type Config struct {
 	// Host is the server's base URL, such as https://10.0.0.1:6443, optionally
 	// with a path prefix.
@@ -69,7 +70,9 @@ type Config struct {
 	RetryBackoff time.Duration
 }
 
-// TLSConfig holds TLS settings. File and Data forms may both be set; Data wins.
+// TLSConfig holds TLS settings. File and Data forms may both be set; Data
+// wins. Files are read once, by New. Insecure together with a CA is refused.
+// It is a plain value with no internal synchronisation.
 type TLSConfig struct {
 	CAFile     string
 	CAData     []byte
@@ -82,7 +85,10 @@ type TLSConfig struct {
 	Insecure bool
 }
 
-// Impersonation holds the identity to act as.
+// Impersonation holds the identity to act as, sent as Impersonate-User,
+// Impersonate-Uid, Impersonate-Group and Impersonate-Extra-<key> headers.
+// UID, Groups and Extra require UserName. It is a plain value with no
+// internal synchronisation.
 type Impersonation struct {
 	UserName string
 	UID      string
@@ -90,7 +96,9 @@ type Impersonation struct {
 	Extra    map[string][]string
 }
 
-// Credentials are what a CredentialProvider hands out.
+// Credentials are what a CredentialProvider hands out. A token, when set,
+// wins over Config.BearerToken and BearerTokenFile; a client certificate,
+// when set, is presented on new TLS connections. It is a plain value.
 type Credentials struct {
 	Token             string
 	ClientCertificate *tls.Certificate
@@ -99,14 +107,19 @@ type Credentials struct {
 }
 
 // CredentialProvider supplies credentials, such as an exec plugin's.
-// Implementations must be safe for concurrent use.
+// Credentials is called for every request and every TLS handshake, so
+// implementations cache and refresh on their own (for example a minute
+// before Expiry); after a 401 the Client calls it once with forceRefresh
+// and retries the request. Implementations must be safe for concurrent use.
 type CredentialProvider interface {
 	// Credentials returns current credentials; forceRefresh asks for new
 	// ones (after a 401).
 	Credentials(ctx context.Context, forceRefresh bool) (Credentials, error)
 }
 
-// Warning is one Warning header from the server.
+// Warning is one warning from the server's Warning header, such as
+// `299 - "v1 ComponentStatus is deprecated"`: Code 299, Agent "-", and the
+// unquoted Text. It is a plain value.
 type Warning struct {
 	Code  int
 	Agent string

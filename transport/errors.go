@@ -113,7 +113,8 @@ type APIError struct {
 	Header http.Header
 }
 
-// StatusDetails is metav1.StatusDetails.
+// StatusDetails is metav1.StatusDetails: the object the Status is about and
+// the causes. It is a plain value, not modified after decoding.
 type StatusDetails struct {
 	Name              string        `json:"name,omitempty"`
 	Group             string        `json:"group,omitempty"`
@@ -123,7 +124,8 @@ type StatusDetails struct {
 	RetryAfterSeconds int           `json:"retryAfterSeconds,omitempty"`
 }
 
-// StatusCause is one cause, such as a field error of an Invalid response.
+// StatusCause is one cause, such as a field error of an Invalid response. It
+// is a plain value.
 // Type is the cause's "reason" on the wire (FieldValueInvalid,
 // FieldValueRequired, FieldManagerConflict, ...).
 type StatusCause struct {

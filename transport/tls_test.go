@@ -182,3 +182,31 @@ func TestTLSConfigAccessor(t *testing.T) {
 	tc.ServerName = "changed"
 	assert.Equal(t, "kube.example", c.TLSConfig().ServerName, "TLSConfig returns a copy")
 }
+
+func TestClientCertificateRefreshAfter401(t *testing.T) {
+	t.Parallel()
+	ca := newTestCA(t, "ca")
+	clientCA := newTestCA(t, "client-ca")
+	srv := tlsServer(t, ca, clientCA, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS.PeerCertificates[0].Subject.CommonName == "expired" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, statusBody(401, "Unauthorized", "Unauthorized"))
+			return
+		}
+		cnHandler(w, r)
+	}))
+	pair := func(cn string) *tls.Certificate {
+		c, k := clientCA.issue(t, cn, true, nil, nil)
+		cert, err := tls.X509KeyPair(c, k)
+		require.NoError(t, err)
+		return &cert
+	}
+	p := &certProvider{certs: []*tls.Certificate{pair("expired"), pair("fresh")}}
+	c, err := New(&Config{Host: srv.URL, TLS: TLSConfig{CAData: ca.pem}, Credentials: p})
+	require.NoError(t, err)
+	resp, err := c.Do(context.Background(), &Request{Path: "/"})
+	require.NoError(t, err)
+	assert.Equal(t, "fresh", string(resp.Body))
+	assert.Equal(t, 1, p.forced)
+}

@@ -1,0 +1,308 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// helperEnv makes the test binary act as a program that starts a control
+// plane, prints its pids and dies without stopping it.
+const helperEnv = "KUBEDYN_CLUSTER_TEST_ORPHAN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		orphanHelper()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func orphanHelper() {
+	c, err := Start(context.Background(), nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	fmt.Printf("dir %s\n", c.Dir)
+	for _, pid := range c.PIDs() {
+		fmt.Printf("pid %d\n", pid)
+	}
+	panic("the helper dies without stopping its cluster")
+}
+
+func TestStartServesAndStopCleansUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
+	defer cancel()
+	c, err := Start(ctx, nil)
+	require.NoError(t, err)
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = c.Stop()
+		}
+	})
+
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(c.CAPEM))
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	get := func(path, token string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+path, nil)
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, b
+	}
+
+	code, body := get("/readyz", c.AdminToken)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ok", string(body))
+
+	code, body = get("/api", c.AdminToken)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var versions struct {
+		Kind     string   `json:"kind"`
+		Versions []string `json:"versions"`
+	}
+	require.NoError(t, json.Unmarshal(body, &versions))
+	assert.Equal(t, "APIVersions", versions.Kind)
+	assert.Equal(t, []string{"v1"}, versions.Versions)
+
+	code, body = get("/version", c.AdminToken)
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, string(body), `"gitVersion": "v1.37.2`)
+
+	code, _ = get("/api/v1/namespaces", c.AdminToken)
+	assert.Equal(t, http.StatusOK, code)
+	code, body = get("/api/v1/namespaces", c.NobodyToken)
+	assert.Equal(t, http.StatusForbidden, code, string(body))
+	assert.Contains(t, string(body), `User \"nobody\" cannot list resource \"namespaces\"`)
+	code, _ = get("/api/v1/namespaces", "not-a-token")
+	assert.Equal(t, http.StatusUnauthorized, code)
+
+	// The client certificate authenticates too.
+	cert, err := tls.X509KeyPair(c.ClientCertPEM, c.ClientKeyPEM)
+	require.NoError(t, err)
+	certClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}
+	resp, err := certClient.Get(c.URL + "/api/v1/namespaces/default")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// A client without the CA refuses the server.
+	_, err = http.Get(c.URL + "/readyz")
+	var unknown x509.UnknownAuthorityError
+	assert.ErrorAs(t, err, &unknown)
+
+	kc, err := os.ReadFile(c.Kubeconfig)
+	require.NoError(t, err)
+	assert.Contains(t, string(kc), "certificate-authority-data: ")
+	assert.NotContains(t, string(kc), "insecure")
+	assert.Contains(t, string(kc), "server: "+c.URL+"\n")
+	assert.Contains(t, string(kc), "current-context: admin\n")
+
+	pids := c.PIDs()
+	require.Len(t, pids, 2)
+	require.NoError(t, c.Stop())
+	stopped = true
+	for _, pid := range pids {
+		assert.True(t, gone(pid), "process %d still runs after Stop", pid)
+	}
+	_, err = os.Stat(c.Dir)
+	assert.True(t, errors.Is(err, os.ErrNotExist), "data dir %s remains: %v", c.Dir, err)
+	assert.NoError(t, c.Stop(), "a second Stop returns the first result")
+}
+
+// TestChildrenDieWithTheParent runs a helper process that starts a control
+// plane and panics without stopping it; the parent-death signal must kill
+// etcd and kube-apiserver.
+func TestChildrenDieWithTheParent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
+	defer cancel()
+	_, err := EnsureBinaries(ctx) // build outside the helper's lifetime
+	require.NoError(t, err)
+
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	var pids []int
+	var dir string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if d, ok := strings.CutPrefix(sc.Text(), "dir "); ok {
+			dir = d
+		}
+		if p, ok := strings.CutPrefix(sc.Text(), "pid "); ok {
+			pid, err := strconv.Atoi(p)
+			require.NoError(t, err)
+			pids = append(pids, pid)
+		}
+	}
+	err = cmd.Wait()
+	require.Error(t, err, "the helper must die of its panic")
+	require.Len(t, pids, 2, "helper stderr:\n%s", stderr.String())
+	if strings.HasPrefix(filepath.Base(dir), "kubedyn-cluster-") {
+		t.Cleanup(func() { os.RemoveAll(dir) })
+	}
+
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(30 * time.Second)
+	for _, pid := range pids {
+		for !gone(pid) {
+			select {
+			case <-tick.C:
+			case <-deadline:
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
+				t.Fatalf("process %d outlived its parent", pid)
+			}
+		}
+	}
+}
+
+func TestEnsureBinariesWarmDoesNotRebuild(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
+	defer cancel()
+	dir, err := EnsureBinaries(ctx)
+	require.NoError(t, err)
+	before, err := os.Stat(filepath.Join(dir, APIServerBinary))
+	require.NoError(t, err)
+
+	start := time.Now()
+	again, err := EnsureBinaries(ctx)
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second, "a warm call only hashes sources")
+	assert.Equal(t, dir, again)
+	after, err := os.Stat(filepath.Join(dir, APIServerBinary))
+	require.NoError(t, err)
+	assert.Equal(t, before.ModTime(), after.ModTime())
+	assert.True(t, os.SameFile(before, after))
+}
+
+func TestSourceKey(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(src, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	write("go.mod", "module x\n")
+	write("go.sum", "")
+	write("cmd/a/main.go", "package main\n")
+	k1, err := sourceKey(src)
+	require.NoError(t, err)
+	k2, err := sourceKey(src)
+	require.NoError(t, err)
+	assert.Equal(t, k1, k2, "the key is deterministic")
+
+	write("cmd/a/README", "not Go")
+	k3, err := sourceKey(src)
+	require.NoError(t, err)
+	assert.Equal(t, k1, k3, "only .go files under cmd count")
+
+	write("cmd/a/main.go", "package main // changed\n")
+	k4, err := sourceKey(src)
+	require.NoError(t, err)
+	assert.NotEqual(t, k1, k4)
+
+	write("go.sum", "x v1.0.0 h1:abc\n")
+	k5, err := sourceKey(src)
+	require.NoError(t, err)
+	assert.NotEqual(t, k4, k5)
+
+	require.NoError(t, os.Remove(filepath.Join(src, "go.sum")))
+	_, err = sourceKey(src)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestRepositoryRoot(t *testing.T) {
+	root, err := RepositoryRoot()
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(root, "internal", "realserver", "go.mod"))
+	assert.NoError(t, err)
+
+	t.Chdir(t.TempDir())
+	_, err = RepositoryRoot()
+	assert.ErrorIs(t, err, ErrNoRepository)
+}
+
+func TestLockFileWaitsAndHonoursContext(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "x.lock")
+	unlock, err := lockFile(context.Background(), path)
+	require.NoError(t, err)
+
+	// flock locks belong to the open file description, so a second open in
+	// this process contends like another process would.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = lockFile(ctx, path)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+	unlock()
+	unlock2, err := lockFile(context.Background(), path)
+	require.NoError(t, err)
+	unlock2()
+}
+
+func TestKubeconfigDocument(t *testing.T) {
+	t.Parallel()
+	c := &Cluster{URL: "https://127.0.0.1:6443", CAPEM: []byte("ca"), AdminToken: "a", NobodyToken: "n",
+		ImpersonatorToken: "i", ClientCertPEM: []byte("cert"), ClientKeyPEM: []byte("key")}
+	got := string(c.kubeconfig())
+	for _, want := range []string{
+		"server: https://127.0.0.1:6443\n",
+		"certificate-authority-data: Y2E=\n",
+		"- name: nobody\n  user:\n    token: n\n",
+		"client-certificate-data: Y2VydA==\n",
+		"- name: impersonator\n  context:\n    cluster: kubedyn-e2e\n    user: impersonator\n",
+		"current-context: admin\n",
+	} {
+		assert.Contains(t, got, want)
+	}
+}
+
+// gone reports whether pid no longer runs (absent, or a zombie awaiting its
+// reaper).
+func gone(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return true
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// Format: pid (comm) state ...
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
+}

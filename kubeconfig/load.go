@@ -229,6 +229,9 @@ func applyCluster(cfg *transport.Config, cl *Cluster) error {
 	cfg.TLS.CAData = cl.CertificateAuthorityData
 	cfg.TLS.ServerName = cl.TLSServerName
 	cfg.TLS.Insecure = cl.InsecureSkipTLSVerify
+	if cl.InsecureSkipTLSVerify && (cl.CertificateAuthority != "" || len(cl.CertificateAuthorityData) > 0) {
+		return fail(".insecure-skip-tls-verify", errors.New("set together with a certificate-authority; use one or the other"))
+	}
 	if cl.ProxyURL != "" {
 		u, err := url.Parse(cl.ProxyURL)
 		if err != nil {
@@ -292,6 +295,9 @@ func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error
 	cfg.Password = u.Password
 	if u.Password != "" && u.Username == "" {
 		return fail(".username", errors.New("password set without a username"))
+	}
+	if u.Username != "" && (u.Token != "" || u.TokenFile != "") {
+		return fail("", errors.New("more than one authentication method: a token and a username/password"))
 	}
 	cfg.Impersonate = transport.Impersonation{
 		UserName: u.Impersonate,

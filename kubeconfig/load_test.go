@@ -50,7 +50,6 @@ clusters:
     server: https://k.example.com:6443/prefix
     certificate-authority: /etc/ca.pem
     certificate-authority-data: ` + b64("CA PEM") + `
-    insecure-skip-tls-verify: true
     tls-server-name: api.internal
     proxy-url: http://proxy.example.com:3128
 users:
@@ -62,8 +61,6 @@ users:
     client-key-data: ` + b64("KEY PEM") + `
     token: tok
     tokenFile: /var/tok
-    username: alice
-    password: secret
     as: bob
     as-uid: "1234"
     as-groups: [g1, g2]
@@ -81,7 +78,7 @@ contexts:
 	assert.Equal(t, "https://k.example.com:6443/prefix", cfg.Host)
 	assert.Equal(t, "/etc/ca.pem", cfg.TLS.CAFile)
 	assert.Equal(t, []byte("CA PEM"), cfg.TLS.CAData)
-	assert.True(t, cfg.TLS.Insecure)
+	assert.False(t, cfg.TLS.Insecure)
 	assert.Equal(t, "api.internal", cfg.TLS.ServerName)
 	assert.Equal(t, "/etc/cert.pem", cfg.TLS.CertFile)
 	assert.Equal(t, []byte("CERT PEM"), cfg.TLS.CertData)
@@ -89,8 +86,6 @@ contexts:
 	assert.Equal(t, []byte("KEY PEM"), cfg.TLS.KeyData)
 	assert.Equal(t, "tok", cfg.BearerToken)
 	assert.Equal(t, "/var/tok", cfg.BearerTokenFile)
-	assert.Equal(t, "alice", cfg.Username)
-	assert.Equal(t, "secret", cfg.Password)
 	assert.Equal(t, "bob", cfg.Impersonate.UserName)
 	assert.Equal(t, "1234", cfg.Impersonate.UID)
 	assert.Equal(t, []string{"g1", "g2"}, cfg.Impersonate.Groups)
@@ -103,6 +98,22 @@ contexts:
 	pu, err := cfg.Proxy(req)
 	require.NoError(t, err)
 	assert.Equal(t, "http://proxy.example.com:3128", pu.String())
+}
+
+func TestLoadBytesInsecureAndBasicAuth(t *testing.T) {
+	t.Parallel()
+	doc := `
+current-context: c
+clusters: [{name: k, cluster: {server: "https://k", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {username: alice, password: secret}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+`
+	cfg, err := LoadBytes([]byte(doc), nil)
+	require.NoError(t, err)
+	assert.True(t, cfg.TLS.Insecure)
+	assert.Equal(t, "alice", cfg.Username)
+	assert.Equal(t, "secret", cfg.Password)
+	assert.Empty(t, cfg.BearerToken)
 }
 
 func TestLoadBytesJSONAndDefaults(t *testing.T) {
@@ -448,6 +459,58 @@ func TestBrokenKubeconfigErrors(t *testing.T) {
 			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x}}]\n" +
 				"users: [{name: u, user: {client-certificate: c.pem}}]\ncontexts: [{name: a, context: {cluster: k, user: u}}]\n",
 			field: `users["u"].client-key`,
+		},
+		{
+			name: "insecure with a CA",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x, insecure-skip-tls-verify: true, certificate-authority: ca.pem}}]\n" +
+				"contexts: [{name: a, context: {cluster: k}}]\n",
+			field: `clusters["k"].insecure-skip-tls-verify`,
+			want:  []string{"certificate-authority"},
+		},
+		{
+			name: "token and basic auth",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x}}]\n" +
+				"users: [{name: u, user: {token: t, username: a, password: p}}]\ncontexts: [{name: a, context: {cluster: k, user: u}}]\n",
+			field: `users["u"]`,
+			want:  []string{"more than one authentication method"},
+		},
+		{
+			name: "password without username",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x}}]\n" +
+				"users: [{name: u, user: {password: p}}]\ncontexts: [{name: a, context: {cluster: k, user: u}}]\n",
+			field: `users["u"].username`,
+		},
+		{
+			name: "impersonation extras without a user",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x}}]\n" +
+				"users: [{name: u, user: {as-groups: [g]}}]\ncontexts: [{name: a, context: {cluster: k, user: u}}]\n",
+			field: `users["u"].as`,
+		},
+		{
+			name: "server with bad scheme",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: 'ftp://x'}}]\n" +
+				"contexts: [{name: a, context: {cluster: k}}]\n",
+			field: `clusters["k"].server`,
+			want:  []string{"ftp"},
+		},
+		{
+			name:  "unknown cluster override",
+			doc:   twoContexts,
+			opts:  &Options{Cluster: "nope"},
+			field: "cluster",
+			want:  []string{`cluster "nope" not found`},
+		},
+		{
+			name:  "unknown user override",
+			doc:   twoContexts,
+			opts:  &Options{User: "nope"},
+			field: "user",
+			want:  []string{`user "nope" not found`},
+		},
+		{
+			name:  "exec without command",
+			doc:   "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1}}}]\n",
+			field: `users["u"].exec.command`,
 		},
 		{
 			name: "auth provider",

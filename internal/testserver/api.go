@@ -415,7 +415,7 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	case rv != "" && rv != oldRV:
 		return nil, errConflict(d.group, d.resource, req.name, conflictModified)
 	case rv == "" && put && !d.unconditionalUpdate:
-		return nil, errInvalid(d.group, d.kind, req.name, []statusCause{causeInvalid("metadata.resourceVersion", "0x0", "must be specified for an update")})
+		return nil, errInvalid(d.group, d.kind, req.name, []statusCause{causeInvalid("metadata.resourceVersion", rawValue("0x0"), "must be specified for an update")})
 	}
 	if err := s.fieldCheck(d, obj, opts); err != nil {
 		return nil, err

@@ -123,7 +123,13 @@ func causeUnsupported(field string, value any, supported []string) statusCause {
 	return statusCause{Reason: "FieldValueNotSupported", Field: field, Message: msg}
 }
 
+// rawValue is a value printed without quotes in a cause message.
+type rawValue string
+
 func quoteValue(v any) string {
+	if r, ok := v.(rawValue); ok {
+		return string(r)
+	}
 	if s, ok := v.(string); ok {
 		return fmt.Sprintf("%q", s)
 	}

@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -89,6 +91,8 @@ func Start() (*Server, error) {
 		s.seedNamespace(ns)
 	}
 	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// Handshake errors of clients that hang up are expected in tests.
+	s.hs.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	s.hs.StartTLS()
 	return s, nil

@@ -1,0 +1,132 @@
+package testserver
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const widgetCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+ "metadata":{"name":"widgets.example.com"},
+ "spec":{"group":"example.com","scope":"Namespaced",
+  "names":{"plural":"widgets","singular":"widget","kind":"Widget","shortNames":["wg"],"categories":["all"]},
+  "versions":[
+   {"name":"v1","served":true,"storage":true,"subresources":{"status":{}},
+    "additionalPrinterColumns":[{"name":"Size","type":"integer","jsonPath":".spec.size"}],
+    "schema":{"openAPIV3Schema":{"type":"object","properties":{
+     "spec":{"type":"object","required":["size"],"properties":{"size":{"type":"integer"},"color":{"type":"string","enum":["red","blue"]},"extra":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}},
+     "status":{"type":"object","properties":{"ready":{"type":"boolean"}}}}}}},
+   {"name":"v1beta1","served":true,"storage":false,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}`
+
+func TestCRDLifecycle(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	accept := "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+	before := c.do("GET", "/apis", "", "Accept", accept)
+	require.Equal(t, http.StatusOK, before.code)
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/apis/example.com/v1/namespaces/default/widgets", "").code)
+
+	r := c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCRD)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	assert.Equal(t, "True", path(findByField(r.get("status.conditions"), "type", "Established"), "status"))
+	assert.Equal(t, "True", path(findByField(r.get("status.conditions"), "type", "NamesAccepted"), "status"))
+	assert.Equal(t, "Widget", r.str("status.acceptedNames.kind"))
+	assert.Equal(t, "WidgetList", r.str("status.acceptedNames.listKind"))
+	assert.Equal(t, []any{"v1"}, r.get("status.storedVersions"))
+
+	after := c.do("GET", "/apis", "", "Accept", accept, "If-None-Match", before.header.Get("ETag"))
+	require.Equal(t, http.StatusOK, after.code, "the ETag changes when a CRD is added")
+	g := findByField(after.get("items"), "metadata.name", "example.com")
+	require.NotNil(t, g)
+	assert.Equal(t, "v1", path(g, "versions.0.version"), "GA sorts before beta")
+	assert.Equal(t, "v1beta1", path(g, "versions.1.version"))
+	w := findByField(path(g, "versions.0.resources"), "resource", "widgets")
+	require.NotNil(t, w)
+	assert.Equal(t, []any{"wg"}, w["shortNames"])
+	assert.Equal(t, "status", path(w, "subresources.0.subresource"))
+
+	// Custom resources: create, prune, validate, status, versions.
+	cr := c.do("POST", "/apis/example.com/v1/namespaces/default/widgets", `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":3,"junk":1,"extra":{"free":true}},"status":{"ready":true}}`)
+	require.Equal(t, http.StatusCreated, cr.code, string(cr.raw))
+	assert.Nil(t, cr.get("spec.junk"), "unknown fields are pruned")
+	assert.Equal(t, true, cr.get("spec.extra.free"), "preserve-unknown-fields keeps them")
+	assert.Nil(t, cr.get("status"))
+	assert.EqualValues(t, 1, cr.get("metadata.generation"))
+	assert.Contains(t, cr.header.Values("Warning"), `299 - "unknown field \"spec.junk\""`)
+
+	for _, tc := range []struct{ name, body, field string }{
+		{"wrong type", `{"metadata":{"name":"w2"},"spec":{"size":"big"}}`, "spec.size"},
+		{"missing required", `{"metadata":{"name":"w2"},"spec":{}}`, "spec.size"},
+		{"enum", `{"metadata":{"name":"w2"},"spec":{"size":1,"color":"green"}}`, "spec.color"},
+	} {
+		bad := c.do("POST", "/apis/example.com/v1/namespaces/default/widgets", tc.body)
+		assert.Equal(t, http.StatusUnprocessableEntity, bad.code, tc.name)
+		assert.Equal(t, tc.field, bad.str("details.causes.0.field"), tc.name)
+	}
+
+	cr.obj["status"] = map[string]any{"ready": true}
+	st := c.do("PUT", "/apis/example.com/v1/namespaces/default/widgets/w1/status", mustJSON(t, cr.obj))
+	require.Equal(t, http.StatusOK, st.code, string(st.raw))
+	assert.Equal(t, true, st.get("status.ready"))
+
+	noRV := c.do("PUT", "/apis/example.com/v1/namespaces/default/widgets/w1", `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":4}}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, noRV.code, "custom resources need a resourceVersion on update")
+	assert.Contains(t, noRV.str("message"), "must be specified for an update")
+
+	smp := c.do("PATCH", "/apis/example.com/v1/namespaces/default/widgets/w1", `{}`, "Content-Type", "application/strategic-merge-patch+json")
+	assert.Equal(t, http.StatusUnsupportedMediaType, smp.code)
+
+	beta := c.do("GET", "/apis/example.com/v1beta1/namespaces/default/widgets/w1", "")
+	require.Equal(t, http.StatusOK, beta.code)
+	assert.Equal(t, "example.com/v1beta1", beta.str("apiVersion"))
+
+	list := c.do("GET", "/apis/example.com/v1/widgets", "")
+	require.Equal(t, http.StatusOK, list.code)
+	assert.Equal(t, "WidgetList", list.str("kind"))
+	assert.Equal(t, "Widget", list.str("items.0.kind"), "custom resource list items keep their kind")
+
+	tbl := c.do("GET", "/apis/example.com/v1/namespaces/default/widgets", "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	require.Equal(t, http.StatusOK, tbl.code)
+	assert.Equal(t, "Size", tbl.str("columnDefinitions.1.name"))
+	assert.EqualValues(t, 3, tbl.get("rows.0.cells.1"))
+
+	// Deleting the CRD removes the resources and the objects.
+	d := c.do("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com", "")
+	require.Equal(t, http.StatusOK, d.code)
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/apis/example.com/v1/namespaces/default/widgets/w1", "").code)
+	gone := c.do("GET", "/apis", "", "Accept", accept)
+	assert.Nil(t, findByField(gone.get("items"), "metadata.name", "example.com"))
+	assert.Equal(t, before.header.Get("ETag"), gone.header.Get("ETag"))
+}
+
+func TestCRDValidation(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	for _, tc := range []struct{ name, body, field string }{
+		{"name mismatch", `{"metadata":{"name":"gadgets.example.com"},"spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"widgets","kind":"Widget"},"versions":[{"name":"v1","served":true,"storage":true}]}}`, "metadata.name"},
+		{"no storage version", `{"metadata":{"name":"widgets.example.com"},"spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"widgets","kind":"Widget"},"versions":[{"name":"v1","served":true,"storage":false}]}}`, "spec.versions"},
+		{"bad scope", `{"metadata":{"name":"widgets.example.com"},"spec":{"group":"example.com","scope":"Global","names":{"plural":"widgets","kind":"Widget"},"versions":[{"name":"v1","served":true,"storage":true}]}}`, "spec.scope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", tc.body)
+			assert.Equal(t, http.StatusUnprocessableEntity, r.code, string(r.raw))
+			assert.Equal(t, tc.field, r.str("details.causes.0.field"))
+		})
+	}
+}
+
+func TestClusterScopedCRD(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	r := c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", `{"metadata":{"name":"clusters.infra.example.com"},"spec":{"group":"infra.example.com","scope":"Cluster","names":{"plural":"clusters","kind":"Cluster"},"versions":[{"name":"v1alpha1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}`)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	cr := c.do("POST", "/apis/infra.example.com/v1alpha1/clusters", `{"metadata":{"name":"one","namespace":"ignored"},"spec":{"anything":1}}`)
+	require.Equal(t, http.StatusCreated, cr.code, string(cr.raw))
+	assert.Nil(t, cr.get("metadata.namespace"))
+	assert.EqualValues(t, 1, cr.get("spec.anything"))
+	assert.Equal(t, http.StatusOK, c.do("GET", "/apis/infra.example.com/v1alpha1/clusters/one", "").code)
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/apis/infra.example.com/v1alpha1/namespaces/default/clusters/one", "").code)
+}

@@ -1,0 +1,88 @@
+package discovery_test
+
+import (
+	"context"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+
+	"github.com/kubedyn/kubedyn/discovery"
+	"github.com/kubedyn/kubedyn/transport"
+)
+
+// serveTestdata starts a TLS server answering /api and /apis with the
+// aggregated documents in testdata/aggregated, and returns a transport
+// client for it.
+func serveTestdata() (*transport.Client, func()) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := os.ReadFile(filepath.Join("testdata", "aggregated", filepath.Clean(r.URL.Path)+".json"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+		_, _ = w.Write(body)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	tc, err := transport.New(&transport.Config{Host: srv.URL, TLS: transport.TLSConfig{CAData: ca}})
+	if err != nil {
+		panic(err)
+	}
+	return tc, srv.Close
+}
+
+func ExampleClient_ResourceFor() {
+	tc, stop := serveTestdata()
+	defer stop()
+	dc := discovery.New(tc, nil)
+	ctx := context.Background()
+
+	for _, name := range []string{"deploy", "Pod", "events", "hpa", "ingresses.extensions", "ct.stable.example.com"} {
+		r, err := dc.ResourceFor(ctx, name)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%-22s %-45s kind=%s namespaced=%t\n", name, r.GroupVersionResource(), r.Kind, r.Namespaced)
+	}
+
+	_, err := dc.ResourceFor(ctx, "crontabs")
+	fmt.Println(errors.Is(err, discovery.ErrAmbiguousResource))
+	_, err = dc.ResourceFor(ctx, "widgets")
+	fmt.Println(errors.Is(err, discovery.ErrUnknownResource))
+	// Output:
+	// deploy                 deployments.v1.apps                           kind=Deployment namespaced=true
+	// Pod                    pods.v1                                       kind=Pod namespaced=true
+	// events                 events.v1                                     kind=Event namespaced=true
+	// hpa                    horizontalpodautoscalers.v2.autoscaling       kind=HorizontalPodAutoscaler namespaced=true
+	// ingresses.extensions   ingresses.v1beta1.extensions                  kind=Ingress namespaced=true
+	// ct.stable.example.com  crontabs.v1.stable.example.com                kind=CronTab namespaced=true
+	// true
+	// true
+}
+
+func ExampleClient_ResourceForKind() {
+	tc, stop := serveTestdata()
+	defer stop()
+	dc := discovery.New(tc, nil)
+
+	r, err := dc.ResourceForKind(context.Background(), "apps/v1", "Deployment")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	scale, _ := r.Subresource("scale")
+	fmt.Println(r.Resource, r.Namespaced, r.Preferred)
+	fmt.Println("scale:", scale.Kind, scale.Verbs)
+	// Output:
+	// deployments true true
+	// scale: autoscaling/v1, Kind=Scale [get patch update]
+}

@@ -274,12 +274,23 @@ func (b *Builder) Object() (Object, error) {
 	return Object{raw: doc}, nil
 }
 
-// validString returns s, with each invalid UTF-8 sequence replaced by U+FFFD.
+// validString returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as encoding/json does.
 func validString(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
 }
 
 // str reads a string field for the typed accessors, which return valid

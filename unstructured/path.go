@@ -15,9 +15,9 @@ import (
 //
 // Every byte that gjson or sjson give a meaning to (. * ? # @ | \ ! = ( ) [ ]
 // { } and the rest of ASCII punctuation except '-', '_' and ':') is escaped
-// with a backslash. A key made only of digits gets the ':' prefix, which
-// makes sjson create an object key rather than an array element (Get removes
-// the prefix before asking gjson). A key that starts with ':' has that colon
+// with a backslash. A key made only of digits, and the key "-1" (sjson's
+// "append" index), get the ':' prefix, which makes sjson create an object key
+// rather than an array element (Get removes the prefix before asking gjson). A key that starts with ':' has that colon
 // escaped.
 //
 // To address an array element, append the index yourself:
@@ -37,7 +37,7 @@ func Path(segments ...string) string {
 		if i > 0 {
 			b.WriteByte('.')
 		}
-		if allDigits(seg) {
+		if allDigits(seg) || seg == "-1" {
 			b.WriteByte(':')
 			b.WriteString(seg)
 			continue

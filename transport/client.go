@@ -228,17 +228,35 @@ type Response struct {
 // Do sends req and reads the whole body, at most Config.MaxResponseBytes. A
 // 2xx or 304 response is returned; any other status becomes an *APIError.
 // Config.Timeout, when set, bounds the whole call including retries and
-// reading the body.
+// reading the body. A GET or HEAD whose body is cut off (the connection
+// dropped mid-body) is retried like a connection error.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	resp, err := c.send(ctx, req)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		resp, err := c.send(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.read(resp)
+		if err == nil || errors.Is(err, ErrResponseTooLarge) || ctx.Err() != nil ||
+			attempt >= c.maxRetries || !retryableConnError(resp.Request.Method, err) {
+			return out, err
+		}
+		d := c.backoffFor(attempt)
+		c.logger.DebugContext(ctx, "retrying after a cut-off body", "method", resp.Request.Method,
+			"path", resp.Request.URL.Path, "error", err, "wait", d, "attempt", attempt+1)
+		if werr := c.wait(ctx, d); werr != nil {
+			return nil, err
+		}
 	}
+}
+
+// read consumes and closes resp for Do.
+func (c *Client) read(resp *http.Response) (*Response, error) {
 	defer resp.Body.Close()
 	if !isSuccess(resp.StatusCode) && resp.StatusCode != http.StatusNotModified {
 		return nil, c.errorFrom(resp)

@@ -62,7 +62,7 @@ func (b *tokenBucket) Wait(ctx context.Context) error {
 	if d == 0 {
 		return nil
 	}
-	if deadline, ok := ctx.Deadline(); ok && deadline.Sub(now) < d {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 		b.unreserve()
 		return fmt.Errorf("waiting %v would exceed the deadline: %w", d, context.DeadlineExceeded)
 	}

@@ -285,3 +285,51 @@ func TestParseRetryAfter(t *testing.T) {
 	assert.True(t, ok)
 	assert.InDelta(t, 90, got, 2)
 }
+
+// cutBody answers the first n requests with a body cut off mid-way, then
+// with the whole body.
+func cutBody(n int) func(w http.ResponseWriter, r *http.Request, i int) {
+	return func(w http.ResponseWriter, r *http.Request, i int) {
+		if i > n {
+			_, _ = io.WriteString(w, `{"items":[]}`)
+			return
+		}
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"items":[`)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	}
+}
+
+func TestCutOffBodyRetriedForReads(t *testing.T) {
+	t.Parallel()
+	rec, srv := newRecorded(t, cutBody(2))
+	c, err := New(&Config{Host: srv.URL})
+	require.NoError(t, err)
+	waits := recordSleeps(c)
+	resp, err := c.Do(context.Background(), &Request{Path: "/api/v1/pods"})
+	require.NoError(t, err)
+	assert.Equal(t, `{"items":[]}`, string(resp.Body))
+	assert.Equal(t, 3, rec.count())
+	assert.Len(t, waits(), 2)
+
+	// A write is not repeated.
+	rec2, srv2 := newRecorded(t, cutBody(1))
+	c2, err := New(&Config{Host: srv2.URL})
+	require.NoError(t, err)
+	_, err = c2.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/api/v1/pods", Body: []byte(`{}`)})
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Equal(t, 1, rec2.count())
+
+	// Retries are bounded.
+	rec3, srv3 := newRecorded(t, cutBody(100))
+	c3, err := New(&Config{Host: srv3.URL, MaxRetries: 2})
+	require.NoError(t, err)
+	recordSleeps(c3)
+	_, err = c3.Do(context.Background(), &Request{Path: "/api/v1/pods"})
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Equal(t, 3, rec3.count())
+}

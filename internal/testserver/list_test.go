@@ -1,0 +1,170 @@
+package testserver
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// seedConfigMaps creates cm-0..cm-(n-1) in default with labels idx=<i> and
+// parity=even|odd, and cm-x in kube-system.
+func seedConfigMaps(t *testing.T, c *tclient, n int) {
+	t.Helper()
+	for i := range n {
+		parity := "even"
+		if i%2 == 1 {
+			parity = "odd"
+		}
+		body := fmt.Sprintf(`{"metadata":{"name":"cm-%d","labels":{"idx":"%d","parity":%q}},"data":{"i":"%d"}}`, i, i, parity, i)
+		require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", body).code)
+	}
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/kube-system/configmaps", `{"metadata":{"name":"cm-x","labels":{"parity":"none"}}}`).code)
+}
+
+func names(r resp) []string {
+	var out []string
+	items, _ := r.get("items").([]any)
+	for _, it := range items {
+		out = append(out, path(it, "metadata.name").(string))
+	}
+	return out
+}
+
+func TestListSelectors(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	seedConfigMaps(t, c, 6)
+	for _, tc := range []struct {
+		name, path string
+		want       []string
+	}{
+		{"all in namespace", "/api/v1/namespaces/default/configmaps", []string{"cm-0", "cm-1", "cm-2", "cm-3", "cm-4", "cm-5"}},
+		{"all namespaces", "/api/v1/configmaps?labelSelector=" + url.QueryEscape("parity in (none,odd)"), []string{"cm-1", "cm-3", "cm-5", "cm-x"}},
+		{"equals", "/api/v1/namespaces/default/configmaps?labelSelector=parity%3Deven", []string{"cm-0", "cm-2", "cm-4"}},
+		{"double equals", "/api/v1/namespaces/default/configmaps?labelSelector=" + url.QueryEscape("idx==3"), []string{"cm-3"}},
+		{"not equals", "/api/v1/namespaces/default/configmaps?labelSelector=" + url.QueryEscape("parity!=even,idx!=5"), []string{"cm-1", "cm-3"}},
+		{"notin", "/api/v1/namespaces/default/configmaps?labelSelector=" + url.QueryEscape("idx notin (0,1,2)"), []string{"cm-3", "cm-4", "cm-5"}},
+		{"exists", "/api/v1/configmaps?labelSelector=idx", []string{"cm-0", "cm-1", "cm-2", "cm-3", "cm-4", "cm-5"}},
+		{"does not exist", "/api/v1/configmaps?labelSelector=" + url.QueryEscape("!idx"), []string{"cm-x"}},
+		{"field name", "/api/v1/configmaps?fieldSelector=metadata.name%3Dcm-2", []string{"cm-2"}},
+		{"field namespace not", "/api/v1/configmaps?fieldSelector=" + url.QueryEscape("metadata.namespace!=default"), []string{"cm-x"}},
+		{"both", "/api/v1/configmaps?fieldSelector=" + url.QueryEscape("metadata.name!=cm-0") + "&labelSelector=parity%3Deven", []string{"cm-2", "cm-4"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := c.do("GET", tc.path, "")
+			require.Equal(t, http.StatusOK, r.code, string(r.raw))
+			assert.Equal(t, "ConfigMapList", r.str("kind"))
+			assert.NotEmpty(t, r.str("metadata.resourceVersion"))
+			assert.Equal(t, tc.want, names(r))
+			if len(tc.want) > 0 {
+				assert.Nil(t, r.get("items.0.kind"), "built-in list items carry no kind")
+			}
+		})
+	}
+	for _, bad := range []string{"labelSelector=" + url.QueryEscape("a in (b"), "labelSelector=" + url.QueryEscape("bad key=1"), "fieldSelector=spec.foo%3Dx", "fieldSelector=nonsense"} {
+		r := c.do("GET", "/api/v1/configmaps?"+bad, "")
+		assert.Equal(t, http.StatusBadRequest, r.code, bad)
+		assert.Equal(t, "BadRequest", r.str("reason"), bad)
+	}
+	pods := c.do("GET", "/api/v1/pods?fieldSelector=status.phase%3DRunning", "")
+	assert.Equal(t, http.StatusOK, pods.code, "pods support status.phase")
+}
+
+func TestListPaging(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	seedConfigMaps(t, c, 7)
+	var got []string
+	q := "/api/v1/namespaces/default/configmaps?limit=3"
+	pages := 0
+	for {
+		r := c.do("GET", q, "")
+		require.Equal(t, http.StatusOK, r.code, string(r.raw))
+		pages++
+		got = append(got, names(r)...)
+		cont := r.str("metadata.continue")
+		if cont == "" {
+			assert.Nil(t, r.get("metadata.remainingItemCount"))
+			break
+		}
+		assert.Len(t, names(r), 3)
+		assert.NotNil(t, r.get("metadata.remainingItemCount"))
+		q = "/api/v1/namespaces/default/configmaps?limit=3&continue=" + url.QueryEscape(cont)
+	}
+	assert.Equal(t, 3, pages)
+	assert.Equal(t, []string{"cm-0", "cm-1", "cm-2", "cm-3", "cm-4", "cm-5", "cm-6"}, got)
+
+	first := c.do("GET", "/api/v1/namespaces/default/configmaps?limit=2&labelSelector=parity%3Dodd", "")
+	assert.Equal(t, []string{"cm-1", "cm-3"}, names(first))
+	cont := first.str("metadata.continue")
+	require.NotEmpty(t, cont)
+
+	bad := c.do("GET", "/api/v1/namespaces/default/configmaps?limit=2&continue=garbage!", "")
+	assert.Equal(t, http.StatusBadRequest, bad.code)
+
+	withRV := c.do("GET", "/api/v1/namespaces/default/configmaps?limit=2&resourceVersion=5&continue="+url.QueryEscape(cont), "")
+	assert.Equal(t, http.StatusUnprocessableEntity, withRV.code)
+
+	c.srv.Compact()
+	expired := c.do("GET", "/api/v1/namespaces/default/configmaps?limit=2&continue="+url.QueryEscape(cont), "")
+	assert.Equal(t, http.StatusGone, expired.code)
+	assert.Equal(t, "Expired", expired.str("reason"))
+
+	match := c.do("GET", "/api/v1/namespaces/default/configmaps?resourceVersionMatch=NotOlderThan", "")
+	assert.Equal(t, http.StatusUnprocessableEntity, match.code, "resourceVersionMatch needs resourceVersion")
+	ok := c.do("GET", "/api/v1/namespaces/default/configmaps?resourceVersion=0&resourceVersionMatch=NotOlderThan", "")
+	assert.Equal(t, http.StatusOK, ok.code)
+}
+
+func TestTable(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	seedConfigMaps(t, c, 2)
+	for _, inc := range []string{"", "Object", "None"} {
+		t.Run("includeObject="+inc, func(t *testing.T) {
+			t.Parallel()
+			r := c.do("GET", "/api/v1/namespaces/default/configmaps?includeObject="+inc, "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io, application/json")
+			require.Equal(t, http.StatusOK, r.code)
+			assert.Equal(t, "application/json;as=Table;v=v1;g=meta.k8s.io", r.header.Get("Content-Type"))
+			assert.Equal(t, "Table", r.str("kind"))
+			assert.Equal(t, "meta.k8s.io/v1", r.str("apiVersion"))
+			assert.Equal(t, "Name", r.str("columnDefinitions.0.name"))
+			assert.Equal(t, "Age", r.str("columnDefinitions.1.name"))
+			assert.Equal(t, "cm-0", r.str("rows.0.cells.0"))
+			assert.Regexp(t, `^\d+s$`, r.str("rows.0.cells.1"))
+			switch inc {
+			case "":
+				assert.Equal(t, "PartialObjectMetadata", r.str("rows.0.object.kind"))
+			case "Object":
+				assert.Equal(t, "0", r.str("rows.0.object.data.i"))
+			case "None":
+				assert.Nil(t, r.get("rows.0.object"))
+			}
+		})
+	}
+	one := c.do("GET", "/api/v1/namespaces/default/configmaps/cm-1", "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	assert.Equal(t, "Table", one.str("kind"))
+	assert.Equal(t, "cm-1", one.str("rows.0.cells.0"))
+}
+
+func TestDeleteCollection(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	seedConfigMaps(t, c, 4)
+	dry := c.do("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=parity%3Deven&dryRun=All", "")
+	require.Equal(t, http.StatusOK, dry.code)
+	assert.Equal(t, []string{"cm-0", "cm-2"}, names(dry))
+	assert.Len(t, names(c.do("GET", "/api/v1/namespaces/default/configmaps", "")), 4)
+
+	r := c.do("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=parity%3Deven", "")
+	require.Equal(t, http.StatusOK, r.code, string(r.raw))
+	assert.Equal(t, "ConfigMapList", r.str("kind"))
+	assert.Equal(t, []string{"cm-0", "cm-2"}, names(r))
+	assert.Equal(t, []string{"cm-1", "cm-3"}, names(c.do("GET", "/api/v1/namespaces/default/configmaps", "")))
+	assert.Equal(t, []string{"cm-x"}, names(c.do("GET", "/api/v1/namespaces/kube-system/configmaps", "")))
+}

@@ -117,6 +117,10 @@ func fakePlugin(mode string) int {
 	return 0
 }
 
+// raceNoExitSleep stops a race-enabled plugin from sleeping a second before
+// it exits.
+var raceNoExitSleep = ExecEnvVar{Name: "GORACE", Value: "atexit_sleep_ms=0"}
+
 func selfExe(t *testing.T) string {
 	t.Helper()
 	exe, err := os.Executable()
@@ -129,7 +133,7 @@ func pluginConfig(t *testing.T, apiVersion, mode string, env ...ExecEnvVar) Exec
 	return ExecConfig{
 		APIVersion:      apiVersion,
 		Command:         selfExe(t),
-		Env:             append([]ExecEnvVar{{Name: pluginModeEnv, Value: mode}}, env...),
+		Env:             append([]ExecEnvVar{{Name: pluginModeEnv, Value: mode}, raceNoExitSleep}, env...),
 		InteractiveMode: "Never",
 	}
 }
@@ -169,6 +173,7 @@ users:
       env:
       - {name: ` + pluginModeEnv + `, value: echo}
       - {name: TEST_EXTRA, value: extra-value}
+      - {name: GORACE, value: atexit_sleep_ms=0}
       provideClusterInfo: true
       interactiveMode: IfAvailable
 contexts:

@@ -103,6 +103,7 @@ users:
       env:
       - {name: ` + pluginModeEnv + `, value: http}
       - {name: TEST_URL, value: "` + tokens.URL + `"}
+      - {name: GORACE, value: atexit_sleep_ms=0}
 contexts:
 - {name: c, context: {cluster: k, user: u}}
 `

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/kubedyn/kubedyn/discovery"
@@ -150,7 +149,7 @@ func (h Handle) bind(ctx context.Context, sc scope, sub string) (target, error) 
 		return t, fmt.Errorf("resolve %s: %w", h.what(), err)
 	}
 	t.r, t.resolved = r, true
-	if sub != "" && !slices.ContainsFunc(r.Subresources, func(s discovery.Subresource) bool { return s.Name == sub }) {
+	if _, ok := r.Subresource(sub); sub != "" && !ok {
 		return t, fmt.Errorf("%w: %s has no %q subresource", ErrNoSubresource, r.Kind, sub)
 	}
 	if !r.Namespaced {

@@ -291,6 +291,7 @@ func (s *Server) fieldCheck(d *resourceDef, obj map[string]any, opts *writeOptio
 	if len(unknown) == 0 {
 		return nil
 	}
+	sort.Strings(unknown)
 	switch opts.fieldValidation {
 	case "Strict":
 		parts := make([]string, len(unknown))

@@ -1,0 +1,143 @@
+package testserver
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDryRun(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	rv := c.srv.ResourceVersion()
+	r := c.do("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", `{"metadata":{"name":"dry"},"data":{"a":"b"}}`)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	assert.Equal(t, "dry", r.str("metadata.name"))
+	assert.NotEmpty(t, r.str("metadata.uid"))
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/namespaces/default/configmaps/dry", "").code)
+	assert.Equal(t, rv, c.srv.ResourceVersion(), "a dry run hands out no resourceVersion")
+
+	invalid := c.do("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", `{"metadata":{"name":"Bad"}}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, invalid.code, "dry runs still validate")
+	badValue := c.do("POST", "/api/v1/namespaces/default/configmaps?dryRun=Yes", `{"metadata":{"name":"x"}}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, badValue.code)
+
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"real"},"data":{"a":"b"}}`).code)
+	p := c.do("PATCH", "/api/v1/namespaces/default/configmaps/real?dryRun=All", `{"data":{"a":"c"}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, p.code)
+	assert.Equal(t, "c", p.str("data.a"))
+	assert.Equal(t, "b", c.do("GET", "/api/v1/namespaces/default/configmaps/real", "").str("data.a"))
+	d := c.do("DELETE", "/api/v1/namespaces/default/configmaps/real?dryRun=All", "")
+	require.Equal(t, http.StatusOK, d.code)
+	assert.Equal(t, http.StatusOK, c.do("GET", "/api/v1/namespaces/default/configmaps/real", "").code)
+}
+
+func TestFieldValidation(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	body := `{"metadata":{"name":"%s","bogus":1},"data":{"a":"b"},"extra":true}`
+	for _, tc := range []struct {
+		mode     string
+		code     int
+		warnings []string
+	}{
+		{"Strict", 400, nil},
+		{"Warn", 201, []string{`299 - "unknown field \"extra\""`, `299 - "unknown field \"metadata.bogus\""`}},
+		{"", 201, []string{`299 - "unknown field \"extra\""`, `299 - "unknown field \"metadata.bogus\""`}},
+		{"Ignore", 201, nil},
+	} {
+		t.Run("mode="+tc.mode, func(t *testing.T) {
+			t.Parallel()
+			name := "fv-" + map[string]string{"Strict": "s", "Warn": "w", "": "d", "Ignore": "i"}[tc.mode]
+			r := c.do("POST", "/api/v1/namespaces/default/configmaps?fieldValidation="+tc.mode, fmt.Sprintf(body, name))
+			require.Equal(t, tc.code, r.code, string(r.raw))
+			if tc.code == 400 {
+				assert.Equal(t, "BadRequest", r.str("reason"))
+				assert.Equal(t, `strict decoding error: unknown field "extra", unknown field "metadata.bogus"`, r.str("message"))
+				return
+			}
+			assert.ElementsMatch(t, tc.warnings, r.header.Values("Warning"))
+			assert.Nil(t, r.get("extra"), "unknown fields are dropped")
+			assert.Nil(t, r.get("metadata.bogus"))
+		})
+	}
+	nested := c.do("POST", "/api/v1/namespaces/default/pods?fieldValidation=Strict", `{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}],"bogusSpec":1}}`)
+	assert.Equal(t, http.StatusBadRequest, nested.code)
+	assert.Contains(t, nested.str("message"), `unknown field "spec.bogusSpec"`)
+	assert.Equal(t, http.StatusBadRequest, c.do("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Loud", `{"metadata":{"name":"x"}}`).code)
+}
+
+func TestUpdateChecks(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"cm"},"data":{"a":"b"}}`).code)
+	nameMismatch := c.do("PUT", "/api/v1/namespaces/default/configmaps/cm", `{"metadata":{"name":"other"}}`)
+	assert.Equal(t, http.StatusBadRequest, nameMismatch.code)
+	unconditional := c.do("PUT", "/api/v1/namespaces/default/configmaps/cm", `{"metadata":{"name":"cm"},"data":{"a":"z"}}`)
+	require.Equal(t, http.StatusOK, unconditional.code, "configmaps allow updates without resourceVersion")
+	assert.Equal(t, "z", unconditional.str("data.a"))
+	missing := c.do("PUT", "/api/v1/namespaces/default/configmaps/nope", `{"metadata":{"name":"nope"}}`)
+	assert.Equal(t, http.StatusNotFound, missing.code)
+	wrongMethod := c.do("POST", "/api/v1/namespaces/default/configmaps/cm", `{}`)
+	assert.Equal(t, http.StatusMethodNotAllowed, wrongMethod.code)
+	assert.Equal(t, "MethodNotAllowed", wrongMethod.str("reason"))
+}
+
+func TestSecretStringData(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	r := c.do("POST", "/api/v1/namespaces/default/secrets", `{"metadata":{"name":"s"},"stringData":{"user":"admin"}}`)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	assert.Equal(t, "YWRtaW4=", r.str("data.user"))
+	assert.Nil(t, r.get("stringData"))
+	assert.Equal(t, "Opaque", r.str("type"))
+}
+
+func TestFinalizersAndPreconditions(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	r := c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"held","finalizers":["example.com/hold"]}}`)
+	require.Equal(t, http.StatusCreated, r.code)
+
+	pre := c.do("DELETE", "/api/v1/namespaces/default/configmaps/held", `{"preconditions":{"uid":"not-the-uid"}}`)
+	assert.Equal(t, http.StatusConflict, pre.code)
+	assert.Contains(t, pre.str("message"), "Precondition failed: UID in precondition")
+
+	d := c.do("DELETE", "/api/v1/namespaces/default/configmaps/held", "")
+	require.Equal(t, http.StatusOK, d.code)
+	assert.Equal(t, "ConfigMap", d.str("kind"), "an object held by finalizers comes back")
+	assert.NotEmpty(t, d.str("metadata.deletionTimestamp"))
+	g := c.do("GET", "/api/v1/namespaces/default/configmaps/held", "")
+	require.Equal(t, http.StatusOK, g.code)
+	assert.NotEmpty(t, g.str("metadata.deletionTimestamp"))
+
+	add := c.do("PATCH", "/api/v1/namespaces/default/configmaps/held", `{"metadata":{"finalizers":["example.com/hold","example.com/more"]}}`, "Content-Type", "application/merge-patch+json")
+	assert.Equal(t, http.StatusForbidden, add.code)
+
+	clear := c.do("PATCH", "/api/v1/namespaces/default/configmaps/held", `{"metadata":{"finalizers":null}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, clear.code, string(clear.raw))
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/namespaces/default/configmaps/held", "").code)
+}
+
+func TestNamespaceDeletion(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	ns := c.do("POST", "/api/v1/namespaces", `{"metadata":{"name":"team-a"}}`)
+	require.Equal(t, http.StatusCreated, ns.code, string(ns.raw))
+	assert.Equal(t, "Active", ns.str("status.phase"))
+	assert.Equal(t, map[string]any{"kubernetes.io/metadata.name": "team-a"}, ns.get("metadata.labels"))
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/team-a/configmaps", `{"metadata":{"name":"cm"}}`).code)
+	bad := c.do("POST", "/api/v1/namespaces", `{"metadata":{"name":"not.a.label"}}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, bad.code)
+
+	d := c.do("DELETE", "/api/v1/namespaces/team-a", "")
+	require.Equal(t, http.StatusOK, d.code)
+	assert.Equal(t, "Terminating", d.str("status.phase"))
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/namespaces/team-a", "").code)
+	assert.Empty(t, names(c.do("GET", "/api/v1/namespaces/team-a/configmaps", "")))
+	again := c.do("POST", "/api/v1/namespaces/team-a/configmaps", `{"metadata":{"name":"cm"}}`)
+	assert.Equal(t, http.StatusNotFound, again.code)
+}

@@ -59,7 +59,7 @@ func osEnv() env {
 //     are skipped);
 //   - otherwise ~/.kube/config;
 //   - when no file is found, or the files found are empty, the in-cluster
-//     service account (see InCluster);
+//     service account (see InCluster), but never when opts.Path is set;
 //   - otherwise an error matching ErrNoConfig.
 //
 // A nil opts means the zero Options. A broken file gives an *Error naming
@@ -77,7 +77,10 @@ func load(opts *Options, e env) (*transport.Config, error) {
 	if err != nil && !errors.Is(err, ErrNoConfig) {
 		return nil, err
 	}
-	if f != nil && !f.IsEmpty() {
+	// An explicit file is used even when it is empty (its error says so);
+	// files found by the search rules must configure something, else the
+	// in-cluster configuration is tried.
+	if f != nil && (opts.Path != "" || !f.IsEmpty()) {
 		return f.Config(opts)
 	}
 	if opts.Context != "" {

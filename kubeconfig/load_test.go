@@ -173,6 +173,26 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
+func TestScalarsAndDuplicatesWithinAFile(t *testing.T) {
+	t.Parallel()
+	doc := `
+current-context: c
+clusters:
+- {name: k, cluster: {server: "https://old"}}
+- {name: k, cluster: {server: "https://new"}}
+users:
+- {name: u, user: {token: 12345, as: bob, as-uid: 1000}}
+contexts:
+- {name: c, context: {cluster: k, user: u, namespace: 42}}
+`
+	cfg, err := LoadBytes([]byte(doc), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "https://new", cfg.Host, "within one file a later entry replaces an earlier one")
+	assert.Equal(t, "12345", cfg.BearerToken, "an unquoted number is read as a string")
+	assert.Equal(t, "1000", cfg.Impersonate.UID)
+	assert.Equal(t, "42", cfg.Namespace)
+}
+
 func TestContextNames(t *testing.T) {
 	t.Parallel()
 	f, err := Parse([]byte(twoContexts))
@@ -352,6 +372,14 @@ contexts: [{name: c, context: {cluster: k}}]
 		require.Error(t, err)
 		assert.ErrorIs(t, err, fs.ErrNotExist)
 		assert.NotErrorIs(t, err, ErrNoConfig)
+	})
+	t.Run("an empty explicit file is not skipped", func(t *testing.T) {
+		t.Parallel()
+		_, err := load(&Options{Path: emptyFile}, testEnv(inPod, home, sa))
+		var kerr *Error
+		require.ErrorAs(t, err, &kerr)
+		assert.Equal(t, "current-context", kerr.Field)
+		assert.Equal(t, emptyFile, kerr.Path)
 	})
 	t.Run("nothing configured", func(t *testing.T) {
 		t.Parallel()

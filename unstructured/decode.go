@@ -15,7 +15,8 @@ import (
 )
 
 // Decode decodes a manifest into objects: one JSON object, or a stream of
-// YAML documents separated by "---" lines. Empty documents (nothing but
+// YAML documents separated by "---" lines. As in kubectl, input whose first
+// non-blank byte is '{' is read as JSON unless it has a "---" line. Empty documents (nothing but
 // comments or whitespace) are skipped. A document whose kind is "List", or
 // ends in "List" with an "items" array (PodList, ConfigMapList...), is
 // replaced by its items; items of a typed list (not of a plain List) that
@@ -144,7 +145,13 @@ func decodeYAML(s string) ([]Object, error) {
 			if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
 				continue // an empty document
 			}
-			if err := checkExpansion(root); err != nil {
+			for root.Kind == yaml.AliasNode && root.Alias != nil {
+				root = root.Alias
+			}
+			if root.Kind != yaml.MappingNode {
+				return nil, docErr(&lineError{msg: fmt.Sprintf("line %d: the document is a %s, not an object", root.Line+ch.line-1, nodeKindName(root)), err: ErrNotObject})
+			}
+			if err := checkExpansion(root, ch.line-1); err != nil {
 				return nil, docErr(err)
 			}
 			c := yamlConverter{lineBase: ch.line - 1}
@@ -204,7 +211,7 @@ func expandList(out []Object, o Object, depth int) ([]Object, error) {
 // checkExpansion counts the nodes n expands to once aliases are resolved,
 // without expanding anything, and refuses more than MaxYAMLExpansion or an
 // alias that refers to its own ancestor.
-func checkExpansion(n *yaml.Node) error {
+func checkExpansion(n *yaml.Node, lineBase int) error {
 	memo := make(map[*yaml.Node]int64)
 	active := make(map[*yaml.Node]bool)
 	var count func(n *yaml.Node) (int64, error)
@@ -216,7 +223,7 @@ func checkExpansion(n *yaml.Node) error {
 			return c, nil
 		}
 		if active[n] {
-			return 0, fmt.Errorf("%w: line %d: alias refers to its own ancestor", ErrMalformed, n.Line)
+			return 0, &lineError{msg: fmt.Sprintf("line %d: an alias refers to its own ancestor", n.Line+lineBase), err: ErrMalformed}
 		}
 		active[n] = true
 		total := int64(1)
@@ -239,7 +246,7 @@ func checkExpansion(n *yaml.Node) error {
 		}
 		delete(active, n)
 		if total > MaxYAMLExpansion {
-			return 0, fmt.Errorf("%w: the document expands to more than %d nodes (aliases)", ErrTooLarge, MaxYAMLExpansion)
+			return 0, &lineError{msg: fmt.Sprintf("the document expands to more than %d nodes through aliases", MaxYAMLExpansion), err: ErrTooLarge}
 		}
 		memo[n] = total
 		return total, nil
@@ -248,13 +255,22 @@ func checkExpansion(n *yaml.Node) error {
 	return err
 }
 
+// lineError is a message that wraps a sentinel without repeating it.
+type lineError struct {
+	msg string
+	err error
+}
+
+func (e *lineError) Error() string { return e.msg }
+func (e *lineError) Unwrap() error { return e.err }
+
 // yamlConverter writes YAML nodes as compact JSON in document order.
 type yamlConverter struct {
 	lineBase int // added to node lines to make them lines of the whole input
 }
 
 func (c *yamlConverter) errorf(n *yaml.Node, sentinel error, format string, args ...any) error {
-	return fmt.Errorf("line %d: %w: %s", n.Line+c.lineBase, sentinel, fmt.Sprintf(format, args...))
+	return &lineError{msg: fmt.Sprintf("line %d: ", n.Line+c.lineBase) + fmt.Sprintf(format, args...), err: sentinel}
 }
 
 func (c *yamlConverter) appendNode(b []byte, n *yaml.Node, depth int) ([]byte, error) {
@@ -437,4 +453,15 @@ func yamlError(err error, lineBase int) error {
 		})
 	}
 	return fmt.Errorf("%w: %s", ErrMalformed, msg)
+}
+
+func nodeKindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "sequence"
+	case yaml.ScalarNode:
+		return "scalar " + n.ShortTag()
+	default:
+		return "non-mapping node"
+	}
 }

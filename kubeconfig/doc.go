@@ -49,7 +49,8 @@
 // plugin with KUBERNETES_EXEC_INFO set, stdin not a terminal and a timeout
 // (Options.ExecTimeout, one minute by default, which client-go lacks), caches
 // the token or client certificate until a minute before it expires, and
-// lets concurrent callers share one run. A missing program (with the
+// lets concurrent callers share one run. The plugin's stderr is captured,
+// not passed through, and quoted when it fails. A missing program (with the
 // installHint), a failing one (with a snippet of its stderr), bad output and
 // a timeout each give a clear error.
 //

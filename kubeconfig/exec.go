@@ -162,6 +162,9 @@ func execRequest(c ExecConfig, cl *Cluster) ([]byte, error) {
 // one run; ctx only bounds how long this caller waits, while the run itself
 // is bounded by the provider's timeout.
 func (p *ExecProvider) Credentials(ctx context.Context, forceRefresh bool) (transport.Credentials, error) {
+	if err := ctx.Err(); err != nil {
+		return transport.Credentials{}, fmt.Errorf("exec plugin %q: %w", p.cfg.Command, err)
+	}
 	p.mu.Lock()
 	if !forceRefresh && p.cached != nil && p.fresh(*p.cached) {
 		c := *p.cached

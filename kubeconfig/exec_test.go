@@ -516,3 +516,15 @@ func TestNewExecProviderValidation(t *testing.T) {
 	assert.Equal(t, DefaultExecTimeout, p.timeout)
 	var _ transport.CredentialProvider = p
 }
+
+func TestExecCanceledContextStartsNoRun(t *testing.T) {
+	t.Parallel()
+	ts := newTokenServer(t, false)
+	p, err := NewExecProvider(pluginConfig(t, execAPIv1, "http", ExecEnvVar{Name: "TEST_URL", Value: ts.URL}), 0)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = p.Credentials(ctx, false)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, int32(0), ts.runs.Load())
+}

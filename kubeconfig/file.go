@@ -69,7 +69,9 @@ type File struct {
 	Contexts map[string]*Context
 }
 
-// Cluster is one entry of clusters[].
+// Cluster is one entry of clusters[]. Like File, it is safe for concurrent
+// reads, not for concurrent modification. disable-compression is recorded
+// but transport.Config has no matching setting.
 type Cluster struct {
 	Name string
 	// Source is the file that defined the entry ("" for bytes).
@@ -87,7 +89,8 @@ type Cluster struct {
 	ExecExtension json.RawMessage
 }
 
-// User is one entry of users[] (kubectl's authInfo).
+// User is one entry of users[] (kubectl's authInfo). Like File, it is safe
+// for concurrent reads, not for concurrent modification.
 type User struct {
 	Name string
 	// Source is the file that defined the entry ("" for bytes).
@@ -111,7 +114,8 @@ type User struct {
 	AuthProvider string
 }
 
-// Context is one entry of contexts[].
+// Context is one entry of contexts[]. Like File, it is safe for concurrent
+// reads, not for concurrent modification.
 type Context struct {
 	Name string
 	// Source is the file that defined the entry ("" for bytes).
@@ -121,7 +125,8 @@ type Context struct {
 	Namespace string
 }
 
-// ExecConfig is a user's exec credential plugin (users[].user.exec).
+// ExecConfig is a user's exec credential plugin (users[].user.exec). It is
+// a plain value; NewExecProvider copies it.
 type ExecConfig struct {
 	// APIVersion is client.authentication.k8s.io/v1 or /v1beta1.
 	APIVersion string `json:"apiVersion"`
@@ -137,7 +142,8 @@ type ExecConfig struct {
 	InteractiveMode string `json:"interactiveMode"`
 }
 
-// ExecEnvVar is one extra environment variable for an exec plugin.
+// ExecEnvVar is one extra environment variable for an exec plugin, added
+// to the inherited environment. It is a plain value.
 type ExecEnvVar struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`

@@ -14,7 +14,8 @@ import (
 )
 
 // Options choose which kubeconfig and which context to load. The zero value
-// (or a nil *Options) follows kubectl's rules. Options are never modified.
+// (or a nil *Options) follows kubectl's rules. This package never modifies
+// an Options, so one may be shared between goroutines.
 type Options struct {
 	// Path is an explicit kubeconfig file; it wins over $KUBECONFIG and
 	// ~/.kube/config and must exist.

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -20,7 +21,7 @@ import (
 const Version = "0.1.0-dev"
 
 // DefaultUserAgent is "kubedyn/<Version> (<GOOS>/<GOARCH>)".
-var DefaultUserAgent = "kubedyn/" + Version + " (" + runtime.GOOS + "/" + runtime.GOARCH + ")"
+const DefaultUserAgent = "kubedyn/" + Version + " (" + runtime.GOOS + "/" + runtime.GOARCH + ")"
 
 // maxErrorBody bounds how much of an error response is read for decoding.
 const maxErrorBody = 1 << 20
@@ -181,14 +182,9 @@ func (c *Client) Host() string { return c.base.String() }
 // do not cover, such as WebSocket upgrades.
 func (c *Client) HTTPClient() *http.Client { return c.http }
 
-// TLSConfig returns a copy of the TLS configuration the Client dials with.
-// It is nil for an http:// host.
-func (c *Client) TLSConfig() *tls.Config {
-	if c.tlsConf == nil {
-		return nil
-	}
-	return c.tlsConf.Clone()
-}
+// TLSConfig returns a copy of the TLS configuration the Client uses for
+// https: root CAs, client certificate (or the provider's), server name.
+func (c *Client) TLSConfig() *tls.Config { return c.tlsConf.Clone() }
 
 // CloseIdleConnections closes connections that are not in use.
 func (c *Client) CloseIdleConnections() { c.base0.CloseIdleConnections() }
@@ -372,7 +368,7 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, error)
 	for attempt := 0; ; attempt++ {
 		if c.limiter != nil && !req.NoRateLimit {
 			if err := c.limiter.Wait(ctx); err != nil {
-				return nil, fmt.Errorf("transport: %s %s: rate limiter: %w", req.Method, u.Path, err)
+				return nil, fmt.Errorf("transport: %s %s: rate limiter: %w", cmp.Or(req.Method, http.MethodGet), u.Path, err)
 			}
 		}
 		hreq, err := c.newHTTPRequest(ctx, u, req)

@@ -3,6 +3,7 @@ package resource_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/internal/testserver"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
@@ -415,4 +417,63 @@ func TestListSelectors(t *testing.T) {
 			assert.ElementsMatch(t, tt.want, got)
 		})
 	}
+}
+
+func TestUnknownResource(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, c := setup(t)
+	tests := []struct {
+		name string
+		h    resource.Handle
+	}{
+		{"kind", c.Resource("v1", "NoSuchKind").Namespace("default")},
+		{"group", c.Resource("nothing.example.com/v1", "Widget").Namespace("default")},
+		{"name", c.ResourceFor("nosuchthings").Namespace("default")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.h.Get(ctx, "x", nil)
+			require.ErrorIs(t, err, discovery.ErrUnknownResource)
+			assert.Contains(t, err.Error(), "get ")
+			for _, err := range tt.h.List(ctx, nil) {
+				require.ErrorIs(t, err, discovery.ErrUnknownResource)
+			}
+		})
+	}
+	for _, r := range srv.Requests() {
+		assert.NotContains(t, r.Path, "nosuch", "only discovery may be asked")
+	}
+	_, err := c.Resource("", "Pod").Namespace("default").Get(ctx, "x", nil)
+	require.Error(t, err)
+}
+
+func TestListExpiredContinue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, c := setup(t)
+	createNamespace(t, c, "gone")
+	cms := c.Resource("v1", "ConfigMap").Namespace("gone")
+	for i := range 5 {
+		_, err := cms.Create(ctx, configMap(t, fmt.Sprintf("g%d", i), nil), nil)
+		require.NoError(t, err)
+	}
+	n := 0
+	var last error
+	for _, err := range cms.List(ctx, &resource.ListOptions{Limit: 2}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		n++
+		if n == 2 {
+			// The continue token expires before the second page is asked for.
+			srv.Inject(testserver.Fault{Method: "GET", PathPrefix: "/api/v1/namespaces/gone/configmaps", Status: http.StatusGone, Times: 1})
+		}
+	}
+	assert.Equal(t, 2, n)
+	require.ErrorIs(t, last, transport.ErrGone)
+	lists := resourceRequests(srv, "GET", "/api/v1/namespaces/gone/configmaps")
+	require.Len(t, lists, 2)
+	assert.NotEmpty(t, lists[1].Query.Get("continue"))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 
 	"github.com/kubedyn/kubedyn/internal/testserver"
 	"github.com/kubedyn/kubedyn/resource"
@@ -158,4 +159,119 @@ func ExampleHandle_Patch() {
 	}
 	fmt.Println(got.Get("spec.replicas"))
 	// Output: 3
+}
+
+func ExampleClient_ResourceFor() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	// Plural, singular, short name, kind, or plural.group all name the same resource.
+	for _, name := range []string{"deployments", "deploy", "deployments.apps"} {
+		r, err := c.ResourceFor(name).Resolve(ctx)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%s -> %s %s namespaced=%v\n", name, r.GroupVersionResource().GroupVersion(), r.Resource, r.Namespaced)
+	}
+	// Output:
+	// deployments -> apps/v1 deployments namespaced=true
+	// deploy -> apps/v1 deployments namespaced=true
+	// deployments.apps -> apps/v1 deployments namespaced=true
+}
+
+func ExampleHandle_Update() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	cm, _ := unstructured.ParseString(`{"metadata":{"name":"counter"},"data":{"n":"1"}}`)
+	created, err := cms.Create(ctx, cm, nil)
+	if err != nil {
+		panic(err)
+	}
+	next, _ := created.Set("data.n", "2")
+	if _, err := cms.Update(ctx, next, nil); err != nil {
+		panic(err)
+	}
+	// created carries an old resourceVersion: updating from it conflicts.
+	stale, _ := created.Set("data.n", "3")
+	_, err = cms.Update(ctx, stale, nil)
+	fmt.Println(errors.Is(err, transport.ErrConflict))
+	// Output: true
+}
+
+func ExampleHandle_Table() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	cm, _ := unstructured.ParseString(`{"metadata":{"name":"shown"}}`)
+	if _, err := cms.Create(ctx, cm, nil); err != nil {
+		panic(err)
+	}
+	table, err := cms.Table(ctx, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(table.Kind(), table.Get("columnDefinitions.0.name"), table.Get("rows.0.cells.0"))
+	// Output: Table Name shown
+}
+
+// Custom resources are used like built-in kinds as soon as their CRD exists:
+// the first call with the new kind refreshes discovery.
+func ExampleClient_Resource_customResource() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	crd, _ := unstructured.ParseString(`{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+		"metadata":{"name":"widgets.example.com"},
+		"spec":{"group":"example.com","scope":"Namespaced",
+		 "names":{"plural":"widgets","singular":"widget","kind":"Widget"},
+		 "versions":[{"name":"v1","served":true,"storage":true,
+		  "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}`)
+	if _, err := c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Create(ctx, crd, nil); err != nil {
+		panic(err)
+	}
+	widgets := c.Resource("example.com/v1", "Widget").Namespace("default")
+	w, _ := unstructured.ParseString(`{"metadata":{"name":"first"},"spec":{"size":3}}`)
+	created, err := widgets.Create(ctx, w, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(created.APIVersion(), created.Kind(), created.Name(), created.Get("spec.size"))
+
+	// Strategic merge patch does not exist for custom resources.
+	_, err = widgets.Patch(ctx, "first", resource.StrategicMergePatch, []byte(`{"spec":{"size":4}}`), nil)
+	fmt.Println(errors.Is(err, resource.ErrPatchTypeUnsupported))
+	// Output:
+	// example.com/v1 Widget first 3
+	// true
+}
+
+// iter.Pull2 turns a List into a next function, for callers that need to
+// interleave reading with other work.
+func ExampleHandle_List_pull() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	next, done := iter.Pull2(c.Resource("v1", "Namespace").List(ctx, nil))
+	defer done()
+	for {
+		ns, err, ok := next()
+		if !ok {
+			break
+		}
+		if err != nil {
+			panic(err)
+		}
+		if ns.Name() == "default" {
+			fmt.Println("found", ns.Name())
+		}
+	}
+	// Output: found default
 }

@@ -40,6 +40,13 @@ type Options struct {
 	// Concurrency bounds the legacy per-group-version requests in flight
 	// at once. Zero means DefaultConcurrency.
 	Concurrency int
+	// CacheDir, when set, also keeps every document with its ETag in files
+	// under this directory (created with mode 0700 if missing), one per
+	// server and URL path, so that a new Client, even in another process,
+	// revalidates with If-None-Match instead of downloading everything
+	// again. The disk cache is best effort: unreadable or damaged files are
+	// ignored. Empty means memory only; there is no default directory.
+	CacheDir string
 	// Logger receives debug logs of refreshes; nil discards them.
 	Logger *slog.Logger
 }
@@ -56,6 +63,8 @@ type Client struct {
 
 	// docs caches parsed discovery documents by URL path with their ETags.
 	docs *lru.Cache[string, docEntry]
+	// disk, when not nil, backs docs with files.
+	disk *diskCache
 	// parses counts documents decoded (not answered 304): tests read it.
 	parses atomic.Int64
 
@@ -102,7 +111,7 @@ func New(tc *transport.Client, opts *Options) *Client {
 		// lru.New fails only for a non-positive size, excluded above.
 		panic(err)
 	}
-	return &Client{
+	c := &Client{
 		tc:          tc,
 		ttl:         o.TTL,
 		concurrency: o.Concurrency,
@@ -110,6 +119,10 @@ func New(tc *transport.Client, opts *Options) *Client {
 		now:         time.Now,
 		docs:        docs,
 	}
+	if o.CacheDir != "" {
+		c.disk = &diskCache{dir: o.CacheDir, host: tc.Host(), log: o.Logger}
+	}
+	return c
 }
 
 // APIResource describes one resource in one group version. It is a plain

@@ -27,7 +27,9 @@
 // its parsed form. A view younger than Options.TTL (DefaultTTL, 10s, when
 // zero) is used with no request at all; after that, or after Invalidate,
 // every document is revalidated with If-None-Match, and a 304 reuses the
-// parsed form without decoding. No goroutine runs in the background:
+// parsed form without decoding. With Options.CacheDir the documents are
+// also kept in files, so a new process revalidates instead of downloading
+// everything again. No goroutine runs in the background:
 // freshness is checked when a call needs it, and concurrent callers that
 // need a refresh share one.
 //

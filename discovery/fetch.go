@@ -27,29 +27,56 @@ type docEntry struct {
 }
 
 // fetch GETs path, revalidating a cached copy with If-None-Match. A 304
-// returns the cached parsed value without decoding anything.
+// returns the cached parsed value without decoding anything; a 304 for a
+// copy found only on disk decodes that copy.
 func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]byte) (any, error)) (any, error) {
 	prev, cached := c.docs.Get(path)
+	if cached && prev.etag == "" {
+		cached = false
+	}
+	var diskETag string
+	var diskBody []byte
+	if !cached && c.disk != nil {
+		diskETag, diskBody, _ = c.disk.load(path)
+	}
 	h := http.Header{"Accept": {accept}}
-	if cached && prev.etag != "" {
+	switch {
+	case cached:
 		h.Set("If-None-Match", prev.etag)
+	case diskETag != "":
+		h.Set("If-None-Match", diskETag)
 	}
 	resp, err := c.tc.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path, Header: h})
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	if resp.StatusCode == http.StatusNotModified {
-		if !cached || prev.etag == "" {
-			return nil, fmt.Errorf("GET %s: 304 Not Modified for a document not asked to be revalidated", path)
+		switch {
+		case cached:
+			return prev.value, nil
+		case diskETag != "":
+			c.parses.Add(1)
+			v, err := parse(diskBody)
+			if err != nil {
+				// A damaged file: drop it and ask again without it.
+				c.disk.remove(path)
+				return c.fetch(ctx, path, accept, parse)
+			}
+			c.docs.Add(path, docEntry{etag: diskETag, value: v})
+			return v, nil
 		}
-		return prev.value, nil
+		return nil, fmt.Errorf("GET %s: 304 Not Modified for a document not asked to be revalidated", path)
 	}
 	c.parses.Add(1)
 	v, err := parse(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
-	c.docs.Add(path, docEntry{etag: resp.Header.Get("ETag"), value: v})
+	etag := resp.Header.Get("ETag")
+	c.docs.Add(path, docEntry{etag: etag, value: v})
+	if c.disk != nil && etag != "" {
+		c.disk.store(path, etag, resp.Body)
+	}
 	return v, nil
 }
 

@@ -1,0 +1,94 @@
+package discovery
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+)
+
+// diskCache keeps discovery documents as files, one per server and URL path,
+// so a new process can revalidate with If-None-Match instead of downloading
+// everything again. It is best effort: a file that cannot be read or
+// written is logged and ignored. Safe for concurrent use (each write goes
+// to a temporary file renamed into place).
+type diskCache struct {
+	dir  string
+	host string
+	log  *slog.Logger
+}
+
+// diskHeader is the first line of a cache file; the document follows.
+type diskHeader struct {
+	Host string `json:"host"`
+	Path string `json:"path"`
+	ETag string `json:"etag"`
+}
+
+func (d *diskCache) file(path string) string {
+	sum := sha256.Sum256([]byte(d.host + "\x00" + path))
+	return filepath.Join(d.dir, hex.EncodeToString(sum[:16])+".json")
+}
+
+// load returns the stored ETag and body for path, if a well-formed file
+// for this server and path exists.
+func (d *diskCache) load(path string) (etag string, body []byte, ok bool) {
+	data, err := os.ReadFile(d.file(path))
+	if err != nil {
+		if !os.IsNotExist(err) {
+			d.log.Debug("discovery: disk cache read failed", "path", path, "error", err)
+		}
+		return "", nil, false
+	}
+	line, rest, found := bytes.Cut(data, []byte("\n"))
+	var h diskHeader
+	if !found || json.Unmarshal(line, &h) != nil || h.Host != d.host || h.Path != path || h.ETag == "" {
+		d.log.Debug("discovery: disk cache entry ignored", "path", path)
+		return "", nil, false
+	}
+	return h.ETag, rest, true
+}
+
+// store writes body with its ETag for path.
+func (d *diskCache) store(path, etag string, body []byte) {
+	if err := d.write(path, etag, body); err != nil {
+		d.log.Debug("discovery: disk cache write failed", "path", path, "error", err)
+	}
+}
+
+func (d *diskCache) write(path, etag string, body []byte) error {
+	line, err := json.Marshal(diskHeader{Host: d.host, Path: path, ETag: etag})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(d.dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(d.dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(append(append(line, '\n'), body...)); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), d.file(path)); err != nil {
+		return fmt.Errorf("rename into place: %w", err)
+	}
+	return nil
+}
+
+// remove deletes the file for path.
+func (d *diskCache) remove(path string) {
+	if err := os.Remove(d.file(path)); err != nil && !os.IsNotExist(err) {
+		d.log.Debug("discovery: disk cache remove failed", "path", path, "error", err)
+	}
+}

@@ -1,0 +1,90 @@
+package discovery
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDiskCacheWarmStart(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"aggregated", "legacy"} {
+		t.Run(dir, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, dir)
+			cacheDir := filepath.Join(t.TempDir(), "discovery")
+			ctx := context.Background()
+
+			first := f.client(&Options{CacheDir: cacheDir})
+			want, err := first.Resources(ctx)
+			require.NoError(t, err)
+			docs := f.totalHits()
+			assert.Empty(t, f.ifNoneMatch("/apis"))
+			files, err := os.ReadDir(cacheDir)
+			require.NoError(t, err)
+			assert.Len(t, files, docs, "one file per document")
+			info, err := os.Stat(cacheDir)
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+
+			// A new client revalidates what is on disk: every answer is a 304.
+			second := f.client(&Options{CacheDir: cacheDir})
+			got, err := second.Resources(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			assert.Equal(t, 2*docs, f.totalHits())
+			assert.Equal(t, []string{f.etag("/apis")}, f.ifNoneMatch("/apis"))
+			assert.Equal(t, []string{f.etag("/api")}, f.ifNoneMatch("/api"))
+			assert.Equal(t, int64(docs), second.parses.Load(), "the disk copies were decoded")
+
+			// Damaged files are ignored: a third client downloads afresh.
+			for _, e := range files {
+				require.NoError(t, os.WriteFile(filepath.Join(cacheDir, e.Name()), []byte("garbage"), 0o600))
+			}
+			third := f.client(&Options{CacheDir: cacheDir})
+			got, err = third.Resources(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			assert.Len(t, f.ifNoneMatch("/apis"), 1, "no If-None-Match from a damaged file")
+		})
+	}
+}
+
+func TestDiskCacheDamagedBodyRefetches(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	cacheDir := t.TempDir()
+	ctx := context.Background()
+	_, err := f.client(&Options{CacheDir: cacheDir}).Resources(ctx)
+	require.NoError(t, err)
+
+	// Keep each header line (so the ETag is sent) but damage the document.
+	files, err := os.ReadDir(cacheDir)
+	require.NoError(t, err)
+	for _, e := range files {
+		p := filepath.Join(cacheDir, e.Name())
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		i := 0
+		for b[i] != '\n' {
+			i++
+		}
+		require.NoError(t, os.WriteFile(p, append(b[:i+1], `{"kind":`...), 0o600))
+	}
+	c := f.client(&Options{CacheDir: cacheDir})
+	rs, err := c.Resources(ctx)
+	require.NoError(t, err)
+	assert.Len(t, rs, 24)
+	assert.Equal(t, 6, f.totalHits(), "one 304 and one full download per root")
+
+	// The damaged files were replaced with good ones.
+	again := f.client(&Options{CacheDir: cacheDir})
+	_, err = again.Resources(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 8, f.totalHits())
+	assert.Equal(t, int64(2), again.parses.Load())
+}

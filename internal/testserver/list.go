@@ -59,7 +59,7 @@ func (s *Server) parseListOptions(r *http.Request, d *resourceDef) (*listOptions
 	default:
 		return nil, errInvalid("meta.k8s.io", "ListOptions", "", []statusCause{causeUnsupported("resourceVersionMatch", o.rvMatch, []string{"Exact", "NotOlderThan", ""})})
 	}
-	if o.rvMatch != "" && o.rv == "" {
+	if o.rvMatch != "" && o.rv == "" && !(isWatch(r) && q.Get("sendInitialEvents") == "true") {
 		return nil, listInvalid("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided")
 	}
 	if o.rv != "" {

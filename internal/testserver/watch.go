@@ -119,6 +119,9 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Transfer-Encoding", "chunked")
 	w.WriteHeader(http.StatusOK)
+	if flusher != nil {
+		flusher.Flush()
+	}
 	enc := json.NewEncoder(w)
 	send := func(typ string, obj any) bool {
 		if err := enc.Encode(watchFrame{Type: typ, Object: obj}); err != nil {

@@ -1,0 +1,135 @@
+package testserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type watchEvent struct {
+	Type   string         `json:"type"`
+	Object map[string]any `json:"object"`
+}
+
+// watcher is an open watch stream read frame by frame.
+type watcher struct {
+	t   *testing.T
+	dec *json.Decoder
+	res *http.Response
+}
+
+func (c *tclient) watch(t *testing.T, p string) *watcher {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, "GET", c.srv.URL()+p, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+c.srv.Token())
+	res, err := c.hc.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { res.Body.Close() })
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	return &watcher{t: t, dec: json.NewDecoder(res.Body), res: res}
+}
+
+func (w *watcher) next() watchEvent {
+	w.t.Helper()
+	var ev watchEvent
+	require.NoError(w.t, w.dec.Decode(&ev))
+	return ev
+}
+
+func (w *watcher) expect(typ, name string) watchEvent {
+	w.t.Helper()
+	ev := w.next()
+	assert.Equal(w.t, typ, ev.Type, "event %v", ev.Object)
+	if name != "" {
+		assert.Equal(w.t, name, path(ev.Object, "metadata.name"))
+	}
+	return ev
+}
+
+func TestWatch(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"before"}}`).code)
+	rv := c.srv.ResourceVersion()
+
+	all := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true")
+	all.expect("ADDED", "before") // no resourceVersion: the current state first
+	from := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion="+rv)
+	sel := c.watch(t, "/api/v1/configmaps?watch=true&labelSelector=app%3Dweb&resourceVersion="+rv)
+
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","labels":{"app":"web"}}}`).code)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/kube-system/configmaps", `{"metadata":{"name":"other-ns","labels":{"app":"web"}}}`).code)
+	require.Equal(t, http.StatusOK, c.do("PATCH", "/api/v1/namespaces/default/configmaps/a", `{"data":{"k":"v"}}`, "Content-Type", "application/merge-patch+json").code)
+	require.Equal(t, http.StatusOK, c.do("PATCH", "/api/v1/namespaces/default/configmaps/a", `{"metadata":{"labels":{"app":"db"}}}`, "Content-Type", "application/merge-patch+json").code)
+	require.Equal(t, http.StatusOK, c.do("DELETE", "/api/v1/namespaces/default/configmaps/a", "").code)
+
+	for _, w := range []*watcher{all, from} {
+		ev := w.expect("ADDED", "a")
+		assert.Equal(t, "ConfigMap", ev.Object["kind"])
+		assert.Equal(t, "v", path(w.expect("MODIFIED", "a").Object, "data.k"))
+		w.expect("MODIFIED", "a")
+		w.expect("DELETED", "a")
+	}
+	sel.expect("ADDED", "a")
+	sel.expect("ADDED", "other-ns")
+	sel.expect("MODIFIED", "a")
+	sel.expect("DELETED", "a") // left the selector
+}
+
+func TestWatchBookmarksAndInitialEvents(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"one"}}`).code)
+	w := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=&allowWatchBookmarks=true")
+	w.expect("ADDED", "one")
+	bm := w.expect("BOOKMARK", "")
+	assert.Equal(t, map[string]any{"k8s.io/initial-events-end": "true"}, path(bm.Object, "metadata.annotations"))
+	assert.Equal(t, c.srv.ResourceVersion(), path(bm.Object, "metadata.resourceVersion"))
+
+	c.srv.SendBookmarks()
+	bm2 := w.expect("BOOKMARK", "")
+	assert.Equal(t, "ConfigMap", bm2.Object["kind"])
+	assert.NotEmpty(t, path(bm2.Object, "metadata.resourceVersion"))
+
+	bad := c.do("GET", "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true", "")
+	assert.Equal(t, http.StatusUnprocessableEntity, bad.code)
+}
+
+func TestWatchExpired(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	old := c.srv.ResourceVersion()
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"x"}}`).code)
+	c.srv.Compact()
+	w := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+old)
+	ev := w.expect("ERROR", "")
+	assert.Equal(t, "Status", ev.Object["kind"])
+	assert.EqualValues(t, 410, ev.Object["code"])
+	assert.Equal(t, "Expired", ev.Object["reason"])
+
+	// A watch from a resourceVersion after the compaction works.
+	w2 := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+c.srv.ResourceVersion())
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"y"}}`).code)
+	w2.expect("ADDED", "y")
+}
+
+func TestWatchTimeoutAndClose(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	w := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1")
+	var ev watchEvent
+	assert.Error(t, w.dec.Decode(&ev), "the stream ends after timeoutSeconds")
+
+	w2 := c.watch(t, fmt.Sprintf("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s", c.srv.ResourceVersion()))
+	c.srv.Close()
+	assert.Error(t, w2.dec.Decode(&ev), "Close ends open watches")
+}

@@ -1,0 +1,182 @@
+package unstructured
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// configMapListJSON builds a ConfigMapList of n items shaped like a real
+// server's answer: metadata with labels, annotations (a last-applied
+// configuration among them) and managedFields, and a data map.
+func configMapListJSON(n int) []byte {
+	var b strings.Builder
+	b.Grow(n * 1400)
+	b.WriteString(`{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7340912","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzM0MDkxMiwic3RhcnQiOiJjZmctOTk5OVx1MDAwMCJ9"},"items":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		ns := fmt.Sprintf("team-%02d", i%37)
+		fmt.Fprintf(&b, `{"metadata":{"name":"cfg-%05d","namespace":%q,"uid":"6f1c2a%02x-4b7e-4d21-9a3c-%012x","resourceVersion":"%d","creationTimestamp":"2026-11-%02dT%02d:%02d:%02dZ",`,
+			i, ns, i%256, i*7919, 7300000+i, 1+i%28, i%24, i%60, (i*7)%60)
+		fmt.Fprintf(&b, `"labels":{"app.kubernetes.io/name":"svc-%d","app.kubernetes.io/part-of":"shop","tier":"backend","release":"r%d"},`, i%113, i%5)
+		fmt.Fprintf(&b, `"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"v1\",\"data\":{\"app.properties\":\"...\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg-%05d\",\"namespace\":\"%s\"}}\n","owner":"platform@example.com"},`, i, ns)
+		b.WriteString(`"managedFields":[{"manager":"kubectl-client-side-apply","operation":"Update","apiVersion":"v1","time":"2026-11-28T10:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:data":{".":{},"f:app.properties":{},"f:log.level":{},"f:feature.flags":{},"f:timeout":{}},"f:metadata":{"f:annotations":{".":{},"f:kubectl.kubernetes.io/last-applied-configuration":{},"f:owner":{}},"f:labels":{".":{},"f:app.kubernetes.io/name":{},"f:app.kubernetes.io/part-of":{},"f:release":{},"f:tier":{}}}}}]},`)
+		fmt.Fprintf(&b, `"data":{"app.properties":"server.port=%d\nserver.threads=%d\ncache.size=%d\ndb.url=jdbc:postgresql://db-%d.%s.svc:5432/app\n","log.level":"%s","feature.flags":"checkout-v2,search-v3,recs-%d","timeout":"%ds"}}`,
+			8000+i%1000, 8+i%56, 1024*(1+i%16), i%9, ns, []string{"info", "debug", "warn"}[i%3], i%7, 5+i%55)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+var benchList = sync.OnceValue(func() []byte { return configMapListJSON(10000) })
+
+func TestBenchListShape(t *testing.T) {
+	data := configMapListJSON(200)
+	l, err := ParseList(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Len() != 200 || l.Item(199).Name() != "cfg-00199" || l.Item(3).Get("data.log\\.level").String() != "info" {
+		t.Fatalf("unexpected list: %d items, %q", l.Len(), l.Item(199).Name())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var sink int
+
+// BenchmarkListRead: validate and index the list in one pass, then read
+// name, resourceVersion and one data key of every item.
+func BenchmarkListRead(b *testing.B) {
+	src := benchList()
+	buf := make([]byte, len(src))
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, src) // a fresh response body each time; not counted as allocation
+		l, err := ParseListNoCopy(buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for _, it := range l.Items() {
+			n += len(it.Get("metadata.name").Str)
+			n += len(it.Get("metadata.resourceVersion").Str)
+			n += len(it.Get(`data.log\.level`).Str)
+		}
+		sink = n
+	}
+}
+
+// BenchmarkListEncodingJSONMap is the baseline: encoding/json into
+// map[string]any and the same three reads.
+func BenchmarkListEncodingJSONMap(b *testing.B) {
+	src := benchList()
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var m map[string]any
+		if err := json.Unmarshal(src, &m); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for _, it := range m["items"].([]any) {
+			item := it.(map[string]any)
+			meta := item["metadata"].(map[string]any)
+			n += len(meta["name"].(string))
+			n += len(meta["resourceVersion"].(string))
+			n += len(item["data"].(map[string]any)["log.level"].(string))
+		}
+		sink = n
+	}
+}
+
+// BenchmarkParseList: ParseList including its copy of the body.
+func BenchmarkParseList(b *testing.B) {
+	src := benchList()
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		l, err := ParseList(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink = l.Len()
+	}
+}
+
+func benchObject(b *testing.B) Object {
+	l, err := ParseList(configMapListJSON(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l.Item(0).Clone()
+}
+
+// BenchmarkGet reads two scalars with plain paths: no allocation.
+func BenchmarkGet(b *testing.B) {
+	o := benchObject(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		sink = len(o.Get("metadata.resourceVersion").Str) + len(o.Get("data.timeout").Str)
+	}
+}
+
+// BenchmarkGetEscaped reads a key with a dot, through Path.
+func BenchmarkGetEscaped(b *testing.B) {
+	o := benchObject(b)
+	path := Path("data", "log.level")
+	b.ReportAllocs()
+	for b.Loop() {
+		sink = len(o.Get(path).Str)
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	o := benchObject(b)
+	data := o.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := Parse(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink = len(p.raw)
+	}
+}
+
+func BenchmarkSet(b *testing.B) {
+	o := benchObject(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := o.Set("metadata.labels.tier", "frontend")
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink = len(p.raw)
+	}
+}
+
+func BenchmarkBuilder(b *testing.B) {
+	o := benchObject(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := o.Builder().
+			Set("metadata.labels.tier", "frontend").
+			Set(Path("metadata", "annotations", "example.com/rev"), 42).
+			Delete("metadata.managedFields").
+			Set("data.timeout", "60s").
+			Object()
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink = len(p.raw)
+	}
+}

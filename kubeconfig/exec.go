@@ -250,7 +250,7 @@ func (p *ExecProvider) exec(ctx context.Context) (transport.Credentials, error) 
 	// killed, even when a child of the plugin keeps them open.
 	cmd.WaitDelay = 2 * time.Second
 	err := cmd.Run()
-	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fail("did not finish within %v: %w", p.timeout, context.DeadlineExceeded)
 	}
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -527,4 +528,31 @@ func TestExecCanceledContextStartsNoRun(t *testing.T) {
 	_, err = p.Credentials(ctx, false)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, int32(0), ts.runs.Load())
+}
+
+func TestExecRelativeCommandRunsFromTheKubeconfigFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
+	require.NoError(t, os.Symlink(selfExe(t), filepath.Join(dir, "bin", "plugin")))
+	path := writeFile(t, filepath.Join(dir, "config"), `
+current-context: c
+clusters: [{name: k, cluster: {server: "https://k"}}]
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      interactiveMode: Never
+      command: ./bin/plugin
+      env:
+      - {name: `+pluginModeEnv+`, value: echo}
+      - {name: GORACE, value: atexit_sleep_ms=0}
+contexts: [{name: c, context: {cluster: k, user: u}}]
+`)
+	cfg, err := load(&Options{Path: path}, testEnv(nil, "", ""))
+	require.NoError(t, err)
+	creds, err := cfg.Credentials.Credentials(context.Background(), false)
+	require.NoError(t, err)
+	assert.True(t, decodeReport(t, creds.Token).StdinEOF)
 }

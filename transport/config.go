@@ -46,7 +46,10 @@ type Config struct {
 	// Namespace is the default namespace from the kubeconfig context or the
 	// in-cluster service account; transport does not use it.
 	Namespace string
-	// WarningHandler receives the server's Warning headers; nil logs them.
+	// WarningHandler receives each warning of the server's Warning headers,
+	// from every response, errors included; it must be safe for concurrent
+	// use. nil logs them at Warn level to Logger, or to slog.Default() when
+	// Logger is nil too.
 	WarningHandler func(Warning)
 	// Logger receives debug logs of requests, credentials masked; nil
 	// discards them.

@@ -62,15 +62,20 @@
 //     capped at Config.MaxRetryWait;
 //   - 429, 503 and 504 without Retry-After, for GET and HEAD only, with
 //     jittered exponential backoff;
-//   - connection refused, reset or closed before a response, for GET and
-//     HEAD only, since the server may have acted on a write.
+//   - connection refused, reset or closed before a response, and (in Do) a
+//     body cut off mid-way, for GET and HEAD only, since the server may have
+//     acted on a write.
+//
+// A wait that would outlive the context's deadline is not started: the last
+// response or error is returned instead.
 //
 // # Warnings and logging
 //
 // Warning headers (`299 - "text"`) are parsed with ParseWarnings and passed
 // to Config.WarningHandler, or logged at Warn level. Config.Logger receives
-// a Debug record per attempt. Config.WrapTransport wraps the round tripper
-// below credentials, for metrics or tests.
+// a Debug record per attempt, credentials masked. Config.WrapTransport wraps
+// the round tripper for metrics or tests; it sees every attempt with the
+// credentials already added.
 //
 // # HTTP/2
 //

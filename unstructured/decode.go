@@ -128,7 +128,7 @@ func decodeYAML(s string) ([]Object, error) {
 		dec := yaml.NewDecoder(strings.NewReader(ch.text))
 		for {
 			var doc yaml.Node
-			err := dec.Decode(&doc)
+			err := decodeNode(dec, &doc)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -464,4 +464,15 @@ func nodeKindName(n *yaml.Node) string {
 	default:
 		return "non-mapping node"
 	}
+}
+
+// decodeNode runs the YAML parser, turning a panic inside it (the parser
+// has had such bugs on hostile input) into an error.
+func decodeNode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml parser failed: %v", r)
+		}
+	}()
+	return dec.Decode(n)
 }

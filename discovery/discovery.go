@@ -24,6 +24,10 @@ const DefaultTTL = 10 * time.Second
 // Options.CacheSize is zero.
 const DefaultCacheSize = 4096
 
+// DefaultOpenAPICacheSize is the number of OpenAPI v3 documents kept in
+// memory.
+const DefaultOpenAPICacheSize = 64
+
 // DefaultConcurrency bounds the parallel legacy group-version requests when
 // Options.Concurrency is zero.
 const DefaultConcurrency = 4
@@ -65,6 +69,8 @@ type Client struct {
 	docs *lru.Cache[string, docEntry]
 	// disk, when not nil, backs docs with files.
 	disk *diskCache
+	// specs caches OpenAPI v3 documents by their immutable hash URL.
+	specs *lru.Cache[string, []byte]
 	// parses counts documents decoded (not answered 304): tests read it.
 	parses atomic.Int64
 
@@ -73,6 +79,9 @@ type Client struct {
 	stale    bool      // set by Invalidate
 	seq      uint64    // refreshes started
 	inflight *flight
+
+	openapi      *openAPIIndex // nil before the first OpenAPI call
+	openapiStale bool          // set by Invalidate
 
 	// joinHook, when set by a test, runs each time a caller starts waiting
 	// for a refresh another caller runs.
@@ -111,7 +120,12 @@ func New(tc *transport.Client, opts *Options) *Client {
 		// lru.New fails only for a non-positive size, excluded above.
 		panic(err)
 	}
+	specs, err := lru.New[string, []byte](DefaultOpenAPICacheSize)
+	if err != nil {
+		panic(err)
+	}
 	c := &Client{
+		specs:       specs,
 		tc:          tc,
 		ttl:         o.TTL,
 		concurrency: o.Concurrency,
@@ -251,12 +265,13 @@ func (c *Client) Resources(ctx context.Context) ([]APIResource, error) {
 	return s.all(), partialErr(s)
 }
 
-// Invalidate marks the cached view stale: the next call revalidates every
-// document with the server (If-None-Match, so unchanged documents cost a 304
+// Invalidate marks the cached view and the OpenAPI v3 index stale: the next
+// call revalidates every document it needs with the server (If-None-Match, so unchanged documents cost a 304
 // and no decoding). It does no I/O itself.
 func (c *Client) Invalidate() {
 	c.mu.Lock()
 	c.stale = true
+	c.openapiStale = true
 	c.mu.Unlock()
 }
 

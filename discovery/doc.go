@@ -43,4 +43,13 @@
 // misses refreshes discovery once before it fails with an error wrapping
 // ErrUnknownResource, so a CustomResourceDefinition created a moment ago is
 // found.
+//
+// # OpenAPI v3
+//
+// OpenAPIV3 fetches a group version's OpenAPI v3 document through the index
+// at /openapi/v3. The index is revalidated like the discovery documents;
+// document URLs that carry a content hash never change, so each is
+// downloaded once. OpenAPIV3Schema picks one kind's schema out of the
+// document as raw JSON; OpenAPIV3Document parses the whole document with
+// gnostic-models.
 package discovery

@@ -17,7 +17,8 @@ type Client struct {
 }
 
 // Option configures a Client in NewClient. An Option may fail; NewClient then
-// returns its error.
+// returns its error. Options are applied once, in order, by the goroutine
+// calling NewClient.
 type Option func(*clientOptions) error
 
 type clientOptions struct {

@@ -47,7 +47,7 @@ var (
 )
 
 // FieldConflict is one field another manager owns, from a server-side apply
-// conflict.
+// conflict. It is a plain value, safe to copy and share.
 type FieldConflict struct {
 	// Manager is the field manager that owns Field, such as "kubectl-edit".
 	// It is empty when the server's message names no manager.
@@ -65,7 +65,8 @@ type FieldConflict struct {
 // Retry with Force to take the fields over.
 //
 // errors.Is(err, transport.ErrConflict) holds for it, and errors.As reaches
-// the underlying *transport.APIError.
+// the underlying *transport.APIError. It is not modified after it is returned,
+// so it may be read from several goroutines.
 type ApplyConflictError struct {
 	Conflicts []FieldConflict
 	Err       *transport.APIError
@@ -101,27 +102,29 @@ func (e *ApplyConflictError) Unwrap() error { return e.Err }
 // apply conflicts.
 const causeFieldManagerConflict = "FieldManagerConflict"
 
-// applyConflict turns a 409 from an apply patch into an *ApplyConflictError;
-// any other error is returned as is.
+// applyConflict turns a 409 from an apply patch that names field-manager
+// conflicts into an *ApplyConflictError. Any other error, a 409 for a stale
+// resourceVersion included, is returned as is.
 func applyConflict(err error) error {
 	var ae *transport.APIError
-	if !errors.As(err, &ae) || !errors.Is(err, transport.ErrConflict) {
+	if !errors.As(err, &ae) || !errors.Is(err, transport.ErrConflict) || ae.Details == nil {
 		return err
 	}
-	ce := &ApplyConflictError{Err: ae}
-	if ae.Details != nil {
-		for _, c := range ae.Details.Causes {
-			if c.Type != causeFieldManagerConflict {
-				continue
-			}
-			ce.Conflicts = append(ce.Conflicts, FieldConflict{
-				Manager: conflictManager(c.Message),
-				Field:   c.Field,
-				Message: c.Message,
-			})
+	var conflicts []FieldConflict
+	for _, c := range ae.Details.Causes {
+		if c.Type != causeFieldManagerConflict {
+			continue
 		}
+		conflicts = append(conflicts, FieldConflict{
+			Manager: conflictManager(c.Message),
+			Field:   c.Field,
+			Message: c.Message,
+		})
 	}
-	return ce
+	if len(conflicts) == 0 {
+		return err
+	}
+	return &ApplyConflictError{Conflicts: conflicts, Err: ae}
 }
 
 // conflictManager extracts the manager from a cause message such as

@@ -31,14 +31,16 @@ const (
 )
 
 // GetOptions are the query parameters of a Get. Nil means the server's
-// defaults. Calls never modify them.
+// defaults. Calls only read options, so one value may be shared by
+// concurrent calls.
 type GetOptions struct {
 	// ResourceVersion: "" reads the latest, "0" allows any cached version.
 	ResourceVersion string
 }
 
 // ListOptions are the query parameters of List, ListPage, ListAll, Table and
-// DeleteCollection. Nil means defaults. Calls never modify them.
+// DeleteCollection. Nil means defaults. Calls only read options (List copies
+// them when called), so one value may be shared by concurrent calls.
 type ListOptions struct {
 	// LabelSelector and FieldSelector filter the list ("app=web",
 	// "status.phase=Running").
@@ -61,6 +63,7 @@ type ListOptions struct {
 }
 
 // CreateOptions are the query parameters of Create. Nil means defaults.
+// Calls only read options, so one value may be shared by concurrent calls.
 type CreateOptions struct {
 	// DryRun asks the server to validate and admit the write without
 	// persisting it (dryRun=All).
@@ -74,14 +77,16 @@ type CreateOptions struct {
 }
 
 // UpdateOptions are the query parameters of Update and UpdateStatus. Nil means
-// defaults. The fields mean what they mean in CreateOptions.
+// defaults. The fields mean what they mean in CreateOptions. Calls only read
+// options, so one value may be shared by concurrent calls.
 type UpdateOptions struct {
 	DryRun          bool
 	FieldManager    string
 	FieldValidation string
 }
 
-// PatchOptions are the query parameters of Patch. Nil means defaults.
+// PatchOptions are the query parameters of Patch. Nil means defaults. Calls
+// only read options, so one value may be shared by concurrent calls.
 type PatchOptions struct {
 	DryRun          bool
 	FieldManager    string
@@ -93,7 +98,9 @@ type PatchOptions struct {
 	Subresource string
 }
 
-// ApplyOptions are the options of Apply (server-side apply).
+// ApplyOptions are the options of Apply (server-side apply). Nil means
+// defaults, which then need a client field manager (WithFieldManager). Calls
+// only read options, so one value may be shared by concurrent calls.
 type ApplyOptions struct {
 	// FieldManager names the applier. Required, unless the client has one
 	// from WithFieldManager.
@@ -111,7 +118,8 @@ type ApplyOptions struct {
 	KeepResourceVersion bool
 }
 
-// Preconditions make a delete conditional on the object's current state.
+// Preconditions make a delete conditional on the object's current state. It
+// is a plain value, read and never modified by calls.
 type Preconditions struct {
 	UID             string `json:"uid,omitempty"`
 	ResourceVersion string `json:"resourceVersion,omitempty"`
@@ -119,7 +127,8 @@ type Preconditions struct {
 
 // DeleteOptions are the options of Delete and DeleteCollection. Nil means
 // defaults. They travel as a v1 DeleteOptions body, the only form that carries
-// preconditions.
+// preconditions; DryRun is also put in the query. Calls only read options, so
+// one value may be shared by concurrent calls.
 type DeleteOptions struct {
 	// PropagationPolicy is PropagationOrphan, PropagationBackground,
 	// PropagationForeground, or empty for the resource's default.

@@ -1,6 +1,7 @@
 package resource
 
 // PatchType names a patch format; it is sent as the request's Content-Type.
+// It is a plain string value, safe to share.
 type PatchType string
 
 // The patch types the API server accepts.

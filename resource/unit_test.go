@@ -244,8 +244,13 @@ func TestApplyConflict(t *testing.T) {
 	require.ErrorAs(t, err, &got)
 	assert.Same(t, ae, got)
 
-	other := &transport.APIError{StatusCode: 404, Reason: "NotFound", Message: "nope"}
-	assert.Same(t, error(other), applyConflict(other))
+	for _, other := range []*transport.APIError{
+		{StatusCode: 404, Reason: "NotFound", Message: "nope"},
+		{StatusCode: 409, Reason: "Conflict", Message: "the object has been modified"},
+		{StatusCode: 409, Reason: "Conflict", Message: "stale", Details: &transport.StatusDetails{Name: "x"}},
+	} {
+		assert.Same(t, error(other), applyConflict(other), "%s is no field-manager conflict", other.Message)
+	}
 }
 
 func TestConflictManager(t *testing.T) {

@@ -356,7 +356,7 @@ func (c conflictingApplier) RoundTrip(r *http.Request) (*http.Response, error) {
 	body := `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
 "message":"Apply failed with 2 conflicts: conflicts with \"alice\" using apps/v1:\n- .spec.replicas\nconflicts with \"kubectl-edit\" using apps/v1:\n- .metadata.labels.tier",
 "reason":"Conflict","details":{"causes":[
- {"reason":"FieldManagerConflict","message":"conflict with \"alice\" using apps/v1","field":".spec.replicas"},
+ {"reason":"FieldManagerConflict","message":"conflict with \"alice\"","field":".spec.replicas"},
  {"reason":"FieldManagerConflict","message":"conflict with \"kubectl-edit\" using apps/v1","field":".metadata.labels.tier"}]},
 "code":409}`
 	return &http.Response{
@@ -382,7 +382,7 @@ func TestApplyConflictListsFieldsAndManagers(t *testing.T) {
 	var ce *resource.ApplyConflictError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, []resource.FieldConflict{
-		{Manager: "alice", Field: ".spec.replicas", Message: `conflict with "alice" using apps/v1`},
+		{Manager: "alice", Field: ".spec.replicas", Message: `conflict with "alice"`},
 		{Manager: "kubectl-edit", Field: ".metadata.labels.tier", Message: `conflict with "kubectl-edit" using apps/v1`},
 	}, ce.Conflicts)
 	assert.Contains(t, err.Error(), `apply apps/v1 deployments default/ap: apply conflict: .spec.replicas owned by "alice"; .metadata.labels.tier owned by "kubectl-edit"`)
@@ -411,6 +411,8 @@ func TestApplyKeepResourceVersion(t *testing.T) {
 	require.NoError(t, err)
 	_, err = cms.Apply(ctx, stale, &resource.ApplyOptions{FieldManager: "m", KeepResourceVersion: true})
 	require.ErrorIs(t, err, transport.ErrConflict, "a stale resourceVersion kept on purpose conflicts")
+	var ce *resource.ApplyConflictError
+	assert.False(t, errors.As(err, &ce), "a stale resourceVersion is no field-manager conflict")
 	_, err = cms.Apply(ctx, stale, &resource.ApplyOptions{FieldManager: "m", Force: true})
 	require.NoError(t, err, "stripped by default")
 }

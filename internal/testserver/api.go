@@ -176,7 +176,7 @@ func parseWriteOptions(r *http.Request, optsKind string) (*writeOptions, error) 
 		case "Ignore", "Warn", "Strict":
 			o.fieldValidation = v
 		default:
-			return nil, errBadRequest(fmt.Sprintf("fieldValidation: Invalid value: %q: must be one of Ignore, Warn, or Strict", v))
+			return nil, errInvalid("meta.k8s.io", optsKind, "", []statusCause{causeUnsupported("fieldValidation", v, []string{"Ignore", "Strict", "Warn"})})
 		}
 	}
 	if v := q.Get("force"); v != "" {
@@ -631,7 +631,7 @@ func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOpti
 }
 
 func (s *Server) deleteAnswer(d *resourceDef, obj map[string]any) any {
-	if d.returnDeleted || d.crd != "" {
+	if d.returnDeleted {
 		return output(d, obj)
 	}
 	st := apiStatus{Kind: "Status", APIVersion: "v1", Status: "Success", Details: &statusDetails{

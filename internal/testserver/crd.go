@@ -70,7 +70,7 @@ func (s *Server) registerCRD(obj map[string]any) {
 			resource: fmt.Sprint(names["plural"]), kind: fmt.Sprint(names["kind"]),
 			singular:   getString(names, "singular"),
 			namespaced: spec["scope"] == "Namespaced",
-			generation: true, returnDeleted: true, crd: name,
+			generation: true, crd: name,
 		}
 		for _, sn := range asSlice(names["shortNames"]) {
 			d.shortNames = append(d.shortNames, fmt.Sprint(sn))

@@ -92,6 +92,13 @@ func TestCRDLifecycle(t *testing.T) {
 	assert.Equal(t, "Size", tbl.str("columnDefinitions.1.name"))
 	assert.EqualValues(t, 3, tbl.get("rows.0.cells.1"))
 
+	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/example.com/v1/namespaces/default/widgets", `{"metadata":{"name":"w3"},"spec":{"size":1}}`).code)
+	dw := c.do("DELETE", "/apis/example.com/v1/namespaces/default/widgets/w3", "")
+	require.Equal(t, http.StatusOK, dw.code)
+	assert.Equal(t, "Status", dw.str("kind"), "custom resources answer a delete with a Status")
+	assert.Equal(t, "widgets", dw.str("details.kind"))
+	assert.Equal(t, "example.com", dw.str("details.group"))
+
 	// Deleting the CRD removes the resources and the objects.
 	d := c.do("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com", "")
 	require.Equal(t, http.StatusOK, d.code)

@@ -152,7 +152,7 @@ func errNoResource() *statusError {
 
 func errUnsupportedMediaType(ct string, accepted string) *statusError {
 	return newStatus(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
-		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", accepted), nil)
+		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", accepted), &statusDetails{})
 }
 
 func errGoneExpired(msg string) *statusError {

@@ -64,7 +64,7 @@ func builtins() []*resourceDef {
 			known: fields(map[string]string{"": "data stringData type immutable"})},
 		{group: "", version: "v1", resource: "services", kind: "Service", namespaced: true, shortNames: []string{"svc"}, categories: []string{"all"}, status: true, unconditionalUpdate: true, returnDeleted: true, nameIsLabel: true,
 			known: fields(map[string]string{"": "spec status", "spec": "allocateLoadBalancerNodePorts clusterIP clusterIPs externalIPs externalName externalTrafficPolicy healthCheckNodePort internalTrafficPolicy ipFamilies ipFamilyPolicy loadBalancerClass loadBalancerIP loadBalancerSourceRanges ports publishNotReadyAddresses selector sessionAffinity sessionAffinityConfig trafficDistribution type"})},
-		{group: "", version: "v1", resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, shortNames: []string{"sa"}, unconditionalUpdate: true,
+		{group: "", version: "v1", resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, shortNames: []string{"sa"}, unconditionalUpdate: true, returnDeleted: true,
 			known: fields(map[string]string{"": "automountServiceAccountToken imagePullSecrets secrets"})},
 		{group: "", version: "v1", resource: "events", kind: "Event", namespaced: true, shortNames: []string{"ev"}, unconditionalUpdate: true,
 			known: fields(map[string]string{"": "action count eventTime firstTimestamp involvedObject lastTimestamp message reason related reportingComponent reportingInstance series source type"})},
@@ -74,7 +74,7 @@ func builtins() []*resourceDef {
 			known: fields(map[string]string{"": "aggregationRule rules"})},
 		{group: "rbac.authorization.k8s.io", version: "v1", resource: "roles", kind: "Role", namespaced: true, unconditionalUpdate: true,
 			known: fields(map[string]string{"": "rules"})},
-		{group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition", shortNames: []string{"crd", "crds"}, categories: []string{"api-extensions"}, status: true, generation: true,
+		{group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition", shortNames: []string{"crd", "crds"}, categories: []string{"api-extensions"}, status: true, generation: true, returnDeleted: true,
 			known: fields(map[string]string{"": "spec status", "spec": "conversion group names preserveUnknownFields scope versions"})},
 	}
 }

@@ -67,7 +67,9 @@ func TestFieldValidation(t *testing.T) {
 	nested := c.do("POST", "/api/v1/namespaces/default/pods?fieldValidation=Strict", `{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}],"bogusSpec":1}}`)
 	assert.Equal(t, http.StatusBadRequest, nested.code)
 	assert.Contains(t, nested.str("message"), `unknown field "spec.bogusSpec"`)
-	assert.Equal(t, http.StatusBadRequest, c.do("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Loud", `{"metadata":{"name":"x"}}`).code)
+	loud := c.do("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Loud", `{"metadata":{"name":"x"}}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, loud.code)
+	assert.Equal(t, "CreateOptions", loud.str("details.kind"))
 }
 
 func TestUpdateChecks(t *testing.T) {

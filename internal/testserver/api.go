@@ -39,6 +39,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	if req.sub != "" && req.sub != "status" && req.sub != "scale" {
+		s.serveConnect(w, r, req)
+		return
+	}
 	if req.name == "" {
 		switch r.Method {
 		case http.MethodGet:
@@ -122,7 +126,7 @@ func (s *Server) checkSub(req request) error {
 		return nil
 	case req.name == "" || req.name == "." || req.name == "..":
 		return errNoResource()
-	case req.sub == "" || (req.sub == "status" && req.def.status) || (req.sub == "scale" && req.def.scale):
+	case req.sub == "" || req.def.hasSub(req.sub):
 		return nil
 	}
 	return errNoResource()

@@ -132,11 +132,12 @@ func (s *Server) serveGroupVersion(w http.ResponseWriter, r *http.Request, group
 			e["categories"] = d.categories
 		}
 		res = append(res, e)
-		if d.status {
-			res = append(res, map[string]any{"name": d.resource + "/status", "singularName": "", "namespaced": d.namespaced, "kind": d.kind, "verbs": []string{"get", "patch", "update"}})
-		}
-		if d.scale {
-			res = append(res, map[string]any{"name": d.resource + "/scale", "singularName": "", "namespaced": d.namespaced, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": []string{"get", "patch", "update"}})
+		for _, sub := range d.subresources() {
+			e := map[string]any{"name": d.resource + "/" + sub.name, "singularName": "", "namespaced": d.namespaced, "kind": sub.kind, "verbs": sub.verbs}
+			if sub.group != d.group || sub.version != d.version {
+				e["group"], e["version"] = sub.group, sub.version
+			}
+			res = append(res, e)
 		}
 	}
 	doc := map[string]any{"kind": "APIResourceList", "groupVersion": defs[0].groupVersion(), "resources": res}
@@ -187,11 +188,8 @@ func (s *Server) aggregated(legacy bool) map[string]any {
 					e["categories"] = d.categories
 				}
 				var subs []any
-				if d.scale {
-					subs = append(subs, map[string]any{"subresource": "scale", "responseKind": map[string]any{"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": []string{"get", "patch", "update"}})
-				}
-				if d.status {
-					subs = append(subs, map[string]any{"subresource": "status", "responseKind": map[string]any{"group": d.group, "version": d.version, "kind": d.kind}, "verbs": []string{"get", "patch", "update"}})
+				for _, sub := range d.subresources() {
+					subs = append(subs, map[string]any{"subresource": sub.name, "responseKind": map[string]any{"group": sub.group, "version": sub.version, "kind": sub.kind}, "verbs": sub.verbs})
 				}
 				if len(subs) > 0 {
 					e["subresources"] = subs

@@ -17,11 +17,54 @@ type resourceDef struct {
 	returnDeleted                            bool // DELETE answers the object, not a Status
 	nameIsLabel                              bool // the name must be a DNS-1123 label
 	crd                                      string
+	extraSubs                                []subDef // subresources beyond status and scale
 	// schema is the CRD version's openAPIV3Schema (nil for built-ins).
 	schema map[string]any
 	// known lists the top-level fields a built-in kind has, for strict
 	// field validation (nil: not checked beyond metadata).
 	known map[string]map[string]bool
+}
+
+// subDef is a subresource as discovery lists it.
+type subDef struct {
+	name, group, version, kind string
+	verbs                      []string
+}
+
+var podSubs = []subDef{
+	{"attach", "", "v1", "PodAttachOptions", []string{"create", "get"}},
+	{"binding", "", "v1", "Binding", []string{"create"}},
+	{"ephemeralcontainers", "", "v1", "Pod", []string{"get", "patch", "update"}},
+	{"eviction", "policy", "v1", "Eviction", []string{"create"}},
+	{"exec", "", "v1", "PodExecOptions", []string{"create", "get"}},
+	{"log", "", "v1", "Pod", []string{"get"}},
+	{"portforward", "", "v1", "PodPortForwardOptions", []string{"create", "get"}},
+	{"proxy", "", "v1", "PodProxyOptions", []string{"create", "delete", "get", "patch", "update"}},
+	{"resize", "", "v1", "Pod", []string{"get", "patch", "update"}},
+}
+
+// subresources lists every subresource of d in name order.
+func (d *resourceDef) subresources() []subDef {
+	var out []subDef
+	rw := []string{"get", "patch", "update"}
+	if d.scale {
+		out = append(out, subDef{"scale", "autoscaling", "v1", "Scale", rw})
+	}
+	if d.status {
+		out = append(out, subDef{"status", d.group, d.version, d.kind, rw})
+	}
+	out = append(out, d.extraSubs...)
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func (d *resourceDef) hasSub(name string) bool {
+	for _, s := range d.subresources() {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *resourceDef) groupVersion() string {
@@ -55,15 +98,17 @@ func fields(spec map[string]string) map[string]map[string]bool {
 func builtins() []*resourceDef {
 	return []*resourceDef{
 		{group: "", version: "v1", resource: "namespaces", kind: "Namespace", shortNames: []string{"ns"}, status: true, nameIsLabel: true, unconditionalUpdate: true, returnDeleted: true,
-			known: fields(map[string]string{"": "spec status", "spec": "finalizers"})},
-		{group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true, shortNames: []string{"po"}, categories: []string{"all"}, status: true, generation: true, unconditionalUpdate: true, returnDeleted: true,
+			extraSubs: []subDef{{"finalize", "", "v1", "Namespace", []string{"update"}}},
+			known:     fields(map[string]string{"": "spec status", "spec": "finalizers"})},
+		{group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true, shortNames: []string{"po"}, categories: []string{"all"}, status: true, generation: true, unconditionalUpdate: true, returnDeleted: true, extraSubs: podSubs,
 			known: fields(map[string]string{"": "spec status", "spec": "activeDeadlineSeconds affinity automountServiceAccountToken containers dnsConfig dnsPolicy enableServiceLinks ephemeralContainers hostAliases hostIPC hostNetwork hostPID hostUsers hostname hostnameOverride imagePullSecrets initContainers nodeName nodeSelector os overhead preemptionPolicy priority priorityClassName readinessGates resourceClaims resources restartPolicy runtimeClassName schedulerName schedulingGates securityContext serviceAccount serviceAccountName setHostnameAsFQDN shareProcessNamespace subdomain terminationGracePeriodSeconds tolerations topologySpreadConstraints volumes"})},
 		{group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespaced: true, shortNames: []string{"cm"}, unconditionalUpdate: true,
 			known: fields(map[string]string{"": "data binaryData immutable"})},
 		{group: "", version: "v1", resource: "secrets", kind: "Secret", namespaced: true, unconditionalUpdate: true,
 			known: fields(map[string]string{"": "data stringData type immutable"})},
 		{group: "", version: "v1", resource: "services", kind: "Service", namespaced: true, shortNames: []string{"svc"}, categories: []string{"all"}, status: true, unconditionalUpdate: true, returnDeleted: true, nameIsLabel: true,
-			known: fields(map[string]string{"": "spec status", "spec": "allocateLoadBalancerNodePorts clusterIP clusterIPs externalIPs externalName externalTrafficPolicy healthCheckNodePort internalTrafficPolicy ipFamilies ipFamilyPolicy loadBalancerClass loadBalancerIP loadBalancerSourceRanges ports publishNotReadyAddresses selector sessionAffinity sessionAffinityConfig trafficDistribution type"})},
+			extraSubs: []subDef{{"proxy", "", "v1", "ServiceProxyOptions", []string{"create", "delete", "get", "patch", "update"}}},
+			known:     fields(map[string]string{"": "spec status", "spec": "allocateLoadBalancerNodePorts clusterIP clusterIPs externalIPs externalName externalTrafficPolicy healthCheckNodePort internalTrafficPolicy ipFamilies ipFamilyPolicy loadBalancerClass loadBalancerIP loadBalancerSourceRanges ports publishNotReadyAddresses selector sessionAffinity sessionAffinityConfig trafficDistribution type"})},
 		{group: "", version: "v1", resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, shortNames: []string{"sa"}, unconditionalUpdate: true, returnDeleted: true,
 			known: fields(map[string]string{"": "automountServiceAccountToken imagePullSecrets secrets"})},
 		{group: "", version: "v1", resource: "events", kind: "Event", namespaced: true, shortNames: []string{"ev"}, unconditionalUpdate: true,

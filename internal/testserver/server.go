@@ -41,6 +41,7 @@ type Server struct {
 	ipCounter   int
 	bookmarkGen int
 	done        chan struct{}
+	logs        map[string]string // namespace/pod/container -> log text
 	faults      []*faultState
 	requests    []RecordedRequest
 	closeOnce   sync.Once

@@ -1,0 +1,94 @@
+package fidelity
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// capture is the stored answer of the real server to one case.
+type capture struct {
+	Request     request `json:"request"`
+	Status      int     `json:"status"`
+	ContentType string  `json:"contentType"`
+	ETag        bool    `json:"etag"`
+	Body        any     `json:"body"`
+}
+
+func goldenPath(c fcase) string { return filepath.Join("testdata", c.Name+".json") }
+
+// run sets up c on tg, sends its request and returns the normalised answer.
+func run(t *testing.T, tg *target, c fcase) capture {
+	t.Helper()
+	tg.setup(t, c.Setup)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := tg.do(ctx, c.Request)
+	require.NoError(t, err)
+	return capture{
+		Request:     c.Request,
+		Status:      resp.Status,
+		ContentType: resp.ContentType,
+		ETag:        resp.HasETag,
+		Body:        normalise(c, decode(resp.Body)),
+	}
+}
+
+func readGolden(t *testing.T, c fcase) capture {
+	t.Helper()
+	b, err := os.ReadFile(goldenPath(c))
+	require.NoError(t, err, "no capture for %s: run go test ./internal/fidelity -run TestCapture -update", c.Name)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var g capture
+	require.NoError(t, dec.Decode(&g))
+	return g
+}
+
+func writeGolden(t *testing.T, c fcase, g capture) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	require.NoError(t, enc.Encode(g))
+	require.NoError(t, os.WriteFile(goldenPath(c), buf.Bytes(), 0o644))
+}
+
+// TestCapture sends every case to the real kube-apiserver. With -update it
+// rewrites testdata/; without, it checks that the server still answers
+// with the stored status, media type and shapes.
+func TestCapture(t *testing.T) {
+	real := realTarget(t)
+	// Discovery first: the error cases install a CRD that would otherwise
+	// show up in the discovery captures.
+	for _, group := range []struct {
+		name  string
+		cases []fcase
+	}{{"discovery", discoveryCases}, {"errors", errorCases}} {
+		t.Run(group.name, func(t *testing.T) {
+			for _, c := range group.cases {
+				t.Run(c.Name, func(t *testing.T) {
+					t.Parallel()
+					got := run(t, real, c)
+					if *update {
+						writeGolden(t, c, got)
+						return
+					}
+					want := readGolden(t, c)
+					assert.Equal(t, want.Request, c.Request, "the stored request differs from the case: run with -update")
+					for _, d := range compare(c, want, got) {
+						t.Errorf("real server no longer matches testdata/%s.json: %s: %s", c.Name, d.Key, d.Detail)
+					}
+				})
+			}
+		})
+	}
+}

@@ -1,0 +1,121 @@
+package fidelity
+
+import "net/http"
+
+// request is one HTTP request of a case.
+type request struct {
+	Method string            `json:"method"`
+	Path   string            `json:"path"`
+	Header map[string]string `json:"header,omitempty"`
+	Body   string            `json:"body,omitempty"`
+	// Retry repeats a setup step until it answers 2xx (a minute at most).
+	Retry bool `json:"-"`
+}
+
+// kind says how a case's answers are compared.
+type kind string
+
+const (
+	kindVersion             kind = "version"       // /version: key paths
+	kindLegacyRoot          kind = "legacy-root"   // /api: APIVersions
+	kindLegacyGroups        kind = "legacy-groups" // /apis: APIGroupList
+	kindResourceList        kind = "resource-list" // /api/v1, /apis/apps/v1: APIResourceList
+	kindAggregated          kind = "aggregated"    // aggregated discovery
+	kindOpenAPIIndex        kind = "openapi-index" // /openapi/v3
+	kindOpenAPIDoc          kind = "openapi-doc"   // /openapi/v3/<gv>, trimmed
+	kindStatus              kind = "status"        // an error Status
+	aggregatedAccept             = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+	jsonPatch                    = "application/json-patch+json"
+	mergePatch                   = "application/merge-patch+json"
+	strategicPatch               = "application/strategic-merge-patch+json"
+	applyPatch                   = "application/apply-patch+yaml"
+	contentTypeJSON              = "application/json"
+	fidelityCRDName              = "widgets.fidelity.example.com"
+	fidelityCRDGroupVersion      = "fidelity.example.com/v1"
+)
+
+// fcase is one captured request: setup steps run first on each server (on
+// the test server they run against a fresh instance), then Request, whose
+// answer is captured and compared.
+type fcase struct {
+	Name    string
+	Kind    kind
+	Setup   []request
+	Request request
+	// Keep names the one OpenAPI schema and the one path kept whole by
+	// the trimmed capture of an OpenAPI document.
+	KeepSchema, KeepPath string
+}
+
+func get(path string) request { return request{Method: http.MethodGet, Path: path} }
+
+func withBody(method, path, contentType, body string) request {
+	return request{Method: method, Path: path, Header: map[string]string{"Content-Type": contentType}, Body: body}
+}
+
+func configMap(name, extra string) string {
+	return `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"` + name + `"},"data":{"a":"1"}` + extra + `}`
+}
+
+const cmPath = "/api/v1/namespaces/default/configmaps"
+
+const widgetCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+"metadata":{"name":"` + fidelityCRDName + `"},
+"spec":{"group":"fidelity.example.com","scope":"Namespaced",
+"names":{"plural":"widgets","singular":"widget","kind":"Widget","listKind":"WidgetList"},
+"versions":[{"name":"v1","served":true,"storage":true,
+"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{"size":{"type":"integer"}}}}}}}]}}`
+
+// discoveryCases are captured before errorCases, so the custom resource
+// definition that errorCases install is not part of the discovery captures.
+var discoveryCases = []fcase{
+	{Name: "version", Kind: kindVersion, Request: get("/version")},
+	{Name: "api-legacy", Kind: kindLegacyRoot, Request: get("/api")},
+	{Name: "apis-legacy", Kind: kindLegacyGroups, Request: get("/apis")},
+	{Name: "api-aggregated", Kind: kindAggregated, Request: request{Method: http.MethodGet, Path: "/api", Header: map[string]string{"Accept": aggregatedAccept}}},
+	{Name: "apis-aggregated", Kind: kindAggregated, Request: request{Method: http.MethodGet, Path: "/apis", Header: map[string]string{"Accept": aggregatedAccept}}},
+	{Name: "api-v1", Kind: kindResourceList, Request: get("/api/v1")},
+	{Name: "apis-apps-v1", Kind: kindResourceList, Request: get("/apis/apps/v1")},
+	{Name: "openapi-v3-index", Kind: kindOpenAPIIndex, Request: get("/openapi/v3")},
+	{Name: "openapi-v3-api-v1", Kind: kindOpenAPIDoc, Request: get("/openapi/v3/api/v1"),
+		KeepSchema: "io.k8s.api.core.v1.ConfigMap", KeepPath: "/api/v1/namespaces/{namespace}/configmaps/{name}"},
+	{Name: "openapi-v3-apis-apps-v1", Kind: kindOpenAPIDoc, Request: get("/openapi/v3/apis/apps/v1"),
+		KeepSchema: "io.k8s.api.apps.v1.Deployment", KeepPath: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"},
+}
+
+var errorCases = []fcase{
+	{Name: "error-get-missing-pod", Kind: kindStatus, Request: get("/api/v1/namespaces/default/pods/fidelity-missing")},
+	{Name: "error-unknown-resource", Kind: kindStatus, Request: get("/api/v1/namespaces/default/nosuchthings")},
+	{Name: "error-unknown-group", Kind: kindStatus, Request: get("/apis/no.such.group/v1/things")},
+	{Name: "error-create-duplicate", Kind: kindStatus,
+		Setup:   []request{withBody(http.MethodPost, cmPath, contentTypeJSON, configMap("fidelity-dup", ""))},
+		Request: withBody(http.MethodPost, cmPath, contentTypeJSON, configMap("fidelity-dup", ""))},
+	{Name: "error-update-stale", Kind: kindStatus,
+		Setup: []request{withBody(http.MethodPost, cmPath, contentTypeJSON, configMap("fidelity-stale", ""))},
+		Request: withBody(http.MethodPut, cmPath+"/fidelity-stale", contentTypeJSON,
+			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-stale","resourceVersion":"1"},"data":{"a":"2"}}`)},
+	{Name: "error-invalid-name", Kind: kindStatus,
+		Request: withBody(http.MethodPost, cmPath, contentTypeJSON, configMap("Bad_Name", ""))},
+	{Name: "error-strategic-patch-custom-resource", Kind: kindStatus,
+		Setup: []request{
+			withBody(http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", contentTypeJSON, widgetCRD),
+			{Method: http.MethodGet, Path: "/apis/fidelity.example.com/v1/namespaces/default/widgets", Retry: true},
+			withBody(http.MethodPost, "/apis/fidelity.example.com/v1/namespaces/default/widgets", contentTypeJSON,
+				`{"apiVersion":"`+fidelityCRDGroupVersion+`","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":1}}`),
+		},
+		Request: withBody(http.MethodPatch, "/apis/fidelity.example.com/v1/namespaces/default/widgets/w1", strategicPatch, `{"spec":{"size":2}}`)},
+	{Name: "error-bad-continue", Kind: kindStatus, Request: get(cmPath + "?limit=1&continue=not-a-token")},
+	{Name: "error-json-patch-test", Kind: kindStatus,
+		Setup:   []request{withBody(http.MethodPost, cmPath, contentTypeJSON, configMap("fidelity-jsonpatch", ""))},
+		Request: withBody(http.MethodPatch, cmPath+"/fidelity-jsonpatch", jsonPatch, `[{"op":"test","path":"/data/a","value":"2"},{"op":"replace","path":"/data/a","value":"3"}]`)},
+	{Name: "error-apply-without-field-manager", Kind: kindStatus,
+		Request: withBody(http.MethodPatch, cmPath+"/fidelity-apply", applyPatch, configMap("fidelity-apply", ""))},
+	{Name: "error-strict-unknown-field", Kind: kindStatus,
+		Request: withBody(http.MethodPost, cmPath+"?fieldValidation=Strict", contentTypeJSON, configMap("fidelity-strict", `,"bogus":1`))},
+	{Name: "error-merge-patch-missing", Kind: kindStatus,
+		Request: withBody(http.MethodPatch, cmPath+"/fidelity-nothere", mergePatch, `{"data":{"a":"2"}}`)},
+	{Name: "error-create-missing-namespace", Kind: kindStatus,
+		Request: withBody(http.MethodPost, "/api/v1/namespaces/fidelity-no-such-ns/configmaps", contentTypeJSON, configMap("x", ""))},
+}
+
+func allCases() []fcase { return append(append([]fcase(nil), discoveryCases...), errorCases...) }

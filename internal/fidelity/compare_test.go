@@ -1,0 +1,326 @@
+package fidelity
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// diff is one way in which an answer differs from the real server's. Key
+// is stable across runs (no volatile values) and names what differs;
+// Detail says how.
+type diff struct {
+	Key    string
+	Detail string
+}
+
+type differ struct{ diffs []diff }
+
+func (d *differ) add(key, format string, args ...any) {
+	d.diffs = append(d.diffs, diff{Key: key, Detail: fmt.Sprintf(format, args...)})
+}
+
+// value records a difference when the real value differs from the test
+// server's.
+func (d *differ) value(key string, real, test any) {
+	if r, t := canonical(real), canonical(test); r != t {
+		d.add(key, "real %s, testserver %s", r, t)
+	}
+}
+
+// set records a difference when two arrays hold different strings, order
+// aside.
+func (d *differ) set(key string, real, test any) {
+	if r, t := stringSet(real), stringSet(test); r != t {
+		d.add(key, "real [%s], testserver [%s]", r, t)
+	}
+}
+
+// keys records each key path missing from, or extra in, the test server's
+// answer, and each path whose type differs.
+func (d *differ) keys(prefix string, real, test any, collapse ...string) {
+	rk, tk := keyPaths(real, collapse...), keyPaths(test, collapse...)
+	for _, p := range slices.Sorted(maps.Keys(rk)) {
+		switch tt, ok := tk[p]; {
+		case !ok:
+			d.add(prefix+"key missing: "+p, "real has %s (%s), testserver does not", p, rk[p])
+		case tt != rk[p]:
+			d.add(prefix+"key type: "+p, "real %s, testserver %s", rk[p], tt)
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(tk)) {
+		if _, ok := rk[p]; !ok {
+			d.add(prefix+"key extra: "+p, "testserver has %s (%s), real does not", p, tk[p])
+		}
+	}
+}
+
+// compare returns every difference of got (the test server's answer, or a
+// fresh answer of the real server) from want (the capture).
+func compare(c fcase, want, got capture) []diff {
+	d := &differ{}
+	if want.Status != got.Status {
+		d.add("status", "real %d, testserver %d", want.Status, got.Status)
+	}
+	wmt, wp := mediaType(want.ContentType)
+	gmt, gp := mediaType(got.ContentType)
+	if wmt != gmt {
+		d.add("content-type", "real %q, testserver %q", want.ContentType, got.ContentType)
+	} else if canonical(wp) != canonical(gp) {
+		d.add("content-type parameters", "real %q, testserver %q", want.ContentType, got.ContentType)
+	}
+	if want.ETag != got.ETag {
+		d.add("etag", "real sends an ETag: %v, testserver: %v", want.ETag, got.ETag)
+	}
+	if want.Status != got.Status || wmt != gmt {
+		// Different kinds of answer: their bodies are not comparable.
+		return d.diffs
+	}
+	w, g := want.Body, got.Body
+	switch c.Kind {
+	case kindVersion:
+		d.keys("", w, g)
+	case kindLegacyRoot:
+		d.keys("", w, g)
+		d.value("value: kind", path(w, "kind"), path(g, "kind"))
+		d.value("value: versions", path(w, "versions"), path(g, "versions"))
+	case kindLegacyGroups:
+		compareLegacyGroups(d, w, g)
+	case kindResourceList:
+		compareResourceList(d, w, g)
+	case kindAggregated:
+		compareAggregated(d, w, g)
+	case kindOpenAPIIndex:
+		compareOpenAPIIndex(d, w, g)
+	case kindOpenAPIDoc:
+		compareOpenAPIDoc(d, w, g)
+	case kindStatus:
+		compareStatus(d, w, g)
+	default:
+		d.add("case kind", "unknown kind %q", c.Kind)
+	}
+	return d.diffs
+}
+
+// byKey indexes the objects of an array by the string at keys.
+func byKey(l []any, keys ...string) map[string]any {
+	m := map[string]any{}
+	for _, e := range l {
+		m[str(e, keys...)] = e
+	}
+	return m
+}
+
+// compareLegacyGroups compares APIGroupLists for the groups the test
+// server serves.
+func compareLegacyGroups(d *differ, w, g any) {
+	d.value("value: kind", path(w, "kind"), path(g, "kind"))
+	wg, gg := byKey(list(w, "groups"), "name"), byKey(list(g, "groups"), "name")
+	var kept []any
+	for _, name := range slices.Sorted(maps.Keys(gg)) {
+		rg, ok := wg[name]
+		if !ok {
+			d.add("group extra: "+name, "testserver serves group %s, real does not", name)
+			continue
+		}
+		kept = append(kept, rg)
+		tg := gg[name]
+		d.value("group "+name+": versions", path(rg, "versions"), path(tg, "versions"))
+		d.value("group "+name+": preferredVersion", path(rg, "preferredVersion"), path(tg, "preferredVersion"))
+	}
+	d.keys("", withList(w, "groups", kept), g)
+}
+
+// withList returns a copy of the object v with key set to l.
+func withList(v any, key string, l []any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := maps.Clone(m)
+	if l == nil {
+		l = []any{}
+	}
+	out[key] = l
+	return out
+}
+
+// baseResource is the resource a "resource/subresource" name belongs to.
+func baseResource(name string) string {
+	base, _, _ := strings.Cut(name, "/")
+	return base
+}
+
+// compareResourceList compares APIResourceLists for the resources the
+// test server serves, subresources included.
+func compareResourceList(d *differ, w, g any) {
+	d.value("value: kind", path(w, "kind"), path(g, "kind"))
+	d.value("value: groupVersion", path(w, "groupVersion"), path(g, "groupVersion"))
+	wr, gr := byKey(list(w, "resources"), "name"), byKey(list(g, "resources"), "name")
+	served := map[string]bool{}
+	for name := range gr {
+		served[baseResource(name)] = true
+	}
+	var kept []any
+	for _, name := range slices.Sorted(maps.Keys(wr)) {
+		if !served[baseResource(name)] {
+			continue
+		}
+		kept = append(kept, wr[name])
+		if _, ok := gr[name]; !ok {
+			d.add("resource missing: "+name, "real serves %s, testserver does not", name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(gr)) {
+		rr, ok := wr[name]
+		if !ok {
+			d.add("resource extra: "+name, "testserver serves %s, real does not", name)
+			continue
+		}
+		tr := gr[name]
+		for _, f := range []string{"singularName", "namespaced", "group", "version", "kind"} {
+			d.value("resource "+name+": "+f, path(rr, f), path(tr, f))
+		}
+		for _, f := range []string{"verbs", "shortNames", "categories"} {
+			d.set("resource "+name+": "+f, path(rr, f), path(tr, f))
+		}
+		if (path(rr, "storageVersionHash") == nil) != (path(tr, "storageVersionHash") == nil) {
+			d.add("resource "+name+": storageVersionHash", "real has one: %v, testserver: %v", path(rr, "storageVersionHash") != nil, path(tr, "storageVersionHash") != nil)
+		}
+	}
+	d.keys("", withList(w, "resources", kept), g)
+}
+
+// compareAggregated compares aggregated discovery documents for the
+// groups, versions and resources the test server serves.
+func compareAggregated(d *differ, w, g any) {
+	d.value("value: apiVersion", path(w, "apiVersion"), path(g, "apiVersion"))
+	d.value("value: kind", path(w, "kind"), path(g, "kind"))
+	wg, gg := byKey(list(w, "items"), "metadata", "name"), byKey(list(g, "items"), "metadata", "name")
+	var keptGroups []any
+	for _, name := range slices.Sorted(maps.Keys(gg)) {
+		label := "group " + name
+		if name == "" {
+			label = "group core"
+		}
+		rg, ok := wg[name]
+		if !ok {
+			d.add(label+" extra", "testserver serves group %q, real does not", name)
+			continue
+		}
+		tg := gg[name]
+		var versionNames = func(v any) []any {
+			var out []any
+			for _, e := range list(v, "versions") {
+				out = append(out, path(e, "version"))
+			}
+			return out
+		}
+		d.value(label+": versions", versionNames(rg), versionNames(tg))
+		rv, tv := byKey(list(rg, "versions"), "version"), byKey(list(tg, "versions"), "version")
+		var keptVersions []any
+		for _, ver := range slices.Sorted(maps.Keys(tv)) {
+			rver, ok := rv[ver]
+			if !ok {
+				continue // reported by the versions comparison
+			}
+			tver := tv[ver]
+			vlabel := label + " " + ver
+			d.value(vlabel+": freshness", path(rver, "freshness"), path(tver, "freshness"))
+			rres, tres := byKey(list(rver, "resources"), "resource"), byKey(list(tver, "resources"), "resource")
+			var keptRes []any
+			for _, res := range slices.Sorted(maps.Keys(tres)) {
+				rr, ok := rres[res]
+				if !ok {
+					d.add(vlabel+" resource extra: "+res, "testserver serves %s, real does not", res)
+					continue
+				}
+				keptRes = append(keptRes, rr)
+				tr := tres[res]
+				rlabel := vlabel + " resource " + res
+				for _, f := range []string{"responseKind", "scope", "singularResource"} {
+					d.value(rlabel+": "+f, path(rr, f), path(tr, f))
+				}
+				for _, f := range []string{"verbs", "shortNames", "categories"} {
+					d.set(rlabel+": "+f, path(rr, f), path(tr, f))
+				}
+				rs, ts := byKey(list(rr, "subresources"), "subresource"), byKey(list(tr, "subresources"), "subresource")
+				for _, sub := range slices.Sorted(maps.Keys(rs)) {
+					if _, ok := ts[sub]; !ok {
+						d.add(rlabel+" subresource missing: "+sub, "real serves %s/%s, testserver does not", res, sub)
+					}
+				}
+				for _, sub := range slices.Sorted(maps.Keys(ts)) {
+					rsub, ok := rs[sub]
+					if !ok {
+						d.add(rlabel+" subresource extra: "+sub, "testserver serves %s/%s, real does not", res, sub)
+						continue
+					}
+					d.value(rlabel+" subresource "+sub+": responseKind", path(rsub, "responseKind"), path(ts[sub], "responseKind"))
+					d.set(rlabel+" subresource "+sub+": verbs", path(rsub, "verbs"), path(ts[sub], "verbs"))
+				}
+			}
+			keptVersions = append(keptVersions, withList(rver, "resources", keptRes))
+		}
+		keptGroups = append(keptGroups, withList(rg, "versions", keptVersions))
+	}
+	d.keys("", withList(w, "items", keptGroups), g)
+}
+
+// compareOpenAPIIndex compares /openapi/v3: every group-version the test
+// server lists must be listed by the real server, and the entries must
+// have the same shape.
+func compareOpenAPIIndex(d *differ, w, g any) {
+	wp, _ := path(w, "paths").(map[string]any)
+	gp, _ := path(g, "paths").(map[string]any)
+	for _, gv := range slices.Sorted(maps.Keys(gp)) {
+		if _, ok := wp[gv]; !ok {
+			d.add("path extra: "+gv, "testserver lists %s, real does not", gv)
+			continue
+		}
+		d.value("path "+gv+": serverRelativeURL", path(wp[gv], "serverRelativeURL"), path(gp[gv], "serverRelativeURL"))
+	}
+	d.keys("", w, g, "$.paths")
+}
+
+// compareOpenAPIDoc compares trimmed OpenAPI documents (see trimOpenAPI).
+func compareOpenAPIDoc(d *differ, w, g any) {
+	d.value("value: openapi", path(w, "openapi"), path(g, "openapi"))
+	d.value("value: topLevelKeys", path(w, "topLevelKeys"), path(g, "topLevelKeys"))
+	d.value("value: componentsKeys", path(w, "componentsKeys"), path(g, "componentsKeys"))
+	d.value("value: securitySchemes", path(w, "securitySchemes"), path(g, "securitySchemes"))
+	for _, f := range []string{"schemaNames", "pathNames"} {
+		real := map[string]bool{}
+		for _, n := range list(w, f) {
+			real[fmt.Sprint(n)] = true
+		}
+		for _, n := range list(g, f) {
+			if !real[fmt.Sprint(n)] {
+				d.add(f+" extra: "+fmt.Sprint(n), "testserver has %s, real does not", n)
+			}
+		}
+	}
+	// The names lists differ by design (the test server serves fewer
+	// kinds); their shape is still compared.
+	d.keys("", withList(withList(w, "schemaNames", list(g, "schemaNames")), "pathNames", list(g, "pathNames")), g)
+}
+
+// compareStatus compares error Statuses: key paths, reason, code, details
+// and causes (reason and field; messages are not compared).
+func compareStatus(d *differ, w, g any) {
+	d.keys("", w, g)
+	for _, f := range [][]string{{"kind"}, {"apiVersion"}, {"status"}, {"reason"}, {"code"}, {"details", "name"}, {"details", "group"}, {"details", "kind"}} {
+		d.value("value: "+strings.Join(f, "."), path(w, f...), path(g, f...))
+	}
+	causes := func(v any) []any {
+		var out []any
+		for _, c := range list(v, "details", "causes") {
+			out = append(out, str(c, "reason")+" "+str(c, "field"))
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].(string) < out[j].(string) })
+		return out
+	}
+	d.value("value: details.causes (reason field)", causes(w), causes(g))
+}

@@ -1,0 +1,141 @@
+package fidelity
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"flag"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubedyn/kubedyn/internal/cluster"
+	"github.com/kubedyn/kubedyn/internal/testserver"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/ from the real kube-apiserver")
+
+func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
+
+// target is one API server reached over HTTPS with CA verification and a
+// bearer token.
+type target struct {
+	url   string
+	token string
+	http  *http.Client
+}
+
+func newTarget(t testing.TB, url string, caPEM []byte, token string) *target {
+	t.Helper()
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(caPEM), "CA PEM")
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &target{url: url, token: token, http: &http.Client{
+		Transport: tr,
+		// Report redirects as they are instead of following them.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// realTarget returns the shared real control plane as admin.
+func realTarget(t testing.TB) *target {
+	t.Helper()
+	c := cluster.ForTest(t)
+	return newTarget(t, c.URL, c.CAPEM, c.AdminToken)
+}
+
+// testTarget starts a fresh test server.
+func testTarget(t testing.TB) *target {
+	t.Helper()
+	s := testserver.New(t)
+	return newTarget(t, s.URL(), s.CAPEM(), s.Token())
+}
+
+// response is what a capture keeps of an answer.
+type response struct {
+	Status      int
+	ContentType string
+	HasETag     bool
+	Body        []byte
+}
+
+func (tg *target) do(ctx context.Context, rq request) (*response, error) {
+	var body io.Reader
+	if rq.Body != "" {
+		body = strings.NewReader(rq.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, rq.Method, tg.url+rq.Path, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range rq.Header {
+		req.Header.Set(k, v)
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+tg.token)
+	resp, err := tg.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: read body: %w", rq.Method, rq.Path, err)
+	}
+	return &response{
+		Status:      resp.StatusCode,
+		ContentType: resp.Header.Get("Content-Type"),
+		HasETag:     resp.Header.Get("ETag") != "",
+		Body:        b,
+	}, nil
+}
+
+// setup runs a case's setup steps; each must answer 2xx, or 409 when it
+// creates something that an earlier run of the same process created.
+func (tg *target) setup(t testing.TB, steps []request) {
+	t.Helper()
+	for _, st := range steps {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		for {
+			resp, err := tg.do(ctx, st)
+			require.NoError(t, err, "setup %s %s", st.Method, st.Path)
+			ok := resp.Status/100 == 2 || (st.Method == http.MethodPost && resp.Status == http.StatusConflict)
+			if ok {
+				break
+			}
+			if !st.Retry {
+				cancel()
+				require.Failf(t, "setup failed", "%s %s: %d %s", st.Method, st.Path, resp.Status, resp.Body)
+			}
+			// A custom resource is served a moment after its CRD is
+			// Established on the real server: poll until it is.
+			select {
+			case <-ctx.Done():
+				cancel()
+				require.Failf(t, "setup timed out", "%s %s: %d %s", st.Method, st.Path, resp.Status, resp.Body)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		cancel()
+	}
+}
+
+// mediaType splits a Content-Type into its media type and parameters; an
+// unparsable value is returned whole as the media type.
+func mediaType(ct string) (string, map[string]string) {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return ct, nil
+	}
+	return mt, params
+}

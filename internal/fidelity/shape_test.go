@@ -1,0 +1,217 @@
+package fidelity
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// volatileKeys are object keys whose values change from run to run; a
+// capture stores "<key>" in their place.
+var volatileKeys = map[string]bool{
+	"resourceVersion":    true,
+	"uid":                true,
+	"creationTimestamp":  true,
+	"deletionTimestamp":  true,
+	"time":               true,
+	"lastTransitionTime": true,
+	"serverAddress":      true,
+	"buildDate":          true,
+	"gitCommit":          true,
+	"gitTreeState":       true,
+}
+
+var hashRE = regexp.MustCompile(`hash=[0-9A-Fa-f]+`)
+
+// decode parses a JSON body keeping numbers exact. A body that is not JSON
+// is returned as a string.
+func decode(body []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return string(body)
+	}
+	return v
+}
+
+// normalise replaces volatile values with placeholders and, for OpenAPI
+// documents, trims the document (see trimOpenAPI).
+func normalise(c fcase, v any) any {
+	v = scrub(v)
+	if c.Kind == kindOpenAPIDoc {
+		v = trimOpenAPI(c, v)
+	}
+	return v
+}
+
+func scrub(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if volatileKeys[k] && e != nil {
+				if _, isObj := e.(map[string]any); !isObj {
+					out[k] = "<" + k + ">"
+					continue
+				}
+			}
+			out[k] = scrub(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = scrub(e)
+		}
+		return out
+	case string:
+		return hashRE.ReplaceAllString(x, "hash=<hash>")
+	}
+	return v
+}
+
+// trimOpenAPI keeps of an OpenAPI v3 document its version and info, the
+// keys of components, the security schemes, the sorted names of its schemas
+// and paths, and whole only the schema c.KeepSchema and the path c.KeepPath.
+func trimOpenAPI(c fcase, v any) any {
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	comps, _ := doc["components"].(map[string]any)
+	schemas, _ := comps["schemas"].(map[string]any)
+	paths, _ := doc["paths"].(map[string]any)
+	out := map[string]any{
+		"openapi":         doc["openapi"],
+		"info":            doc["info"],
+		"topLevelKeys":    sortedKeys(doc),
+		"componentsKeys":  sortedKeys(comps),
+		"securitySchemes": comps["securitySchemes"],
+		"schemaNames":     sortedKeys(schemas),
+		"pathNames":       sortedKeys(paths),
+		"schema":          map[string]any{},
+		"path":            map[string]any{},
+	}
+	if s, ok := schemas[c.KeepSchema]; ok {
+		out["schema"] = map[string]any{c.KeepSchema: s}
+	}
+	if p, ok := paths[c.KeepPath]; ok {
+		out["path"] = map[string]any{c.KeepPath: p}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]any) []any {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = k
+	}
+	return out
+}
+
+// typeName is the JSON type of a decoded value.
+func typeName(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "bool"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// keyPaths returns every key path of v with the JSON type found there.
+// Array elements share the path "<array>[]"; the keys of the objects at the
+// paths in collapse are data, not fields, and are written "*". A path
+// holding values of several types lists them all, joined by "|".
+func keyPaths(v any, collapse ...string) map[string]string {
+	out := map[string]string{}
+	var walk func(path string, v any)
+	add := func(path, typ string) {
+		if old, ok := out[path]; ok && !slices.Contains(strings.Split(old, "|"), typ) {
+			types := append(strings.Split(old, "|"), typ)
+			sort.Strings(types)
+			typ = strings.Join(types, "|")
+		}
+		out[path] = typ
+	}
+	walk = func(path string, v any) {
+		add(path, typeName(v))
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if slices.Contains(collapse, path) {
+					k = "*"
+				}
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		}
+	}
+	walk("$", v)
+	return out
+}
+
+// path returns the value at the dotted path in v, or nil.
+func path(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func str(v any, keys ...string) string {
+	s, _ := path(v, keys...).(string)
+	return s
+}
+
+func list(v any, keys ...string) []any {
+	l, _ := path(v, keys...).([]any)
+	return l
+}
+
+// canonical is v as compact JSON with sorted keys, for comparing values.
+func canonical(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// stringSet is the sorted strings of a JSON array, for comparing lists
+// whose order does not matter.
+func stringSet(v any) string {
+	l, _ := v.([]any)
+	s := make([]string, 0, len(l))
+	for _, e := range l {
+		s = append(s, fmt.Sprint(e))
+	}
+	sort.Strings(s)
+	return strings.Join(s, ",")
+}

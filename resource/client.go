@@ -14,6 +14,7 @@ type Client struct {
 	tc           *transport.Client
 	disc         *discovery.Client
 	fieldManager string
+	namespace    string // default namespace, from the Config
 }
 
 // Option configures a Client in NewClient. An Option may fail; NewClient then
@@ -95,8 +96,18 @@ func NewClient(cfg *transport.Config, opts ...Option) (*Client, error) {
 	if d == nil {
 		d = discovery.New(tc, nil)
 	}
-	return &Client{tc: tc, disc: d, fieldManager: o.fieldManager}, nil
+	ns := "default"
+	if cfg != nil && cfg.Namespace != "" {
+		ns = cfg.Namespace
+	}
+	return &Client{tc: tc, disc: d, fieldManager: o.fieldManager, namespace: ns}, nil
 }
+
+// DefaultNamespace returns the namespace of the Config the client was built
+// from (the kubeconfig context's namespace, or the service account's in a
+// pod), or "default" when it names none. Handles do not use it on their own:
+// pass it to Namespace.
+func (c *Client) DefaultNamespace() string { return c.namespace }
 
 // Transport returns the transport client the Client sends requests through.
 func (c *Client) Transport() *transport.Client { return c.tc }

@@ -477,3 +477,28 @@ func TestListExpiredContinue(t *testing.T) {
 	require.Len(t, lists, 2)
 	assert.NotEmpty(t, lists[1].Query.Get("continue"))
 }
+
+func TestListSequenceIsReusable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, c := setup(t)
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	_, err := cms.Create(ctx, configMap(t, "one", nil), nil)
+	require.NoError(t, err)
+	opts := &resource.ListOptions{Limit: 10}
+	seq := cms.List(ctx, opts)
+	opts.Limit = 1 // changing the options after List has no effect
+	srv.ResetRequests()
+	for range 2 {
+		n := 0
+		for o, err := range seq {
+			require.NoError(t, err)
+			assert.Equal(t, "one", o.Name())
+			n++
+		}
+		assert.Equal(t, 1, n)
+	}
+	lists := resourceRequests(srv, "GET", "/api/v1/namespaces/default/configmaps")
+	require.Len(t, lists, 2, "each loop lists again")
+	assert.Equal(t, "10", lists[1].Query.Get("limit"))
+}

@@ -17,7 +17,8 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/js
 // List returns an iterator over every object the options select, fetched
 // page by page with limit/continue (opts.Limit objects per request,
 // DefaultPageSize when 0). Nothing is sent until the loop starts; breaking
-// out of the loop sends no further requests. Any failure — resolving the
+// out of the loop sends no further requests; each new loop over the sequence
+// lists again from the start. opts is copied when List is called. Any failure — resolving the
 // resource, a scope error, a request error, a malformed or truncated page —
 // is yielded once, as the last element, with a zero Object. A continue token
 // that expired (the server compacted its history) yields an error matching

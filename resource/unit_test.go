@@ -291,6 +291,10 @@ func TestNewClientOptions(t *testing.T) {
 	assert.NotNil(t, c.Transport())
 	assert.NotNil(t, c.Discovery())
 	assert.Equal(t, "me", c.fieldManager)
+	assert.Equal(t, "default", c.DefaultNamespace())
+	c3, err := NewClient(&transport.Config{Host: "https://127.0.0.1:1", Namespace: "team-a"})
+	require.NoError(t, err)
+	assert.Equal(t, "team-a", c3.DefaultNamespace())
 
 	shared := discovery.New(c.Transport(), nil)
 	c2, err := NewClient(nil, WithTransport(c.Transport()), WithDiscovery(shared))

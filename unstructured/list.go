@@ -71,7 +71,7 @@ func parseList(s string) (List, error) {
 func (l List) String() string { return l.raw }
 
 // Get reads the value at a gjson path in the whole list, as Object.Get does.
-func (l List) Get(path string) gjson.Result { return gjson.Get(l.raw, gjsonPath(path)) }
+func (l List) Get(path string) gjson.Result { return get(l.raw, path) }
 
 // APIVersion returns the list's apiVersion, or "".
 func (l List) APIVersion() string { return validString(gjson.Get(l.raw, "apiVersion").String()) }

@@ -113,8 +113,9 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 // a path built with Path. A segment starting with ':' names an object key
 // (see Path). Reading a scalar allocates nothing, and the Result's Raw and
 // Str share the object's memory. Strings are returned as the bytes in the
-// JSON, invalid UTF-8 included.
-func (o Object) Get(path string) gjson.Result { return gjson.Get(o.raw, gjsonPath(path)) }
+// JSON, invalid UTF-8 included. Paths of plain keys, escaped ones included
+// (as Path builds them), are read without allocating too.
+func (o Object) Get(path string) gjson.Result { return get(o.raw, path) }
 
 // Set returns a copy of o with value written at path, creating missing
 // objects on the way. The value is encoded as JSON: integers of any width

@@ -1,6 +1,7 @@
 package unstructured
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -191,4 +192,42 @@ func FuzzPath(f *testing.F) {
 			t.Fatalf("delete %q left %s", path, d)
 		}
 	})
+}
+
+// The allocation-free walker for escaped paths agrees with gjson.
+func FuzzGet(f *testing.F) {
+	f.Add(podJSON, "metadata", "annotations", "kubernetes.io/change-cause")
+	f.Add(`{"a":{"b.c":[1,{"d":"x"}]}}`, "a", "b.c", "1")
+	f.Add(`{"a":{"b\u002ec":1,"b.c":2}}`, "a", "b.c", "")
+	f.Add(`{"a":[{"x y":true}],"0":{"1":null}}`, "0", "1", "x")
+	f.Add(`{"a":{"":1}}`, "a", "", "z")
+	f.Fuzz(func(t *testing.T, doc, s1, s2, s3 string) {
+		o, err := ParseString(doc)
+		if err != nil {
+			return
+		}
+		for _, segs := range [][]string{{s1}, {s1, s2}, {s1, s2, s3}} {
+			path := Path(segs...)
+			for _, p := range []string{path, path + ".0", strings.ReplaceAll(path, ":", "")} {
+				got := o.Get(p)
+				want := gjson.Get(o.String(), gjsonPath(p))
+				if got.Raw != want.Raw || got.Type != want.Type || got.Str != want.Str || got.Num != want.Num || (want.Exists() && got.Index != want.Index) {
+					t.Fatalf("path %q in %s: got %+v, gjson %+v", p, doc, got, want)
+				}
+			}
+		}
+	})
+}
+
+func TestGetEscapedZeroAllocs(t *testing.T) {
+	o := MustParse(podJSON)
+	path := Path("metadata", "annotations", "kubernetes.io/change-cause")
+	var v string
+	allocs := testing.AllocsPerRun(100, func() { v = o.Get(path).Str })
+	assert.Equal(t, "deploy v2", v)
+	assert.Zero(t, allocs)
+	ref := gjson.Get(o.String(), path)
+	got := o.Get(path)
+	assert.Equal(t, ref.Index, got.Index)
+	assert.Equal(t, ref.Raw, got.Raw)
 }

@@ -1,0 +1,218 @@
+package unstructured
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// get reads path in doc. gjson copies every path segment that holds an
+// escape, so a read through Path("metadata", "labels", "app.kubernetes.io/name")
+// would allocate; a plain chain of keys with escapes is therefore walked
+// here without allocating, and everything else goes to gjson.
+func get(doc, path string) gjson.Result {
+	if strings.IndexByte(path, '\\') >= 0 {
+		if r, ok := getChain(doc, path); ok {
+			return r
+		}
+	}
+	return gjson.Get(doc, gjsonPath(path))
+}
+
+// getChain walks a path made only of object keys and array indexes
+// (segments separated by unescaped dots, with backslash escapes and the ':'
+// key marker), giving the same Result as gjson.Get. ok is false when the
+// path uses other syntax, or when a key in the document holds a JSON escape
+// (gjson then compares unescaped keys): the caller falls back to gjson.
+// doc must be valid JSON.
+func getChain(doc, path string) (r gjson.Result, ok bool) {
+	i := skipWS(doc, 0)
+	p := 0
+	for p < len(path) {
+		// Find the end of the segment and check its syntax.
+		seg := p
+		if path[p] == ':' {
+			seg++ // the key marker; gjson sees the rest
+		}
+		end := seg
+		for end < len(path) && path[end] != '.' {
+			switch path[end] {
+			case '\\':
+				if end+1 >= len(path) {
+					return r, false
+				}
+				end += 2
+				continue
+			case '*', '?', '#', '@', '|', '!', '=', '(', ')', '[', ']', '{', '}', ':':
+				if path[end] != ':' || end == seg {
+					return r, false
+				}
+			}
+			end++
+		}
+		if end == seg {
+			return r, false // an empty segment: leave it to gjson
+		}
+		segment := path[seg:end]
+		p = end + 1
+		if end == len(path) {
+			p = end
+		} else if p == len(path) {
+			return r, false // a trailing dot
+		}
+
+		if i >= len(doc) {
+			return gjson.Result{}, true
+		}
+		switch doc[i] {
+		case '{':
+			var found bool
+			i, found, ok = findKey(doc, i, segment)
+			if !ok {
+				return r, false
+			}
+			if !found {
+				return gjson.Result{}, true
+			}
+		case '[':
+			n, isIndex := segmentIndex(segment)
+			if !isIndex {
+				return gjson.Result{}, true
+			}
+			var found bool
+			if i, found = findIndex(doc, i, n); !found {
+				return gjson.Result{}, true
+			}
+		default:
+			return gjson.Result{}, true
+		}
+	}
+	end := skipValue(doc, i)
+	r = gjson.Parse(doc[i:end])
+	r.Index = i
+	return r, true
+}
+
+// segmentIndex returns the array index an escaped path segment names.
+func segmentIndex(seg string) (int, bool) {
+	if seg == "" {
+		return 0, false
+	}
+	n := 0
+	for j := 0; j < len(seg); j++ {
+		c := seg[j]
+		if c == '\\' && j+1 < len(seg) {
+			j++
+			c = seg[j]
+		}
+		if !isDigit(c) || n > 1<<40 {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// segEqual compares an escaped path segment with a raw JSON key that has no
+// escapes.
+func segEqual(seg, key string) bool {
+	k := 0
+	for j := 0; j < len(seg); j++ {
+		c := seg[j]
+		if c == '\\' && j+1 < len(seg) {
+			j++
+			c = seg[j]
+		}
+		if k >= len(key) || key[k] != c {
+			return false
+		}
+		k++
+	}
+	return k == len(key)
+}
+
+// findKey looks for key seg in the object starting at i and returns the
+// index of its value. ok is false when a key holds an escape.
+func findKey(doc string, i int, seg string) (at int, found, ok bool) {
+	i = skipWS(doc, i+1)
+	for i < len(doc) && doc[i] == '"' {
+		kend := skipString(doc, i)
+		key := doc[i+1 : kend-1]
+		if strings.IndexByte(key, '\\') >= 0 {
+			return 0, false, false
+		}
+		i = skipWS(doc, kend)
+		i = skipWS(doc, i+1) // the colon
+		if segEqual(seg, key) {
+			return i, true, true
+		}
+		i = skipWS(doc, skipValue(doc, i))
+		if i < len(doc) && doc[i] == ',' {
+			i = skipWS(doc, i+1)
+		}
+	}
+	return 0, false, true
+}
+
+// findIndex returns the index of element n of the array starting at i.
+func findIndex(doc string, i, n int) (int, bool) {
+	i = skipWS(doc, i+1)
+	for k := 0; i < len(doc) && doc[i] != ']'; k++ {
+		if k == n {
+			return i, true
+		}
+		i = skipWS(doc, skipValue(doc, i))
+		if i < len(doc) && doc[i] == ',' {
+			i = skipWS(doc, i+1)
+		}
+	}
+	return 0, false
+}
+
+// skipString returns the index after the string whose quote is at i.
+func skipString(doc string, i int) int {
+	for i++; i < len(doc); i++ {
+		switch doc[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(doc)
+}
+
+// skipValue returns the index after the valid JSON value starting at i.
+func skipValue(doc string, i int) int {
+	if i >= len(doc) {
+		return i
+	}
+	switch doc[i] {
+	case '"':
+		return skipString(doc, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(doc); i++ {
+			switch doc[i] {
+			case '"':
+				i = skipString(doc, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	default:
+		for ; i < len(doc); i++ {
+			switch doc[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+		}
+		return i
+	}
+}

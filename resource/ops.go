@@ -12,7 +12,7 @@ import (
 
 const contentTypeJSON = "application/json"
 
-// do sends one request and parses the response body as an object.
+// doObject sends one request and parses the response body as an object.
 func (c *Client) doObject(ctx context.Context, req *transport.Request) (unstructured.Object, error) {
 	resp, err := c.tc.Do(ctx, req)
 	if err != nil {

@@ -189,6 +189,15 @@ func TestLegacyPartialFailure(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnknownResource)
 	assert.ErrorAs(t, err, &pe)
 	assert.ErrorIs(t, err, transport.ErrServiceUnavailable)
+
+	// Once the group answers again, the next refresh is complete.
+	f.recover("/apis/metrics.k8s.io/v1beta1")
+	c.Invalidate()
+	rs, err = c.Resources(ctx)
+	require.NoError(t, err)
+	assert.Len(t, rs, 12)
+	_, err = c.ResourceForKind(ctx, "metrics.k8s.io/v1beta1", "PodMetrics")
+	assert.NoError(t, err)
 }
 
 func TestAggregatedStaleIsPartial(t *testing.T) {

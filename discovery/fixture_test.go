@@ -161,6 +161,9 @@ func (f *fixture) appendItem(path, arrayPath, raw string) {
 	f.set(path, out)
 }
 
+// recover serves path's document again after fail.
+func (f *fixture) recover(path string) { f.fail(path, 0) }
+
 // fail answers status for path from now on.
 func (f *fixture) fail(path string, status int) {
 	f.mu.Lock()

@@ -42,6 +42,8 @@ type Server struct {
 	bookmarkGen int
 	done        chan struct{}
 	logs        map[string]string // namespace/pod/container -> log text
+	execHandler ExecHandler
+	pfHandler   PortForwardHandler
 	faults      []*faultState
 	requests    []RecordedRequest
 	closeOnce   sync.Once

@@ -1,29 +1,58 @@
-# kubedyn — build and test targets. `make test` runs every test, the
-# real-server suite included; it builds kube-apiserver and etcd on first use
-# and caches them.
+# kubedyn — build and test targets.
+#
+#   make test    every test with -race: unit, test-server and real-server suites.
+#                The first run builds kube-apiserver v1.37.2 and etcd from Go
+#                modules (internal/realserver) and caches them under
+#                ~/.cache/kubedyn/realserver; later runs reuse the cache.
+#   make unit    the same tests without prebuilding the real server (the
+#                real-server packages still build it on first use).
+#   make e2e     only the real-server suites (internal/e2e, internal/cluster,
+#                internal/fidelity).
+#   make bench   every benchmark, once; pipe two runs into benchstat to compare.
 
 GO       ?= go
-GOTEST   ?= $(GO) test -race -count=1
+# One timeout for the whole binary: a cold real-server build inside a test
+# binary takes minutes on two cores, so the default 10m is too tight.
+GOTEST   ?= $(GO) test -race -count=1 -timeout 30m
+E2E_PKGS := ./internal/e2e/... ./internal/cluster/... ./internal/fidelity/...
 
-.PHONY: test unit lint vet bench depcheck examples
+.PHONY: test unit e2e lint vet bench depcheck examples realserver fuzz
 
-test: vet depcheck unit examples
+test: vet depcheck realserver unit examples
 
 unit:
 	$(GOTEST) ./...
+
+e2e: realserver
+	$(GOTEST) $(E2E_PKGS)
+
+# Builds (or finds in the cache) the kube-apiserver and etcd binaries.
+realserver:
+	$(GO) run ./internal/cluster/cmd/ensure
 
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 
-lint: vet
+lint: vet depcheck
 
 # Imports must point downward only (docs/architecture.md).
 depcheck:
 	@./internal/tools/depcheck.sh
 
+# Every program under examples/ builds; each has a test that runs it
+# against internal/testserver as part of `make unit`.
 examples:
 	$(GO) build ./examples/...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A short run of every fuzz target (go test accepts one -fuzz target per package).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done

@@ -16,7 +16,10 @@ type diff struct {
 	Detail string
 }
 
-type differ struct{ diffs []diff }
+type differ struct {
+	diffs     []diff
+	kindForms []string // see responseKind
+}
 
 func (d *differ) add(key, format string, args ...any) {
 	d.diffs = append(d.diffs, diff{Key: key, Detail: fmt.Sprintf(format, args...)})
@@ -39,20 +42,25 @@ func (d *differ) set(key string, real, test any) {
 }
 
 // keys records each key path missing from, or extra in, the test server's
-// answer, and each path whose type differs.
+// answer (only the outermost one when a whole subtree is missing or extra),
+// and each path whose type differs.
 func (d *differ) keys(prefix string, real, test any, collapse ...string) {
 	rk, tk := keyPaths(real, collapse...), keyPaths(test, collapse...)
-	for _, p := range slices.Sorted(maps.Keys(rk)) {
-		switch tt, ok := tk[p]; {
+	for _, p := range slices.Sorted(maps.Keys(rk.types)) {
+		switch tt, ok := tk.types[p]; {
 		case !ok:
-			d.add(prefix+"key missing: "+p, "real has %s (%s), testserver does not", p, rk[p])
-		case tt != rk[p]:
-			d.add(prefix+"key type: "+p, "real %s, testserver %s", rk[p], tt)
+			if _, parentMissing := tk.types[rk.parent[p]]; p == "$" || parentMissing {
+				d.add(prefix+"key missing: "+p, "real has it (%s), testserver does not", rk.types[p])
+			}
+		case tt != rk.types[p]:
+			d.add(prefix+"key type: "+p, "real %s, testserver %s", rk.types[p], tt)
 		}
 	}
-	for _, p := range slices.Sorted(maps.Keys(tk)) {
-		if _, ok := rk[p]; !ok {
-			d.add(prefix+"key extra: "+p, "testserver has %s (%s), real does not", p, tk[p])
+	for _, p := range slices.Sorted(maps.Keys(tk.types)) {
+		if _, ok := rk.types[p]; !ok {
+			if _, parentInReal := rk.types[tk.parent[p]]; p == "$" || parentInReal {
+				d.add(prefix+"key extra: "+p, "testserver has it (%s), real does not", tk.types[p])
+			}
 		}
 	}
 }
@@ -240,9 +248,10 @@ func compareAggregated(d *differ, w, g any) {
 				keptRes = append(keptRes, rr)
 				tr := tres[res]
 				rlabel := vlabel + " resource " + res
-				for _, f := range []string{"responseKind", "scope", "singularResource"} {
+				for _, f := range []string{"scope", "singularResource"} {
 					d.value(rlabel+": "+f, path(rr, f), path(tr, f))
 				}
+				d.responseKind(rlabel, name, ver, path(rr, "responseKind"), path(tr, "responseKind"))
 				for _, f := range []string{"verbs", "shortNames", "categories"} {
 					d.set(rlabel+": "+f, path(rr, f), path(tr, f))
 				}
@@ -258,7 +267,7 @@ func compareAggregated(d *differ, w, g any) {
 						d.add(rlabel+" subresource extra: "+sub, "testserver serves %s/%s, real does not", res, sub)
 						continue
 					}
-					d.value(rlabel+" subresource "+sub+": responseKind", path(rsub, "responseKind"), path(ts[sub], "responseKind"))
+					d.responseKind(rlabel+" subresource "+sub, name, ver, path(rsub, "responseKind"), path(ts[sub], "responseKind"))
 					d.set(rlabel+" subresource "+sub+": verbs", path(rsub, "verbs"), path(ts[sub], "verbs"))
 				}
 			}
@@ -267,6 +276,28 @@ func compareAggregated(d *differ, w, g any) {
 		keptGroups = append(keptGroups, withList(rg, "versions", keptVersions))
 	}
 	d.keys("", withList(w, "items", keptGroups), g)
+	if len(d.kindForms) > 0 {
+		d.add("responseKind form", "real leaves group and version empty (meaning the enclosing group-version), testserver fills them in: %s", strings.Join(d.kindForms, ", "))
+	}
+}
+
+// responseKind compares the responseKinds of a resource or subresource
+// served in group/version. An empty group and version stand for the
+// enclosing group-version: the resolved kinds must agree, and a different
+// spelling of the same kind is collected in kindForms.
+func (d *differ) responseKind(label, group, version string, real, test any) {
+	resolve := func(v any) string {
+		g, ver, k := str(v, "group"), str(v, "version"), str(v, "kind")
+		if g == "" && ver == "" {
+			g, ver = group, version
+		}
+		return g + "/" + ver + ", Kind=" + k
+	}
+	if r, t := resolve(real), resolve(test); r != t {
+		d.add(label+": responseKind", "real %s (%s), testserver %s (%s)", r, canonical(real), t, canonical(test))
+	} else if canonical(real) != canonical(test) {
+		d.kindForms = append(d.kindForms, label)
+	}
 }
 
 // compareOpenAPIIndex compares /openapi/v3: every group-version the test

@@ -138,21 +138,28 @@ func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// shape is the set of key paths of a JSON value with the JSON type found at
+// each, and the parent path of each.
+type shape struct {
+	types  map[string]string
+	parent map[string]string
+}
+
 // keyPaths returns every key path of v with the JSON type found there.
 // Array elements share the path "<array>[]"; the keys of the objects at the
 // paths in collapse are data, not fields, and are written "*". A path
 // holding values of several types lists them all, joined by "|".
-func keyPaths(v any, collapse ...string) map[string]string {
-	out := map[string]string{}
-	var walk func(path string, v any)
+func keyPaths(v any, collapse ...string) shape {
+	s := shape{types: map[string]string{}, parent: map[string]string{}}
 	add := func(path, typ string) {
-		if old, ok := out[path]; ok && !slices.Contains(strings.Split(old, "|"), typ) {
+		if old, ok := s.types[path]; ok && !slices.Contains(strings.Split(old, "|"), typ) {
 			types := append(strings.Split(old, "|"), typ)
 			sort.Strings(types)
 			typ = strings.Join(types, "|")
 		}
-		out[path] = typ
+		s.types[path] = typ
 	}
+	var walk func(path string, v any)
 	walk = func(path string, v any) {
 		add(path, typeName(v))
 		switch x := v.(type) {
@@ -161,16 +168,18 @@ func keyPaths(v any, collapse ...string) map[string]string {
 				if slices.Contains(collapse, path) {
 					k = "*"
 				}
+				s.parent[path+"."+k] = path
 				walk(path+"."+k, e)
 			}
 		case []any:
+			s.parent[path+"[]"] = path
 			for _, e := range x {
 				walk(path+"[]", e)
 			}
 		}
 	}
 	walk("$", v)
-	return out
+	return s
 }
 
 // path returns the value at the dotted path in v, or nil.

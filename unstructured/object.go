@@ -118,7 +118,10 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 func (o Object) Get(path string) gjson.Result { return get(o.raw, path) }
 
 // Set returns a copy of o with value written at path, creating missing
-// objects on the way. The value is encoded as JSON: integers of any width
+// objects on the way (writing past the end of an array pads it with nulls,
+// as sjson does; a null on the way is replaced by an object). Writing below
+// a string, number or bool fails with ErrInvalidPath rather than replacing
+// it. The value is encoded as JSON: integers of any width
 // keep their exact digits, strings are escaped (invalid UTF-8 becomes
 // U+FFFD), Object, gjson.Result, json.RawMessage and json.Number are written
 // as the JSON they hold, and other types go through encoding/json.
@@ -178,11 +181,48 @@ func writeRaw(doc, path, raw string) (string, error) {
 	if doc == "" {
 		doc = "{}"
 	}
+	if err := checkAncestor(doc, path); err != nil {
+		return "", err
+	}
 	out, err := sjson.SetRawBytes(stringBytes(doc), path, stringBytes(raw))
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidPath, err)
 	}
 	return bytesString(out), nil
+}
+
+// checkAncestor refuses a write whose deepest existing ancestor is a
+// scalar: sjson would silently replace the scalar with an object.
+func checkAncestor(doc, path string) error {
+	for end := len(path); end > 0; {
+		end = lastSeparator(path[:end])
+		if end <= 0 {
+			return nil
+		}
+		r := get(doc, path[:end])
+		if !r.Exists() {
+			continue
+		}
+		if r.IsObject() || r.IsArray() || r.Type == gjson.Null {
+			return nil // null counts as absent and is replaced
+		}
+		return fmt.Errorf("%w: %q holds a %s, not an object or array", ErrInvalidPath, path[:end], strings.ToLower(r.Type.String()))
+	}
+	return nil
+}
+
+// lastSeparator returns the index of the last unescaped '.' in path, or -1.
+func lastSeparator(path string) int {
+	last := -1
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '\\':
+			i++
+		case '.':
+			last = i
+		}
+	}
+	return last
 }
 
 func deleteRaw(doc, path string) (string, error) {

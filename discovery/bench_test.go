@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -174,4 +175,31 @@ func dnsLike(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+func FuzzResourceFor(f *testing.F) {
+	var groups groupVersions
+	for _, p := range []string{"aggregated/api.json", "aggregated/apis.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", p))
+		require.NoError(f, err)
+		root, err := parseRoot(b)
+		require.NoError(f, err)
+		groups = append(groups, root.Groups...)
+	}
+	s := buildSnapshot(1, time.Time{}, groups, nil)
+	for _, seed := range []string{"deploy", "deployments.v1.apps", "pods.v1", "crontabs", "a.b.c.d", ".", "..", "Ü.v1", " ct "} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		r, err := s.resourceFor(name)
+		if err != nil {
+			if !errors.Is(err, ErrUnknownResource) && !errors.Is(err, ErrAmbiguousResource) {
+				t.Fatalf("%q: unexpected error %v", name, err)
+			}
+			return
+		}
+		if _, ok := s.resourceForKind(r.GroupVersionKind()); !ok {
+			t.Fatalf("%q resolved to %s, which is not served", name, r.GroupVersionResource())
+		}
+	})
 }

@@ -103,7 +103,43 @@ func EnsureBinaries(ctx context.Context) (dir string, err error) {
 		return "", fmt.Errorf("cluster: %w", err)
 	}
 	slog.InfoContext(ctx, "cluster: built kube-apiserver and etcd", "dir", dir, "took", time.Since(start).Round(time.Second))
+	prune(base, key, time.Now())
 	return dir, nil
+}
+
+// Cache entries prune removes: builds of other sources unused this long,
+// and temporary directories of builds that died this long ago.
+const (
+	pruneAfter    = 7 * 24 * time.Hour
+	pruneTmpAfter = time.Hour
+)
+
+// prune removes, from the cache directory base, binaries built from other
+// sources (other keys) older than pruneAfter and temporary build directories
+// older than pruneTmpAfter. It runs after a build, so a cache holds at most
+// the builds of the last week. Failures are ignored: pruning is best effort.
+func prune(base, key string, now time.Time) {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name == key || strings.HasPrefix(name, key+".") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		age := now.Sub(fi.ModTime())
+		switch {
+		case strings.Contains(name, ".tmp-") && age > pruneTmpAfter,
+			e.IsDir() && !strings.Contains(name, ".") && age > pruneAfter:
+			_ = os.RemoveAll(filepath.Join(base, name))
+			_ = os.Remove(filepath.Join(base, name+".lock"))
+		}
+	}
 }
 
 // RepositoryRoot returns the nearest directory at or above the working

@@ -306,3 +306,35 @@ func gone(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
+
+func TestPruneRemovesOldBuildsOnly(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	now := time.Now()
+	mk := func(name string, age time.Duration, dir bool) {
+		p := filepath.Join(base, name)
+		if dir {
+			require.NoError(t, os.Mkdir(p, 0o755))
+		} else {
+			require.NoError(t, os.WriteFile(p, nil, 0o644))
+		}
+		require.NoError(t, os.Chtimes(p, now.Add(-age), now.Add(-age)))
+	}
+	mk("current", 30*24*time.Hour, true)
+	mk("current.lock", 30*24*time.Hour, false)
+	mk("current.tmp-1", 2*time.Hour, true) // ours: another builder may be busy
+	mk("oldkey", 8*24*time.Hour, true)
+	mk("oldkey.lock", 8*24*time.Hour, false)
+	mk("recentkey", 24*time.Hour, true)
+	mk("other.tmp-2", 2*time.Hour, true)
+	mk("other.tmp-3", time.Minute, true)
+
+	prune(base, "current", now)
+	entries, err := os.ReadDir(base)
+	require.NoError(t, err)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"current", "current.lock", "current.tmp-1", "recentkey", "other.tmp-3"}, left)
+}

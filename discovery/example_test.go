@@ -13,8 +13,67 @@ import (
 	"path/filepath"
 
 	"github.com/kubedyn/kubedyn/discovery"
+	"github.com/kubedyn/kubedyn/internal/testserver"
 	"github.com/kubedyn/kubedyn/transport"
 )
+
+// Discovery against the in-process test server: built-in kinds by any of
+// their names, then a custom resource whose definition is created while the
+// program runs.
+func Example() {
+	srv, err := testserver.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	tc, err := transport.New(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	dc := discovery.New(tc, nil)
+	ctx := context.Background()
+
+	for _, name := range []string{"deploy", "Pod", "cm", "namespaces"} {
+		r, err := dc.ResourceFor(ctx, name)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%-10s -> %-20s namespaced=%t\n", name, r.GroupVersionResource(), r.Namespaced)
+	}
+
+	// A CRD created now: the next lookup misses, refreshes once and finds it.
+	crd := `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+	 "metadata":{"name":"gadgets.example.com"},
+	 "spec":{"group":"example.com","scope":"Namespaced",
+	  "names":{"plural":"gadgets","singular":"gadget","kind":"Gadget","shortNames":["gd"]},
+	  "versions":[{"name":"v1","served":true,"storage":true,
+	   "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}`
+	_, err = tc.Do(ctx, &transport.Request{
+		Method: http.MethodPost,
+		Path:   "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+		Header: http.Header{"Content-Type": {"application/json"}},
+		Body:   []byte(crd),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, err := dc.ResourceFor(ctx, "gd")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%-10s -> %-20s kind=%s\n", "gd", r.GroupVersionResource(), r.Kind)
+	// Output:
+	// deploy     -> deployments.v1.apps  namespaced=true
+	// Pod        -> pods.v1              namespaced=true
+	// cm         -> configmaps.v1        namespaced=true
+	// namespaces -> namespaces.v1        namespaced=false
+	// gd         -> gadgets.v1.example.com kind=Gadget
+}
 
 // serveTestdata starts a TLS server answering /api and /apis with the
 // aggregated documents in testdata/aggregated, and returns a transport

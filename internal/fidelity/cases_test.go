@@ -19,6 +19,7 @@ const (
 	kindVersion             kind = "version"       // /version: key paths
 	kindLegacyRoot          kind = "legacy-root"   // /api: APIVersions
 	kindLegacyGroups        kind = "legacy-groups" // /apis: APIGroupList
+	kindLegacyGroup         kind = "legacy-group"  // /apis/<group>: APIGroup
 	kindResourceList        kind = "resource-list" // /api/v1, /apis/apps/v1: APIResourceList
 	kindAggregated          kind = "aggregated"    // aggregated discovery
 	kindOpenAPIIndex        kind = "openapi-index" // /openapi/v3
@@ -76,6 +77,9 @@ var discoveryCases = []fcase{
 	{Name: "apis-aggregated", Kind: kindAggregated, Request: request{Method: http.MethodGet, Path: "/apis", Header: map[string]string{"Accept": aggregatedAccept}}},
 	{Name: "api-v1", Kind: kindResourceList, Request: get("/api/v1")},
 	{Name: "apis-apps-v1", Kind: kindResourceList, Request: get("/apis/apps/v1")},
+	{Name: "apis-apps", Kind: kindLegacyGroup, Request: get("/apis/apps")},
+	{Name: "apis-rbac-v1", Kind: kindResourceList, Request: get("/apis/rbac.authorization.k8s.io/v1")},
+	{Name: "apis-apiextensions-v1", Kind: kindResourceList, Request: get("/apis/apiextensions.k8s.io/v1")},
 	{Name: "openapi-v3-index", Kind: kindOpenAPIIndex, Request: get("/openapi/v3")},
 	{Name: "openapi-v3-api-v1", Kind: kindOpenAPIDoc, Request: get("/openapi/v3/api/v1"),
 		KeepSchema: "io.k8s.api.core.v1.ConfigMap", KeepPath: "/api/v1/namespaces/{namespace}/configmaps/{name}"},
@@ -116,6 +120,21 @@ var errorCases = []fcase{
 		Request: withBody(http.MethodPatch, cmPath+"/fidelity-nothere", mergePatch, `{"data":{"a":"2"}}`)},
 	{Name: "error-create-missing-namespace", Kind: kindStatus,
 		Request: withBody(http.MethodPost, "/api/v1/namespaces/fidelity-no-such-ns/configmaps", contentTypeJSON, configMap("x", ""))},
+	{Name: "error-delete-missing", Kind: kindStatus, Request: request{Method: http.MethodDelete, Path: cmPath + "/fidelity-nothere"}},
+	{Name: "error-unauthorized", Kind: kindStatus,
+		Request: request{Method: http.MethodGet, Path: cmPath, Header: map[string]string{"Authorization": "Bearer not-a-valid-token"}}},
+	{Name: "error-method-not-allowed", Kind: kindStatus,
+		Request: withBody(http.MethodPut, cmPath, contentTypeJSON, configMap("fidelity-put-collection", ""))},
+	{Name: "error-bad-label-selector", Kind: kindStatus, Request: get(cmPath + "?labelSelector=a%20b%20c")},
+	{Name: "error-malformed-json", Kind: kindStatus,
+		Request: withBody(http.MethodPost, cmPath, contentTypeJSON, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":`)},
+	{Name: "error-namespaced-without-namespace", Kind: kindStatus,
+		Request: withBody(http.MethodPost, "/api/v1/configmaps", contentTypeJSON, configMap("fidelity-no-ns", ""))},
+	{Name: "error-apply-conflict", Kind: kindStatus,
+		Setup: []request{withBody(http.MethodPatch, cmPath+"/fidelity-conflict?fieldManager=first", applyPatch,
+			configMap("fidelity-conflict", ""))},
+		Request: withBody(http.MethodPatch, cmPath+"/fidelity-conflict?fieldManager=second", applyPatch,
+			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-conflict"},"data":{"a":"2"}}`)},
 }
 
 func allCases() []fcase { return append(append([]fcase(nil), discoveryCases...), errorCases...) }

@@ -94,6 +94,11 @@ func compare(c fcase, want, got capture) []diff {
 		d.keys("", w, g)
 		d.value("value: kind", path(w, "kind"), path(g, "kind"))
 		d.value("value: versions", path(w, "versions"), path(g, "versions"))
+	case kindLegacyGroup:
+		d.keys("", w, g)
+		for _, f := range []string{"kind", "apiVersion", "name", "versions", "preferredVersion"} {
+			d.value("value: "+f, path(w, f), path(g, f))
+		}
 	case kindLegacyGroups:
 		compareLegacyGroups(d, w, g)
 	case kindResourceList:

@@ -82,7 +82,9 @@ func (tg *target) do(ctx context.Context, rq request) (*response, error) {
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
-	req.Header.Set("Authorization", "Bearer "+tg.token)
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Set("Authorization", "Bearer "+tg.token)
+	}
 	resp, err := tg.http.Do(req)
 	if err != nil {
 		return nil, err

@@ -75,6 +75,9 @@ func getChain(doc, path string) (r gjson.Result, ok bool) {
 				return gjson.Result{}, true
 			}
 		case '[':
+			if strings.IndexByte(segment, '\\') >= 0 {
+				return r, false // escaped segments on arrays: gjson's call
+			}
 			n, isIndex := segmentIndex(segment)
 			if !isIndex {
 				return gjson.Result{}, true
@@ -93,7 +96,8 @@ func getChain(doc, path string) (r gjson.Result, ok bool) {
 	return r, true
 }
 
-// segmentIndex returns the array index an escaped path segment names.
+// segmentIndex returns the array index a path segment without escapes
+// names.
 func segmentIndex(seg string) (int, bool) {
 	if seg == "" {
 		return 0, false
@@ -101,10 +105,6 @@ func segmentIndex(seg string) (int, bool) {
 	n := 0
 	for j := 0; j < len(seg); j++ {
 		c := seg[j]
-		if c == '\\' && j+1 < len(seg) {
-			j++
-			c = seg[j]
-		}
 		if !isDigit(c) || n > 1<<40 {
 			return 0, false
 		}

@@ -201,6 +201,7 @@ func FuzzGet(f *testing.F) {
 	f.Add(`{"a":{"b\u002ec":1,"b.c":2}}`, "a", "b.c", "")
 	f.Add(`{"a":[{"x y":true}],"0":{"1":null}}`, "0", "1", "x")
 	f.Add(`{"a":{"":1}}`, "a", "", "z")
+	f.Add(`{"a":[1,[2,3]]}`, `a.\1.1`, `a.1.\0`, `\a`)
 	f.Fuzz(func(t *testing.T, doc, s1, s2, s3 string) {
 		o, err := ParseString(doc)
 		if err != nil {
@@ -208,7 +209,7 @@ func FuzzGet(f *testing.F) {
 		}
 		for _, segs := range [][]string{{s1}, {s1, s2}, {s1, s2, s3}} {
 			path := Path(segs...)
-			for _, p := range []string{path, path + ".0", strings.ReplaceAll(path, ":", "")} {
+			for _, p := range []string{path, path + ".0", strings.ReplaceAll(path, ":", ""), s1, s1 + `\` + s2} {
 				got := o.Get(p)
 				want := gjson.Get(o.String(), gjsonPath(p))
 				if got.Raw != want.Raw || got.Type != want.Type || got.Str != want.Str || got.Num != want.Num || (want.Exists() && got.Index != want.Index) {

@@ -16,8 +16,8 @@ import (
 
 // Decode decodes a manifest into objects: one JSON object, or a stream of
 // YAML documents separated by "---" lines. As in kubectl, input whose first
-// non-blank byte is '{' is read as JSON unless it has a "---" line. Empty documents (nothing but
-// comments or whitespace) are skipped. A document whose kind is "List", or
+// non-blank byte is '{' is read as JSON unless it has a "---" line. Empty
+// documents (nothing but comments or whitespace) are skipped. A document whose kind is "List", or
 // ends in "List" with an "items" array (PodList, ConfigMapList...), is
 // replaced by its items; items of a typed list (not of a plain List) that
 // lack apiVersion or kind get the list's apiVersion and the kind without its
@@ -208,50 +208,51 @@ func expandList(out []Object, o Object, depth int) ([]Object, error) {
 	return out, err
 }
 
-// checkExpansion counts the nodes n expands to once aliases are resolved,
-// without expanding anything, and refuses more than MaxYAMLExpansion or an
-// alias that refers to its own ancestor.
+// checkExpansion measures what n expands to once aliases are resolved,
+// without expanding anything: more than MaxYAMLExpansion nodes, more than
+// MaxObjectBytes of scalar text, nesting beyond MaxDepth, or an alias that
+// refers to its own ancestor is refused.
 func checkExpansion(n *yaml.Node, lineBase int) error {
-	memo := make(map[*yaml.Node]int64)
+	type size struct{ nodes, bytes int64 }
+	memo := make(map[*yaml.Node]size)
 	active := make(map[*yaml.Node]bool)
-	var count func(n *yaml.Node) (int64, error)
-	count = func(n *yaml.Node) (int64, error) {
+	tooLarge := &lineError{msg: fmt.Sprintf("the document expands to more than %d nodes or %d bytes through aliases", MaxYAMLExpansion, MaxObjectBytes), err: ErrTooLarge}
+	var count func(n *yaml.Node, depth int) (size, error)
+	count = func(n *yaml.Node, depth int) (size, error) {
 		if n == nil {
-			return 0, nil
+			return size{}, nil
+		}
+		if depth > MaxDepth {
+			return size{}, &lineError{msg: fmt.Sprintf("line %d: nesting deeper than %d", n.Line+lineBase, MaxDepth), err: ErrTooDeep}
 		}
 		if c, ok := memo[n]; ok {
 			return c, nil
 		}
 		if active[n] {
-			return 0, &lineError{msg: fmt.Sprintf("line %d: an alias refers to its own ancestor", n.Line+lineBase), err: ErrMalformed}
+			return size{}, &lineError{msg: fmt.Sprintf("line %d: an alias refers to its own ancestor", n.Line+lineBase), err: ErrMalformed}
 		}
 		active[n] = true
-		total := int64(1)
+		total := size{nodes: 1, bytes: int64(len(n.Value)) + 2}
+		children := n.Content
 		if n.Kind == yaml.AliasNode {
-			c, err := count(n.Alias)
-			if err != nil {
-				return 0, err
-			}
-			total += c
+			children = []*yaml.Node{n.Alias}
 		}
-		for _, child := range n.Content {
-			c, err := count(child)
+		for _, child := range children {
+			c, err := count(child, depth+1)
 			if err != nil {
-				return 0, err
+				return size{}, err
 			}
-			total += c
-			if total > MaxYAMLExpansion {
-				break
+			total.nodes += c.nodes
+			total.bytes += c.bytes
+			if total.nodes > MaxYAMLExpansion || total.bytes > MaxObjectBytes {
+				return size{}, tooLarge
 			}
 		}
 		delete(active, n)
-		if total > MaxYAMLExpansion {
-			return 0, &lineError{msg: fmt.Sprintf("the document expands to more than %d nodes through aliases", MaxYAMLExpansion), err: ErrTooLarge}
-		}
 		memo[n] = total
 		return total, nil
 	}
-	_, err := count(n)
+	_, err := count(n, 0)
 	return err
 }
 

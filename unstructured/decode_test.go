@@ -165,3 +165,30 @@ func TestDecodeYAMLInsideJSONLooking(t *testing.T) {
 		assert.True(t, errors.As(err, &se), "%v", err)
 	}
 }
+
+// Aliases to a large scalar are weighed by their bytes, not only their count.
+func TestDecodeAliasBytes(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("big: &big \"" + strings.Repeat("x", 1<<20) + "\"\nmany: [")
+	for i := range 100 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("*big")
+	}
+	b.WriteString("]\n")
+	_, err := Decode([]byte(b.String()))
+	assert.ErrorIs(t, err, ErrTooLarge)
+}
+
+func TestDecodeDeepYAML(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{MaxDepth + 1, 100000} {
+		in := "a: " + strings.Repeat("[", n) + strings.Repeat("]", n) + "\n"
+		_, err := Decode([]byte(in))
+		require.Error(t, err, "depth %d", n)
+		var de *DecodeError
+		assert.True(t, errors.As(err, &de))
+	}
+}

@@ -472,12 +472,11 @@ func TestExecFailures(t *testing.T) {
 			t.Parallel()
 			p, err := NewExecProvider(tt.cfg(t), tt.timeout)
 			require.NoError(t, err)
-			start := time.Now()
+			// The "hang" plugin sleeps an hour, so returning at all with
+			// context.DeadlineExceeded shows the timeout ended it; no
+			// wall-clock bound is needed.
 			_, err = p.Credentials(context.Background(), false)
 			require.Error(t, err)
-			if tt.timeout > 0 {
-				assert.Less(t, time.Since(start), 10*time.Second, "the timeout ends a hung plugin")
-			}
 			if tt.is != nil {
 				assert.ErrorIs(t, err, tt.is)
 			}

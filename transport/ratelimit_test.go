@@ -95,14 +95,22 @@ func TestClientRateLimit(t *testing.T) {
 	assert.ErrorContains(t, err, "rate limiter")
 	assert.Equal(t, 2, rec.count())
 
-	// NoRateLimit bypasses the bucket.
-	_, err = c.Do(short(), &Request{Path: "/api", NoRateLimit: true})
+	// NoRateLimit bypasses the bucket. (No deadline here: on a loaded
+	// machine a real request may take longer than any short one.)
+	_, err = c.Do(ctx, &Request{Path: "/api", NoRateLimit: true})
 	require.NoError(t, err)
 	assert.Equal(t, 3, rec.count())
+	assert.Equal(t, time.Second, c.limiter.reserve(clock.Now()), "NoRateLimit took no token")
+	c.limiter.unreserve()
 
-	// After a second of (fake) time there is a token again.
+	// After a second of (fake) time there is a token again, and the request
+	// takes it.
 	clock.Advance(time.Second)
-	_, err = c.Do(short(), &Request{Path: "/api", Method: http.MethodGet})
+	assert.Zero(t, c.limiter.reserve(clock.Now()), "refilled")
+	c.limiter.unreserve()
+	_, err = c.Do(ctx, &Request{Path: "/api", Method: http.MethodGet})
 	require.NoError(t, err)
 	assert.Equal(t, 4, rec.count())
+	assert.Equal(t, time.Second, c.limiter.reserve(clock.Now()), "the request took the token")
+	c.limiter.unreserve()
 }

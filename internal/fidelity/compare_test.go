@@ -343,8 +343,8 @@ func compareOpenAPIDoc(d *differ, w, g any) {
 	d.keys("", withList(withList(w, "schemaNames", list(g, "schemaNames")), "pathNames", list(g, "pathNames")), g)
 }
 
-// compareStatus compares error Statuses: key paths, reason, code, details
-// and causes (reason and field; messages are not compared).
+// compareStatus compares error Statuses: key paths, reason, code, details,
+// causes and messages.
 func compareStatus(d *differ, w, g any) {
 	d.keys("", w, g)
 	for _, f := range [][]string{{"kind"}, {"apiVersion"}, {"status"}, {"reason"}, {"code"}, {"details", "name"}, {"details", "group"}, {"details", "kind"}} {
@@ -359,4 +359,14 @@ func compareStatus(d *differ, w, g any) {
 		return out
 	}
 	d.value("value: details.causes (reason field)", causes(w), causes(g))
+	d.value("value: message", path(w, "message"), path(g, "message"))
+	messages := func(v any) []any {
+		var out []any
+		for _, c := range list(v, "details", "causes") {
+			out = append(out, str(c, "field")+": "+str(c, "message"))
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].(string) < out[j].(string) })
+		return out
+	}
+	d.value("value: details.causes (message)", messages(w), messages(g))
 }

@@ -31,7 +31,10 @@ func (k knownDifference) matches(c string, d diff) bool {
 	return d.Key == k.Key
 }
 
-var knownDifferences = slices.Concat([]knownDifference{
+// knownDifferences are the differences TestFidelity tolerates.
+var knownDifferences = slices.Concat(knownOther, knownSchemas)
+
+var knownOther = []knownDifference{
 	// Legacy discovery.
 	{"api-legacy", "etag", etagReason},
 	{"apis-legacy", "etag", etagReason},
@@ -57,8 +60,16 @@ var knownDifferences = slices.Concat([]knownDifference{
 	// Error Statuses.
 	{"error-namespaced-without-namespace", "status", "POST to the all-namespaces path of a namespaced resource (/api/v1/configmaps): the real server answers 405 MethodNotAllowed (that path serves only list and watch), testserver 404"},
 	{"error-unknown-group", "content-type", "for a path under a group the server does not serve, the real server answers 404 with text/plain \"404 page not found\", not a Status; testserver answers a JSON Status"},
+	{"error-bad-continue", "value: message", `real: "invalid continue token: continue key is not valid: invalid character ..."; testserver: "continue key is not valid: unmarshal: invalid character ..."`},
+	{"error-strict-unknown-field", "value: message", `real: "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\""; testserver drops the prefix before "strict decoding error"`},
+	{"error-bad-label-selector", "value: message", `for labelSelector "a b c" real says "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"; testserver says "unable to parse requirement: invalid label key \"a b c\" in selector \"a b c\""`},
+	{"error-malformed-json", "value: message", `real: "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: unexpected end of JSON input (<first bytes> ...)"; testserver: "the body of the request could not be decoded: unexpected EOF"`},
+	{"error-apply-conflict", "value: message", applyConflictReason},
+	{"error-apply-conflict", "value: details.causes (message)", applyConflictReason},
 	{"error-strategic-patch-custom-resource", "key extra: $.details", "testserver's 415 Status carries an empty details object; the real server's has no details"},
-},
+}
+
+var knownSchemas = slices.Concat(
 	schemaKeys("openapi-v3-api-v1", "io.k8s.api.core.v1.ConfigMap", "missing", openAPISchemaReason,
 		"description",
 		"properties.binaryData.additionalProperties", "properties.binaryData.description", "properties.binaryData.type",
@@ -86,6 +97,7 @@ func schemaKeys(c, schema, which, reason string, keys ...string) []knownDifferen
 }
 
 const (
+	applyConflictReason  = `the real server omits "using v1" when the conflicting manager applied the same version as the request (conflict with \"first\": .data.a); testserver always adds it (conflict with \"first\" using v1: .data.a)`
 	etagReason           = "testserver sends an ETag on legacy discovery documents; the real server sends one only with aggregated discovery"
 	tokenReason          = "testserver does not serve the serviceaccounts/token subresource (TokenRequest)"
 	namespaceVerbsReason = "testserver lists deletecollection among the verbs of namespaces; the real server does not serve DeleteCollection for namespaces"

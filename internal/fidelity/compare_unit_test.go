@@ -1,0 +1,146 @@
+package fidelity
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func caseNamed(t *testing.T, name string) fcase {
+	t.Helper()
+	for _, c := range allCases() {
+		if c.Name == name {
+			return c
+		}
+	}
+	require.FailNow(t, "no case "+name)
+	return fcase{}
+}
+
+// findObj returns the element of the array at keys whose field is value.
+func findObj(t *testing.T, v any, field, value string, keys ...string) map[string]any {
+	t.Helper()
+	for _, e := range list(v, keys...) {
+		if str(e, field) == value {
+			return e.(map[string]any)
+		}
+	}
+	require.FailNow(t, "not found", "%s=%s", field, value)
+	return nil
+}
+
+// TestCompareFindsDifferences mutates real captures and checks that the
+// comparison reports exactly the mutation.
+func TestCompareFindsDifferences(t *testing.T) {
+	t.Parallel()
+	appsV1 := func(t *testing.T, body any) map[string]any {
+		for _, g := range list(body, "items") {
+			if str(g, "metadata", "name") == "apps" {
+				return findObj(t, g, "version", "v1", "versions")
+			}
+		}
+		require.FailNow(t, "no apps group")
+		return nil
+	}
+	tests := []struct {
+		name   string
+		cse    string
+		mutate func(t *testing.T, c *capture)
+		want   []string
+	}{
+		{"identical", "apis-aggregated", func(*testing.T, *capture) {}, nil},
+		{"status code", "error-update-stale", func(_ *testing.T, c *capture) { c.Status = 422 }, []string{"status"}},
+		{"media type", "error-update-stale", func(_ *testing.T, c *capture) { c.ContentType = "text/plain" }, []string{"content-type"}},
+		{"media type parameter", "apis-aggregated", func(_ *testing.T, c *capture) {
+			c.ContentType = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+		}, []string{"content-type parameters"}},
+		{"etag", "api-aggregated", func(_ *testing.T, c *capture) { c.ETag = false }, []string{"etag"}},
+		{"status reason", "error-update-stale", func(_ *testing.T, c *capture) {
+			c.Body.(map[string]any)["reason"] = "AlreadyExists"
+		}, []string{"value: reason"}},
+		{"status message", "error-update-stale", func(_ *testing.T, c *capture) {
+			c.Body.(map[string]any)["message"] = "something else"
+		}, []string{"value: message"}},
+		{"cause field dropped", "error-invalid-name", func(t *testing.T, c *capture) {
+			delete(list(c.Body, "details", "causes")[0].(map[string]any), "field")
+		}, []string{"key missing: $.details.causes[].field", "value: details.causes (reason field)", "value: details.causes (message)"}},
+		{"extra key", "error-get-missing-pod", func(t *testing.T, c *capture) {
+			c.Body.(map[string]any)["details"].(map[string]any)["uid"] = "x"
+		}, []string{"key extra: $.details.uid"}},
+		{"key type", "error-get-missing-pod", func(t *testing.T, c *capture) {
+			c.Body.(map[string]any)["code"] = "404"
+		}, []string{"key type: $.code", "value: code"}},
+		{"legacy verbs", "api-v1", func(t *testing.T, c *capture) {
+			pods := findObj(t, c.Body, "name", "pods", "resources")
+			pods["verbs"] = []any{"get"}
+		}, []string{"resource pods: verbs"}},
+		{"legacy subresource missing", "api-v1", func(t *testing.T, c *capture) {
+			var kept []any
+			for _, r := range list(c.Body, "resources") {
+				if str(r, "name") != "pods/status" {
+					kept = append(kept, r)
+				}
+			}
+			c.Body.(map[string]any)["resources"] = kept
+		}, []string{"resource missing: pods/status"}},
+		{"aggregated scope", "apis-aggregated", func(t *testing.T, c *capture) {
+			findObj(t, appsV1(t, c.Body), "resource", "deployments", "resources")["scope"] = "Cluster"
+		}, []string{"group apps v1 resource deployments: scope"}},
+		{"aggregated scale kind", "apis-aggregated", func(t *testing.T, c *capture) {
+			d := findObj(t, appsV1(t, c.Body), "resource", "deployments", "resources")
+			findObj(t, d, "subresource", "scale", "subresources")["responseKind"] = map[string]any{"group": "autoscaling", "version": "v2", "kind": "Scale"}
+		}, []string{"group apps v1 resource deployments subresource scale: responseKind"}},
+		{"aggregated kind spelled out", "apis-aggregated", func(t *testing.T, c *capture) {
+			d := findObj(t, appsV1(t, c.Body), "resource", "deployments", "resources")
+			d["responseKind"] = map[string]any{"group": "apps", "version": "v1", "kind": "Deployment"}
+		}, []string{"responseKind form"}},
+		{"aggregated short name", "apis-aggregated", func(t *testing.T, c *capture) {
+			findObj(t, appsV1(t, c.Body), "resource", "deployments", "resources")["shortNames"] = []any{"dp"}
+		}, []string{"group apps v1 resource deployments: shortNames"}},
+		{"openapi extra schema", "openapi-v3-apis-apps-v1", func(t *testing.T, c *capture) {
+			m := c.Body.(map[string]any)
+			m["schemaNames"] = append(list(m, "schemaNames"), "io.k8s.api.apps.v1.Nonsense")
+		}, []string{"schemaNames extra: io.k8s.api.apps.v1.Nonsense"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := caseNamed(t, tc.cse)
+			want := readGolden(t, c)
+			got := readGolden(t, c)
+			tc.mutate(t, &got)
+			var keys []string
+			for _, d := range compare(c, want, got) {
+				keys = append(keys, d.Key)
+			}
+			assert.ElementsMatch(t, tc.want, keys)
+		})
+	}
+}
+
+func TestKnownDifferenceMatches(t *testing.T) {
+	t.Parallel()
+	exact := knownDifference{Case: "a", Key: "status"}
+	prefix := knownDifference{Case: "a", Key: "key missing: $.x.*"}
+	assert.True(t, exact.matches("a", diff{Key: "status"}))
+	assert.False(t, exact.matches("b", diff{Key: "status"}))
+	assert.False(t, exact.matches("a", diff{Key: "status2"}))
+	assert.True(t, prefix.matches("a", diff{Key: "key missing: $.x.y.z"}))
+	assert.False(t, prefix.matches("a", diff{Key: "key missing: $.y"}))
+}
+
+// TestKnownDifferencesNameCases keeps the table from naming a case that
+// does not exist, which no run would ever flag.
+func TestKnownDifferencesNameCases(t *testing.T) {
+	t.Parallel()
+	names := map[string]bool{}
+	for _, c := range allCases() {
+		assert.False(t, names[c.Name], "duplicate case %s", c.Name)
+		names[c.Name] = true
+	}
+	for _, k := range knownDifferences {
+		assert.True(t, names[k.Case], "known difference %q names no case %q", k.Key, k.Case)
+		assert.NotEmpty(t, k.Reason, "known difference %s %q has no reason", k.Case, k.Key)
+	}
+}

@@ -25,7 +25,8 @@
 // Relative paths (certificate-authority, client-certificate, client-key,
 // tokenFile, and exec commands containing a path separator) are resolved
 // against the folder of the file that defined the entry. *-data fields are
-// base64. Files larger than MaxFileSize are refused.
+// base64. Files larger than MaxFileSize are refused, and so is a file that
+// names two clusters, users or contexts alike (as kubectl does).
 //
 // # Errors
 //

@@ -292,11 +292,15 @@ func parse(data []byte, path string) (*File, error) {
 	if path != "" {
 		f.Sources = []string{path}
 	}
-	// Within one file a later entry of the same name replaces an earlier
-	// one, as kubectl does.
+	// Within one file a name may appear once per list: kubectl refuses a
+	// file with two clusters (users, contexts) of the same name rather than
+	// pick one.
 	for i, wc := range w.Clusters {
 		if wc.Name == "" {
 			return nil, fail(fmt.Sprintf("clusters[%d]", i), errors.New("missing name"))
+		}
+		if _, dup := f.Clusters[wc.Name]; dup {
+			return nil, fail(fmt.Sprintf("clusters[%d]", i), fmt.Errorf("duplicate name %q", wc.Name))
 		}
 		field := fmt.Sprintf("clusters[%q]", wc.Name)
 		c := &Cluster{Name: wc.Name, Source: path}
@@ -324,6 +328,9 @@ func parse(data []byte, path string) (*File, error) {
 	for i, wu := range w.Users {
 		if wu.Name == "" {
 			return nil, fail(fmt.Sprintf("users[%d]", i), errors.New("missing name"))
+		}
+		if _, dup := f.Users[wu.Name]; dup {
+			return nil, fail(fmt.Sprintf("users[%d]", i), fmt.Errorf("duplicate name %q", wu.Name))
 		}
 		field := fmt.Sprintf("users[%q]", wu.Name)
 		u := &User{Name: wu.Name, Source: path}
@@ -368,6 +375,9 @@ func parse(data []byte, path string) (*File, error) {
 	for i, wx := range w.Contexts {
 		if wx.Name == "" {
 			return nil, fail(fmt.Sprintf("contexts[%d]", i), errors.New("missing name"))
+		}
+		if _, dup := f.Contexts[wx.Name]; dup {
+			return nil, fail(fmt.Sprintf("contexts[%d]", i), fmt.Errorf("duplicate name %q", wx.Name))
 		}
 		x := &Context{Name: wx.Name, Source: path}
 		if wx.Context != nil {

@@ -173,12 +173,44 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
-func TestScalarsAndDuplicatesWithinAFile(t *testing.T) {
+func TestDuplicateNamesWithinAFileAreRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tt := range []struct{ list, field, doc string }{
+		{"clusters", "clusters[1]", `
+clusters:
+- {name: k, cluster: {server: "https://old"}}
+- {name: k, cluster: {server: "https://new"}}`},
+		{"users", "users[2]", `
+users:
+- {name: u, user: {token: a}}
+- {name: v, user: {token: b}}
+- {name: u, user: {token: c}}`},
+		{"contexts", "contexts[1]", `
+contexts:
+- {name: c, context: {cluster: k}}
+- {name: c, context: {cluster: other}}`},
+	} {
+		t.Run(tt.list, func(t *testing.T) {
+			t.Parallel()
+			path := writeFile(t, filepath.Join(dir, tt.list, "config"), tt.doc)
+			_, err := ReadFile(path)
+			var kerr *Error
+			require.ErrorAs(t, err, &kerr)
+			assert.Equal(t, path, kerr.Path)
+			assert.Equal(t, tt.field, kerr.Field)
+			assert.Contains(t, err.Error(), "duplicate name")
+		})
+	}
+	// The same name in two files of KUBECONFIG is fine: the first wins
+	// (TestMergeRules).
+}
+
+func TestScalarsWithinAFile(t *testing.T) {
 	t.Parallel()
 	doc := `
 current-context: c
 clusters:
-- {name: k, cluster: {server: "https://old"}}
 - {name: k, cluster: {server: "https://new"}}
 users:
 - {name: u, user: {token: 12345, as: bob, as-uid: 1000}}
@@ -187,7 +219,7 @@ contexts:
 `
 	cfg, err := LoadBytes([]byte(doc), nil)
 	require.NoError(t, err)
-	assert.Equal(t, "https://new", cfg.Host, "within one file a later entry replaces an earlier one")
+	assert.Equal(t, "https://new", cfg.Host)
 	assert.Equal(t, "12345", cfg.BearerToken, "an unquoted number is read as a string")
 	assert.Equal(t, "1000", cfg.Impersonate.UID)
 	assert.Equal(t, "42", cfg.Namespace)

@@ -5,57 +5,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
 // The wire forms of the discovery documents. Only the fields kubedyn uses
 // are declared; encoding/json ignores the rest.
 
-// rootDoc is the union of what /api and /apis can answer: the aggregated
-// APIGroupDiscoveryList (items), the legacy APIVersions (versions) or the
-// legacy APIGroupList (groups). One decode tells them apart by kind.
+// rootDoc is the union of the legacy answers of /api and /apis: APIVersions
+// (versions) or APIGroupList (groups). One decode tells them apart by kind.
 type rootDoc struct {
 	Kind       string          `json:"kind"`
 	APIVersion string          `json:"apiVersion"`
-	Items      []wireAggGroup  `json:"items"`
 	Versions   []string        `json:"versions"`
 	Groups     []wireLegacyGrp `json:"groups"`
-}
-
-type wireAggGroup struct {
-	Metadata struct {
-		Name string `json:"name"`
-	} `json:"metadata"`
-	Versions []wireAggVersion `json:"versions"`
-}
-
-type wireAggVersion struct {
-	Version   string            `json:"version"`
-	Resources []wireAggResource `json:"resources"`
-	Freshness string            `json:"freshness"`
-}
-
-type wireGVK struct {
-	Group   string `json:"group"`
-	Version string `json:"version"`
-	Kind    string `json:"kind"`
-}
-
-type wireAggResource struct {
-	Resource         string               `json:"resource"`
-	ResponseKind     *wireGVK             `json:"responseKind"`
-	Scope            string               `json:"scope"`
-	SingularResource string               `json:"singularResource"`
-	Verbs            []string             `json:"verbs"`
-	ShortNames       []string             `json:"shortNames"`
-	Categories       []string             `json:"categories"`
-	Subresources     []wireAggSubresource `json:"subresources"`
-}
-
-type wireAggSubresource struct {
-	Subresource  string   `json:"subresource"`
-	ResponseKind *wireGVK `json:"responseKind"`
-	Verbs        []string `json:"verbs"`
 }
 
 type wireLegacyGrp struct {
@@ -125,22 +89,28 @@ type rootResult struct {
 	Groups     groupVersions
 }
 
-// parseRoot decodes the answer to GET /api or /apis.
+// parseRoot decodes the answer to GET /api or /apis. The aggregated form,
+// the large one, is read with gjson (see parseAggregatedFast); the small
+// legacy forms with encoding/json.
 func parseRoot(body []byte) (*rootResult, error) {
+	if !gjson.ValidBytes(body) {
+		return nil, fmt.Errorf("decode discovery document: not valid JSON")
+	}
+	if gjson.GetBytes(body, "kind").String() == kindAggregated {
+		if apiVersion := gjson.GetBytes(body, "apiVersion").String(); !strings.HasPrefix(apiVersion, "apidiscovery.k8s.io/") {
+			return nil, fmt.Errorf("decode discovery document: unexpected apiVersion %q for %s", apiVersion, kindAggregated)
+		}
+		groups, err := parseAggregatedFast(body)
+		if err != nil {
+			return nil, err
+		}
+		return &rootResult{Aggregated: true, Groups: groups}, nil
+	}
 	var doc rootDoc
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decode discovery document: %w", err)
 	}
 	switch doc.Kind {
-	case kindAggregated:
-		if !strings.HasPrefix(doc.APIVersion, "apidiscovery.k8s.io/") {
-			return nil, fmt.Errorf("decode discovery document: unexpected apiVersion %q for %s", doc.APIVersion, doc.Kind)
-		}
-		groups, err := convertAggregated(doc.Items)
-		if err != nil {
-			return nil, err
-		}
-		return &rootResult{Aggregated: true, Groups: groups}, nil
 	case kindAPIVersions:
 		g := parsedGroup{Name: ""}
 		for _, v := range doc.Versions {
@@ -169,52 +139,6 @@ func parseRoot(body []byte) (*rootResult, error) {
 	default:
 		return nil, fmt.Errorf("decode discovery document: unexpected kind %q", doc.Kind)
 	}
-}
-
-func convertAggregated(items []wireAggGroup) (groupVersions, error) {
-	groups := make(groupVersions, 0, len(items))
-	for _, wg := range items {
-		g := parsedGroup{Name: wg.Metadata.Name, Versions: make([]parsedVersion, 0, len(wg.Versions))}
-		for _, wv := range wg.Versions {
-			if wv.Version == "" {
-				return nil, fmt.Errorf("decode discovery document: group %q lists an empty version", wg.Metadata.Name)
-			}
-			v := parsedVersion{
-				Version:   wv.Version,
-				Stale:     wv.Freshness == freshnessStale,
-				Resources: make([]APIResource, 0, len(wv.Resources)),
-			}
-			for _, wr := range wv.Resources {
-				if wr.Resource == "" {
-					return nil, fmt.Errorf("decode discovery document: %s lists a resource without a name", groupVersionString(g.Name, wv.Version))
-				}
-				r := APIResource{
-					Group:        g.Name,
-					Version:      wv.Version,
-					Resource:     wr.Resource,
-					SingularName: wr.SingularResource,
-					Namespaced:   wr.Scope == "Namespaced",
-					Verbs:        wr.Verbs,
-					ShortNames:   wr.ShortNames,
-					Categories:   wr.Categories,
-				}
-				if wr.ResponseKind != nil {
-					r.Kind = wr.ResponseKind.Kind
-				}
-				for _, ws := range wr.Subresources {
-					s := Subresource{Name: ws.Subresource, Verbs: ws.Verbs}
-					if ws.ResponseKind != nil {
-						s.Kind = unstructured.GroupVersionKind{Group: ws.ResponseKind.Group, Version: ws.ResponseKind.Version, Kind: ws.ResponseKind.Kind}
-					}
-					r.Subresources = append(r.Subresources, s)
-				}
-				v.Resources = append(v.Resources, r)
-			}
-			g.Versions = append(g.Versions, v)
-		}
-		groups = append(groups, g)
-	}
-	return groups, nil
 }
 
 // parseResourceList decodes a legacy APIResourceList for group/version,

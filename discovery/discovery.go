@@ -210,9 +210,8 @@ func (r APIResource) HasVerb(verb string) bool {
 //
 // A miss refreshes discovery once, unless a view newer than the one current
 // when the call began is already at hand; concurrent misses share one
-// refresh. If the name is still unknown
-// the error wraps ErrUnknownResource and, when some groups could not be
-// discovered, the *PartialError too.
+// refresh. If the name is still unknown the error wraps ErrUnknownResource
+// and, when some groups could not be discovered, the *PartialError too.
 func (c *Client) ResourceFor(ctx context.Context, name string) (APIResource, error) {
 	if strings.TrimSpace(name) == "" {
 		return APIResource{}, unknownName(name)
@@ -266,8 +265,8 @@ func (c *Client) Resources(ctx context.Context) ([]APIResource, error) {
 }
 
 // Invalidate marks the cached view and the OpenAPI v3 index stale: the next
-// call revalidates every document it needs with the server (If-None-Match, so unchanged documents cost a 304
-// and no decoding). It does no I/O itself.
+// call revalidates every document it needs with the server (If-None-Match,
+// so unchanged documents cost a 304 and no decoding). It does no I/O itself.
 func (c *Client) Invalidate() {
 	c.mu.Lock()
 	c.stale = true
@@ -330,7 +329,8 @@ func (c *Client) load(ctx context.Context) (*snapshot, error) {
 	})
 }
 
-// loadAfter returns a view whose refresh started after refresh number seq.
+// loadAfter returns a view newer than view number seq, joining a refresh
+// already under way when there is one.
 func (c *Client) loadAfter(ctx context.Context, seq uint64) (*snapshot, error) {
 	return c.await(ctx, func(s *snapshot) bool { return s.seq > seq })
 }
@@ -382,8 +382,19 @@ func (c *Client) await(ctx context.Context, good func(*snapshot) bool) (*snapsho
 		c.stale = false
 		c.mu.Unlock()
 
-		f.snap, f.err = c.refresh(ctx, f.seq)
+		c.lead(ctx, f)
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.snap, nil
+	}
+}
 
+// lead runs the refresh of flight f and publishes its outcome to the
+// waiters, even if the refresh panics.
+func (c *Client) lead(ctx context.Context, f *flight) {
+	f.err = errors.New("discovery: refresh did not complete")
+	defer func() {
 		c.mu.Lock()
 		if f.err == nil {
 			c.snap = f.snap
@@ -393,11 +404,8 @@ func (c *Client) await(ctx context.Context, good func(*snapshot) bool) (*snapsho
 		c.inflight = nil
 		c.mu.Unlock()
 		close(f.done)
-		if f.err != nil {
-			return nil, f.err
-		}
-		return f.snap, nil
-	}
+	}()
+	f.snap, f.err = c.refresh(ctx, f.seq)
 }
 
 func isContextErr(err error) bool {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,11 +17,12 @@ import (
 
 // capture is the stored answer of the real server to one case.
 type capture struct {
-	Request     request `json:"request"`
-	Status      int     `json:"status"`
-	ContentType string  `json:"contentType"`
-	ETag        bool    `json:"etag"`
-	Body        any     `json:"body"`
+	Request      request `json:"request"`
+	Status       int     `json:"status"`
+	ContentType  string  `json:"contentType"`
+	ETag         bool    `json:"etag"`
+	CacheControl string  `json:"cacheControl,omitempty"`
+	Body         any     `json:"body"`
 }
 
 func goldenPath(c fcase) string { return filepath.Join("testdata", c.Name+".json") }
@@ -30,14 +33,34 @@ func run(t *testing.T, tg *target, c fcase) capture {
 	tg.setup(t, c.Setup)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	resp, err := tg.do(ctx, c.Request)
+	rq := c.Request
+	if c.FollowIndex != "" {
+		resp, err := tg.do(ctx, get("/openapi/v3"))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		u := str(decode(resp.Body), "paths", c.FollowIndex, "serverRelativeURL")
+		require.NotEmpty(t, u, "/openapi/v3 lists no %s", c.FollowIndex)
+		rq.Path = u
+	}
+	resp, err := tg.do(ctx, rq)
 	require.NoError(t, err)
+	if c.Revalidate {
+		require.NotEmpty(t, resp.ETag, "no ETag to revalidate with")
+		rq.Header = maps.Clone(rq.Header)
+		if rq.Header == nil {
+			rq.Header = map[string]string{}
+		}
+		rq.Header["If-None-Match"] = resp.ETag
+		resp, err = tg.do(ctx, rq)
+		require.NoError(t, err)
+	}
 	return capture{
-		Request:     c.Request,
-		Status:      resp.Status,
-		ContentType: resp.ContentType,
-		ETag:        resp.HasETag,
-		Body:        normalise(c, decode(resp.Body)),
+		Request:      c.Request,
+		Status:       resp.Status,
+		ContentType:  resp.ContentType,
+		ETag:         resp.ETag != "",
+		CacheControl: resp.CacheControl,
+		Body:         normalise(c, decode(resp.Body)),
 	}
 }
 

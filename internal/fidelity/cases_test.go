@@ -25,6 +25,7 @@ const (
 	kindOpenAPIIndex        kind = "openapi-index" // /openapi/v3
 	kindOpenAPIDoc          kind = "openapi-doc"   // /openapi/v3/<gv>, trimmed
 	kindStatus              kind = "status"        // an error Status
+	kindEmpty               kind = "empty"         // a 304: headers only
 	aggregatedAccept             = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 	jsonPatch                    = "application/json-patch+json"
 	mergePatch                   = "application/merge-patch+json"
@@ -46,6 +47,12 @@ type fcase struct {
 	// Keep names the one OpenAPI schema and the one path kept whole by
 	// the trimmed capture of an OpenAPI document.
 	KeepSchema, KeepPath string
+	// Revalidate sends Request twice, the second time with If-None-Match
+	// set to the first answer's ETag; the second answer is captured.
+	Revalidate bool
+	// FollowIndex replaces Request's path with the serverRelativeURL that
+	// /openapi/v3 lists for this group-version (api/v1, apis/apps/v1).
+	FollowIndex string
 }
 
 func get(path string) request { return request{Method: http.MethodGet, Path: path} }
@@ -75,6 +82,14 @@ var discoveryCases = []fcase{
 	{Name: "apis-legacy", Kind: kindLegacyGroups, Request: get("/apis")},
 	{Name: "api-aggregated", Kind: kindAggregated, Request: request{Method: http.MethodGet, Path: "/api", Header: map[string]string{"Accept": aggregatedAccept}}},
 	{Name: "apis-aggregated", Kind: kindAggregated, Request: request{Method: http.MethodGet, Path: "/apis", Header: map[string]string{"Accept": aggregatedAccept}}},
+	{Name: "api-aggregated-revalidate", Kind: kindEmpty, Revalidate: true,
+		Request: request{Method: http.MethodGet, Path: "/api", Header: map[string]string{"Accept": aggregatedAccept}}},
+	{Name: "apis-aggregated-revalidate", Kind: kindEmpty, Revalidate: true,
+		Request: request{Method: http.MethodGet, Path: "/apis", Header: map[string]string{"Accept": aggregatedAccept}}},
+	{Name: "openapi-v3-api-v1-revalidate", Kind: kindEmpty, Revalidate: true, Request: get("/openapi/v3/api/v1")},
+	{Name: "openapi-v3-apis-apps-v1-hashed", Kind: kindOpenAPIDoc, FollowIndex: "apis/apps/v1",
+		Request:    get("/openapi/v3/apis/apps/v1?hash=<hash>"),
+		KeepSchema: "io.k8s.api.apps.v1.Deployment", KeepPath: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"},
 	{Name: "api-v1", Kind: kindResourceList, Request: get("/api/v1")},
 	{Name: "apis-apps-v1", Kind: kindResourceList, Request: get("/apis/apps/v1")},
 	{Name: "apis-apps", Kind: kindLegacyGroup, Request: get("/apis/apps")},

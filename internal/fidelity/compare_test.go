@@ -82,13 +82,16 @@ func compare(c fcase, want, got capture) []diff {
 	if want.ETag != got.ETag {
 		d.add("etag", "real sends an ETag: %v, testserver: %v", want.ETag, got.ETag)
 	}
+	if want.CacheControl != got.CacheControl {
+		d.add("cache-control", "real %q, testserver %q", want.CacheControl, got.CacheControl)
+	}
 	if want.Status != got.Status || wmt != gmt {
 		// Different kinds of answer: their bodies are not comparable.
 		return d.diffs
 	}
 	w, g := want.Body, got.Body
 	switch c.Kind {
-	case kindVersion:
+	case kindVersion, kindEmpty:
 		d.keys("", w, g)
 	case kindLegacyRoot:
 		d.keys("", w, g)

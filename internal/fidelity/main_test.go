@@ -61,10 +61,11 @@ func testTarget(t testing.TB) *target {
 
 // response is what a capture keeps of an answer.
 type response struct {
-	Status      int
-	ContentType string
-	HasETag     bool
-	Body        []byte
+	Status       int
+	ContentType  string
+	ETag         string
+	CacheControl string
+	Body         []byte
 }
 
 func (tg *target) do(ctx context.Context, rq request) (*response, error) {
@@ -95,10 +96,11 @@ func (tg *target) do(ctx context.Context, rq request) (*response, error) {
 		return nil, fmt.Errorf("%s %s: read body: %w", rq.Method, rq.Path, err)
 	}
 	return &response{
-		Status:      resp.StatusCode,
-		ContentType: resp.Header.Get("Content-Type"),
-		HasETag:     resp.Header.Get("ETag") != "",
-		Body:        b,
+		Status:       resp.StatusCode,
+		ContentType:  resp.Header.Get("Content-Type"),
+		ETag:         resp.Header.Get("ETag"),
+		CacheControl: resp.Header.Get("Cache-Control"),
+		Body:         b,
 	}, nil
 }
 

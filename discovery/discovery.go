@@ -73,6 +73,9 @@ type Client struct {
 	specs *lru.Cache[string, []byte]
 	// parses counts documents decoded (not answered 304): tests read it.
 	parses atomic.Int64
+	// docGen advances on every decoded document; a snapshot remembers the
+	// value it was built at.
+	docGen atomic.Uint64
 
 	mu       sync.Mutex
 	snap     *snapshot // nil before the first refresh

@@ -398,3 +398,27 @@ func TestServerVersion(t *testing.T) {
 	_, err = f.client(nil).ServerVersion(context.Background())
 	assert.Error(t, err)
 }
+
+// A document decoded during a refresh that then failed must not be hidden
+// by the reuse of the previous snapshot once every answer is a 304.
+func TestFailedRefreshDoesNotHideChanges(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil)
+	ctx := context.Background()
+	_, err := c.Resources(ctx)
+	require.NoError(t, err)
+
+	f.appendItem("/api", "items.0.versions.0.resources", `{"resource":"limitranges","responseKind":{"group":"","version":"","kind":"LimitRange"},"scope":"Namespaced","singularResource":"limitrange","shortNames":["limits"],"verbs":["get","list"]}`)
+	f.fail("/apis", http.StatusInternalServerError)
+	c.Invalidate()
+	_, err = c.Resources(ctx)
+	require.ErrorIs(t, err, transport.ErrInternalError)
+
+	f.recover("/apis")
+	c.Invalidate()
+	r, err := c.ResourceFor(ctx, "limits")
+	require.NoError(t, err)
+	assert.Equal(t, "limitranges.v1", r.GroupVersionResource().String())
+	assert.Equal(t, []string{f.etag("/api")}, f.ifNoneMatch("/api")[1:], "the last /api answer was a 304")
+}

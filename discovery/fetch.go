@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
@@ -29,9 +28,9 @@ type docEntry struct {
 
 // fetch GETs path, revalidating a cached copy with If-None-Match. A 304
 // returns the cached parsed value without decoding anything; a 304 for a
-// copy found only on disk decodes that copy. parsed reports whether the
-// value was decoded by this call (it is not the one already in memory).
-func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]byte) (any, error)) (v any, parsed bool, err error) {
+// copy found only on disk decodes that copy. Every decode advances
+// c.docGen.
+func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]byte) (any, error)) (any, error) {
 	prev, cached := c.docs.Get(path)
 	if cached && prev.etag == "" {
 		cached = false
@@ -50,14 +49,15 @@ func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]by
 	}
 	resp, err := c.tc.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path, Header: h})
 	if err != nil {
-		return nil, false, fmt.Errorf("GET %s: %w", path, err)
+		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	if resp.StatusCode == http.StatusNotModified {
 		switch {
 		case cached:
-			return prev.value, false, nil
+			return prev.value, nil
 		case diskETag != "":
 			c.parses.Add(1)
+			c.docGen.Add(1)
 			v, err := parse(diskBody)
 			if err != nil {
 				// A damaged file: drop it and ask again without it.
@@ -65,38 +65,39 @@ func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]by
 				return c.fetch(ctx, path, accept, parse)
 			}
 			c.docs.Add(path, docEntry{etag: diskETag, value: v})
-			return v, true, nil
+			return v, nil
 		}
-		return nil, false, fmt.Errorf("GET %s: 304 Not Modified for a document not asked to be revalidated", path)
+		return nil, fmt.Errorf("GET %s: 304 Not Modified for a document not asked to be revalidated", path)
 	}
 	c.parses.Add(1)
-	v, err = parse(resp.Body)
+	c.docGen.Add(1)
+	v, err := parse(resp.Body)
 	if err != nil {
-		return nil, false, fmt.Errorf("GET %s: %w", path, err)
+		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	etag := resp.Header.Get("ETag")
 	c.docs.Add(path, docEntry{etag: etag, value: v})
 	if c.disk != nil && etag != "" {
 		c.disk.store(path, etag, resp.Body)
 	}
-	return v, true, nil
+	return v, nil
 }
 
-func (c *Client) fetchRoot(ctx context.Context, path string) (*rootResult, bool, error) {
-	v, parsed, err := c.fetch(ctx, path, AcceptAggregated, func(b []byte) (any, error) { return parseRoot(b) })
+func (c *Client) fetchRoot(ctx context.Context, path string) (*rootResult, error) {
+	v, err := c.fetch(ctx, path, AcceptAggregated, func(b []byte) (any, error) { return parseRoot(b) })
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return v.(*rootResult), parsed, nil
+	return v.(*rootResult), nil
 }
 
-func (c *Client) fetchGroupVersion(ctx context.Context, group, version string) ([]APIResource, bool, error) {
+func (c *Client) fetchGroupVersion(ctx context.Context, group, version string) ([]APIResource, error) {
 	path := groupVersionPath(group, version)
-	v, parsed, err := c.fetch(ctx, path, acceptJSON, func(b []byte) (any, error) { return parseResourceList(group, version, b) })
+	v, err := c.fetch(ctx, path, acceptJSON, func(b []byte) (any, error) { return parseResourceList(group, version, b) })
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return v.([]APIResource), parsed, nil
+	return v.([]APIResource), nil
 }
 
 // groupVersionPath is /api/v1 for the core group, else /apis/<group>/<version>.
@@ -114,17 +115,14 @@ func groupVersionPath(group, version string) string {
 func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 	started := c.now()
 	var (
-		roots   [2]*rootResult
-		parsed  [2]bool
-		errs    [2]error
-		wg      sync.WaitGroup
-		changed atomic.Bool // some document was decoded anew
+		roots [2]*rootResult
+		errs  [2]error
+		wg    sync.WaitGroup
 	)
 	for i, path := range []string{"/api", "/apis"} {
-		wg.Go(func() { roots[i], parsed[i], errs[i] = c.fetchRoot(ctx, path) })
+		wg.Go(func() { roots[i], errs[i] = c.fetchRoot(ctx, path) })
 	}
 	wg.Wait()
-	changed.Store(parsed[0] || parsed[1])
 	if err := errors.Join(errs[0], errs[1]); err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
@@ -157,10 +155,7 @@ func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				res, fresh, err := c.fetchGroupVersion(ctx, g.Name, v.Version)
-				if fresh {
-					changed.Store(true)
-				}
+				res, err := c.fetchGroupVersion(ctx, g.Name, v.Version)
 				if err != nil {
 					mu.Lock()
 					failures[j] = err
@@ -176,12 +171,13 @@ func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 		}
 	}
 
-	// Nothing changed and nothing failed: the current snapshot's indexes
-	// still hold; only its age and number change.
+	// No document was decoded since the current snapshot was built and
+	// nothing failed: its indexes still hold; only its age and number change.
+	gen := c.docGen.Load()
 	c.mu.Lock()
 	prev := c.snap
 	c.mu.Unlock()
-	if !changed.Load() && len(failures) == 0 && prev != nil && prev.partial == nil && !anyStale(groups) {
+	if prev != nil && prev.docGen == gen && prev.partial == nil && len(failures) == 0 && !anyStale(groups) {
 		s := *prev
 		s.seq, s.fetched = seq, started
 		c.log.DebugContext(ctx, "discovery revalidated, unchanged", "seq", seq)
@@ -215,7 +211,9 @@ func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 		c.log.WarnContext(ctx, "discovery incomplete", "failed", len(partial.Failed), "error", partial)
 	}
 	c.log.DebugContext(ctx, "discovery refreshed", "seq", seq, "groups", len(groups))
-	return buildSnapshot(seq, started, groups, partial), nil
+	s := buildSnapshot(seq, started, groups, partial)
+	s.docGen = gen
+	return s, nil
 }
 
 func anyStale(groups groupVersions) bool {

@@ -16,6 +16,8 @@ type snapshot struct {
 	// seq is the number of the refresh that built this snapshot.
 	seq     uint64
 	fetched time.Time
+	// docGen is Client.docGen when the snapshot was built.
+	docGen uint64
 	// resources holds every resource of every discovered version, in
 	// discovery order: the core group first, then the groups as the server
 	// lists them, each group's versions by preference.

@@ -65,7 +65,7 @@ func (c *Client) openAPIPaths(ctx context.Context) (map[string]string, error) {
 		return idx.paths, nil
 	}
 	started := c.now()
-	v, _, err := c.fetch(ctx, openAPIRoot, acceptJSON, parseOpenAPIIndex)
+	v, err := c.fetch(ctx, openAPIRoot, acceptJSON, parseOpenAPIIndex)
 	if err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
@@ -145,7 +145,7 @@ func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersi
 		return resp.Body, nil
 	}
 	// No hash: revalidate with the ETag like any discovery document.
-	v, _, err := c.fetch(ctx, u.Path, acceptJSON, func(b []byte) (any, error) {
+	v, err := c.fetch(ctx, u.Path, acceptJSON, func(b []byte) (any, error) {
 		if !json.Valid(b) {
 			return nil, fmt.Errorf("the answer is not JSON")
 		}

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"sync"
@@ -421,4 +422,34 @@ func TestFailedRefreshDoesNotHideChanges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "limitranges.v1", r.GroupVersionResource().String())
 	assert.Equal(t, []string{f.etag("/api")}, f.ifNoneMatch("/api")[1:], "the last /api answer was a 304")
+}
+
+// Discovery never queues behind user traffic on the client-side rate
+// limiter: with one token spent and the next one hours away, every
+// discovery request still goes out at once.
+func TestDiscoveryBypassesRateLimiter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "legacy")
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw})
+	tc, err := transport.New(&transport.Config{Host: f.srv.URL, TLS: transport.TLSConfig{CAData: ca}, MaxRetries: -1, QPS: 0.0001, Burst: 1})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// User traffic takes the only token; the next would come in hours, so
+	// a rate-limited request fails at once against the one-minute deadline.
+	_, err = tc.Do(ctx, &transport.Request{Method: http.MethodGet, Path: "/api/v1"})
+	require.NoError(t, err)
+	_, err = tc.Do(ctx, &transport.Request{Method: http.MethodGet, Path: "/api/v1"})
+	require.Error(t, err, "the limiter is in force")
+
+	c := New(tc, nil)
+	rs, err := c.Resources(ctx)
+	require.NoError(t, err)
+	assert.NotEmpty(t, rs)
+	f.set("/version", []byte(`{"major":"1","minor":"37","gitVersion":"v1.37.2"}`))
+	_, err = c.ServerVersion(ctx)
+	assert.NoError(t, err)
+	_, err = c.OpenAPIV3Paths(ctx)
+	assert.ErrorIs(t, err, transport.ErrNotFound, "the legacy fixture has no OpenAPI, but the request was sent")
 }

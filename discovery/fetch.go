@@ -47,7 +47,7 @@ func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]by
 	case diskETag != "":
 		h.Set("If-None-Match", diskETag)
 	}
-	resp, err := c.tc.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path, Header: h})
+	resp, err := c.tc.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path, Header: h, NoRateLimit: true})
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}

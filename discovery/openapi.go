@@ -132,7 +132,8 @@ func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersi
 		}
 		resp, err := c.tc.Do(ctx, &transport.Request{
 			Method: http.MethodGet, Path: u.Path, Query: u.Query(),
-			Header: http.Header{"Accept": {acceptJSON}},
+			Header:      http.Header{"Accept": {acceptJSON}},
+			NoRateLimit: true,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: %w", gv, u.Path, err)

@@ -26,9 +26,10 @@ type VersionInfo struct {
 // cached.
 func (c *Client) ServerVersion(ctx context.Context) (VersionInfo, error) {
 	resp, err := c.tc.Do(ctx, &transport.Request{
-		Method: http.MethodGet,
-		Path:   "/version",
-		Header: http.Header{"Accept": {acceptJSON}},
+		Method:      http.MethodGet,
+		Path:        "/version",
+		Header:      http.Header{"Accept": {acceptJSON}},
+		NoRateLimit: true,
 	})
 	if err != nil {
 		return VersionInfo{}, fmt.Errorf("discovery: GET /version: %w", err)

@@ -10,7 +10,8 @@
 // serve the aggregated form answers with the legacy APIVersions and
 // APIGroupList; the Client then fetches /api/<version> and
 // /apis/<group>/<version> for each listed version, a few at a time
-// (Options.Concurrency).
+// (Options.Concurrency). Discovery requests bypass the transport's
+// client-side rate limiter, so they never queue behind user traffic.
 //
 // # Partial failures
 //

@@ -95,7 +95,7 @@ func TestCapture(t *testing.T) {
 	for _, group := range []struct {
 		name  string
 		cases []fcase
-	}{{"discovery", discoveryCases}, {"errors", errorCases}} {
+	}{{"discovery", discoveryCases}, {"errors", errorCases}, {"objects", objectCases}} {
 		t.Run(group.name, func(t *testing.T) {
 			for _, c := range group.cases {
 				t.Run(c.Name, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package fidelity
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // request is one HTTP request of a case.
 type request struct {
@@ -26,6 +29,7 @@ const (
 	kindOpenAPIDoc          kind = "openapi-doc"   // /openapi/v3/<gv>, trimmed
 	kindStatus              kind = "status"        // an error Status
 	kindEmpty               kind = "empty"         // a 304: headers only
+	kindObject              kind = "object"        // an object, a list or a Table
 	aggregatedAccept             = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 	jsonPatch                    = "application/json-patch+json"
 	mergePatch                   = "application/merge-patch+json"
@@ -63,6 +67,10 @@ func withBody(method, path, contentType, body string) request {
 
 func configMap(name, extra string) string {
 	return `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"` + name + `"},"data":{"a":"1"}` + extra + `}`
+}
+
+func labeledConfigMap(name, label string) string {
+	return `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"` + name + `","labels":{"` + label + `":"me"}},"data":{"a":"1"}}`
 }
 
 const cmPath = "/api/v1/namespaces/default/configmaps"
@@ -152,4 +160,47 @@ var errorCases = []fcase{
 			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-conflict"},"data":{"a":"2"}}`)},
 }
 
-func allCases() []fcase { return append(append([]fcase(nil), discoveryCases...), errorCases...) }
+const objNS = "/api/v1/namespaces/fidelity-objects"
+
+var objNamespace = withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON,
+	`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"fidelity-objects"}}`)
+
+const deployment = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"fidelity-web","labels":{"app":"web"}},
+"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},
+"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27","ports":[{"containerPort":80}]}]}}}}`
+
+const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"fidelity-pod"},
+"spec":{"containers":[{"name":"c","image":"busybox:1.36","command":["sleep","3600"]}]}}`
+
+// objectCases are successful requests: their answers' shapes show which
+// fields the server fills in (defaults, managedFields, status).
+var objectCases = []fcase{
+	{Name: "object-create-configmap", Kind: kindObject, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-created", ""))},
+	{Name: "object-get-configmap", Kind: kindObject,
+		Setup:   []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-got", ""))},
+		Request: get(objNS + "/configmaps/fidelity-got")},
+	{Name: "object-list-configmaps", Kind: kindObject,
+		Setup:   []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap("fidelity-listed", "list"))},
+		Request: get(objNS + "/configmaps?labelSelector=list%3Dme")},
+	{Name: "object-list-page", Kind: kindObject,
+		Setup: []request{objNamespace,
+			withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap("fidelity-page-1", "page")),
+			withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap("fidelity-page-2", "page"))},
+		Request: get(objNS + "/configmaps?labelSelector=page%3Dme&limit=1")},
+	{Name: "object-table-configmaps", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap("fidelity-table", "table"))},
+		Request: request{Method: http.MethodGet, Path: objNS + "/configmaps?labelSelector=table%3Dme",
+			Header: map[string]string{"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}}},
+	{Name: "object-delete-configmap", Kind: kindObject,
+		Setup:   []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-deleted", ""))},
+		Request: request{Method: http.MethodDelete, Path: objNS + "/configmaps/fidelity-deleted"}},
+	{Name: "object-create-deployment", Kind: kindObject, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON, deployment)},
+	{Name: "object-create-pod", Kind: kindObject, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPost, objNS+"/pods", contentTypeJSON, pod)},
+	{Name: "object-create-namespace", Kind: kindObject,
+		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"fidelity-created-ns"}}`)},
+}
+
+func allCases() []fcase { return slices.Concat(discoveryCases, errorCases, objectCases) }

@@ -114,6 +114,11 @@ func compare(c fcase, want, got capture) []diff {
 		compareOpenAPIDoc(d, w, g)
 	case kindStatus:
 		compareStatus(d, w, g)
+	case kindObject:
+		d.keys("", opaqueFieldsV1(w), opaqueFieldsV1(g))
+		for _, f := range []string{"apiVersion", "kind"} {
+			d.value("value: "+f, path(w, f), path(g, f))
+		}
 	default:
 		d.add("case kind", "unknown kind %q", c.Kind)
 	}
@@ -372,4 +377,40 @@ func compareStatus(d *differ, w, g any) {
 		return out
 	}
 	d.value("value: details.causes (message)", messages(w), messages(g))
+}
+
+// opaqueFieldsV1 returns a copy of v in which every managedFields entry's
+// fieldsV1 is an empty object: its keys are the object's own field paths,
+// compared elsewhere, not fields of the answer.
+func opaqueFieldsV1(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if k == "managedFields" {
+				var entries []any
+				for _, m := range list(x, k) {
+					if mm, ok := m.(map[string]any); ok {
+						mm = maps.Clone(mm)
+						if _, ok := mm["fieldsV1"]; ok {
+							mm["fieldsV1"] = map[string]any{}
+						}
+						m = mm
+					}
+					entries = append(entries, m)
+				}
+				out[k] = entries
+				continue
+			}
+			out[k] = opaqueFieldsV1(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = opaqueFieldsV1(e)
+		}
+		return out
+	}
+	return v
 }

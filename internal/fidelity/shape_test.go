@@ -23,6 +23,7 @@ var volatileKeys = map[string]bool{
 	"buildDate":          true,
 	"gitCommit":          true,
 	"gitTreeState":       true,
+	"continue":           true,
 }
 
 var hashRE = regexp.MustCompile(`hash=[0-9A-Fa-f]+`)

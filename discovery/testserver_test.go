@@ -155,3 +155,85 @@ func sortedCopy(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// plainAccept rewrites the Accept header of root discovery requests to
+// plain JSON, as an old client would send, so the test server answers in
+// the legacy form.
+type plainAccept struct{ next http.RoundTripper }
+
+func (p plainAccept) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/api" || r.URL.Path == "/apis" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Accept", "application/json")
+	}
+	return p.next.RoundTrip(r)
+}
+
+func TestAgainstTestServerLegacyAndPartial(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	tc, err := transport.New(&transport.Config{
+		Host:          srv.URL(),
+		TLS:           transport.TLSConfig{CAData: srv.CAPEM()},
+		BearerToken:   srv.Token(),
+		MaxRetries:    -1,
+		WrapTransport: func(rt http.RoundTripper) http.RoundTripper { return plainAccept{rt} },
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	agg, err := discovery.New(mustTransport(t, srv), nil).Resources(ctx)
+	require.NoError(t, err)
+
+	srv.ResetRequests()
+	srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/rbac.authorization.k8s.io/v1", Status: http.StatusServiceUnavailable})
+	dc := discovery.New(tc, nil)
+	legacy, err := dc.Resources(ctx)
+	var pe *discovery.PartialError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, []unstructured.GroupVersion{{Group: "rbac.authorization.k8s.io", Version: "v1"}}, pe.GroupVersions())
+	assert.ErrorIs(t, err, transport.ErrServiceUnavailable)
+
+	paths, _ := discoveryRequests(srv)
+	assert.Contains(t, paths, "/api/v1")
+	assert.Contains(t, paths, "/apis/apps/v1")
+
+	// The legacy walk finds what the aggregated form lists, less the
+	// failed group, with the same details.
+	var want []discovery.APIResource
+	for _, r := range agg {
+		if r.Group != "rbac.authorization.k8s.io" {
+			want = append(want, r)
+		}
+	}
+	assert.ElementsMatch(t, gvrStrings(want), gvrStrings(legacy))
+	for _, r := range legacy {
+		for _, w := range want {
+			if w.GroupVersionResource() == r.GroupVersionResource() {
+				assert.Equal(t, w, r, r.GroupVersionResource().String())
+			}
+		}
+	}
+
+	// The failed group is missing from lookups; the rest answer.
+	_, err = dc.ResourceFor(ctx, "clusterroles")
+	assert.ErrorIs(t, err, discovery.ErrUnknownResource)
+	assert.ErrorAs(t, err, &pe)
+	_, err = dc.ResourceFor(ctx, "deploy")
+	assert.NoError(t, err)
+}
+
+func mustTransport(t *testing.T, srv *testserver.Server) *transport.Client {
+	t.Helper()
+	tc, err := transport.New(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
+	require.NoError(t, err)
+	return tc
+}
+
+func gvrStrings(rs []discovery.APIResource) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.GroupVersionResource().String()
+	}
+	return out
+}

@@ -186,10 +186,7 @@ func parseResourceList(group, version string, body []byte) ([]APIResource, error
 			// can address it, so it is dropped.
 			continue
 		}
-		kind := unstructured.GroupVersionKind{Group: group, Version: version, Kind: wr.Kind}
-		if wr.Group != "" || wr.Version != "" {
-			kind.Group, kind.Version = wr.Group, wr.Version
-		}
+		kind := qualify(unstructured.GroupVersionKind{Group: wr.Group, Version: wr.Version, Kind: wr.Kind}, group, version)
 		out[i].Subresources = append(out[i].Subresources, Subresource{Name: name, Kind: kind, Verbs: wr.Verbs})
 	}
 	return out, nil

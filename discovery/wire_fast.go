@@ -73,6 +73,7 @@ func parseAggregatedFast(body []byte) (groupVersions, error) {
 								}
 								return true
 							})
+							s.Kind = qualify(s.Kind, g.Name, v.Version)
 							r.Subresources = append(r.Subresources, s)
 							return true
 						})
@@ -129,5 +130,16 @@ func gvkOf(r gjson.Result) unstructured.GroupVersionKind {
 		}
 		return true
 	})
+	return gvk
+}
+
+// qualify fills in the group and version of a subresource's response kind
+// that the server left empty: the API server writes them only when they
+// differ from the resource's own group version (autoscaling/v1 Scale under
+// apps/v1 deployments), in both discovery forms.
+func qualify(gvk unstructured.GroupVersionKind, group, version string) unstructured.GroupVersionKind {
+	if gvk.Version == "" && gvk.Kind != "" {
+		gvk.Group, gvk.Version = group, version
+	}
 	return gvk
 }

@@ -90,6 +90,7 @@ func convertAggregated(items []wireAggGroup) (groupVersions, error) {
 					s := Subresource{Name: ws.Subresource, Verbs: ws.Verbs}
 					if ws.ResponseKind != nil {
 						s.Kind = unstructured.GroupVersionKind{Group: ws.ResponseKind.Group, Version: ws.ResponseKind.Version, Kind: ws.ResponseKind.Kind}
+						s.Kind = qualify(s.Kind, g.Name, wv.Version)
 					}
 					r.Subresources = append(r.Subresources, s)
 				}

@@ -171,16 +171,28 @@ func findIndex(doc string, i, n int) (int, bool) {
 
 // skipString returns the index after the string whose quote is at i.
 func skipString(doc string, i int) int {
-	for i++; i < len(doc); i++ {
-		switch doc[i] {
-		case '\\':
-			i++
-		case '"':
+	i++
+	for {
+		j := strings.IndexByte(doc[i:], '"')
+		if j < 0 {
+			return len(doc)
+		}
+		i += j
+		// The quote ends the string unless an odd number of backslashes
+		// precede it.
+		n := 0
+		for k := i - 1; doc[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
 			return i + 1
 		}
+		i++
 	}
-	return len(doc)
 }
+
+// structural marks the bytes skipValue stops at inside a container.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
 
 // skipValue returns the index after the valid JSON value starting at i.
 func skipValue(doc string, i int) int {
@@ -191,21 +203,33 @@ func skipValue(doc string, i int) int {
 	case '"':
 		return skipString(doc, i)
 	case '{', '[':
-		depth := 0
-		for ; i < len(doc); i++ {
+		depth := 1
+		i++
+		for i < len(doc) {
+			for i+4 <= len(doc) && !structural[doc[i]] && !structural[doc[i+1]] && !structural[doc[i+2]] && !structural[doc[i+3]] {
+				i += 4
+			}
+			for i < len(doc) && !structural[doc[i]] {
+				i++
+			}
+			if i >= len(doc) {
+				break
+			}
 			switch doc[i] {
 			case '"':
-				i = skipString(doc, i) - 1
+				i = skipString(doc, i)
+				continue
 			case '{', '[':
 				depth++
-			case '}', ']':
+			default:
 				depth--
 				if depth == 0 {
 					return i + 1
 				}
 			}
+			i++
 		}
-		return i
+		return len(doc)
 	default:
 		for ; i < len(doc); i++ {
 			switch doc[i] {

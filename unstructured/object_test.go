@@ -479,3 +479,23 @@ func TestInvalidUTF8(t *testing.T) {
 	assert.Equal(t, `"n\ufffd"`, o2.Get("metadata.namespace").Raw)
 	assert.Equal(t, "a\xffb", o2.Get("metadata.name").String(), "untouched fields keep their bytes")
 }
+
+// Strings are scanned eight bytes at a time: put each kind of special byte
+// at every position of those words and compare with encoding/json.
+func TestStringScanEveryPosition(t *testing.T) {
+	t.Parallel()
+	specials := []string{"\x00", "\x01", "\x1f", " ", "\x7f", "\x80", "\xff", "\\n", "\\u00e9", "\\", "\"", "\\\"", "\\\\", "é", "\x21", "\x5b", "\x5d"}
+	for n := 0; n < 20; n++ {
+		for p := 0; p <= n; p++ {
+			for _, sp := range specials {
+				str := strings.Repeat("a", p) + sp + strings.Repeat("b", n-p)
+				in := `{"k":"` + str + `","z":1}`
+				_, err := ParseString(in)
+				want := json.Valid([]byte(in))
+				if want != (err == nil) {
+					t.Fatalf("%q: Parse error %v, encoding/json valid=%v", in, err, want)
+				}
+			}
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package unstructured
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"unsafe"
 )
 
 // scanner validates JSON text in one pass: strict RFC 8259 grammar, a depth
@@ -168,6 +170,23 @@ func (sc *scanner) number(i int) (int, error) {
 	return i, nil
 }
 
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasSpecial reports whether any byte of x is below 0x20, '"' or '\\'
+// (it may also report true for a byte just above one that is: the caller
+// then checks byte by byte).
+func hasSpecial(x uint64) bool {
+	less := (x - 0x20*ones) & ^x
+	quote := x ^ ('"' * ones)
+	quote = (quote - ones) & ^quote
+	bs := x ^ ('\\' * ones)
+	bs = (bs - ones) & ^bs
+	return (less|quote|bs)&highs != 0
+}
+
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
@@ -179,6 +198,15 @@ func (sc *scanner) str(i int) (end int, escaped bool, err error) {
 	start := i
 	i++
 	for {
+		// Eight bytes at a time while none is a quote, a backslash or a
+		// control character.
+		for i+8 <= len(s) {
+			x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+			if hasSpecial(x) {
+				break
+			}
+			i += 8
+		}
 		for i < len(s) && strSafe[s[i]] {
 			i++
 		}

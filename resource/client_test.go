@@ -138,33 +138,81 @@ func TestHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
 			t.Parallel()
 			srv, c := setup(t)
 			cms := c.Resource("v1", "ConfigMap").Namespace("default")
-			calls := map[string]func() error{
-				"get": func() error { _, err := cms.Get(ctx, bad, nil); return err },
-				"delete": func() error {
-					return cms.Delete(ctx, bad, nil)
-				},
-				"patch": func() error {
-					_, err := cms.Patch(ctx, bad, resource.MergePatch, []byte(`{}`), nil)
+			inBadNS := c.Resource("v1", "ConfigMap").Namespace(bad)
+			deploys := c.Resource("apps/v1", "Deployment").Namespace("default")
+			apply := &resource.ApplyOptions{FieldManager: "t"}
+			first := func(seq func(func(unstructured.Object, error) bool)) error {
+				for _, err := range seq {
 					return err
-				},
+				}
+				return nil
+			}
+			// Every call, with the hostile value as the name, the handle's
+			// namespace, the object's namespace or the subresource.
+			calls := map[string]func() error{
+				"get":    func() error { _, err := cms.Get(ctx, bad, nil); return err },
+				"delete": func() error { return cms.Delete(ctx, bad, nil) },
+				"patch":  func() error { _, err := cms.Patch(ctx, bad, resource.MergePatch, []byte(`{}`), nil); return err },
 				"create": func() error { _, err := cms.Create(ctx, configMap(t, bad, nil), nil); return err },
 				"update": func() error { _, err := cms.Update(ctx, configMap(t, bad, nil), nil); return err },
-				"apply": func() error {
-					_, err := cms.Apply(ctx, configMap(t, bad, nil), &resource.ApplyOptions{FieldManager: "t"})
+				"apply":  func() error { _, err := cms.Apply(ctx, configMap(t, bad, nil), apply); return err },
+				"patch apply": func() error {
+					_, err := cms.Patch(ctx, bad, resource.ApplyPatch, []byte(`{}`), &resource.PatchOptions{FieldManager: "t"})
 					return err
 				},
-				"get in bad namespace": func() error {
-					_, err := c.Resource("v1", "ConfigMap").Namespace(bad).Get(ctx, "ok", nil)
+				"updateStatus": func() error { _, err := deploys.UpdateStatus(ctx, obj(t, deployment(bad, 1)), nil); return err },
+				"create on a subresource": func() error {
+					_, err := c.Resource("v1", "Pod").Namespace("default").Subresource("eviction").Create(ctx, configMap(t, bad, nil), nil)
 					return err
 				},
-				"list in bad namespace": func() error {
-					for _, err := range c.Resource("v1", "ConfigMap").Namespace(bad).List(ctx, nil) {
-						return err
-					}
-					return nil
+
+				"get in bad namespace":    func() error { _, err := inBadNS.Get(ctx, "ok", nil); return err },
+				"delete in bad namespace": func() error { return inBadNS.Delete(ctx, "ok", nil) },
+				"patch in bad namespace": func() error {
+					_, err := inBadNS.Patch(ctx, "ok", resource.MergePatch, []byte(`{}`), nil)
+					return err
 				},
-				"bad subresource": func() error {
-					_, err := cms.Subresource(bad).Get(ctx, "ok", nil)
+				"create in bad namespace": func() error { _, err := inBadNS.Create(ctx, configMap(t, "ok", nil), nil); return err },
+				"update in bad namespace": func() error { _, err := inBadNS.Update(ctx, configMap(t, "ok", nil), nil); return err },
+				"apply in bad namespace":  func() error { _, err := inBadNS.Apply(ctx, configMap(t, "ok", nil), apply); return err },
+				"updateStatus in bad namespace": func() error {
+					_, err := c.Resource("apps/v1", "Deployment").Namespace(bad).UpdateStatus(ctx, obj(t, deployment("ok", 1)), nil)
+					return err
+				},
+				"list in bad namespace":      func() error { return first(inBadNS.List(ctx, nil)) },
+				"list page in bad namespace": func() error { _, err := inBadNS.ListPage(ctx, nil); return err },
+				"list all in bad namespace":  func() error { _, _, err := inBadNS.ListAll(ctx, nil); return err },
+				"table in bad namespace":     func() error { _, err := inBadNS.Table(ctx, nil); return err },
+				"delete collection in bad namespace": func() error {
+					return inBadNS.DeleteCollection(ctx, nil, nil)
+				},
+
+				"create with bad metadata.namespace": func() error {
+					o, err := configMap(t, "ok", nil).Set("metadata.namespace", bad)
+					require.NoError(t, err)
+					_, err = cms.Create(ctx, o, nil)
+					return err
+				},
+				"update with bad metadata.namespace": func() error {
+					o, err := configMap(t, "ok", nil).Set("metadata.namespace", bad)
+					require.NoError(t, err)
+					_, err = cms.Update(ctx, o, nil)
+					return err
+				},
+				"apply with bad metadata.namespace": func() error {
+					o, err := configMap(t, "ok", nil).Set("metadata.namespace", bad)
+					require.NoError(t, err)
+					_, err = cms.Apply(ctx, o, apply)
+					return err
+				},
+
+				"get on bad subresource": func() error { _, err := cms.Subresource(bad).Get(ctx, "ok", nil); return err },
+				"update on bad subresource": func() error {
+					_, err := cms.Subresource(bad).Update(ctx, configMap(t, "ok", nil), nil)
+					return err
+				},
+				"patch on bad subresource option": func() error {
+					_, err := cms.Patch(ctx, "ok", resource.MergePatch, []byte(`{}`), &resource.PatchOptions{Subresource: bad})
 					return err
 				},
 			}
@@ -172,7 +220,7 @@ func TestHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
 				err := call()
 				assert.ErrorIs(t, err, transport.ErrInvalidName, what)
 			}
-			assert.Empty(t, srv.Requests(), "no request may be sent for a hostile name")
+			assert.Empty(t, srv.Requests(), "no request, not even discovery, may be sent for a hostile name")
 		})
 	}
 }

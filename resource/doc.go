@@ -30,16 +30,22 @@
 // Every call that sends a request takes a context first and its options last,
 // as a struct pointer where nil means the server's defaults (GetOptions,
 // ListOptions, CreateOptions, UpdateOptions, PatchOptions, ApplyOptions,
-// DeleteOptions); calls never modify the options. Names and namespaces that
-// could change the URL (".", "..", containing "/" or "%") are refused before
-// any request.
+// DeleteOptions); calls never modify the options. Every write carries
+// DryRun, FieldManager and FieldValidation (deletes carry DryRun only); an
+// empty FieldManager takes the client's WithFieldManager. Names, namespaces
+// (the handle's and the object's metadata.namespace) and subresources that
+// could change the URL (".", "..", containing "/" or "%") are refused with
+// an error matching transport.ErrInvalidName before any request, discovery
+// included.
 //
 // # Lists
 //
 // List returns an iter.Seq2 that pages with limit and continue; the first
 // request is sent when the loop starts and no further one after the loop
-// breaks. ListPage returns one raw page, ListAll every object at once, Table
-// the server-rendered table kubectl prints.
+// breaks. ResourceVersion and ResourceVersionMatch go with the first page
+// only; selectors, limit and timeoutSeconds with every page. ListPage returns
+// one raw page, ListAll every object at once, Table the server-rendered
+// table kubectl prints. DeleteCollection takes the same selectors.
 //
 // # Patches and server-side apply
 //

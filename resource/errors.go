@@ -41,6 +41,10 @@ var (
 	// ErrFieldManagerRequired means Apply was called with no field manager in
 	// its options and none configured with WithFieldManager.
 	ErrFieldManagerRequired = errors.New("field manager required for server-side apply")
+	// ErrSubresourceNotAllowed means the call cannot be made on a
+	// Subresource handle (DeleteCollection, whose collection would be the
+	// main resource's).
+	ErrSubresourceNotAllowed = errors.New("call not allowed on a subresource handle")
 	// ErrInvalidHandle means the Handle is the zero value, not made by a
 	// Client.
 	ErrInvalidHandle = errors.New("handle not made by a resource.Client")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/kubedyn/kubedyn/discovery"
@@ -172,16 +171,6 @@ func (h Handle) bind(ctx context.Context, sc scope, sub string) (target, error) 
 	return t, nil
 }
 
-// joinPath escapes each segment and joins them into an absolute path.
-func joinPath(segments ...string) string {
-	var b strings.Builder
-	for _, s := range segments {
-		b.WriteByte('/')
-		b.WriteString(url.PathEscape(s))
-	}
-	return b.String()
-}
-
 // collectionPath is the URL path of the resource's collection.
 func (t target) collectionPath() string {
 	segs := make([]string, 0, 7)
@@ -194,16 +183,25 @@ func (t target) collectionPath() string {
 		segs = append(segs, "namespaces", t.ns)
 	}
 	segs = append(segs, t.r.Resource)
-	return joinPath(segs...)
+	return transport.JoinPath(segs...)
 }
 
 // objectPath is the URL path of the named object, or of its subresource.
 func (t target) objectPath(name string) string {
-	p := t.collectionPath() + joinPath(name)
+	p := t.collectionPath() + transport.JoinPath(name)
 	if t.sub != "" {
-		p += joinPath(t.sub)
+		p += transport.JoinPath(t.sub)
 	}
 	return p
+}
+
+// fieldManager is the client's default field manager ("" on the zero
+// Handle, whose calls fail with ErrInvalidHandle).
+func (h Handle) fieldManager() string {
+	if h.c == nil {
+		return ""
+	}
+	return h.c.fieldManager
 }
 
 // wrap adds the operation and what it was about to err, such as

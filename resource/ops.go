@@ -35,23 +35,15 @@ func jsonHeader(contentType string) http.Header {
 // A missing object gives an error matching transport.ErrNotFound.
 func (h Handle) Get(ctx context.Context, name string, opts *GetOptions) (unstructured.Object, error) {
 	const op = "get"
-	t := target{h: h, sub: h.subresource}
-	if err := checkName(name); err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	t, err := h.bind(ctx, scopeObject, h.subresource)
+	t, err := h.bindNamed(ctx, op, name, h.subresource, false)
 	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
+		return unstructured.Object{}, err
 	}
-	obj, err := h.c.doObject(ctx, &transport.Request{
+	return t.send(ctx, op, name, &transport.Request{
 		Method: http.MethodGet,
 		Path:   t.objectPath(name),
 		Query:  opts.query(),
 	})
-	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	return obj, nil
 }
 
 // Create sends obj to the server (POST) and returns the object as stored. The
@@ -64,35 +56,23 @@ func (h Handle) Get(ctx context.Context, name string, opts *GetOptions) (unstruc
 func (h Handle) Create(ctx context.Context, obj unstructured.Object, opts *CreateOptions) (unstructured.Object, error) {
 	const op = "create"
 	name := obj.Name()
-	t := target{h: h, sub: h.subresource}
-	if name != "" || h.subresource != "" {
-		if err := checkName(name); err != nil {
-			return unstructured.Object{}, t.wrap(op, name, err)
-		}
-	}
-	t, err := h.bind(ctx, scopeObject, h.subresource)
+	// A name is optional (generateName) unless it names a subresource's
+	// parent.
+	t, body, err := h.bindObject(ctx, op, obj, h.subresource == "")
 	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	body, err := t.prepare(obj)
-	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
+		return unstructured.Object{}, err
 	}
 	path := t.collectionPath()
 	if t.sub != "" {
 		path = t.objectPath(name)
 	}
-	created, err := h.c.doObject(ctx, &transport.Request{
+	return t.send(ctx, op, name, &transport.Request{
 		Method: http.MethodPost,
 		Path:   path,
-		Query:  opts.query(h.c.fieldManager),
+		Query:  opts.query(h.fieldManager()),
 		Header: jsonHeader(contentTypeJSON),
 		Body:   body.Bytes(),
 	})
-	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	return created, nil
 }
 
 // Update replaces the object named by obj's metadata.name (PUT). The server
@@ -116,29 +96,17 @@ func (h Handle) UpdateStatus(ctx context.Context, obj unstructured.Object, opts 
 
 func (h Handle) update(ctx context.Context, op string, obj unstructured.Object, opts *UpdateOptions) (unstructured.Object, error) {
 	name := obj.Name()
-	t := target{h: h, sub: h.subresource}
-	if err := checkName(name); err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	t, err := h.bind(ctx, scopeObject, h.subresource)
+	t, body, err := h.bindObject(ctx, op, obj, false)
 	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
+		return unstructured.Object{}, err
 	}
-	body, err := t.prepare(obj)
-	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	updated, err := h.c.doObject(ctx, &transport.Request{
+	return t.send(ctx, op, name, &transport.Request{
 		Method: http.MethodPut,
 		Path:   t.objectPath(name),
-		Query:  opts.query(h.c.fieldManager),
+		Query:  opts.query(h.fieldManager()),
 		Header: jsonHeader(contentTypeJSON),
 		Body:   body.Bytes(),
 	})
-	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	return updated, nil
 }
 
 // Patch applies data, a patch of type pt, to the named object (or to
@@ -165,33 +133,30 @@ func (h Handle) Patch(ctx context.Context, name string, pt PatchType, data []byt
 	if !pt.valid() {
 		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf("%w: unknown patch type %q", ErrPatchTypeUnsupported, string(pt)))
 	}
-	q := opts.query(h.c.fieldManager)
+	q := opts.query(h.fieldManager())
 	if pt == ApplyPatch && q.Get("fieldManager") == "" {
 		return unstructured.Object{}, t.wrap(op, name, ErrFieldManagerRequired)
 	}
-	t, err := h.bind(ctx, scopeObject, sub)
+	t, err := h.bindNamed(ctx, op, name, sub, false)
 	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
+		return unstructured.Object{}, err
 	}
 	if pt == StrategicMergePatch && !IsBuiltinGroup(t.r.Group) {
 		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf(
 			"%w: strategic merge patch needs a built-in type and %s is served by group %q (a custom resource); use MergePatch, JSONPatch or ApplyPatch",
 			ErrPatchTypeUnsupported, t.r.Kind, t.r.Group))
 	}
-	patched, err := h.c.doObject(ctx, &transport.Request{
+	req := &transport.Request{
 		Method: http.MethodPatch,
 		Path:   t.objectPath(name),
 		Query:  q,
 		Header: jsonHeader(string(pt)),
 		Body:   data,
-	})
-	if err != nil {
-		if pt == ApplyPatch {
-			err = applyConflict(err)
-		}
-		return unstructured.Object{}, t.wrap(op, name, err)
 	}
-	return patched, nil
+	if pt == ApplyPatch {
+		return t.sendApply(ctx, op, name, req)
+	}
+	return t.send(ctx, op, name, req)
 }
 
 // serverOwned are the metadata fields the server sets, which an apply
@@ -225,40 +190,26 @@ func (h Handle) Apply(ctx context.Context, obj unstructured.Object, opts *ApplyO
 		o = *opts
 	}
 	name := obj.Name()
-	t := target{h: h, sub: h.subresource}
-	if err := checkName(name); err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	q := writeQuery(o.DryRun, o.FieldManager, h.c.fieldManager, o.FieldValidation)
+	q := o.query(h.fieldManager())
 	if q.Get("fieldManager") == "" {
+		t := target{h: h, sub: h.subresource}
 		return unstructured.Object{}, t.wrap(op, name, ErrFieldManagerRequired)
 	}
-	if o.Force {
-		q.Set("force", "true")
-	}
-	t, err := h.bind(ctx, scopeObject, h.subresource)
+	t, body, err := h.bindObject(ctx, op, obj, false)
 	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
-	}
-	body, err := t.prepare(obj)
-	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, err)
+		return unstructured.Object{}, err
 	}
 	body, err = stripServerOwned(body, t.sub == "", o.KeepResourceVersion)
 	if err != nil {
 		return unstructured.Object{}, t.wrap(op, name, err)
 	}
-	applied, err := h.c.doObject(ctx, &transport.Request{
+	return t.sendApply(ctx, op, name, &transport.Request{
 		Method: http.MethodPatch,
 		Path:   t.objectPath(name),
 		Query:  q,
 		Header: jsonHeader(string(ApplyPatch)),
 		Body:   body.Bytes(),
 	})
-	if err != nil {
-		return unstructured.Object{}, t.wrap(op, name, applyConflict(err))
-	}
-	return applied, nil
 }
 
 // stripServerOwned removes the fields an apply configuration must not carry.
@@ -285,36 +236,30 @@ func stripServerOwned(obj unstructured.Object, mainResource, keepRV bool) (unstr
 // object is gone.
 func (h Handle) Delete(ctx context.Context, name string, opts *DeleteOptions) error {
 	const op = "delete"
-	t := target{h: h, sub: h.subresource}
-	if err := checkName(name); err != nil {
-		return t.wrap(op, name, err)
-	}
 	q, body, err := opts.request()
 	if err != nil {
+		t := target{h: h, sub: h.subresource}
 		return t.wrap(op, name, err)
 	}
-	t, err = h.bind(ctx, scopeObject, h.subresource)
+	t, err := h.bindNamed(ctx, op, name, h.subresource, false)
 	if err != nil {
-		return t.wrap(op, name, err)
+		return err
 	}
-	req := &transport.Request{Method: http.MethodDelete, Path: t.objectPath(name), Query: q}
-	if body != nil {
-		req.Header = jsonHeader(contentTypeJSON)
-		req.Body = body
-	}
-	if _, err := h.c.tc.Do(ctx, req); err != nil {
-		return t.wrap(op, name, err)
-	}
-	return nil
+	return t.sendDelete(ctx, op, name, t.objectPath(name), q, body)
 }
 
 // DeleteCollection deletes every object of the resource in the handle's
-// namespace that lopts selects (label and field selectors; nil selects all).
-// A namespaced resource needs a namespace: DeleteCollection never deletes
-// across all namespaces.
+// namespace that lopts selects (label and field selectors; nil selects all;
+// lopts.Continue is not used). A namespaced resource needs a namespace:
+// DeleteCollection never deletes across all namespaces. It is refused on a
+// Subresource handle (ErrSubresourceNotAllowed), whose collection would be
+// the main resource's.
 func (h Handle) DeleteCollection(ctx context.Context, dopts *DeleteOptions, lopts *ListOptions) error {
 	const op = "delete collection"
-	t := target{h: h}
+	t := target{h: h, sub: h.subresource}
+	if h.subresource != "" {
+		return t.wrap(op, "", ErrSubresourceNotAllowed)
+	}
 	q, body, err := dopts.request()
 	if err != nil {
 		return t.wrap(op, "", err)
@@ -323,14 +268,77 @@ func (h Handle) DeleteCollection(ctx context.Context, dopts *DeleteOptions, lopt
 	if err != nil {
 		return t.wrap(op, "", err)
 	}
-	q = mergeQuery(lopts.query("", 0), q)
-	req := &transport.Request{Method: http.MethodDelete, Path: t.collectionPath(), Query: q}
+	return t.sendDelete(ctx, op, "", t.collectionPath(), mergeQuery(lopts.query("", 0), q), body)
+}
+
+// bindNamed checks name (unless it is optional and empty), then binds the
+// handle for a call on one object or its subresource sub. Its errors are
+// already wrapped with op.
+func (h Handle) bindNamed(ctx context.Context, op, name, sub string, nameOptional bool) (target, error) {
+	t := target{h: h, sub: sub}
+	if name != "" || !nameOptional {
+		if err := checkName(name); err != nil {
+			return t, t.wrap(op, name, err)
+		}
+	}
+	t, err := h.bind(ctx, scopeObject, sub)
+	if err != nil {
+		return t, t.wrap(op, name, err)
+	}
+	return t, nil
+}
+
+// bindObject is bindNamed for a write that sends obj: it also refuses a
+// metadata.namespace that could change a URL before any request, and
+// returns obj checked and filled in by prepare.
+func (h Handle) bindObject(ctx context.Context, op string, obj unstructured.Object, nameOptional bool) (target, unstructured.Object, error) {
+	name := obj.Name()
+	if ns := obj.Namespace(); ns != "" {
+		if err := transport.ValidatePathSegment("metadata.namespace", ns); err != nil {
+			t := target{h: h, sub: h.subresource}
+			return t, obj, t.wrap(op, name, err)
+		}
+	}
+	t, err := h.bindNamed(ctx, op, name, h.subresource, nameOptional)
+	if err != nil {
+		return t, obj, err
+	}
+	body, err := t.prepare(obj)
+	if err != nil {
+		return t, obj, t.wrap(op, name, err)
+	}
+	return t, body, nil
+}
+
+// send runs req and returns the object in the response, wrapping errors
+// with op.
+func (t target) send(ctx context.Context, op, name string, req *transport.Request) (unstructured.Object, error) {
+	out, err := t.h.c.doObject(ctx, req)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	return out, nil
+}
+
+// sendApply is send for an apply patch: a field-manager conflict becomes an
+// *ApplyConflictError.
+func (t target) sendApply(ctx context.Context, op, name string, req *transport.Request) (unstructured.Object, error) {
+	out, err := t.h.c.doObject(ctx, req)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, applyConflict(err))
+	}
+	return out, nil
+}
+
+// sendDelete sends a DELETE to path with the encoded DeleteOptions.
+func (t target) sendDelete(ctx context.Context, op, name, path string, q url.Values, body []byte) error {
+	req := &transport.Request{Method: http.MethodDelete, Path: path, Query: q}
 	if body != nil {
 		req.Header = jsonHeader(contentTypeJSON)
 		req.Body = body
 	}
-	if _, err := h.c.tc.Do(ctx, req); err != nil {
-		return t.wrap(op, "", err)
+	if _, err := t.h.c.tc.Do(ctx, req); err != nil {
+		return t.wrap(op, name, err)
 	}
 	return nil
 }

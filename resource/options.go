@@ -233,6 +233,17 @@ func (o *PatchOptions) query(defaultManager string) url.Values {
 	return q
 }
 
+func (o *ApplyOptions) query(defaultManager string) url.Values {
+	if o == nil {
+		return writeQuery(false, "", defaultManager, "")
+	}
+	q := writeQuery(o.DryRun, o.FieldManager, defaultManager, o.FieldValidation)
+	if o.Force {
+		q.Set("force", "true")
+	}
+	return q
+}
+
 // deleteBody is the wire form of meta/v1 DeleteOptions.
 type deleteBody struct {
 	Kind               string         `json:"kind"`

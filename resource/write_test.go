@@ -407,7 +407,12 @@ func TestApplyKeepResourceVersion(t *testing.T) {
 	_, err = cms.Patch(ctx, "rv", resource.MergePatch, []byte(`{"data":{"k":"2"}}`), nil)
 	require.NoError(t, err)
 
-	stale, err := created.Set("data.other", "x")
+	// The apply sets only data.other, which nobody else owns, so the only
+	// reason to refuse it is the stale resourceVersion (a real server checks
+	// field ownership first: sending data.k=1 would be a field conflict).
+	stale, err := created.Delete("data")
+	require.NoError(t, err)
+	stale, err = stale.Set("data.other", "x")
 	require.NoError(t, err)
 	_, err = cms.Apply(ctx, stale, &resource.ApplyOptions{FieldManager: "m", KeepResourceVersion: true})
 	require.ErrorIs(t, err, transport.ErrConflict, "a stale resourceVersion kept on purpose conflicts")

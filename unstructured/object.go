@@ -28,10 +28,11 @@ type Object struct{ raw string }
 // The bytes are kept as given: no reformatting, and strings with invalid
 // UTF-8 pass through unchanged.
 func Parse(data []byte) (Object, error) {
-	if len(data) > MaxObjectBytes {
-		return Object{}, fmt.Errorf("parse object: %w", validateObject(bytesString(data)))
+	// Validate the caller's bytes in place; copy only what is accepted.
+	if err := validateObject(bytesString(data)); err != nil {
+		return Object{}, fmt.Errorf("parse object: %w", err)
 	}
-	return ParseString(string(data))
+	return Object{raw: string(data)}, nil
 }
 
 // ParseString is Parse for a string; the Object shares s without copying.
@@ -110,22 +111,24 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 }
 
 // Get reads the value at a gjson path, such as "spec.containers.0.image" or
-// a path built with Path. A segment starting with ':' names an object key
-// (see Path). Reading a scalar allocates nothing, and the Result's Raw and
-// Str share the object's memory. Strings are returned as the bytes in the
-// JSON, invalid UTF-8 included. Paths of plain keys, escaped ones included
-// (as Path builds them), are read without allocating too.
+// a path built with Path; a segment starting with ':' names an object key
+// (see Path). Reading a scalar allocates nothing, escaped paths from Path
+// included (only a string holding JSON escapes is unescaped into new
+// memory); the Result's Raw and Str share the object's memory. Strings are
+// returned as the bytes in the JSON, invalid UTF-8 included.
 func (o Object) Get(path string) gjson.Result { return get(o.raw, path) }
 
 // Set returns a copy of o with value written at path, creating missing
-// objects on the way (writing past the end of an array pads it with nulls,
-// as sjson does; a null on the way is replaced by an object). Writing below
-// a string, number or bool fails with ErrInvalidPath rather than replacing
-// it. The value is encoded as JSON: integers of any width
-// keep their exact digits, strings are escaped (invalid UTF-8 becomes
-// U+FFFD), Object, gjson.Result, json.RawMessage and json.Number are written
-// as the JSON they hold, and other types go through encoding/json.
-// Errors wrap ErrInvalidPath or ErrInvalidValue.
+// objects on the way; a null on the way is replaced by an object, and
+// writing past the end of an array pads it with nulls (as sjson does).
+// Writing below a string, number or bool fails with ErrInvalidPath rather
+// than replacing it.
+//
+// The value is encoded as JSON: integers of any width keep their exact
+// digits, strings are escaped (invalid UTF-8 becomes U+FFFD), Object,
+// gjson.Result, json.RawMessage and json.Number are written as the JSON
+// they hold, and other types go through encoding/json. Errors wrap
+// ErrInvalidPath or ErrInvalidValue; the result is validated like Parse.
 func (o Object) Set(path string, value any) (Object, error) {
 	raw, err := encodeValue(value)
 	if err != nil {

@@ -39,6 +39,14 @@ func newClient(t testing.TB, kubeContext string, opts ...resource.Option) *resou
 	return c
 }
 
+// newClientFromConfig returns a resource client for cfg.
+func newClientFromConfig(t testing.TB, cfg *transport.Config, opts ...resource.Option) *resource.Client {
+	t.Helper()
+	c, err := resource.NewClient(cfg, opts...)
+	require.NoError(t, err)
+	return c
+}
+
 // admin returns a resource client authenticated as the cluster admin.
 func admin(t testing.TB) *resource.Client {
 	t.Helper()

@@ -32,7 +32,8 @@ const DefaultOpenAPICacheSize = 64
 // Options.Concurrency is zero.
 const DefaultConcurrency = 4
 
-// Options configure a Client; nil means defaults. New copies them.
+// Options configure a Client; nil means defaults. Options is a plain value:
+// New copies it, so later changes have no effect on the Client.
 type Options struct {
 	// TTL is how long a discovered view is trusted without any request.
 	// Zero means DefaultTTL; a negative TTL revalidates (If-None-Match) on
@@ -252,6 +253,18 @@ func (c *Client) ResourcesInCategory(ctx context.Context, category string) ([]AP
 		return nil, err
 	}
 	return s.inCategory(category), partialErr(s)
+}
+
+// PreferredResources returns one version of every served resource, as
+// kubectl api-resources lists them: the group's preferred version, or else
+// the most preferred version that serves the resource, in discovery order.
+// Partial failures are reported as by Resources.
+func (c *Client) PreferredResources(ctx context.Context) ([]APIResource, error) {
+	s, err := c.load(ctx)
+	if s == nil {
+		return nil, err
+	}
+	return s.preferred(), partialErr(s)
 }
 
 // Resources returns every served resource of every discovered group version,

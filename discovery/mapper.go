@@ -278,6 +278,21 @@ func (s *snapshot) inCategory(category string) []APIResource {
 	return out
 }
 
+// preferred returns one version (preferred, else the first served) of each
+// resource, in discovery order.
+func (s *snapshot) preferred() []APIResource {
+	cand := make([]int, len(s.resources))
+	for i := range cand {
+		cand[i] = i
+	}
+	cand = s.collapse(cand)
+	out := make([]APIResource, len(cand))
+	for j, i := range cand {
+		out[j] = s.resources[i].clone()
+	}
+	return out
+}
+
 // all returns a deep copy of every resource.
 func (s *snapshot) all() []APIResource {
 	out := make([]APIResource, len(s.resources))

@@ -276,3 +276,21 @@ func TestWaiterRetriesWhenLeaderGivesUp(t *testing.T) {
 	release()
 	assert.NoError(t, <-waiterErr, "the waiter ran its own refresh")
 }
+
+func TestPreferredResources(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	rs, err := f.client(nil).PreferredResources(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"bindings.v1", "configmaps.v1", "events.v1", "namespaces.v1", "nodes.v1", "pods.v1", "secrets.v1", "services.v1",
+		"daemonsets.v1.apps", "deployments.v1.apps", "replicasets.v1.apps", "statefulsets.v1.apps",
+		"events.v1.events.k8s.io",
+		"horizontalpodautoscalers.v2.autoscaling",
+		"cronjobs.v1.batch", "jobs.v1.batch",
+		"ingresses.v1.networking.k8s.io", "ingresses.v1beta1.extensions",
+		"customresourcedefinitions.v1.apiextensions.k8s.io",
+		"crontabs.v1.stable.example.com", "crontabhistories.v1beta1.stable.example.com",
+		"crontabs.v1.batch.example.org",
+	}, gvrs(rs))
+}

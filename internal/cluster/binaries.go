@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -50,20 +51,37 @@ var ErrNoRepository = errors.New("cluster: internal/realserver/go.mod not found 
 // finished directory appears by an atomic rename. Build errors include the
 // tail of the go command's output.
 func EnsureBinaries(ctx context.Context) (dir string, err error) {
+	if dir := os.Getenv(BinDirEnv); dir != "" {
+		if !complete(dir) {
+			return "", fmt.Errorf("cluster: $%s=%s does not hold executable %s and %s", BinDirEnv, dir, APIServerBinary, EtcdBinary)
+		}
+		return dir, nil
+	}
 	root, err := RepositoryRoot()
 	if err != nil {
 		return "", err
-	}
-	src := filepath.Join(root, realserverDir)
-	key, err := sourceKey(src)
-	if err != nil {
-		return "", fmt.Errorf("cluster: hash %s: %w", src, err)
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("cluster: cache directory: %w", err)
 	}
-	base := filepath.Join(cache, "kubedyn", "realserver")
+	return ensureIn(ctx, filepath.Join(root, realserverDir), filepath.Join(cache, "kubedyn", "realserver"))
+}
+
+// BinDirEnv names an environment variable that, when set, points
+// [EnsureBinaries] at a directory of prebuilt kube-apiserver and etcd
+// binaries instead of building them.
+const BinDirEnv = "KUBEDYN_REALSERVER_BIN"
+
+// builds counts the go builds ensureIn ran, for tests.
+var builds atomic.Int64
+
+// ensureIn builds the module in src into base/<key of src>, or finds it there.
+func ensureIn(ctx context.Context, src, base string) (dir string, err error) {
+	key, err := sourceKey(src)
+	if err != nil {
+		return "", fmt.Errorf("cluster: hash %s: %w", src, err)
+	}
 	dir = filepath.Join(base, key)
 	if complete(dir) {
 		return dir, nil
@@ -86,6 +104,7 @@ func EnsureBinaries(ctx context.Context) (dir string, err error) {
 	defer os.RemoveAll(tmp)
 	slog.InfoContext(ctx, "cluster: building kube-apiserver and etcd (minutes on a cold cache)", "src", src, "dir", dir)
 	start := time.Now()
+	builds.Add(1)
 	args := append([]string{"build"}, buildFlags...)
 	args = append(args, "-o", tmp+string(filepath.Separator), "./cmd/...")
 	cmd := exec.CommandContext(ctx, goCommand(), args...)

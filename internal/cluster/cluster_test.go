@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -337,4 +338,74 @@ func TestPruneRemovesOldBuildsOnly(t *testing.T) {
 		left = append(left, e.Name())
 	}
 	assert.ElementsMatch(t, []string{"current", "current.lock", "current.tmp-1", "recentkey", "other.tmp-3"}, left)
+}
+
+// fakeRealserver writes a tiny module with the two commands into a temp dir.
+func fakeRealserver(t *testing.T) string {
+	t.Helper()
+	src := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(src, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	write("go.mod", "module example.com/fake\n\ngo 1.26\n")
+	write("go.sum", "")
+	write("cmd/kube-apiserver/main.go", "package main\n\nfunc main() {}\n")
+	write("cmd/etcd/main.go", "package main\n\nfunc main() {}\n")
+	return src
+}
+
+func TestEnsureInBuildsOnceUnderConcurrency(t *testing.T) {
+	src := fakeRealserver(t)
+	base := filepath.Join(t.TempDir(), "cache")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	before := builds.Load()
+	const callers = 4
+	dirs := make([]string, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() { dirs[i], errs[i] = ensureIn(ctx, src, base) })
+	}
+	wg.Wait()
+	for i := range callers {
+		require.NoError(t, errs[i])
+		assert.Equal(t, dirs[0], dirs[i])
+	}
+	assert.Equal(t, int64(1), builds.Load()-before, "concurrent callers share one build")
+	assert.True(t, complete(dirs[0]))
+	entries, err := os.ReadDir(base)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.NotContains(t, e.Name(), ".tmp-", "no temporary directory is left")
+	}
+
+	// A changed source is a new key and a new build.
+	require.NoError(t, os.WriteFile(filepath.Join(src, "cmd", "etcd", "main.go"), []byte("package main\n\nfunc main() { println() }\n"), 0o644))
+	again, err := ensureIn(ctx, src, base)
+	require.NoError(t, err)
+	assert.NotEqual(t, dirs[0], again)
+	assert.Equal(t, int64(2), builds.Load()-before)
+
+	// A build failure reports the compiler's output.
+	require.NoError(t, os.WriteFile(filepath.Join(src, "cmd", "etcd", "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644))
+	_, err = ensureIn(ctx, src, base)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "undefined: undefinedThing")
+}
+
+func TestEnsureBinariesHonoursBinDirEnv(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(BinDirEnv, dir)
+	_, err := EnsureBinaries(context.Background())
+	assert.ErrorContains(t, err, "does not hold executable")
+	for _, b := range []string{APIServerBinary, EtcdBinary} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, b), []byte("#!/bin/sh\n"), 0o755))
+	}
+	got, err := EnsureBinaries(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, dir, got)
 }

@@ -40,6 +40,14 @@
 // [Cluster.Stop] kills both process groups, waits for them and removes the
 // data directory.
 //
+// # Environment
+//
+//   - KUBEDYN_REALSERVER_BIN ([BinDirEnv]) points at prebuilt kube-apiserver
+//     and etcd binaries; nothing is built.
+//   - KUBEDYN_CLUSTER_KEEP, when set, keeps the data directory (with
+//     etcd.log and kube-apiserver.log) of a control plane that failed to
+//     start, for debugging.
+//
 // # Sharing
 //
 // One control plane per test binary: call [Shared] from tests and run the

@@ -30,6 +30,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		group, version, rest = segs[1], segs[2], segs[3:]
 	}
+	if !s.servesGroupVersion(group, version) {
+		// Paths under a group-version nobody serves fall through to the
+		// real server's plain-text 404.
+		http.NotFound(w, r)
+		return
+	}
 	if len(rest) == 0 {
 		s.serveGroupVersion(w, r, group, version)
 		return
@@ -53,11 +59,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			s.serveList(w, r, req)
 		case http.MethodPost:
 			if req.def.namespaced && req.namespace == "" {
-				writeStatus(w, errNoResource())
+				// The all-namespaces path serves only list and watch.
+				writeStatus(w, errMethodNotAllowed())
 				return
 			}
 			s.serveCreate(w, r, req)
 		case http.MethodDelete:
+			if req.def.noDeleteCollection || (req.def.namespaced && req.namespace == "") {
+				writeStatus(w, errMethodNotAllowed())
+				return
+			}
 			s.serveDeleteCollection(w, r, req)
 		default:
 			writeStatus(w, errMethodNotAllowed())
@@ -134,6 +145,12 @@ func (s *Server) checkSub(req request) error {
 
 func objKey(namespace, name string) string { return namespace + "/" + name }
 
+func (s *Server) servesGroupVersion(group, version string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.reg.inGroupVersion(group, version)) > 0
+}
+
 func (s *Server) bucket(d *resourceDef) map[string]map[string]any {
 	b := s.store[d.storageKey()]
 	if b == nil {
@@ -164,11 +181,16 @@ type writeOptions struct {
 	fieldManager    string
 	force           bool
 	warnings        []string
+	manager         string // the field manager of a non-apply write
+	applied         bool   // managedFields were computed by an apply
 }
 
 func parseWriteOptions(r *http.Request, optsKind string) (*writeOptions, error) {
 	q := r.URL.Query()
-	o := &writeOptions{fieldValidation: "Warn", fieldManager: q.Get("fieldManager")}
+	o := &writeOptions{fieldValidation: "Warn", fieldManager: q.Get("fieldManager"), manager: managerFor(r)}
+	if len(o.fieldManager) > 128 {
+		return nil, errInvalid("meta.k8s.io", optsKind, "", []statusCause{{Reason: "FieldValueTooLong", Field: "fieldManager", Message: "Too long: may not be more than 128 bytes"}})
+	}
 	for _, v := range q["dryRun"] {
 		if v != "All" {
 			return nil, errInvalid("meta.k8s.io", optsKind, "", []statusCause{causeUnsupported("dryRun", v, []string{"All"})})
@@ -180,7 +202,7 @@ func parseWriteOptions(r *http.Request, optsKind string) (*writeOptions, error) 
 		case "Ignore", "Warn", "Strict":
 			o.fieldValidation = v
 		default:
-			return nil, errInvalid("meta.k8s.io", optsKind, "", []statusCause{causeUnsupported("fieldValidation", v, []string{"Ignore", "Strict", "Warn"})})
+			return nil, errInvalid("meta.k8s.io", optsKind, "", []statusCause{causeUnsupported("fieldValidation", v, []string{"", "Ignore", "Strict", "Warn"})})
 		}
 	}
 	if v := q.Get("force"); v != "" {
@@ -340,6 +362,10 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	if d.resource == "customresourcedefinitions" {
 		setCRDStatus(obj)
 	}
+	if !opts.applied {
+		delete(md, "managedFields")
+		trackUpdate(d, nil, obj, opts.manager, "")
+	}
 	if opts.dryRun {
 		return output(d, obj), nil
 	}
@@ -419,7 +445,10 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	case rv != "" && rv != oldRV:
 		return nil, errConflict(d.group, d.resource, req.name, conflictModified)
 	case rv == "" && put && !d.unconditionalUpdate:
-		return nil, errInvalid(d.group, d.kind, req.name, []statusCause{causeInvalid("metadata.resourceVersion", rawValue("0x0"), "must be specified for an update")})
+		// The real server names the resource here, not the kind.
+		st := errInvalid("", qualified(d.group, d.resource), req.name, []statusCause{causeInvalid("metadata.resourceVersion", rawValue("0"), "must be specified for an update")})
+		st.s.Details.Group, st.s.Details.Kind = d.group, d.resource
+		return nil, st
 	}
 	if err := s.fieldCheck(d, obj, opts); err != nil {
 		return nil, err
@@ -454,12 +483,22 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 		}
 	}
 	md["resourceVersion"] = oldRV
+	if !opts.applied {
+		if mf, ok := oldMD["managedFields"]; ok {
+			md["managedFields"] = deepCopy(mf)
+		} else {
+			delete(md, "managedFields")
+		}
+	}
 	s.normalize(d, obj)
 	if causes := s.validate(d, obj, old); len(causes) > 0 {
 		return nil, errInvalid(d.group, d.kind, req.name, causes)
 	}
 	if d.resource == "customresourcedefinitions" {
 		setCRDStatus(obj)
+	}
+	if !opts.applied {
+		trackUpdate(d, old, obj, opts.manager, req.sub)
 	}
 	if equalJSON(obj, old) {
 		return output(d, old), nil

@@ -33,14 +33,20 @@ func acceptsAs(r *http.Request, as, g string, versions ...string) (string, bool)
 	return "", false
 }
 
-// writeDiscovery writes a discovery document with an ETag, answering 304
-// when the client already holds it.
+// writeDiscovery writes a discovery document. The aggregated form (and
+// only it, as with the real server) carries an ETag, is publicly cacheable
+// and answers 304 when the client already holds it.
 func writeDiscovery(w http.ResponseWriter, r *http.Request, contentType string, doc any) {
 	body, err := json.Marshal(doc)
 	if err != nil {
 		writeStatus(w, errForCode(http.StatusInternalServerError, 0))
 		return
 	}
+	if contentType != aggregatedContentType {
+		writeJSON(w, http.StatusOK, doc)
+		return
+	}
+	w.Header().Set("Cache-Control", "public")
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 	w.Header().Set("ETag", etag)
@@ -123,7 +129,7 @@ func (s *Server) serveGroupVersion(w http.ResponseWriter, r *http.Request, group
 	for _, d := range defs {
 		e := map[string]any{
 			"name": d.resource, "singularName": d.singular, "namespaced": d.namespaced,
-			"kind": d.kind, "verbs": allVerbs, "storageVersionHash": storageVersionHash(d),
+			"kind": d.kind, "verbs": d.verbs(), "storageVersionHash": storageVersionHash(d),
 		}
 		if len(d.shortNames) > 0 {
 			e["shortNames"] = d.shortNames
@@ -176,10 +182,10 @@ func (s *Server) aggregated(legacy bool) map[string]any {
 				}
 				e := map[string]any{
 					"resource":         d.resource,
-					"responseKind":     map[string]any{"group": d.group, "version": d.version, "kind": d.kind},
+					"responseKind":     map[string]any{"group": "", "version": "", "kind": d.kind},
 					"scope":            scope,
 					"singularResource": d.singular,
-					"verbs":            allVerbs,
+					"verbs":            d.verbs(),
 				}
 				if len(d.shortNames) > 0 {
 					e["shortNames"] = d.shortNames
@@ -189,7 +195,13 @@ func (s *Server) aggregated(legacy bool) map[string]any {
 				}
 				var subs []any
 				for _, sub := range d.subresources() {
-					subs = append(subs, map[string]any{"subresource": sub.name, "responseKind": map[string]any{"group": sub.group, "version": sub.version, "kind": sub.kind}, "verbs": sub.verbs})
+					// The enclosing group-version is left out, as the real
+					// server does.
+					rk := map[string]any{"group": "", "version": "", "kind": sub.kind}
+					if sub.group != d.group || sub.version != d.version {
+						rk["group"], rk["version"] = sub.group, sub.version
+					}
+					subs = append(subs, map[string]any{"subresource": sub.name, "responseKind": rk, "verbs": sub.verbs})
 				}
 				if len(subs) > 0 {
 					e["subresources"] = subs

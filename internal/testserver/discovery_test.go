@@ -81,7 +81,7 @@ func TestAggregatedDiscovery(t *testing.T) {
 	require.NotNil(t, deploy)
 	assert.Equal(t, "Namespaced", deploy["scope"])
 	assert.Equal(t, "deployment", deploy["singularResource"])
-	assert.Equal(t, map[string]any{"group": "apps", "version": "v1", "kind": "Deployment"}, deploy["responseKind"])
+	assert.Equal(t, map[string]any{"group": "", "version": "", "kind": "Deployment"}, deploy["responseKind"], "the enclosing group-version is left out")
 	assert.Equal(t, "Current", path(apps, "versions.0.freshness"))
 	scale := findByField(deploy["subresources"], "subresource", "scale")
 	require.NotNil(t, scale)
@@ -107,16 +107,24 @@ func TestDiscoveryETag(t *testing.T) {
 	t.Parallel()
 	c := setup(t)
 	accept := "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-	for _, p := range []string{"/apis", "/api", "/api/v1", "/apis/apps/v1"} {
+	for _, p := range []string{"/api/v1", "/apis/apps/v1", "/apis/apps"} {
+		r := c.do("GET", p, "")
+		require.Equal(t, http.StatusOK, r.code)
+		assert.Empty(t, r.header.Get("ETag"), "legacy discovery has no ETag, as with the real server")
+		assert.Equal(t, "no-cache, private", r.header.Get("Cache-Control"))
+	}
+	for _, p := range []string{"/apis", "/api"} {
 		t.Run(p, func(t *testing.T) {
 			t.Parallel()
 			r := c.do("GET", p, "", "Accept", accept)
 			require.Equal(t, http.StatusOK, r.code)
+			assert.Equal(t, "public", r.header.Get("Cache-Control"))
 			etag := r.header.Get("ETag")
 			require.NotEmpty(t, etag)
 			again := c.do("GET", p, "", "Accept", accept, "If-None-Match", etag)
 			assert.Equal(t, http.StatusNotModified, again.code)
 			assert.Empty(t, again.raw)
+			assert.Equal(t, etag, again.header.Get("ETag"))
 			other := c.do("GET", p, "", "Accept", accept, "If-None-Match", `"stale"`)
 			assert.Equal(t, http.StatusOK, other.code)
 		})

@@ -14,7 +14,7 @@ type apiStatus struct {
 	Message    string         `json:"message,omitempty"`
 	Reason     string         `json:"reason,omitempty"`
 	Details    *statusDetails `json:"details,omitempty"`
-	Code       int            `json:"code"`
+	Code       int            `json:"code,omitempty"`
 }
 
 type statusDetails struct {
@@ -152,7 +152,7 @@ func errNoResource() *statusError {
 
 func errUnsupportedMediaType(ct string, accepted string) *statusError {
 	return newStatus(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
-		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", accepted), &statusDetails{})
+		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", accepted), nil)
 }
 
 func errGoneExpired(msg string) *statusError {

@@ -73,7 +73,7 @@ func (s *Server) parseListOptions(r *http.Request, d *resourceDef) (*listOptions
 		}
 		tok, err := decodeContinue(c)
 		if err != nil {
-			return nil, errBadRequest("continue key is not valid: " + err.Error())
+			return nil, errBadRequest("invalid continue token: continue key is not valid: " + err.Error())
 		}
 		o.start, o.tokenRV = tok.Start, tok.RV
 	}
@@ -97,10 +97,10 @@ func decodeContinue(s string) (continueToken, error) {
 	var t continueToken
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return t, fmt.Errorf("decode: %w", err)
+		return t, err
 	}
 	if err := json.Unmarshal(b, &t); err != nil {
-		return t, fmt.Errorf("unmarshal: %w", err)
+		return t, err
 	}
 	if t.V != "meta.k8s.io/v1" || t.RV <= 0 {
 		return t, fmt.Errorf("unsupported continue token version %q", t.V)
@@ -226,10 +226,10 @@ func parseFieldSelector(d *resourceDef, sel string) ([]fieldReq, error) {
 		}
 		req.path = strings.TrimSpace(req.path)
 		if req.path != "metadata.name" && req.path != "metadata.namespace" && !contains(fieldLabels[d.group+"/"+d.resource], req.path) {
-			if d.crd != "" {
-				return nil, errBadRequest(fmt.Sprintf("%q is not a known field selector: only \"metadata.name\", \"metadata.namespace\"", req.path))
+			if d.crd != "" || fieldLabels[d.group+"/"+d.resource] != nil {
+				return nil, errBadRequest("field label not supported: " + req.path)
 			}
-			return nil, errBadRequest("field label not supported: " + req.path)
+			return nil, errBadRequest(fmt.Sprintf("%q is not a known field selector: only \"metadata.name\", \"metadata.namespace\"", req.path))
 		}
 		reqs = append(reqs, req)
 	}
@@ -422,7 +422,8 @@ func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, d *resourceD
 	if cont != "" {
 		md["continue"] = cont
 	}
-	w.Header().Set("Content-Type", "application/json;as=Table;v="+version+";g=meta.k8s.io")
+	// The real server labels a Table plain application/json.
+	w.Header().Set("Content-Type", "application/json")
 	body, _ := json.Marshal(map[string]any{"kind": "Table", "apiVersion": "meta.k8s.io/" + version, "metadata": md, "columnDefinitions": cols, "rows": rows})
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)

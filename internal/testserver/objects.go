@@ -27,26 +27,26 @@ func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 		setDefault(spec, "dnsPolicy", "ClusterFirst")
 		setDefault(spec, "schedulerName", "default-scheduler")
 		setDefault(spec, "terminationGracePeriodSeconds", json.Number("30"))
-		setDefault(spec, "serviceAccountName", "default")
-		setDefault(spec, "securityContext", map[string]any{})
-		for _, c := range asSlice(spec["containers"]) {
-			if cm, ok := c.(map[string]any); ok {
-				policy := "IfNotPresent"
-				if img, _ := cm["image"].(string); !strings.Contains(img, ":") || strings.HasSuffix(img, ":latest") {
-					policy = "Always"
-				}
-				setDefault(cm, "imagePullPolicy", policy)
-				setDefault(cm, "terminationMessagePath", "/dev/termination-log")
-				setDefault(cm, "terminationMessagePolicy", "File")
-				setDefault(cm, "resources", map[string]any{})
-			}
-		}
+		defaultPodSpec(spec)
+		setDefault(spec, "enableServiceLinks", true)
+		// What the Priority and DefaultTolerationSeconds admission plugins
+		// add.
+		setDefault(spec, "priority", json.Number("0"))
+		setDefault(spec, "preemptionPolicy", "PreemptLowerPriority")
+		setDefault(spec, "tolerations", []any{
+			map[string]any{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": json.Number("300")},
+			map[string]any{"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": json.Number("300")},
+		})
 		obj["status"] = map[string]any{"phase": "Pending", "qosClass": "BestEffort"}
 	case "apps/deployments":
 		setDefault(spec, "replicas", json.Number("1"))
 		setDefault(spec, "revisionHistoryLimit", json.Number("10"))
 		setDefault(spec, "progressDeadlineSeconds", json.Number("600"))
 		setDefault(spec, "strategy", map[string]any{"type": "RollingUpdate", "rollingUpdate": map[string]any{"maxUnavailable": "25%", "maxSurge": "25%"}})
+		if tmpl := getMap(spec, "template", false); tmpl != nil {
+			defaultPodSpec(getMap(tmpl, "spec", true))
+		}
+		obj["status"] = map[string]any{}
 	case "/services":
 		setDefault(spec, "type", "ClusterIP")
 		setDefault(spec, "sessionAffinity", "None")
@@ -87,6 +87,36 @@ func (s *Server) normalize(d *resourceDef, obj map[string]any) {
 				setDefault(pm, "protocol", "TCP")
 				if port, ok := pm["port"]; ok {
 					setDefault(pm, "targetPort", port)
+				}
+			}
+		}
+	}
+}
+
+// defaultPodSpec sets the defaults of a pod spec (also a template's).
+func defaultPodSpec(spec map[string]any) {
+	setDefault(spec, "restartPolicy", "Always")
+	setDefault(spec, "dnsPolicy", "ClusterFirst")
+	setDefault(spec, "schedulerName", "default-scheduler")
+	setDefault(spec, "terminationGracePeriodSeconds", json.Number("30"))
+	setDefault(spec, "securityContext", map[string]any{})
+	for _, list := range []string{"initContainers", "containers"} {
+		for _, c := range asSlice(spec[list]) {
+			cm, ok := c.(map[string]any)
+			if !ok {
+				continue
+			}
+			policy := "IfNotPresent"
+			if img, _ := cm["image"].(string); !strings.Contains(img, ":") || strings.HasSuffix(img, ":latest") {
+				policy = "Always"
+			}
+			setDefault(cm, "imagePullPolicy", policy)
+			setDefault(cm, "terminationMessagePath", "/dev/termination-log")
+			setDefault(cm, "terminationMessagePolicy", "File")
+			setDefault(cm, "resources", map[string]any{})
+			for _, p := range asSlice(cm["ports"]) {
+				if pm, ok := p.(map[string]any); ok {
+					setDefault(pm, "protocol", "TCP")
 				}
 			}
 		}
@@ -298,7 +328,7 @@ func (s *Server) fieldCheck(d *resourceDef, obj map[string]any, opts *writeOptio
 		for i, u := range unknown {
 			parts[i] = fmt.Sprintf("unknown field %q", u)
 		}
-		return errBadRequest("strict decoding error: " + strings.Join(parts, ", "))
+		return errBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: strict decoding error: %s", d.kind, d.version, d.kind, strings.Join(parts, ", ")))
 	case "Warn":
 		for _, u := range unknown {
 			opts.warnings = append(opts.warnings, fmt.Sprintf("unknown field %q", u))

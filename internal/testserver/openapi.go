@@ -163,7 +163,11 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 				paths[key] = map[string]any{"serverRelativeURL": "/openapi/v3/" + key + "?hash=" + docHash(body)}
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"paths": paths})
+		// The real server labels the index text/plain though it is JSON.
+		body, _ := json.Marshal(map[string]any{"paths": paths})
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
 		return
 	}
 	var group, version string
@@ -194,6 +198,10 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache, private")
 	}
 	w.Header().Set("ETag", `"`+h+`"`)
+	if r.Header.Get("If-None-Match") == `"`+h+`"` {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)

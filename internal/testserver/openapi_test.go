@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ func TestOpenAPIV3(t *testing.T) {
 	c := setup(t)
 	root := c.do("GET", "/openapi/v3", "")
 	require.Equal(t, http.StatusOK, root.code)
+	assert.Equal(t, "text/plain; charset=utf-8", root.header.Get("Content-Type"), "as the real server labels it")
+	require.NoError(t, json.Unmarshal(root.raw, &root.obj))
 	paths, _ := root.get("paths").(map[string]any)
 	require.Contains(t, paths, "api/v1")
 	require.Contains(t, paths, "apis/apps/v1")
@@ -31,6 +34,9 @@ func TestOpenAPIV3(t *testing.T) {
 	assert.NotNil(t, path(dep, "properties.spec.properties.replicas"))
 	assert.Contains(t, schemas, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
 
+	same := c.do("GET", u, "", "If-None-Match", doc.header.Get("ETag"))
+	assert.Equal(t, http.StatusNotModified, same.code)
+
 	stale := c.do("GET", "/openapi/v3/apis/apps/v1?hash=OLD", "")
 	assert.Equal(t, http.StatusOK, stale.code, "an old hash redirects to the current document")
 	assert.Equal(t, "3.0.0", stale.str("openapi"))
@@ -38,6 +44,7 @@ func TestOpenAPIV3(t *testing.T) {
 	// A CRD adds its group-version with its schema.
 	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCRD).code)
 	root2 := c.do("GET", "/openapi/v3", "")
+	require.NoError(t, json.Unmarshal(root2.raw, &root2.obj))
 	p2, _ := root2.get("paths").(map[string]any)
 	require.Contains(t, p2, "apis/example.com/v1")
 	cr := c.do("GET", path(p2["apis/example.com/v1"], "serverRelativeURL").(string), "")

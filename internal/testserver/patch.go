@@ -79,7 +79,15 @@ func (s *Server) patch(req request, ct string, body []byte, opts *writeOptions) 
 			if n, _ := md["name"].(string); n != req.name {
 				return 0, nil, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
 			}
-			out, err := s.create(req, patchObj, opts)
+			if err := checkTypeMeta(d, patchObj); err != nil {
+				return 0, nil, err
+			}
+			merged, err := applyConfig(d, nil, patchObj, opts.fieldManager, "", opts.force)
+			if err != nil {
+				return 0, nil, err
+			}
+			opts.applied = true
+			out, err := s.create(req, merged, opts)
 			return http.StatusCreated, out, err
 		}
 		return 0, nil, errNotFound(d.group, d.resource, req.name)
@@ -119,9 +127,18 @@ func (s *Server) patch(req request, ct string, body []byte, opts *writeOptions) 
 		if n, _ := md["name"].(string); n != "" && n != req.name {
 			return 0, nil, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
 		}
+		if req.sub == "scale" {
+			patched = mergePatch(cur, patchObj, true)
+			break
+		}
 		// An applied configuration carries no resourceVersion precondition
 		// unless it sets one.
-		patched = mergePatch(cur, patchObj, true)
+		merged, err := applyConfig(d, cur, patchObj, opts.fieldManager, req.sub, opts.force)
+		if err != nil {
+			return 0, nil, err
+		}
+		opts.applied = true
+		patched = merged
 	}
 	obj, ok := patched.(map[string]any)
 	if !ok {

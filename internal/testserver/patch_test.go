@@ -81,22 +81,62 @@ func TestApply(t *testing.T) {
 	t.Parallel()
 	c := setup(t)
 	const p = "/api/v1/namespaces/default/configmaps/applied"
-	yaml := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: \"1\"\n"
 	ct := "application/apply-patch+yaml"
+	cm := func(data string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n" + data
+	}
 
-	noManager := c.do("PATCH", p, yaml, "Content-Type", ct)
+	noManager := c.do("PATCH", p, cm("  a: \"1\"\n"), "Content-Type", ct)
 	assert.Equal(t, http.StatusUnprocessableEntity, noManager.code)
 	assert.Equal(t, "Invalid", noManager.str("reason"))
-	assert.Contains(t, noManager.str("message"), "fieldManager: Required value")
+	assert.Equal(t, `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`, noManager.str("message"))
 
-	created := c.do("PATCH", p+"?fieldManager=me", yaml, "Content-Type", ct)
+	created := c.do("PATCH", p+"?fieldManager=me", cm("  a: \"1\"\n"), "Content-Type", ct)
 	require.Equal(t, http.StatusCreated, created.code, string(created.raw))
 	assert.Equal(t, "1", created.str("data.a"))
+	assert.Equal(t, "me", created.str("metadata.managedFields.0.manager"))
+	assert.Equal(t, "Apply", created.str("metadata.managedFields.0.operation"))
+	assert.Equal(t, "FieldsV1", created.str("metadata.managedFields.0.fieldsType"))
+	assert.Equal(t, map[string]any{"f:data": map[string]any{"f:a": map[string]any{}}}, created.get("metadata.managedFields.0.fieldsV1"))
 
-	again := c.do("PATCH", p+"?fieldManager=me&force=true", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  b: \"2\"\n", "Content-Type", ct)
+	again := c.do("PATCH", p+"?fieldManager=me", cm("  b: \"2\"\n"), "Content-Type", ct)
 	require.Equal(t, http.StatusOK, again.code, string(again.raw))
 	assert.Equal(t, "2", again.str("data.b"))
-	assert.Equal(t, "1", again.str("data.a"), "simplified apply merges")
+	assert.Nil(t, again.get("data.a"), "a field the manager stopped applying is removed")
+
+	conflict := c.do("PATCH", p+"?fieldManager=other", cm("  b: \"3\"\n"), "Content-Type", ct)
+	require.Equal(t, http.StatusConflict, conflict.code, string(conflict.raw))
+	assert.Equal(t, "Conflict", conflict.str("reason"))
+	assert.Equal(t, `Apply failed with 1 conflict: conflict with "me": .data.b`, conflict.str("message"))
+	assert.Equal(t, "FieldManagerConflict", conflict.str("details.causes.0.reason"))
+	assert.Equal(t, ".data.b", conflict.str("details.causes.0.field"))
+
+	same := c.do("PATCH", p+"?fieldManager=other", cm("  b: \"2\"\n"), "Content-Type", ct)
+	assert.Equal(t, http.StatusOK, same.code, "the same value is shared ownership, not a conflict")
+
+	forced := c.do("PATCH", p+"?fieldManager=other&force=true", cm("  b: \"3\"\n"), "Content-Type", ct)
+	require.Equal(t, http.StatusOK, forced.code, string(forced.raw))
+	assert.Equal(t, "3", forced.str("data.b"))
+
+	// A non-apply write makes its manager the owner of what it changed.
+	edit := c.do("PATCH", p+"?fieldManager=editor", `{"data":{"c":"x"}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, edit.code)
+	var editor map[string]any
+	for _, e := range edit.get("metadata.managedFields").([]any) {
+		if path(e, "manager") == "editor" {
+			editor = e.(map[string]any)
+		}
+	}
+	require.NotNil(t, editor)
+	assert.Equal(t, "Update", editor["operation"])
+	assert.Equal(t, map[string]any{"f:data": map[string]any{"f:c": map[string]any{}}}, editor["fieldsV1"])
+	c2 := c.do("PATCH", p+"?fieldManager=me", cm("  c: \"y\"\n  d: \"z\"\n"), "Content-Type", ct)
+	assert.Equal(t, http.StatusConflict, c2.code)
+	assert.Contains(t, c2.str("message"), `conflict with "editor" using v1: .data.c`)
+
+	put := c.do("PUT", p, mustJSON(t, edit.obj), "User-Agent", "kubectl/v1.37.2 (linux/amd64)")
+	require.Equal(t, http.StatusOK, put.code, string(put.raw))
+	assert.Equal(t, edit.get("metadata.managedFields"), put.get("metadata.managedFields"), "a no-op write changes no ownership")
 
 	wrongName := c.do("PATCH", p+"?fieldManager=me", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n", "Content-Type", ct)
 	assert.Equal(t, http.StatusBadRequest, wrongName.code)
@@ -105,12 +145,39 @@ func TestApply(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, forceOnMerge.code)
 }
 
+func TestApplyKeyedLists(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	const p = "/apis/apps/v1/namespaces/default/deployments/web?fieldManager="
+	ct := "application/apply-patch+yaml"
+	r := c.do("PATCH", p+"ci", fmt.Sprintf(deployJSON, "web"), "Content-Type", ct)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	assert.Len(t, r.get("spec.template.spec.containers"), 2)
+
+	// Another manager sets the image of one container by name.
+	img := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:2"}]}}}}`
+	conflict := c.do("PATCH", p+"bot", img, "Content-Type", ct)
+	require.Equal(t, http.StatusConflict, conflict.code)
+	assert.Equal(t, `.spec.template.spec.containers[name="web"].image`, conflict.str("details.causes.0.field"))
+	forced := c.do("PATCH", p+"bot&force=true", img, "Content-Type", ct)
+	require.Equal(t, http.StatusOK, forced.code, string(forced.raw))
+	assert.Equal(t, "nginx:2", forced.str("spec.template.spec.containers.0.image"))
+	assert.Equal(t, "busybox", forced.str("spec.template.spec.containers.1.image"), "list items merge by name")
+
+	// ci drops the side container from its configuration: it goes.
+	noSide := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web"}]}}}}`
+	r2 := c.do("PATCH", p+"ci", noSide, "Content-Type", ct)
+	require.Equal(t, http.StatusOK, r2.code, string(r2.raw))
+	assert.Len(t, r2.get("spec.template.spec.containers"), 1)
+	assert.Equal(t, "nginx:2", r2.str("spec.template.spec.containers.0.image"), "bot still owns the image")
+}
+
 func TestStatusSubresource(t *testing.T) {
 	t.Parallel()
 	c := setup(t)
 	r := c.do("POST", "/apis/apps/v1/namespaces/default/deployments", `{"metadata":{"name":"d"},"status":{"replicas":5},"spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`)
 	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
-	assert.Nil(t, r.get("status"), "create drops status for kinds with a status subresource")
+	assert.Equal(t, map[string]any{}, r.get("status"), "create resets the status of kinds with a status subresource")
 	gen := r.get("metadata.generation")
 
 	st := c.do("PATCH", "/apis/apps/v1/namespaces/default/deployments/d/status", `{"status":{"replicas":2},"spec":{"replicas":9}}`, "Content-Type", "application/merge-patch+json")

@@ -18,6 +18,7 @@ type resourceDef struct {
 	nameIsLabel                              bool // the name must be a DNS-1123 label
 	crd                                      string
 	extraSubs                                []subDef // subresources beyond status and scale
+	noDeleteCollection                       bool
 	// schema is the CRD version's openAPIV3Schema (nil for built-ins).
 	schema map[string]any
 	// known lists the top-level fields a built-in kind has, for strict
@@ -81,6 +82,14 @@ func (d *resourceDef) storageKey() string { return d.resource + "." + d.group }
 
 var allVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 
+// verbs are the verbs discovery lists for d.
+func (d *resourceDef) verbs() []string {
+	if d.noDeleteCollection {
+		return []string{"create", "delete", "get", "list", "patch", "update", "watch"}
+	}
+	return allVerbs
+}
+
 // fields builds a known-field set: "" lists the top-level fields, other keys
 // the fields of a top-level object such as "spec".
 func fields(spec map[string]string) map[string]map[string]bool {
@@ -97,7 +106,7 @@ func fields(spec map[string]string) map[string]map[string]bool {
 
 func builtins() []*resourceDef {
 	return []*resourceDef{
-		{group: "", version: "v1", resource: "namespaces", kind: "Namespace", shortNames: []string{"ns"}, status: true, nameIsLabel: true, unconditionalUpdate: true, returnDeleted: true,
+		{group: "", version: "v1", resource: "namespaces", kind: "Namespace", shortNames: []string{"ns"}, status: true, nameIsLabel: true, unconditionalUpdate: true, returnDeleted: true, noDeleteCollection: true,
 			extraSubs: []subDef{{"finalize", "", "v1", "Namespace", []string{"update"}}},
 			known:     fields(map[string]string{"": "spec status", "spec": "finalizers"})},
 		{group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true, shortNames: []string{"po"}, categories: []string{"all"}, status: true, generation: true, unconditionalUpdate: true, returnDeleted: true, extraSubs: podSubs,
@@ -110,7 +119,8 @@ func builtins() []*resourceDef {
 			extraSubs: []subDef{{"proxy", "", "v1", "ServiceProxyOptions", []string{"create", "delete", "get", "patch", "update"}}},
 			known:     fields(map[string]string{"": "spec status", "spec": "allocateLoadBalancerNodePorts clusterIP clusterIPs externalIPs externalName externalTrafficPolicy healthCheckNodePort internalTrafficPolicy ipFamilies ipFamilyPolicy loadBalancerClass loadBalancerIP loadBalancerSourceRanges ports publishNotReadyAddresses selector sessionAffinity sessionAffinityConfig trafficDistribution type"})},
 		{group: "", version: "v1", resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, shortNames: []string{"sa"}, unconditionalUpdate: true, returnDeleted: true,
-			known: fields(map[string]string{"": "automountServiceAccountToken imagePullSecrets secrets"})},
+			extraSubs: []subDef{{"token", "authentication.k8s.io", "v1", "TokenRequest", []string{"create"}}},
+			known:     fields(map[string]string{"": "automountServiceAccountToken imagePullSecrets secrets"})},
 		{group: "", version: "v1", resource: "events", kind: "Event", namespaced: true, shortNames: []string{"ev"}, unconditionalUpdate: true,
 			known: fields(map[string]string{"": "action count eventTime firstTimestamp involvedObject lastTimestamp message reason related reportingComponent reportingInstance series source type"})},
 		{group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true, shortNames: []string{"deploy"}, categories: []string{"all"}, status: true, scale: true, generation: true, unconditionalUpdate: true,

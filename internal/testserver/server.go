@@ -206,6 +206,7 @@ func (s *Server) authenticated(r *http.Request) bool {
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-cache, private")
 	if !isPublic(r.URL.Path) && !s.authenticated(r) {
 		writeStatus(w, newStatus(http.StatusUnauthorized, "Unauthorized", "Unauthorized", nil))
 		return

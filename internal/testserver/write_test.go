@@ -56,7 +56,7 @@ func TestFieldValidation(t *testing.T) {
 			require.Equal(t, tc.code, r.code, string(r.raw))
 			if tc.code == 400 {
 				assert.Equal(t, "BadRequest", r.str("reason"))
-				assert.Equal(t, `strict decoding error: unknown field "extra", unknown field "metadata.bogus"`, r.str("message"))
+				assert.Equal(t, `ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "extra", unknown field "metadata.bogus"`, r.str("message"))
 				return
 			}
 			assert.ElementsMatch(t, tc.warnings, r.header.Values("Warning"))

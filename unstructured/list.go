@@ -70,6 +70,14 @@ func parseList(s string) (List, error) {
 // String returns the list's JSON text.
 func (l List) String() string { return l.raw }
 
+// MarshalJSON returns the list's JSON text, or null for the zero List.
+func (l List) MarshalJSON() ([]byte, error) {
+	if l.raw == "" {
+		return []byte("null"), nil
+	}
+	return []byte(l.raw), nil
+}
+
 // Get reads the value at a gjson path in the whole list, as Object.Get does.
 func (l List) Get(path string) gjson.Result { return get(l.raw, path) }
 

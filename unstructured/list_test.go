@@ -1,6 +1,7 @@
 package unstructured
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unsafe"
@@ -120,4 +121,7 @@ func TestParseListEdgeCases(t *testing.T) {
 	_, ok := l.RemainingItemCount()
 	assert.False(t, ok)
 	assert.Nil(t, List{}.Items())
+	out, err := json.Marshal(map[string]List{"a": l, "b": {}})
+	require.NoError(t, err)
+	assert.Equal(t, `{"a":{"items":[{"a":1}],"metadata":{"continue":"c","resourceVersion":"7"}},"b":null}`, string(out))
 }

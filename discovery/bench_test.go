@@ -116,7 +116,7 @@ func BenchmarkRevalidate300Groups(b *testing.B) {
 }
 
 func FuzzParseRoot(f *testing.F) {
-	for _, p := range []string{"aggregated/api.json", "aggregated/apis.json", "legacy/api.json", "legacy/apis.json"} {
+	for _, p := range []string{"aggregated/api.json", "aggregated/apis.json", "legacy/api.json", "legacy/apis.json", "real/aggregated/apis.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", p))
 		require.NoError(f, err)
 		f.Add(b)

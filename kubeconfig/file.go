@@ -37,6 +37,8 @@ type Error struct {
 	Err error
 }
 
+// Error reads like `kubeconfig /home/me/.kube/config: users["me"].token: ...`;
+// "(data)" stands for the file of a document given as bytes.
 func (e *Error) Error() string {
 	where := e.Path
 	if where == "" {
@@ -63,9 +65,11 @@ type File struct {
 	Sources []string
 	// CurrentContext is the context used when Options.Context is empty.
 	CurrentContext string
-	// Clusters, Users and Contexts are keyed by name.
+	// Clusters are the clusters[] entries, keyed by name.
 	Clusters map[string]*Cluster
-	Users    map[string]*User
+	// Users are the users[] entries, keyed by name.
+	Users map[string]*User
+	// Contexts are the contexts[] entries, keyed by name.
 	Contexts map[string]*Context
 }
 
@@ -73,16 +77,26 @@ type File struct {
 // reads, not for concurrent modification. disable-compression is recorded
 // but transport.Config has no matching setting.
 type Cluster struct {
+	// Name is the entry's name.
 	Name string
 	// Source is the file that defined the entry ("" for bytes).
-	Source                   string
-	Server                   string
-	CertificateAuthority     string
+	Source string
+	// Server is the API server's URL (server).
+	Server string
+	// CertificateAuthority is the CA file (certificate-authority), resolved
+	// against the kubeconfig's folder.
+	CertificateAuthority string
+	// CertificateAuthorityData is the decoded certificate-authority-data.
 	CertificateAuthorityData []byte
-	InsecureSkipTLSVerify    bool
-	TLSServerName            string
-	ProxyURL                 string
-	DisableCompression       bool
+	// InsecureSkipTLSVerify is insecure-skip-tls-verify.
+	InsecureSkipTLSVerify bool
+	// TLSServerName is tls-server-name, the name checked in the server's
+	// certificate.
+	TLSServerName string
+	// ProxyURL is proxy-url (http, https or socks5).
+	ProxyURL string
+	// DisableCompression is disable-compression.
+	DisableCompression bool
 	// ExecExtension is the raw JSON of the extension named
 	// "client.authentication.k8s.io/exec", passed to exec plugins that ask
 	// for cluster information.
@@ -92,21 +106,36 @@ type Cluster struct {
 // User is one entry of users[] (kubectl's authInfo). Like File, it is safe
 // for concurrent reads, not for concurrent modification.
 type User struct {
+	// Name is the entry's name.
 	Name string
 	// Source is the file that defined the entry ("" for bytes).
-	Source                string
-	ClientCertificate     string
+	Source string
+	// ClientCertificate is the client-certificate file, resolved against
+	// the kubeconfig's folder.
+	ClientCertificate string
+	// ClientCertificateData is the decoded client-certificate-data.
 	ClientCertificateData []byte
-	ClientKey             string
-	ClientKeyData         []byte
-	Token                 string
-	TokenFile             string
-	Username              string
-	Password              string
-	Impersonate           string
-	ImpersonateUID        string
-	ImpersonateGroups     []string
-	ImpersonateUserExtra  map[string][]string
+	// ClientKey is the client-key file, resolved like ClientCertificate.
+	ClientKey string
+	// ClientKeyData is the decoded client-key-data.
+	ClientKeyData []byte
+	// Token is the static bearer token (token).
+	Token string
+	// TokenFile is tokenFile, resolved against the kubeconfig's folder;
+	// transport re-reads it and prefers it to Token.
+	TokenFile string
+	// Username is the basic-auth user name (username).
+	Username string
+	// Password is the basic-auth password (password).
+	Password string
+	// Impersonate is the user to act as (as).
+	Impersonate string
+	// ImpersonateUID is as-uid.
+	ImpersonateUID string
+	// ImpersonateGroups is as-groups.
+	ImpersonateGroups []string
+	// ImpersonateUserExtra is as-user-extra.
+	ImpersonateUserExtra map[string][]string
 	// Exec configures an exec credential plugin; nil when there is none.
 	Exec *ExecConfig
 	// AuthProvider is the name of a legacy auth-provider plugin, which is
@@ -117,11 +146,15 @@ type User struct {
 // Context is one entry of contexts[]. Like File, it is safe for concurrent
 // reads, not for concurrent modification.
 type Context struct {
+	// Name is the entry's name.
 	Name string
 	// Source is the file that defined the entry ("" for bytes).
-	Source    string
-	Cluster   string
-	User      string
+	Source string
+	// Cluster names the clusters[] entry.
+	Cluster string
+	// User names the users[] entry; empty means no credentials.
+	User string
+	// Namespace is the default namespace; empty means "default".
 	Namespace string
 }
 
@@ -132,11 +165,16 @@ type ExecConfig struct {
 	APIVersion string `json:"apiVersion"`
 	// Command is the program; one containing a path separator has been
 	// resolved against the kubeconfig's folder.
-	Command            string       `json:"command"`
-	Args               []string     `json:"args"`
-	Env                []ExecEnvVar `json:"env"`
-	InstallHint        string       `json:"installHint"`
-	ProvideClusterInfo bool         `json:"provideClusterInfo"`
+	Command string `json:"command"`
+	// Args are the program's arguments.
+	Args []string `json:"args"`
+	// Env are variables added to the inherited environment.
+	Env []ExecEnvVar `json:"env"`
+	// InstallHint is quoted in the error when the program is missing.
+	InstallHint string `json:"installHint"`
+	// ProvideClusterInfo passes the cluster (server, CA, the exec
+	// extension) in KUBERNETES_EXEC_INFO.
+	ProvideClusterInfo bool `json:"provideClusterInfo"`
 	// InteractiveMode is Never, IfAvailable or Always. Plugins never get a
 	// terminal here, so Always is refused.
 	InteractiveMode string `json:"interactiveMode"`
@@ -145,7 +183,9 @@ type ExecConfig struct {
 // ExecEnvVar is one extra environment variable for an exec plugin, added
 // to the inherited environment. It is a plain value.
 type ExecEnvVar struct {
-	Name  string `json:"name"`
+	// Name is the variable's name.
+	Name string `json:"name"`
+	// Value is its value.
 	Value string `json:"value"`
 }
 

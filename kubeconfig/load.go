@@ -24,9 +24,10 @@ type Options struct {
 	Context string
 	// Namespace overrides the context's namespace.
 	Namespace string
-	// Cluster and User override the cluster and user the context names.
+	// Cluster overrides the cluster the context names.
 	Cluster string
-	User    string
+	// User overrides the user the context names.
+	User string
 	// ExecTimeout bounds one run of an exec credential plugin; 0 means one
 	// minute.
 	ExecTimeout time.Duration

@@ -72,8 +72,10 @@ type FieldConflict struct {
 // the underlying *transport.APIError. It is not modified after it is returned,
 // so it may be read from several goroutines.
 type ApplyConflictError struct {
+	// Conflicts lists each field another manager owns.
 	Conflicts []FieldConflict
-	Err       *transport.APIError
+	// Err is the server's 409 response.
+	Err *transport.APIError
 }
 
 // Error lists the conflicts.

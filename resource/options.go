@@ -42,9 +42,9 @@ type GetOptions struct {
 // DeleteCollection. Nil means defaults. Calls only read options (List copies
 // them when called), so one value may be shared by concurrent calls.
 type ListOptions struct {
-	// LabelSelector and FieldSelector filter the list ("app=web",
-	// "status.phase=Running").
+	// LabelSelector filters by labels, such as "app=web,tier!=db".
 	LabelSelector string
+	// FieldSelector filters by fields, such as "status.phase=Running".
 	FieldSelector string
 	// Limit is the page size. For List and ListAll 0 means DefaultPageSize
 	// and a negative value asks for everything in one response; for ListPage
@@ -53,10 +53,14 @@ type ListOptions struct {
 	// Continue is the token from a previous page's metadata.continue. List
 	// and ListAll start from it and follow the following tokens themselves.
 	Continue string
-	// ResourceVersion and ResourceVersionMatch choose which state is listed.
-	// They are sent with the first page only: the server ties continued pages
-	// to the first page's snapshot.
-	ResourceVersion      string
+	// ResourceVersion chooses which state is listed: "" the latest, "0"
+	// any cached state, otherwise as ResourceVersionMatch says. It is sent
+	// with the first page only: the server ties continued pages to the
+	// first page's snapshot.
+	ResourceVersion string
+	// ResourceVersionMatch is ResourceVersionMatchExact,
+	// ResourceVersionMatchNotOlderThan or empty; it needs a ResourceVersion
+	// and, like it, goes with the first page only.
 	ResourceVersionMatch string
 	// TimeoutSeconds bounds the server's work on the request; 0 sends none.
 	TimeoutSeconds int64
@@ -80,16 +84,23 @@ type CreateOptions struct {
 // defaults. The fields mean what they mean in CreateOptions. Calls only read
 // options, so one value may be shared by concurrent calls.
 type UpdateOptions struct {
-	DryRun          bool
-	FieldManager    string
+	// DryRun validates without persisting (dryRun=All).
+	DryRun bool
+	// FieldManager names the writer; empty means the client's.
+	FieldManager string
+	// FieldValidation is as in CreateOptions.
 	FieldValidation string
 }
 
 // PatchOptions are the query parameters of Patch. Nil means defaults. Calls
 // only read options, so one value may be shared by concurrent calls.
 type PatchOptions struct {
-	DryRun          bool
-	FieldManager    string
+	// DryRun validates without persisting (dryRun=All).
+	DryRun bool
+	// FieldManager names the writer; empty means the client's. ApplyPatch
+	// needs one.
+	FieldManager string
+	// FieldValidation is as in CreateOptions.
 	FieldValidation string
 	// Force, for ApplyPatch only, takes over fields other managers own.
 	Force *bool
@@ -121,7 +132,10 @@ type ApplyOptions struct {
 // Preconditions make a delete conditional on the object's current state. It
 // is a plain value, read and never modified by calls.
 type Preconditions struct {
-	UID             string `json:"uid,omitempty"`
+	// UID, when set, must be the object's metadata.uid.
+	UID string `json:"uid,omitempty"`
+	// ResourceVersion, when set, must be the object's
+	// metadata.resourceVersion.
 	ResourceVersion string `json:"resourceVersion,omitempty"`
 }
 

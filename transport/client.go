@@ -216,9 +216,12 @@ type Request struct {
 // Response is a complete response. It is a plain value; Do hands each caller
 // its own.
 type Response struct {
+	// StatusCode is the HTTP status: 2xx, or 304 for a conditional GET.
 	StatusCode int
-	Header     http.Header
-	Body       []byte
+	// Header holds the response headers (ETag, Warning, ...).
+	Header http.Header
+	// Body is the whole body; empty for 304.
+	Body []byte
 }
 
 // Do sends req and reads the whole body, at most Config.MaxResponseBytes. A

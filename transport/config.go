@@ -37,8 +37,11 @@ type Config struct {
 	UserAgent string
 	// Proxy chooses an HTTP proxy; nil means http.ProxyFromEnvironment.
 	Proxy func(*http.Request) (*url.URL, error)
-	// QPS and Burst configure a client-side token bucket; QPS 0 disables it.
-	QPS   float64
+	// QPS is the client-side token bucket's refill rate in requests per
+	// second; 0 disables rate limiting.
+	QPS float64
+	// Burst is the bucket's size, the requests sent at once before QPS
+	// applies; values below 1 mean 1.
 	Burst int
 	// Timeout bounds each non-streaming request; 0 means none (the context
 	// still applies).
@@ -77,12 +80,21 @@ type Config struct {
 // wins. Files are read once, by New. Insecure together with a CA is refused.
 // It is a plain value with no internal synchronisation.
 type TLSConfig struct {
-	CAFile     string
-	CAData     []byte
-	CertFile   string
-	CertData   []byte
-	KeyFile    string
-	KeyData    []byte
+	// CAFile is a PEM file of the CAs that verify the server; empty (with
+	// no CAData) means the system roots.
+	CAFile string
+	// CAData is CAFile's content inline; it wins over CAFile.
+	CAData []byte
+	// CertFile is the PEM client certificate presented to the server.
+	CertFile string
+	// CertData is CertFile's content inline; it wins over CertFile.
+	CertData []byte
+	// KeyFile is the PEM private key of the client certificate.
+	KeyFile string
+	// KeyData is KeyFile's content inline; it wins over KeyFile.
+	KeyData []byte
+	// ServerName is the name checked against the server's certificate
+	// (and sent as SNI) instead of the host in Config.Host.
 	ServerName string
 	// Insecure skips server certificate verification. Only when asked.
 	Insecure bool
@@ -93,17 +105,25 @@ type TLSConfig struct {
 // UID, Groups and Extra require UserName. It is a plain value with no
 // internal synchronisation.
 type Impersonation struct {
+	// UserName is sent as Impersonate-User; empty means no impersonation.
 	UserName string
-	UID      string
-	Groups   []string
-	Extra    map[string][]string
+	// UID is sent as Impersonate-Uid.
+	UID string
+	// Groups are sent as one Impersonate-Group header each.
+	Groups []string
+	// Extra is sent as Impersonate-Extra-<key> headers, the key
+	// percent-encoded as HTTP header names require.
+	Extra map[string][]string
 }
 
 // Credentials are what a CredentialProvider hands out. A token, when set,
 // wins over Config.BearerToken and BearerTokenFile; a client certificate,
 // when set, is presented on new TLS connections. It is a plain value.
 type Credentials struct {
-	Token             string
+	// Token is a bearer token; empty means none.
+	Token string
+	// ClientCertificate is presented on new TLS connections; nil means
+	// none (the static one of TLSConfig, if any, is used).
 	ClientCertificate *tls.Certificate
 	// Expiry is when the credentials stop working; zero means unknown.
 	Expiry time.Time
@@ -124,9 +144,12 @@ type CredentialProvider interface {
 // `299 - "v1 ComponentStatus is deprecated"`: Code 299, Agent "-", and the
 // unquoted Text. It is a plain value.
 type Warning struct {
-	Code  int
+	// Code is the warn-code, 299 for Kubernetes warnings.
+	Code int
+	// Agent is the warn-agent, "-" when the server gives none.
 	Agent string
-	Text  string
+	// Text is the warning message, unquoted.
+	Text string
 }
 
 // Defaults applied by New when the matching Config field is zero.

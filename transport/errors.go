@@ -116,22 +116,32 @@ type APIError struct {
 // StatusDetails is metav1.StatusDetails: the object the Status is about and
 // the causes. It is a plain value, not modified after decoding.
 type StatusDetails struct {
-	Name              string        `json:"name,omitempty"`
-	Group             string        `json:"group,omitempty"`
-	Kind              string        `json:"kind,omitempty"`
-	UID               string        `json:"uid,omitempty"`
-	Causes            []StatusCause `json:"causes,omitempty"`
-	RetryAfterSeconds int           `json:"retryAfterSeconds,omitempty"`
+	// Name is the name of the object the Status is about, if any.
+	Name string `json:"name,omitempty"`
+	// Group is that object's API group.
+	Group string `json:"group,omitempty"`
+	// Kind is that object's kind, or its resource name (such as "pods").
+	Kind string `json:"kind,omitempty"`
+	// UID is that object's UID, when the server gives it.
+	UID string `json:"uid,omitempty"`
+	// Causes are the individual failures, such as field errors.
+	Causes []StatusCause `json:"causes,omitempty"`
+	// RetryAfterSeconds is the server's suggested wait before retrying;
+	// 0 when none.
+	RetryAfterSeconds int `json:"retryAfterSeconds,omitempty"`
 }
 
 // StatusCause is one cause, such as a field error of an Invalid response. It
 // is a plain value.
-// Type is the cause's "reason" on the wire (FieldValueInvalid,
-// FieldValueRequired, FieldManagerConflict, ...).
 type StatusCause struct {
-	Type    string `json:"reason,omitempty"`
+	// Type is the cause's "reason" on the wire (FieldValueInvalid,
+	// FieldValueRequired, FieldManagerConflict, ...).
+	Type string `json:"reason,omitempty"`
+	// Message is the human-readable description of the cause.
 	Message string `json:"message,omitempty"`
-	Field   string `json:"field,omitempty"`
+	// Field is the path of the field at fault, such as
+	// "spec.containers[0].image"; empty when the cause is not about one.
+	Field string `json:"field,omitempty"`
 }
 
 // Error reads like `pods "x" not found (404 NotFound)`.

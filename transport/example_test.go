@@ -57,3 +57,36 @@ func Example() {
 	// NotFound nope
 	// invalid name: name may not be ".."
 }
+
+// JoinPath escapes every segment, so a name cannot add path segments or a
+// query.
+func ExampleJoinPath() {
+	fmt.Println(transport.JoinPath("api", "v1", "namespaces", "team a", "configmaps", "x?y"))
+	// Output:
+	// /api/v1/namespaces/team%20a/configmaps/x%3Fy
+}
+
+// A proxy's HTML error page is not a Status, yet it still becomes an
+// *APIError carrying the status code, with a snippet of the page as its
+// message.
+func ExampleAPIError_nonJSONBody() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "<html><body>upstream down</body></html>")
+	}))
+	defer srv.Close()
+	c, err := transport.New(&transport.Config{Host: srv.URL, MaxRetries: -1})
+	if err != nil {
+		panic(err)
+	}
+	_, err = c.Do(context.Background(), &transport.Request{Path: "/api"})
+	var apiErr *transport.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Reason == "")
+	}
+	fmt.Println(err)
+	// Output:
+	// 502 true
+	// <html><body>upstream down</body></html> (502 Bad Gateway)
+}

@@ -66,13 +66,9 @@ func (b *tokenBucket) Wait(ctx context.Context) error {
 		b.unreserve()
 		return fmt.Errorf("waiting %v would exceed the deadline: %w", d, context.DeadlineExceeded)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if err := sleepCtx(ctx, d); err != nil {
 		b.unreserve()
-		return ctx.Err()
+		return err
 	}
+	return nil
 }

@@ -274,7 +274,7 @@ func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request, req request
 		writeErr(w, err)
 		return
 	}
-	obj, err := decodeObject(data)
+	obj, err := decodeBodyFor(req.def.kind, data)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -389,7 +389,7 @@ func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, req request
 		writeErr(w, err)
 		return
 	}
-	obj, err := decodeObject(data)
+	obj, err := decodeBodyFor(req.def.kind, data)
 	if err != nil {
 		writeErr(w, err)
 		return

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -108,61 +107,145 @@ func decodeContinue(s string) (continueToken, error) {
 	return t, nil
 }
 
-var setReqRe = regexp.MustCompile(`^\s*(\S+?)\s+(in|notin)\s*\((.*)\)\s*$`)
+// selectorToken is one token of a label selector.
+type selectorToken struct {
+	kind string // "id", "!", "=", "==", "!=", ">", "<", "in", "notin", "(", ")", ",", "eos"
+	text string
+}
 
-// parseLabelSelector parses the label selector syntax: k=v, k==v, k!=v,
-// k in (a,b), k notin (a,b), k and !k, comma separated.
+// lexSelector splits a label selector into tokens the way the real server's
+// lexer does.
+func lexSelector(sel string) []selectorToken {
+	var toks []selectorToken
+	i := 0
+	for i < len(sel) {
+		c := sel[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case strings.HasPrefix(sel[i:], "!=") || strings.HasPrefix(sel[i:], "=="):
+			toks = append(toks, selectorToken{sel[i : i+2], sel[i : i+2]})
+			i += 2
+		case strings.ContainsRune("!=<>(),", rune(c)):
+			toks = append(toks, selectorToken{string(c), string(c)})
+			i++
+		default:
+			j := i
+			for j < len(sel) && !strings.ContainsRune(" \t\n\r!=<>(),", rune(sel[j])) {
+				j++
+			}
+			word := sel[i:j]
+			kind := "id"
+			if word == "in" || word == "notin" {
+				kind = word
+			}
+			toks = append(toks, selectorToken{kind, word})
+			i = j
+		}
+	}
+	return append(toks, selectorToken{"eos", ""})
+}
+
+func selectorErr(found, expected string) error {
+	return errBadRequest(fmt.Sprintf("unable to parse requirement: found '%s', expected: %s", found, expected))
+}
+
+// parseLabelSelector parses the label selector syntax (k=v, k==v, k!=v,
+// k in (a,b), k notin (a,b), k, !k, k>n, k<n; comma separated) with the
+// real server's error messages.
 func parseLabelSelector(sel string) ([]labelReq, error) {
-	if strings.TrimSpace(sel) == "" {
-		return nil, nil
-	}
-	var terms []string
-	depth, start := 0, 0
-	for i, c := range sel {
-		switch c {
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case ',':
-			if depth == 0 {
-				terms = append(terms, sel[start:i])
-				start = i + 1
-			}
-		}
-	}
-	terms = append(terms, sel[start:])
+	toks := lexSelector(sel)
+	pos := 0
+	next := func() selectorToken { t := toks[pos]; pos++; return t }
+	peek := func() selectorToken { return toks[pos] }
 	var reqs []labelReq
-	for _, t := range terms {
-		t = strings.TrimSpace(t)
-		var req labelReq
-		if m := setReqRe.FindStringSubmatch(t); m != nil {
-			req = labelReq{key: m[1], op: m[2]}
-			for _, v := range strings.Split(m[3], ",") {
-				req.values = append(req.values, strings.TrimSpace(v))
-			}
-		} else if k, v, ok := strings.Cut(t, "!="); ok {
-			req = labelReq{key: strings.TrimSpace(k), op: "!=", values: []string{strings.TrimSpace(v)}}
-		} else if k, v, ok := strings.Cut(t, "=="); ok {
-			req = labelReq{key: strings.TrimSpace(k), op: "=", values: []string{strings.TrimSpace(v)}}
-		} else if k, v, ok := strings.Cut(t, "="); ok {
-			req = labelReq{key: strings.TrimSpace(k), op: "=", values: []string{strings.TrimSpace(v)}}
-		} else if k, ok := strings.CutPrefix(t, "!"); ok {
-			req = labelReq{key: strings.TrimSpace(k), op: "!"}
-		} else {
-			req = labelReq{key: t, op: "exists"}
+	for {
+		switch peek().kind {
+		case "eos":
+			return reqs, nil
+		case "id", "!":
+		default:
+			return nil, selectorErr(peek().text, "!, identifier, or 'end of string'")
 		}
-		if req.key == "" || strings.ContainsAny(req.key, " ()!=<>,") || len(validateLabels(map[string]any{req.key: ""})) > 0 {
-			return nil, errBadRequest(fmt.Sprintf("unable to parse requirement: invalid label key %q in selector %q", req.key, sel))
+		var req labelReq
+		if peek().kind == "!" {
+			next()
+			t := next()
+			if t.kind != "id" {
+				return nil, selectorErr(t.text, "identifier")
+			}
+			req = labelReq{key: t.text, op: "!"}
+		} else {
+			req.key = next().text
+			switch op := next(); op.kind {
+			case "eos", ",":
+				pos--
+				req.op = "exists"
+			case "=", "==", "!=":
+				req.op = map[string]string{"=": "=", "==": "=", "!=": "!="}[op.kind]
+				switch v := peek(); v.kind {
+				case "id":
+					next()
+					req.values = []string{v.text}
+				case "eos", ",":
+					req.values = []string{""}
+				default:
+					return nil, selectorErr(v.text, "identifier")
+				}
+			case ">", "<":
+				req.op = map[string]string{">": "gt", "<": "lt"}[op.kind]
+				v := next()
+				if _, err := strconv.ParseInt(v.text, 10, 64); v.kind != "id" || err != nil {
+					return nil, errBadRequest(fmt.Sprintf("unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer: %q", v.text))
+				}
+				req.values = []string{v.text}
+			case "in", "notin":
+				req.op = op.kind
+				if t := next(); t.kind != "(" {
+					return nil, selectorErr(t.text, "'('")
+				}
+				for {
+					t := next()
+					switch t.kind {
+					case "id":
+						req.values = append(req.values, t.text)
+						switch sep := next(); sep.kind {
+						case ",":
+							continue
+						case ")":
+						default:
+							return nil, selectorErr(sep.text, "',' or ')'")
+						}
+					case ")":
+					default:
+						return nil, selectorErr(t.text, "',' or ')'")
+					}
+					break
+				}
+			default:
+				return nil, selectorErr(op.text, "in, notin, =, ==, !=, gt, lt")
+			}
+		}
+		if causes := validateLabels(map[string]any{req.key: ""}); len(causes) > 0 {
+			return nil, errBadRequest(fmt.Sprintf("unable to parse requirement: key: %s", causes[0].Message))
 		}
 		for _, v := range req.values {
-			if !labelValueRe.MatchString(v) || len(v) > 63 {
-				return nil, errBadRequest(fmt.Sprintf("unable to parse requirement: invalid label value: %q: %s", v, labelValueMsg))
+			if req.op != "gt" && req.op != "lt" && (!labelValueRe.MatchString(v) || len(v) > 63) {
+				return nil, errBadRequest(fmt.Sprintf("unable to parse requirement: values[0][%s]: Invalid value: %q: %s", req.key, v, labelValueMsg))
 			}
 		}
 		reqs = append(reqs, req)
+		switch t := next(); t.kind {
+		case "eos":
+			return reqs, nil
+		case ",":
+			if k := peek().kind; k != "id" && k != "!" {
+				return nil, selectorErr(peek().text, "identifier after ','")
+			}
+		default:
+			return nil, selectorErr(t.text, "',' or 'end of string'")
+		}
 	}
-	return reqs, nil
 }
 
 func matchLabels(reqs []labelReq, labels map[string]string) bool {
@@ -191,6 +274,12 @@ func matchLabels(reqs []labelReq, labels map[string]string) bool {
 			}
 		case "!":
 			if has {
+				return false
+			}
+		case "gt", "lt":
+			n, err := strconv.ParseInt(v, 10, 64)
+			want, _ := strconv.ParseInt(r.values[0], 10, 64)
+			if !has || err != nil || (r.op == "gt" && n <= want) || (r.op == "lt" && n >= want) {
 				return false
 			}
 		}

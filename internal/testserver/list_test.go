@@ -66,11 +66,23 @@ func TestListSelectors(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"labelSelector=" + url.QueryEscape("a in (b"), "labelSelector=" + url.QueryEscape("bad key=1"), "fieldSelector=spec.foo%3Dx", "fieldSelector=nonsense"} {
-		r := c.do("GET", "/api/v1/configmaps?"+bad, "")
-		assert.Equal(t, http.StatusBadRequest, r.code, bad)
-		assert.Equal(t, "BadRequest", r.str("reason"), bad)
+	for _, bad := range []struct{ query, message string }{
+		{"labelSelector=" + url.QueryEscape("a in (b"), "unable to parse requirement: found '', expected: ',' or ')'"},
+		{"labelSelector=" + url.QueryEscape("a b c"), "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"},
+		{"labelSelector=" + url.QueryEscape("a=1,"), "unable to parse requirement: found '', expected: identifier after ','"},
+		{"labelSelector=" + url.QueryEscape("a=(1)"), "unable to parse requirement: found '(', expected: identifier"},
+		{"fieldSelector=spec.foo%3Dx", `"spec.foo" is not a known field selector: only "metadata.name", "metadata.namespace"`},
+		{"fieldSelector=nonsense", ""},
+	} {
+		r := c.do("GET", "/api/v1/configmaps?"+bad.query, "")
+		assert.Equal(t, http.StatusBadRequest, r.code, bad.query)
+		assert.Equal(t, "BadRequest", r.str("reason"), bad.query)
+		if bad.message != "" {
+			assert.Equal(t, bad.message, r.str("message"))
+		}
 	}
+	gt := c.do("GET", "/api/v1/namespaces/default/configmaps?labelSelector="+url.QueryEscape("idx>3,idx<5"), "")
+	assert.Equal(t, []string{"cm-4"}, names(gt))
 	pods := c.do("GET", "/api/v1/pods?fieldSelector=status.phase%3DRunning", "")
 	assert.Equal(t, http.StatusOK, pods.code, "pods support status.phase")
 }

@@ -106,7 +106,7 @@ func TestCreateErrors(t *testing.T) {
 		{"no name", "/api/v1/namespaces/default/configmaps", `{"metadata":{}}`, 422, "Invalid", `metadata.name: Required value: name or generateName is required`},
 		{"namespace mismatch", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","namespace":"kube-system"}}`, 400, "BadRequest", "does not match the namespace"},
 		{"wrong kind", "/api/v1/namespaces/default/configmaps", `{"kind":"Secret","metadata":{"name":"a"}}`, 400, "BadRequest", "kind"},
-		{"not json", "/api/v1/namespaces/default/configmaps", `{`, 400, "BadRequest", "could not be decoded"},
+		{"not json", "/api/v1/namespaces/default/configmaps", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":`, 400, "BadRequest", `the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: unexpected end of JSON input ({"apiVersion":"v1","kind":"Con ...)`},
 		{"resourceVersion set", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","resourceVersion":"5"}}`, 400, "BadRequest", "resourceVersion should not be set"},
 		{"pod without containers", "/api/v1/namespaces/default/pods", `{"metadata":{"name":"a"},"spec":{}}`, 422, "Invalid", "spec.containers: Required value"},
 		{"bad label", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","labels":{"k":"bad value"}}}`, 422, "Invalid", "metadata.labels: Invalid value"},

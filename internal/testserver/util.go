@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -69,6 +70,21 @@ func decodeJSON(data []byte) (any, error) {
 		return nil, errors.New("unexpected data after the top-level value")
 	}
 	return v, nil
+}
+
+// decodeBodyFor decodes the JSON object body of a write to kind, with the
+// real server's message for malformed JSON.
+func decodeBodyFor(kind string, data []byte) (map[string]any, error) {
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v)
+		snippet := string(data)
+		if len(snippet) > 30 {
+			snippet = snippet[:30] + " ..."
+		}
+		return nil, errBadRequest(fmt.Sprintf("the object provided is unrecognized (must be of type %s): couldn't get version/kind; json parse error: %v (%s)", kind, err, snippet))
+	}
+	return decodeObject(data)
 }
 
 // decodeObject decodes a JSON object body.

@@ -76,7 +76,9 @@ type parsedGroup struct {
 
 type parsedVersion struct {
 	Version string
-	// Stale reports an aggregated entry whose freshness is "Stale".
+	// Stale reports an aggregated entry whose freshness is "Stale"; a
+	// refresh also sets it, on its own copy, for a legacy version that
+	// failed. Either way the version is left out of the snapshot.
 	Stale     bool
 	Resources []APIResource
 }

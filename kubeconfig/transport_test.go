@@ -3,6 +3,8 @@ package kubeconfig
 import (
 	"context"
 	"encoding/pem"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -114,4 +116,78 @@ contexts:
 	get(t, cfg)
 	assert.Equal(t, "Bearer token-1", srv.last().Get("Authorization"), "the token is cached")
 	assert.Equal(t, int32(1), tokens.runs.Load())
+}
+
+// connectProxy is an HTTP proxy that tunnels every CONNECT to target,
+// whatever host was asked for, and records the hosts asked for.
+func connectProxy(t *testing.T, target string) (*httptest.Server, func() []string) {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		hosts []string
+	)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		mu.Lock()
+		hosts = append(hosts, r.Host)
+		mu.Unlock()
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+		go func() {
+			_, _ = io.Copy(up, buf)
+			_ = up.(*net.TCPConn).CloseWrite()
+		}()
+		_, _ = io.Copy(conn, up)
+		conn.Close()
+		up.Close()
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), hosts...)
+	}
+}
+
+func TestProxyURLCarriesTheRequests(t *testing.T) {
+	t.Parallel()
+	srv := newAPIServer(t)
+	proxy, hosts := connectProxy(t, srv.Listener.Addr().String())
+	// example.com is in the test certificate and unreachable from here: the
+	// request can only arrive through the proxy's tunnel.
+	doc := `
+current-context: c
+clusters:
+- name: k
+  cluster:
+    server: https://example.com:443
+    certificate-authority-data: ` + b64(srv.caPEM()) + `
+    proxy-url: ` + proxy.URL + `
+users:
+- {name: u, user: {token: via-proxy}}
+contexts:
+- {name: c, context: {cluster: k, user: u}}
+`
+	cfg, err := LoadBytes([]byte(doc), nil)
+	require.NoError(t, err)
+	c, err := transport.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	resp, err := c.Do(context.Background(), &transport.Request{Path: "/api"})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, []string{"example.com:443"}, hosts())
+	assert.Equal(t, "Bearer via-proxy", srv.last().Get("Authorization"), "credentials travel inside the tunnel")
 }

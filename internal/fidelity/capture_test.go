@@ -54,13 +54,17 @@ func run(t *testing.T, tg *target, c fcase) capture {
 		resp, err = tg.do(ctx, rq)
 		require.NoError(t, err)
 	}
+	body := decode(resp.Body)
+	if c.Kind == kindWatch {
+		body = decodeStream(resp.Body)
+	}
 	return capture{
 		Request:      c.Request,
 		Status:       resp.Status,
 		ContentType:  resp.ContentType,
 		ETag:         resp.ETag != "",
 		CacheControl: resp.CacheControl,
-		Body:         normalise(c, decode(resp.Body)),
+		Body:         normalise(c, body),
 	}
 }
 
@@ -108,7 +112,7 @@ func TestCapture(t *testing.T) {
 					want := readGolden(t, c)
 					assert.Equal(t, want.Request, c.Request, "the stored request differs from the case: run with -update")
 					for _, d := range compare(c, want, got) {
-						t.Errorf("real server no longer matches testdata/%s.json: %s: %s", c.Name, d.Key, d.Detail)
+						t.Errorf("real server no longer matches testdata/%s.json (\"real\" is the capture, \"testserver\" the live answer): %s: %s", c.Name, d.Key, d.Detail)
 					}
 				})
 			}

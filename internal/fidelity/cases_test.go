@@ -30,6 +30,7 @@ const (
 	kindStatus              kind = "status"        // an error Status
 	kindEmpty               kind = "empty"         // a 304: headers only
 	kindObject              kind = "object"        // an object, a list or a Table
+	kindWatch               kind = "watch"         // a watch stream
 	aggregatedAccept             = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 	jsonPatch                    = "application/json-patch+json"
 	mergePatch                   = "application/merge-patch+json"
@@ -199,6 +200,15 @@ var objectCases = []fcase{
 		Request: withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON, deployment)},
 	{Name: "object-create-pod", Kind: kindObject, Setup: []request{objNamespace},
 		Request: withBody(http.MethodPost, objNS+"/pods", contentTypeJSON, pod)},
+	{Name: "watch-existing", Kind: kindWatch,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap("fidelity-watched", "watch"))},
+		// Without a resourceVersion a watch starts with ADDED events for
+		// what exists; timeoutSeconds ends it.
+		Request: get(objNS + "/configmaps?watch=1&labelSelector=watch%3Dme&timeoutSeconds=1")},
+	{Name: "watch-initial-events", Kind: kindWatch,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap("fidelity-watchlist", "watchlist"))},
+		Request: get(objNS + "/configmaps?watch=1&labelSelector=watchlist%3Dme&sendInitialEvents=true&allowWatchBookmarks=true" +
+			"&resourceVersionMatch=NotOlderThan&timeoutSeconds=1")},
 	{Name: "object-create-namespace", Kind: kindObject,
 		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"fidelity-created-ns"}}`)},
 }

@@ -114,6 +114,26 @@ func compare(c fcase, want, got capture) []diff {
 		compareOpenAPIDoc(d, w, g)
 	case kindStatus:
 		compareStatus(d, w, g)
+	case kindWatch:
+		d.keys("", opaqueFieldsV1(w), opaqueFieldsV1(g))
+		types := func(v any) []any {
+			var out []any
+			for _, e := range list(v, "events") {
+				out = append(out, path(e, "type"))
+			}
+			return out
+		}
+		d.value("value: event types", types(w), types(g))
+		annotations := func(v any) []any {
+			var out []any
+			for _, e := range list(v, "events") {
+				if str(e, "type") == "BOOKMARK" {
+					out = append(out, path(e, "object", "metadata", "annotations"))
+				}
+			}
+			return out
+		}
+		d.value("value: bookmark annotations", annotations(w), annotations(g))
 	case kindObject:
 		d.keys("", opaqueFieldsV1(w), opaqueFieldsV1(g))
 		for _, f := range []string{"apiVersion", "kind"} {

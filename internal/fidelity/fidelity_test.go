@@ -52,35 +52,11 @@ func (k knownDifference) matches(c string, d diff) bool {
 }
 
 // knownDifferences are the differences TestFidelity tolerates.
-var knownDifferences = slices.Concat(knownOther, knownSchemas, knownObjects)
-
-var knownOther = []knownDifference{
-	// Legacy discovery.
-	{"api-legacy", "etag", etagReason, ""},
-	{"apis-legacy", "etag", etagReason, ""},
-	{"api-v1", "etag", etagReason, ""},
-	{"apis-apps-v1", "etag", etagReason, ""},
-	{"apis-apps", "etag", etagReason, ""},
-	{"apis-rbac-v1", "etag", etagReason, ""},
-	{"apis-apiextensions-v1", "etag", etagReason, ""},
-
-	// OpenAPI v3.
-	{"openapi-v3-api-v1", "key missing: $.path./api/v1/namespaces/{namespace}/configmaps/{name}.*", openAPIPathReason, ""},
-	{"openapi-v3-apis-apps-v1*", "key missing: $.path./apis/apps/v1/namespaces/{namespace}/deployments/{name}.*", openAPIPathReason, ""},
-
-	{"openapi-v3-api-v1-revalidate", "status", "testserver ignores If-None-Match on /openapi/v3/<group-version> and answers 200 with the document; the real server answers 304 (it sends the same ETag)", ""},
-	{"openapi-v3-api-v1-revalidate", "content-type", "follows from the status entry (a 304 has no Content-Type)", ""},
-
-	// Headers.
-	{"*", "cache-control", "the real server sends Cache-Control: no-cache, private on every answer but aggregated discovery and hashed OpenAPI documents; testserver sends none", `real "no-cache, private", testserver ""`},
-	{"*aggregated*", "cache-control", "the real server sends Cache-Control: public with aggregated discovery (also on its 304); testserver sends none", `real "public", testserver ""`},
-
-	// Error Statuses.
-	{"error-bad-label-selector", "value: message", `for labelSelector "a b c" real says "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"; testserver says "unable to parse requirement: invalid label key \"a b c\" in selector \"a b c\""`, ""},
-	{"error-malformed-json", "value: message", `real: "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: unexpected end of JSON input (<first bytes> ...)"; testserver: "the body of the request could not be decoded: unexpected EOF"`, ""},
-}
-
-var knownSchemas = slices.Concat(
+var knownDifferences = slices.Concat(
+	[]knownDifference{
+		{Case: "openapi-v3-api-v1", Key: "key missing: $.path./api/v1/namespaces/{namespace}/configmaps/{name}.*", Reason: openAPIPathReason},
+		{Case: "openapi-v3-apis-apps-v1*", Key: "key missing: $.path./apis/apps/v1/namespaces/{namespace}/deployments/{name}.*", Reason: openAPIPathReason},
+	},
 	schemaKeys("openapi-v3-api-v1", "io.k8s.api.core.v1.ConfigMap", "missing", openAPISchemaReason,
 		"description",
 		"properties.binaryData.additionalProperties", "properties.binaryData.description", "properties.binaryData.type",
@@ -96,29 +72,10 @@ var knownSchemas = slices.Concat(
 		"properties.spec.properties", "properties.spec.type"),
 )
 
-var knownObjects = slices.Concat(
-	objectKeys("object-create-deployment", "missing", "testserver defaults only a few pod template fields; the real server also sets, per container, imagePullPolicy, resources, terminationMessagePath, terminationMessagePolicy and ports[].protocol, and dnsPolicy, restartPolicy, schedulerName, securityContext and terminationGracePeriodSeconds on the pod spec",
-		"spec.template.spec.containers[].imagePullPolicy", "spec.template.spec.containers[].ports[].protocol",
-		"spec.template.spec.containers[].resources", "spec.template.spec.containers[].terminationMessagePath",
-		"spec.template.spec.containers[].terminationMessagePolicy", "spec.template.spec.dnsPolicy",
-		"spec.template.spec.restartPolicy", "spec.template.spec.schedulerName",
-		"spec.template.spec.securityContext", "spec.template.spec.terminationGracePeriodSeconds"),
-	objectKeys("object-create-deployment", "missing", "the real server answers a Deployment create with status: {}; testserver omits status", "status"),
-	objectKeys("object-create-pod", "missing", "admission on the real server sets spec.priority and spec.preemptionPolicy (Priority) and the not-ready/unreachable spec.tolerations (DefaultTolerationSeconds); testserver does not",
-		"spec.preemptionPolicy", "spec.priority", "spec.tolerations"),
-	objectKeys("object-create-pod", "extra", "testserver sets spec.serviceAccountName: default; internal/cluster runs kube-apiserver without the ServiceAccount admission plugin, which is what sets it on a full control plane, so this difference is an artefact of the captured cluster's configuration", "spec.serviceAccountName"),
-	[]knownDifference{{Case: "object-table-configmaps", Key: "content-type parameters", Reason: "the real server answers a Table request with Content-Type application/json (no parameters); testserver adds ;as=Table;v=v1;g=meta.k8s.io"}},
+const (
+	openAPIPathReason   = "testserver's path items have only a get operation with a JSON 200 response: no put, patch, delete, parameters, tags, descriptions, 401, or YAML and protobuf responses"
+	openAPISchemaReason = "testserver's built-in schemas have no descriptions, no required list, and leave field types open (no type, additionalProperties or $ref for spec and status)"
 )
-
-// objectKeys lists the known differences of an object answer: key paths
-// (relative to $) that testserver lacks ("missing") or adds ("extra").
-func objectKeys(c, which, reason string, keys ...string) []knownDifference {
-	var out []knownDifference
-	for _, k := range keys {
-		out = append(out, knownDifference{Case: c, Key: "key " + which + ": $." + k, Reason: reason})
-	}
-	return out
-}
 
 // schemaKeys lists the known differences of one OpenAPI schema: keys
 // (relative to the schema) that testserver lacks ("missing") or adds
@@ -130,12 +87,6 @@ func schemaKeys(c, schema, which, reason string, keys ...string) []knownDifferen
 	}
 	return out
 }
-
-const (
-	etagReason          = "testserver sends an ETag on legacy discovery documents; the real server sends one only with aggregated discovery"
-	openAPIPathReason   = "testserver's path items have only a get operation with a JSON 200 response: no put, patch, delete, parameters, tags, descriptions, 401, or YAML and protobuf responses"
-	openAPISchemaReason = "testserver's built-in schemas have no descriptions, no required list, and leave field types open (no type, additionalProperties or $ref for spec and status)"
-)
 
 // TestFidelity sends every captured request to a fresh test server and
 // compares its answer with the real server's capture.

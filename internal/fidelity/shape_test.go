@@ -40,14 +40,53 @@ func decode(body []byte) any {
 	return v
 }
 
+// decodeStream parses a watch stream, a sequence of JSON events, into
+// {"events": [...]}. A body that is not such a sequence is returned as a
+// string.
+func decodeStream(body []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	events := []any{}
+	for dec.More() {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return string(body)
+		}
+		events = append(events, v)
+	}
+	return map[string]any{"events": events}
+}
+
 // normalise replaces volatile values with placeholders and, for OpenAPI
 // documents, trims the document (see trimOpenAPI).
 func normalise(c fcase, v any) any {
 	v = scrub(v)
-	if c.Kind == kindOpenAPIDoc {
+	switch c.Kind {
+	case kindOpenAPIDoc:
 		v = trimOpenAPI(c, v)
+	case kindWatch:
+		v = dropPeriodicBookmarks(v)
 	}
 	return v
+}
+
+// dropPeriodicBookmarks removes the BOOKMARK events of a decoded watch
+// stream that do not mark the end of the initial events: the server sends
+// those on a timer, so whether one arrives within a short watch depends on
+// timing.
+func dropPeriodicBookmarks(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	kept := []any{}
+	for _, e := range list(m, "events") {
+		if str(e, "type") == "BOOKMARK" && str(e, "object", "metadata", "annotations", "k8s.io/initial-events-end") != "true" {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return map[string]any{"events": kept}
 }
 
 func scrub(v any) any {

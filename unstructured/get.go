@@ -172,23 +172,23 @@ func findIndex(doc string, i, n int) (int, bool) {
 // skipString returns the index after the string whose quote is at i.
 func skipString(doc string, i int) int {
 	i++
-	for {
-		j := strings.IndexByte(doc[i:], '"')
-		if j < 0 {
-			return len(doc)
+	for i < len(doc) {
+		for i+8 <= len(doc) && !hasQuoteOrBackslash(load64(doc, i)) {
+			i += 8
 		}
-		i += j
-		// The quote ends the string unless an odd number of backslashes
-		// precede it.
-		n := 0
-		for k := i - 1; doc[k] == '\\'; k-- {
-			n++
+		for i < len(doc) {
+			c := doc[i]
+			if c == '"' {
+				return i + 1
+			}
+			i++
+			if c == '\\' {
+				i++
+				break
+			}
 		}
-		if n%2 == 0 {
-			return i + 1
-		}
-		i++
 	}
+	return len(doc)
 }
 
 // structural marks the bytes skipValue stops at inside a container.

@@ -175,6 +175,20 @@ const (
 	highs = 0x8080808080808080
 )
 
+// load64 reads the eight bytes of s at i (there must be eight).
+func load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+}
+
+// hasQuoteOrBackslash reports whether any byte of x is '"' or '\\'.
+func hasQuoteOrBackslash(x uint64) bool {
+	quote := x ^ ('"' * ones)
+	quote = (quote - ones) & ^quote
+	bs := x ^ ('\\' * ones)
+	bs = (bs - ones) & ^bs
+	return (quote|bs)&highs != 0
+}
+
 // hasSpecial reports whether any byte of x is below 0x20, '"' or '\\'
 // (it may also report true for a byte just above one that is: the caller
 // then checks byte by byte).
@@ -201,8 +215,7 @@ func (sc *scanner) str(i int) (end int, escaped bool, err error) {
 		// Eight bytes at a time while none is a quote, a backslash or a
 		// control character.
 		for i+8 <= len(s) {
-			x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
-			if hasSpecial(x) {
+			if hasSpecial(load64(s, i)) {
 				break
 			}
 			i += 8

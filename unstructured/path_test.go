@@ -232,3 +232,20 @@ func TestGetEscapedZeroAllocs(t *testing.T) {
 	assert.Equal(t, ref.Index, got.Index)
 	assert.Equal(t, ref.Raw, got.Raw)
 }
+
+// The walker skips strings eight bytes at a time: put escapes and quotes at
+// every position of those words and check that the value after is found.
+func TestGetSkipsStringsAtEveryPosition(t *testing.T) {
+	t.Parallel()
+	for n := 0; n < 20; n++ {
+		for p := 0; p <= n; p++ {
+			for _, sp := range []string{`\"`, `\\`, `\\\"`, `\u0022`, `{`, `}`, `]`, `[`, `é`} {
+				str := strings.Repeat("a", p) + sp + strings.Repeat("b", n-p)
+				o := MustParse(`{"x":{"k":"` + str + `","l":["` + str + `"]},"t.u":1}`)
+				got := o.Get(Path("t.u"))
+				require.Equal(t, "1", got.Raw, "string %q", str)
+				assert.Equal(t, gjson.Get(o.String(), Path("t.u")).Index, got.Index)
+			}
+		}
+	}
+}

@@ -91,6 +91,20 @@ func TestServerSideApply(t *testing.T) {
 		assert.ErrorIs(t, err, resource.ErrFieldManagerRequired)
 	})
 
+	t.Run("apply to the status subresource", func(t *testing.T) {
+		st := obj(t, `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"status":{"observedGeneration":1,"replicas":1}}`)
+		got, err := deploys.Subresource("status").Apply(ctx, st, &resource.ApplyOptions{FieldManager: "status-writer", Force: true})
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), got.Get("status.replicas").Int())
+		var sub []string
+		for _, m := range got.Get("metadata.managedFields").Array() {
+			if m.Get("manager").String() == "status-writer" {
+				sub = append(sub, m.Get("subresource").String())
+			}
+		}
+		assert.Equal(t, []string{"status"}, sub)
+	})
+
 	t.Run("client-wide field manager", func(t *testing.T) {
 		c := newClient(t, "admin", resource.WithFieldManager("client-wide"))
 		cm := obj(t, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fm"},"data":{"k":"v"}}`)

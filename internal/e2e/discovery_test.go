@@ -153,6 +153,21 @@ func TestOpenAPIV3(t *testing.T) {
 	assert.Equal(t, `["small","large"]`, gjson.GetBytes(crdSchema, "properties.spec.properties.size.enum").Raw)
 }
 
+func TestCategoryAll(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	all, err := admin(t).Discovery().ResourcesInCategory(ctx, "all")
+	require.NoError(t, err)
+	var names []string
+	for _, r := range all {
+		names = append(names, r.GroupVersionResource().GroupResource().String())
+	}
+	assert.Subset(t, names, []string{"pods", "services", "deployments.apps", "replicasets.apps", "statefulsets.apps",
+		"daemonsets.apps", "jobs.batch", "cronjobs.batch", "horizontalpodautoscalers.autoscaling"})
+	assert.NotContains(t, names, "configmaps")
+	assert.NotContains(t, names, "secrets")
+}
+
 // TestEveryServedResourceLists lists every listable resource the server
 // discovers, through handles made from discovery's own answers: the mapper
 // and URL building agree with the real server on every built-in kind.

@@ -44,9 +44,7 @@ func (h Handle) List(ctx context.Context, opts *ListOptions) iter.Seq2[unstructu
 			yield(unstructured.Object{}, t.wrap("list", "", err))
 			return
 		}
-		cont := o.Continue
-		for {
-			page, err := t.page(ctx, &o, cont, DefaultPageSize)
+		for page, err := range t.pages(ctx, &o) {
 			if err != nil {
 				yield(unstructured.Object{}, t.wrap("list", "", err))
 				return
@@ -55,10 +53,6 @@ func (h Handle) List(ctx context.Context, opts *ListOptions) iter.Seq2[unstructu
 				if !yield(item, nil) {
 					return
 				}
-			}
-			cont = page.Continue()
-			if cont == "" {
-				return
 			}
 		}
 	}
@@ -100,9 +94,7 @@ func (h Handle) ListAll(ctx context.Context, opts *ListOptions) ([]unstructured.
 		items []unstructured.Object
 		rv    string
 	)
-	cont := o.Continue
-	for {
-		page, err := t.page(ctx, &o, cont, DefaultPageSize)
+	for page, err := range t.pages(ctx, &o) {
 		if err != nil {
 			return nil, "", t.wrap("list", "", err)
 		}
@@ -110,9 +102,29 @@ func (h Handle) ListAll(ctx context.Context, opts *ListOptions) ([]unstructured.
 			rv = page.ResourceVersion()
 		}
 		items = append(items, page.Items()...)
-		cont = page.Continue()
-		if cont == "" {
-			return items, rv, nil
+	}
+	return items, rv, nil
+}
+
+// pages sends the list requests of List and ListAll one after the other,
+// from o.Continue to the last page, DefaultPageSize objects per page when
+// o.Limit is 0. A failure is yielded as the last element.
+func (t target) pages(ctx context.Context, o *ListOptions) iter.Seq2[unstructured.List, error] {
+	return func(yield func(unstructured.List, error) bool) {
+		cont := o.Continue
+		for {
+			page, err := t.page(ctx, o, cont, DefaultPageSize)
+			if err != nil {
+				yield(unstructured.List{}, err)
+				return
+			}
+			if !yield(page, nil) {
+				return
+			}
+			cont = page.Continue()
+			if cont == "" {
+				return
+			}
 		}
 	}
 }

@@ -31,7 +31,9 @@ func newAuthenticator(cfg *Config, base *url.URL) *authenticator {
 		provider: cfg.Credentials,
 	}
 	if cfg.BearerTokenFile != "" {
-		a.tokenFile = &fileToken{path: cfg.BearerTokenFile, period: DefaultTokenFileRefresh, now: time.Now}
+		// A static token, when also given, serves as the last good token
+		// until the file can be read (as client-go does).
+		a.tokenFile = &fileToken{path: cfg.BearerTokenFile, period: DefaultTokenFileRefresh, now: time.Now, token: cfg.BearerToken}
 	}
 	a.impersonate = impersonationHeaders(&cfg.Impersonate)
 	return a

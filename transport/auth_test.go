@@ -82,6 +82,41 @@ func TestTokenFileRotation(t *testing.T) {
 	assert.Equal(t, "third", tok)
 }
 
+func TestTokenFileFallsBackToStaticToken(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "token")
+	rec, srv := newRecorded(t, nil)
+	c, err := New(&Config{Host: srv.URL, BearerTokenFile: path, BearerToken: "static"})
+	require.NoError(t, err)
+	clock := newFakeClock()
+	c.auth.tokenFile.now = clock.Now
+
+	// No file yet: the static token is the last good one.
+	_, err = c.Do(context.Background(), &Request{Path: "/api"})
+	require.NoError(t, err)
+
+	// The file appears; it wins once it is read (next period).
+	require.NoError(t, os.WriteFile(path, []byte("from-file"), 0o600))
+	clock.Advance(DefaultTokenFileRefresh)
+	_, err = c.Do(context.Background(), &Request{Path: "/api"})
+	require.NoError(t, err)
+
+	reqs := rec.requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "Bearer static", reqs[0].Header.Get("Authorization"))
+	assert.Equal(t, "Bearer from-file", reqs[1].Header.Get("Authorization"))
+
+	// Without a static token a missing file fails the request, sending
+	// nothing.
+	rec2, srv2 := newRecorded(t, nil)
+	c2, err := New(&Config{Host: srv2.URL, BearerTokenFile: filepath.Join(t.TempDir(), "missing")})
+	require.NoError(t, err)
+	_, err = c2.Do(context.Background(), &Request{Path: "/api"})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	assert.Zero(t, rec2.count())
+}
+
 // tokenServer accepts only the token held in *valid.
 func tokenServer(t *testing.T, valid func() string) (*recorder, string) {
 	t.Helper()

@@ -24,7 +24,10 @@ type Config struct {
 	TLS TLSConfig
 	// BearerToken is sent as "Authorization: Bearer <token>".
 	BearerToken string
-	// BearerTokenFile is re-read periodically; it wins over BearerToken.
+	// BearerTokenFile is re-read every DefaultTokenFileRefresh and after a
+	// 401; its token wins over BearerToken. When a read fails or finds the
+	// file empty, the last good token is kept, BearerToken serving as the
+	// first one; with neither, the request fails.
 	BearerTokenFile string
 	// Username and Password enable basic auth.
 	Username, Password string

@@ -160,17 +160,29 @@ func errPatchFailed(err error) error {
 	return st
 }
 
-// mergePatch applies an RFC 7386 merge patch. With strategic set, lists of
-// objects that all carry a "name" field are merged by name (an element with
-// "$patch": "delete" removes its match) and other "$" directives are
-// dropped: the part of strategic merge patch most clients rely on.
+// mergePatch applies an RFC 7386 merge patch. With strategic set, lists
+// merge by their keys the way strategic merge patch merges the built-in
+// kinds (containers, volumes and env by name, volume mounts by mountPath,
+// ports by port and protocol, finalizers as a set), other lists of objects
+// that all have a "name" merge by name, an element with "$patch": "delete"
+// removes its match, and other "$" directives are dropped.
 func mergePatch(target, patch any, strategic bool) any {
+	return mergeValue(target, patch, strategic, "")
+}
+
+func mergeValue(target, patch any, strategic bool, name string) any {
 	pm, ok := patch.(map[string]any)
 	if !ok {
 		if strategic {
 			if pl, ok := patch.([]any); ok {
-				if tl, ok := target.([]any); ok && namedList(pl) && namedList(tl) {
-					return mergeNamedLists(tl, pl)
+				if tl, ok := target.([]any); ok {
+					keys := listKeys(name, append(append([]any(nil), tl...), pl...))
+					if keys == nil && namedList(pl) && namedList(tl) {
+						keys = []string{"name"}
+					}
+					if keys != nil {
+						return mergeKeyedLists(tl, pl, keys)
+					}
 				}
 			}
 		}
@@ -190,7 +202,7 @@ func mergePatch(target, patch any, strategic bool) any {
 			delete(tm, k)
 			continue
 		}
-		tm[k] = mergePatch(tm[k], v, strategic)
+		tm[k] = mergeValue(tm[k], v, strategic, k)
 	}
 	return tm
 }
@@ -208,26 +220,32 @@ func namedList(l []any) bool {
 	return true
 }
 
-func mergeNamedLists(target, patch []any) []any {
+func mergeKeyedLists(target, patch []any, keys []string) []any {
 	out := deepCopy(target).([]any)
 	for _, p := range patch {
-		pm := p.(map[string]any)
+		seg, ok := itemSegment(p, keys)
+		if !ok {
+			out = append(out, deepCopy(p))
+			continue
+		}
 		idx := -1
 		for i, t := range out {
-			if t.(map[string]any)["name"] == pm["name"] {
+			if itemMatches(t, seg) {
 				idx = i
 			}
 		}
-		if pm["$patch"] == "delete" {
+		if pm, ok := p.(map[string]any); ok && pm["$patch"] == "delete" {
 			if idx >= 0 {
 				out = append(out[:idx], out[idx+1:]...)
 			}
 			continue
 		}
-		if idx >= 0 {
-			out[idx] = mergePatch(out[idx], pm, true)
-		} else {
-			out = append(out, mergePatch(nil, pm, true))
+		switch {
+		case idx >= 0 && strings.HasPrefix(seg, "v:"):
+		case idx >= 0:
+			out[idx] = mergeValue(out[idx], p, true, "")
+		default:
+			out = append(out, mergeValue(nil, p, true, ""))
 		}
 	}
 	return out

@@ -21,37 +21,162 @@ import (
 // "." for a keyed list item itself) joined by pathSep.
 const pathSep = "\x1f"
 
-// fieldLeaves maps each owned-able leaf path of v to its value.
-func fieldLeaves(v any, prefix string, out map[string]any) {
-	join := func(seg string) string {
-		if prefix == "" {
-			return seg
+// dotFields are the built-in fields whose own presence is owned (a "."
+// entry in FieldsV1): maps, optional structs and optional lists.
+var dotFields = map[string]bool{
+	"labels": true, "annotations": true, "data": true, "binaryData": true, "nodeSelector": true,
+	"rollingUpdate": true, "ports": true, "env": true, "envFrom": true, "volumes": true,
+	"volumeMounts": true, "imagePullSecrets": true, "finalizers": true, "ownerReferences": true,
+}
+
+// listKeys returns the keys that identify the items of a built-in list
+// field ("" for a set of scalars), or nil for an atomic list.
+func listKeys(name string, items []any) []string {
+	switch name {
+	case "containers", "initContainers", "ephemeralContainers", "volumes", "env", "imagePullSecrets":
+		return []string{"name"}
+	case "volumeMounts":
+		return []string{"mountPath"}
+	case "ownerReferences":
+		return []string{"uid"}
+	case "finalizers":
+		return []string{""}
+	case "ports":
+		if len(items) > 0 {
+			if m, ok := items[0].(map[string]any); ok {
+				if _, ok := m["containerPort"]; ok {
+					return []string{"containerPort", "protocol"}
+				}
+			}
 		}
-		return prefix + pathSep + seg
+		return []string{"port", "protocol"}
 	}
+	return nil
+}
+
+// schemaListKeys reads a CRD schema's list type: keys for a map list, ""
+// for a set, nil for an atomic list.
+func schemaListKeys(sch map[string]any) []string {
+	switch sch["x-kubernetes-list-type"] {
+	case "map":
+		var keys []string
+		for _, k := range asSlice(sch["x-kubernetes-list-map-keys"]) {
+			keys = append(keys, fmt.Sprint(k))
+		}
+		return keys
+	case "set":
+		return []string{""}
+	}
+	return nil
+}
+
+// itemSegment is the FieldsV1 segment of a list item: k:{...} by keys or
+// v:<value> in a set; ok is false when an item lacks a key.
+func itemSegment(item any, keys []string) (string, bool) {
+	if len(keys) == 1 && keys[0] == "" {
+		b, _ := json.Marshal(item)
+		return "v:" + string(b), true
+	}
+	m, ok := item.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	key := map[string]any{}
+	for _, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			return "", false
+		}
+		key[k] = v
+	}
+	b, _ := json.Marshal(key)
+	return "k:" + string(b), true
+}
+
+// leafWalker collects the owned-able leaf paths of an object.
+type leafWalker struct {
+	crd bool
+	out map[string]any
+}
+
+func join(prefix, seg string) string {
+	if prefix == "" {
+		return seg
+	}
+	return prefix + pathSep + seg
+}
+
+// walk records v at prefix; name is its field name and sch its CRD schema
+// (nil for built-ins).
+func (w *leafWalker) walk(v any, prefix, name string, sch map[string]any, depth int) {
 	switch t := v.(type) {
 	case map[string]any:
-		if len(t) == 0 && prefix != "" {
-			out[prefix] = t
+		if !w.crd && name == "selector" && (t["matchLabels"] != nil || t["matchExpressions"] != nil) {
+			w.out[prefix] = t // a LabelSelector is atomic
 			return
+		}
+		if len(t) == 0 && prefix != "" && !w.crd {
+			w.out[prefix] = t
+			return
+		}
+		if prefix != "" && ((w.crd && name != "metadata") || dotFields[name]) {
+			w.out[join(prefix, ".")] = true
 		}
 		for k, e := range t {
-			fieldLeaves(e, join("f:"+k), out)
+			var child map[string]any
+			if sch != nil {
+				if ps, ok := getMap(sch, "properties", false)[k].(map[string]any); ok {
+					child = ps
+				} else if as, ok := sch["additionalProperties"].(map[string]any); ok {
+					child = as
+				}
+			}
+			w.walk(e, join(prefix, "f:"+k), k, child, depth+1)
 		}
 	case []any:
-		if len(t) > 0 && namedList(t) {
-			for _, e := range t {
-				m := e.(map[string]any)
-				key, _ := json.Marshal(map[string]any{"name": m["name"]})
-				item := join("k:" + string(key))
-				out[item+pathSep+"."] = true
-				fieldLeaves(m, item, out)
+		var keys []string
+		if w.crd {
+			keys = schemaListKeys(sch)
+		} else {
+			keys = listKeys(name, t)
+		}
+		segs := make([]string, len(t))
+		for i, e := range t {
+			seg, ok := itemSegment(e, keys)
+			if keys == nil || !ok {
+				w.out[prefix] = t // atomic
+				return
 			}
+			segs[i] = seg
+		}
+		if len(t) == 0 {
+			w.out[prefix] = t
 			return
 		}
-		out[prefix] = t
+		if dotFields[name] || w.crd {
+			w.out[join(prefix, ".")] = true
+		}
+		var items map[string]any
+		if sch != nil {
+			items, _ = sch["items"].(map[string]any)
+		}
+		for i, e := range t {
+			item := join(prefix, segs[i])
+			if strings.HasPrefix(segs[i], "v:") {
+				w.out[item] = true
+				continue
+			}
+			w.out[join(item, ".")] = true
+			for k, f := range e.(map[string]any) {
+				var child map[string]any
+				if ps, ok := getMap(items, "properties", false)[k].(map[string]any); ok {
+					child = ps
+				}
+				w.walk(f, join(item, "f:"+k), k, child, depth+2)
+			}
+		}
 	default:
-		out[prefix] = v
+		w.out[prefix] = v
 	}
 }
 
@@ -69,6 +194,8 @@ func ownedView(d *resourceDef, obj map[string]any, sub string) map[string]any {
 		switch {
 		case k == "apiVersion" || k == "kind":
 		case k == "status" && d.status:
+		case k == "spec" && d.group == "" && d.resource == "namespaces":
+			// Set by the server after ownership is recorded.
 		case k == "metadata":
 			md := map[string]any{}
 			for _, f := range []string{"labels", "annotations", "finalizers", "ownerReferences"} {
@@ -87,11 +214,11 @@ func ownedView(d *resourceDef, obj map[string]any, sub string) map[string]any {
 }
 
 func leavesOf(d *resourceDef, obj map[string]any, sub string) map[string]any {
-	out := map[string]any{}
+	w := &leafWalker{crd: d.crd != "", out: map[string]any{}}
 	if obj != nil {
-		fieldLeaves(ownedView(d, obj, sub), "", out)
+		w.walk(ownedView(d, obj, sub), "", "", d.schema, 0)
 	}
-	return out
+	return w.out
 }
 
 // managedEntry is one element of metadata.managedFields.
@@ -239,7 +366,17 @@ func displayPath(p string) string {
 		case strings.HasPrefix(seg, "k:"):
 			var key map[string]any
 			_ = json.Unmarshal([]byte(seg[2:]), &key)
-			fmt.Fprintf(&b, "[name=%q]", fmt.Sprint(key["name"]))
+			var parts []string
+			for _, k := range sortedFieldNames(key) {
+				if str, ok := key[k].(string); ok {
+					parts = append(parts, fmt.Sprintf("%s=%q", k, str))
+				} else {
+					parts = append(parts, fmt.Sprintf("%s=%v", k, key[k]))
+				}
+			}
+			b.WriteString("[" + strings.Join(parts, ",") + "]")
+		case strings.HasPrefix(seg, "v:"):
+			b.WriteString("[" + seg[2:] + "]")
 		}
 	}
 	return b.String()
@@ -311,9 +448,17 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 		if _, still := applied[p]; still {
 			continue
 		}
+		// Shared: another manager owns the field, or (for a map or list
+		// item) something beneath it.
+		container := strings.TrimSuffix(p, ".")
 		shared := false
 		for _, e := range entries {
-			shared = shared || (e != prev && e.fields[p])
+			if e == prev {
+				continue
+			}
+			for q := range e.fields {
+				shared = shared || q == p || (container != p && strings.HasPrefix(q, container))
+			}
 		}
 		if !shared {
 			drop = append(drop, p)
@@ -362,7 +507,7 @@ func removePath(v any, segs []string) any {
 			return v
 		}
 		k := seg[2:]
-		if len(segs) == 1 {
+		if len(segs) == 1 || (len(segs) == 2 && segs[1] == ".") {
 			delete(t, k)
 			return t
 		}
@@ -371,24 +516,43 @@ func removePath(v any, segs []string) any {
 		}
 		return t
 	case []any:
-		if !strings.HasPrefix(seg, "k:") {
-			return v
-		}
-		var key map[string]any
-		_ = json.Unmarshal([]byte(seg[2:]), &key)
 		for i, e := range t {
-			m, ok := e.(map[string]any)
-			if !ok || fmt.Sprint(m["name"]) != fmt.Sprint(key["name"]) {
+			if !itemMatches(e, seg) {
 				continue
 			}
-			if len(segs) == 2 && segs[1] == "." {
+			if strings.HasPrefix(seg, "v:") || (len(segs) == 2 && segs[1] == ".") {
 				return append(t[:i:i], t[i+1:]...)
 			}
-			t[i] = removePath(m, segs[1:])
+			t[i] = removePath(e, segs[1:])
 			return t
 		}
 	}
 	return v
+}
+
+// itemMatches reports whether a list item is the one a k: or v: segment
+// names.
+func itemMatches(item any, seg string) bool {
+	switch {
+	case strings.HasPrefix(seg, "v:"):
+		var want any
+		_ = json.Unmarshal([]byte(seg[2:]), &want)
+		return jsonValueEqual(item, want)
+	case strings.HasPrefix(seg, "k:"):
+		m, ok := item.(map[string]any)
+		if !ok {
+			return false
+		}
+		var key map[string]any
+		_ = json.Unmarshal([]byte(seg[2:]), &key)
+		for k, v := range key {
+			if !jsonValueEqual(m[k], v) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func errApplyConflict(d *resourceDef, name, _ string, conflicts [][3]string) error {
@@ -414,19 +578,17 @@ func errApplyConflict(d *resourceDef, name, _ string, conflicts [][3]string) err
 		msg += "s"
 	}
 	msg += ": "
-	for i, who := range order {
-		if i > 0 {
-			msg += "\n"
+	if n == 1 {
+		msg += "conflict with " + order[0] + ": " + conflicts[0][2]
+	} else {
+		var lines []string
+		for _, who := range order {
+			lines = append(lines, "conflicts with "+who+":")
+			for _, p := range byManager[who] {
+				lines = append(lines, "- "+p)
+			}
 		}
-		paths := byManager[who]
-		if len(paths) == 1 {
-			msg += "conflict with " + who + ": " + paths[0]
-			continue
-		}
-		msg += "conflicts with " + who + ":"
-		for _, p := range paths {
-			msg += "\n- " + p
-		}
+		msg += strings.Join(lines, "\n")
 	}
 	return newStatus(http.StatusConflict, "Conflict", msg, &statusDetails{Causes: causes})
 }

@@ -166,18 +166,19 @@ const objNS = "/api/v1/namespaces/fidelity-objects"
 var objNamespace = withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON,
 	`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"fidelity-objects"}}`)
 
-const deployment = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"fidelity-web","labels":{"app":"web"}},
+const deployment = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"generateName":"fidelity-web-","labels":{"app":"web"}},
 "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},
 "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27","ports":[{"containerPort":80}]}]}}}}`
 
-const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"fidelity-pod"},
+const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"fidelity-pod-"},
 "spec":{"containers":[{"name":"c","image":"busybox:1.36","command":["sleep","3600"]}]}}`
 
 // objectCases are successful requests: their answers' shapes show which
-// fields the server fills in (defaults, managedFields, status).
+// fields the server fills in (defaults, managedFields, status). Creates use
+// generateName, so that the cases can run again against the same server.
 var objectCases = []fcase{
 	{Name: "object-create-configmap", Kind: kindObject, Setup: []request{objNamespace},
-		Request: withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-created", ""))},
+		Request: withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"fidelity-created-"},"data":{"a":"1"}}`)},
 	{Name: "object-get-configmap", Kind: kindObject,
 		Setup:   []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-got", ""))},
 		Request: get(objNS + "/configmaps/fidelity-got")},
@@ -210,7 +211,7 @@ var objectCases = []fcase{
 		Request: get(objNS + "/configmaps?watch=1&labelSelector=watchlist%3Dme&sendInitialEvents=true&allowWatchBookmarks=true" +
 			"&resourceVersionMatch=NotOlderThan&timeoutSeconds=1")},
 	{Name: "object-create-namespace", Kind: kindObject,
-		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"fidelity-created-ns"}}`)},
+		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"generateName":"fidelity-created-ns-"}}`)},
 }
 
 func allCases() []fcase { return slices.Concat(discoveryCases, errorCases, objectCases) }

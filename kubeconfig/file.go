@@ -336,11 +336,9 @@ func parse(data []byte, path string) (*File, error) {
 	// file with two clusters (users, contexts) of the same name rather than
 	// pick one.
 	for i, wc := range w.Clusters {
-		if wc.Name == "" {
-			return nil, fail(fmt.Sprintf("clusters[%d]", i), errors.New("missing name"))
-		}
-		if _, dup := f.Clusters[wc.Name]; dup {
-			return nil, fail(fmt.Sprintf("clusters[%d]", i), fmt.Errorf("duplicate name %q", wc.Name))
+		_, dup := f.Clusters[wc.Name]
+		if err := checkEntryName(path, "clusters", i, wc.Name, dup); err != nil {
+			return nil, err
 		}
 		field := fmt.Sprintf("clusters[%q]", wc.Name)
 		c := &Cluster{Name: wc.Name, Source: path}
@@ -366,11 +364,9 @@ func parse(data []byte, path string) (*File, error) {
 		f.Clusters[wc.Name] = c
 	}
 	for i, wu := range w.Users {
-		if wu.Name == "" {
-			return nil, fail(fmt.Sprintf("users[%d]", i), errors.New("missing name"))
-		}
-		if _, dup := f.Users[wu.Name]; dup {
-			return nil, fail(fmt.Sprintf("users[%d]", i), fmt.Errorf("duplicate name %q", wu.Name))
+		_, dup := f.Users[wu.Name]
+		if err := checkEntryName(path, "users", i, wu.Name, dup); err != nil {
+			return nil, err
 		}
 		field := fmt.Sprintf("users[%q]", wu.Name)
 		u := &User{Name: wu.Name, Source: path}
@@ -413,11 +409,9 @@ func parse(data []byte, path string) (*File, error) {
 		f.Users[wu.Name] = u
 	}
 	for i, wx := range w.Contexts {
-		if wx.Name == "" {
-			return nil, fail(fmt.Sprintf("contexts[%d]", i), errors.New("missing name"))
-		}
-		if _, dup := f.Contexts[wx.Name]; dup {
-			return nil, fail(fmt.Sprintf("contexts[%d]", i), fmt.Errorf("duplicate name %q", wx.Name))
+		_, dup := f.Contexts[wx.Name]
+		if err := checkEntryName(path, "contexts", i, wx.Name, dup); err != nil {
+			return nil, err
 		}
 		x := &Context{Name: wx.Name, Source: path}
 		if wx.Context != nil {
@@ -428,6 +422,19 @@ func parse(data []byte, path string) (*File, error) {
 		f.Contexts[wx.Name] = x
 	}
 	return f, nil
+}
+
+// checkEntryName refuses entry i of list (clusters, users or contexts) in
+// the file at path when its name is missing or already taken in that file.
+func checkEntryName(path, list string, i int, name string, taken bool) error {
+	field := fmt.Sprintf("%s[%d]", list, i)
+	switch {
+	case name == "":
+		return &Error{Path: path, Field: field, Err: errors.New("missing name")}
+	case taken:
+		return &Error{Path: path, Field: field, Err: fmt.Errorf("duplicate name %q", name)}
+	}
+	return nil
 }
 
 func decodeBase64(s string) ([]byte, error) {

@@ -1,10 +1,14 @@
 package testserver
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // SetPodLog sets the log text a container of a pod serves through the
@@ -31,6 +35,8 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request, req reques
 		s.serveEviction(w, r, req)
 	case req.def.resource == "pods" && (req.sub == "exec" || req.sub == "attach" || req.sub == "portforward") && (r.Method == http.MethodGet || r.Method == http.MethodPost):
 		s.serveStream(w, r, req)
+	case req.def.resource == "serviceaccounts" && req.sub == "token" && r.Method == http.MethodPost:
+		s.serveTokenRequest(w, r, req)
 	default:
 		writeStatus(w, errMethodNotAllowed())
 	}
@@ -137,6 +143,56 @@ func (s *Server) logsSnapshot(key string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.logs[key]
+}
+
+// serveTokenRequest issues a token for a service account: an opaque random
+// string the server does not accept as a credential.
+func (s *Server) serveTokenRequest(w http.ResponseWriter, r *http.Request, req request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	tr, err := decodeObject(data)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.mu.Lock()
+	sa, ok := s.bucket(req.def)[objKey(req.namespace, req.name)]
+	var uid string
+	if ok {
+		uid = getString(sa, "metadata", "uid")
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeStatus(w, errNotFound("", "serviceaccounts", req.name))
+		return
+	}
+	spec := getMap(tr, "spec", true)
+	secs := int64(3600)
+	if n, ok := spec["expirationSeconds"].(json.Number); ok {
+		v, err := n.Int64()
+		if err != nil || v < 600 {
+			writeErr(w, errInvalid("authentication.k8s.io", "TokenRequest", req.name, []statusCause{causeInvalid("spec.expirationSeconds", rawValue(n.String()), "may not specify a duration less than 10 minutes")}))
+			return
+		}
+		secs = v
+	}
+	setDefault(spec, "audiences", []any{"https://kubernetes.default.svc.cluster.local"})
+	spec["expirationSeconds"] = secs
+	tok := make([]byte, 24)
+	_, _ = rand.Read(tok)
+	out := map[string]any{
+		"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+		"metadata": map[string]any{"name": req.name, "namespace": req.namespace, "creationTimestamp": nil},
+		"spec":     spec,
+		"status": map[string]any{
+			"token":               "kubedyn-testserver." + uid + "." + hex.EncodeToString(tok),
+			"expirationTimestamp": time.Now().UTC().Add(time.Duration(secs) * time.Second).Format(time.RFC3339),
+		},
+	}
+	writeJSON(w, http.StatusCreated, out)
 }
 
 // serveEviction deletes the pod an Eviction names (there are no disruption

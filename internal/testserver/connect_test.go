@@ -70,6 +70,20 @@ func TestPodLog(t *testing.T) {
 	assert.Empty(t, rest)
 }
 
+func TestServiceAccountToken(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/serviceaccounts", `{"metadata":{"name":"robot"}}`).code)
+	r := c.do("POST", "/api/v1/namespaces/default/serviceaccounts/robot/token", `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":1200}}`)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	assert.Equal(t, "TokenRequest", r.str("kind"))
+	assert.NotEmpty(t, r.str("status.token"))
+	assert.NotEmpty(t, r.str("status.expirationTimestamp"))
+	assert.EqualValues(t, 1200, r.get("spec.expirationSeconds"))
+	assert.Equal(t, http.StatusUnprocessableEntity, c.do("POST", "/api/v1/namespaces/default/serviceaccounts/robot/token", `{"spec":{"expirationSeconds":5}}`).code)
+	assert.Equal(t, http.StatusNotFound, c.do("POST", "/api/v1/namespaces/default/serviceaccounts/nobody/token", `{}`).code)
+}
+
 func TestEviction(t *testing.T) {
 	t.Parallel()
 	c := setup(t)

@@ -14,6 +14,7 @@ func setCRDStatus(obj map[string]any) {
 	kind, _ := names["kind"].(string)
 	setDefault(names, "singular", strings.ToLower(kind))
 	setDefault(names, "listKind", kind+"List")
+	setDefault(spec, "conversion", map[string]any{"strategy": "None"})
 	getMap(spec, "names", true)["singular"] = names["singular"]
 	getMap(spec, "names", true)["listKind"] = names["listKind"]
 	status := getMap(obj, "status", true)

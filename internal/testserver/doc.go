@@ -1,8 +1,9 @@
 // Package testserver is an in-process Kubernetes API server for tests and
-// examples. It speaks the wire protocol of kube-apiserver over HTTPS with
-// its own self-signed CA and a random bearer token, keeps objects in
+// examples. It speaks the wire protocol of kube-apiserver 1.37 over HTTPS
+// with its own self-signed CA and a random bearer token, keeps objects in
 // memory as JSON, and can inject faults. It makes tests fast; it does not
-// replace the real server.
+// replace the real server. Its answers are compared with a real server's by
+// internal/fidelity.
 //
 // # Use
 //
@@ -10,7 +11,8 @@
 //	cfg := &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
 //
 // Programs call Start and Close themselves. Kubeconfig returns a kubeconfig
-// document pointing at the server.
+// document pointing at the server. Requests without the token get 401,
+// except /healthz, /readyz, /livez and /version.
 //
 // # What is emulated
 //
@@ -21,66 +23,89 @@
 //     namespaces default, kube-system, kube-public and kube-node-lease exist
 //     at start.
 //   - Discovery: /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>,
-//     and aggregated discovery (apidiscovery.k8s.io/v2) when Accept asks
-//     for it; every discovery answer has an ETag and If-None-Match gets 304.
+//     and aggregated discovery (apidiscovery.k8s.io/v2) when Accept asks for
+//     it. As with the real server only the aggregated form has an ETag (and
+//     answers 304 to If-None-Match); it changes when a CRD comes or goes.
 //   - CRUD with one global resourceVersion counter: generateName, uid,
-//     creationTimestamp, generation, 409 AlreadyExists, 409 Conflict on a
-//     stale resourceVersion, 404 for a missing namespace, 422 Invalid with
-//     causes for bad names, labels and a few required fields per kind.
-//     Finalizers hold a deleted object (with deletionTimestamp) until an
-//     update removes them.
-//   - Patch: JSON patch (RFC 6902, including test), merge patch (RFC 7386),
-//     strategic merge patch (simplified, see below; 415 for custom
-//     resources), apply (simplified, see below).
+//     creationTimestamp, generation (bumped when anything but metadata and
+//     status changes), 409 AlreadyExists, 409 Conflict on a stale
+//     resourceVersion, 404 for a missing namespace, 422 Invalid with causes
+//     for bad names, labels and a few required fields per kind, the real
+//     defaults of pods, pod templates, deployments, services, secrets and
+//     namespaces. Finalizers hold a deleted object (with deletionTimestamp)
+//     until an update removes them. DELETE answers the object or a Success
+//     Status as the real storage of each kind does.
+//   - Patch: JSON patch (RFC 6902, including test; a failed patch gets the
+//     real server's generic 422), merge patch (RFC 7386), strategic merge
+//     patch (simplified, see below; 415 for custom resources) and
+//     server-side apply (see below).
+//   - Field ownership: every write records metadata.managedFields (FieldsV1)
+//     for its field manager (the fieldManager parameter, else the
+//     User-Agent up to "/"). Apply takes ownership of the fields it sets,
+//     fails with 409 Conflict and FieldManagerConflict causes when another
+//     manager owns a field it changes (unless force=true), and removes the
+//     fields its manager stops applying when nobody else owns them.
 //   - Status subresources: writes to the main resource keep the stored
 //     status; writes to /status change only the status. Scale for
 //     deployments (autoscaling/v1 Scale).
 //   - CustomResourceDefinitions: creating one serves its versions at once
-//     (and changes the discovery ETag) with conditions NamesAccepted and
-//     Established True; its schema prunes unknown fields and checks types,
-//     required fields and enums; deleting it removes the resources and
-//     their objects.
-//   - Lists: label selectors (=, ==, !=, in, notin, key, !key), field
-//     selectors (metadata.name, metadata.namespace and a few per kind; =,
-//     == and !=), limit and continue (a bad token gets 400, a token older
-//     than Compact gets 410 Expired), Table output, DeleteCollection.
-//   - Watch: ADDED/MODIFIED/DELETED from a resourceVersion, selectors
-//     (objects entering or leaving a selector become ADDED or DELETED),
-//     bookmarks on SendBookmarks, sendInitialEvents with the
-//     initial-events-end bookmark, 410 Expired after Compact, timeoutSeconds.
+//     with conditions NamesAccepted and Established True; its schema prunes
+//     unknown fields and checks types, required fields and enums; deleting
+//     it removes the resources and their objects.
+//   - Lists: label selectors with the real parser's syntax and errors,
+//     field selectors (metadata.name, metadata.namespace and a few per
+//     kind), limit and continue (a malformed token gets 400, one older than
+//     Compact gets 410 Expired), Table output, DeleteCollection.
+//   - Watch: ADDED/MODIFIED/DELETED from a resourceVersion (the current
+//     state first when none is given), selectors (objects entering or
+//     leaving one become ADDED or DELETED), bookmarks on SendBookmarks,
+//     sendInitialEvents with the initial-events-end bookmark, an ERROR 410
+//     Expired event after Compact, timeoutSeconds.
 //   - dryRun=All on every write; fieldValidation Ignore, Warn (the default:
 //     a Warning header per unknown field) and Strict (400 naming the
-//     fields). For built-in kinds the known fields are the top-level fields
-//     and those of metadata and spec; for custom resources the CRD schema.
+//     fields). Unknown fields are dropped as the real decoder drops them.
+//     For built-in kinds the known fields are the top-level fields and
+//     those of metadata and spec; for custom resources the CRD schema.
+//   - Pods: log (SetPodLog; container choice, tailLines, limitBytes,
+//     follow), eviction, and over WebSocket exec and attach
+//     (v5.channel.k8s.io and v4.channel.k8s.io: stdin, stdout, stderr,
+//     resize, v5 stdin close, the status channel) and portforward (the v4
+//     channel protocol with port prefixes); SetExecHandler and
+//     SetPortForwardHandler replace the built-in echo behaviour.
+//     serviceaccounts/token issues (unusable) tokens.
 //   - Fault injection (Inject): status codes with Retry-After, delays,
 //     dropped connections, truncated bodies, Warning headers; Requests
 //     records every request.
-//   - /version, /healthz, /readyz, /livez (no credentials needed), and
-//     /openapi/v3.
+//   - /version, /healthz, /readyz, /livez, and /openapi/v3 (an index with
+//     ?hash= URLs; per group-version documents whose built-in schemas list
+//     the known fields with open types and whose CRD schemas are the CRDs').
 //
 // # What is not emulated
 //
-//   - Admission, authorization (RBAC rules are stored, not enforced),
-//     controllers (deployments never get replicas, pods never run, there
-//     is no garbage collector: propagationPolicy is accepted and ignored),
-//     graceful deletion (pods go at once), namespace termination (a
-//     deleted namespace and its objects go at once).
-//   - Server-side apply is simplified: the applied configuration is merged
-//     into the live object like a strategic merge patch; there are no
-//     managedFields, no field ownership and no apply conflicts, and fields
-//     the configuration no longer sets are not removed. fieldManager is
-//     still required (422 otherwise).
-//   - Strategic merge patch is a merge patch in which lists of objects with
-//     a "name" field (containers, ports, volumes, env) merge by name and
-//     "$patch": "delete" removes an element; other directives are ignored.
-//   - Validation is a small subset of the real server's; defaulting covers
-//     a few fields of namespaces, pods, deployments, services and secrets.
+//   - Admission beyond a few defaults, authorization (RBAC objects are
+//     stored, not enforced), controllers (deployments never get replicas,
+//     pods never run, there is no garbage collector: propagationPolicy is
+//     accepted and ignored), graceful deletion (pods go at once), namespace
+//     termination (a deleted namespace and its objects go at once, where the
+//     real server keeps the namespace Terminating).
+//   - Apply is simplified: field sets are not converted between versions;
+//     only labels, annotations, finalizers and ownerReferences of metadata
+//     are tracked; lists are keyed as the built-in kinds key them (by name,
+//     mountPath, port and protocol; finalizers as a set) or as a CRD schema
+//     says, everything else is atomic; apply to the scale subresource is a
+//     merge patch.
+//   - Strategic merge patch is a merge patch in which the lists above merge
+//     by key (other lists of objects with a "name" too) and "$patch":
+//     "delete" removes an element; other directives are ignored.
+//   - Validation is a small subset of the real server's.
 //   - A list continued with a token sees the current state, not the
-//     snapshot of its first page.
-//   - No protobuf or CBOR, no exec, attach, port-forward, logs or proxy
-//     subresources, no scale subresource for custom resources, no
-//     conversion between CRD versions (every version serves the same
-//     stored fields).
+//     snapshot of its first page; resourceVersion and resourceVersionMatch
+//     are validated but lists always show the current state.
+//   - No protobuf or CBOR, no SPDY (exec and portforward speak WebSocket
+//     only), no binding, ephemeralcontainers, resize or proxy subresources
+//     (discovery lists them; they answer 405), no scale subresource for
+//     custom resources, no conversion between CRD versions (every version
+//     serves the same stored fields).
 //
 // # Concurrency
 //

@@ -60,11 +60,15 @@ func checkListSize(n int) error {
 }
 
 func parseList(s string) (List, error) {
-	sc := scanner{list: true}
-	if err := sc.validate(s); err != nil {
+	sc := getScanner()
+	sc.list = true
+	err := sc.validate(s)
+	l := List{raw: s, metadata: sc.metadata, items: sc.items}
+	putScanner(sc)
+	if err != nil {
 		return List{}, fmt.Errorf("parse list: %w", err)
 	}
-	return List{raw: s, metadata: sc.metadata, items: sc.items}, nil
+	return l, nil
 }
 
 // String returns the list's JSON text.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"unsafe"
 )
 
@@ -414,6 +415,25 @@ func validateObject(s string) error {
 	if len(s) > MaxObjectBytes {
 		return &SyntaxError{Offset: MaxObjectBytes, Msg: fmt.Sprintf("object of %d bytes exceeds the limit of %d", len(s), MaxObjectBytes), Err: ErrTooLarge}
 	}
-	var sc scanner
-	return sc.validate(s)
+	sc := getScanner()
+	err := sc.validate(s)
+	putScanner(sc)
+	return err
+}
+
+// scanners keeps scanners with their key stacks, so validation allocates
+// nothing once warm.
+var scanners = sync.Pool{New: func() any { return &scanner{keys: make([]string, 0, 64)} }}
+
+func getScanner() *scanner { return scanners.Get().(*scanner) }
+
+// putScanner clears every reference into the scanned text, so a pooled
+// scanner never keeps a document alive, and returns sc to the pool.
+func putScanner(sc *scanner) {
+	clear(sc.keys[:cap(sc.keys)])
+	for _, m := range sc.sets {
+		clear(m)
+	}
+	*sc = scanner{keys: sc.keys[:0], sets: sc.sets}
+	scanners.Put(sc)
 }

@@ -143,3 +143,29 @@ func TestGenerateName(t *testing.T) {
 		seen[name] = true
 	}
 }
+
+func TestRoutingErrors(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	for _, tc := range []struct {
+		name, method, path string
+		code               int
+		contentType        string
+	}{
+		{"create on the all-namespaces path", "POST", "/api/v1/configmaps", 405, "application/json"},
+		{"deletecollection of namespaces", "DELETE", "/api/v1/namespaces", 405, "application/json"},
+		{"unknown resource", "GET", "/api/v1/namespaces/default/nosuchthings", 404, "application/json"},
+		{"unserved group", "GET", "/apis/no.such.group/v1/things", 404, "text/plain; charset=utf-8"},
+		{"unserved version", "GET", "/apis/apps/v9/deployments", 404, "text/plain; charset=utf-8"},
+		{"namespaced resource by name without namespace", "GET", "/api/v1/pods/x", 404, "application/json"},
+		{"unknown subresource", "GET", "/api/v1/namespaces/default/configmaps/x/nope", 404, "application/json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := c.do(tc.method, tc.path, "")
+			assert.Equal(t, tc.code, r.code, string(r.raw))
+			assert.Equal(t, tc.contentType, r.header.Get("Content-Type"))
+			assert.Equal(t, "no-cache, private", r.header.Get("Cache-Control"))
+		})
+	}
+}

@@ -499,3 +499,37 @@ func TestStringScanEveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// Objects are shared between goroutines without locks: concurrent reads and
+// writes of one Object never change it (run with -race).
+func TestObjectConcurrentUse(t *testing.T) {
+	t.Parallel()
+	o := MustParse(podJSON)
+	before := o.String()
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 200 {
+				_ = o.Get(Path("metadata", "annotations", "kubernetes.io/change-cause")).String()
+				n, err := o.Set("metadata.labels.g", g*1000+i)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n.Get("metadata.labels.g").Int() != int64(g*1000+i) {
+					t.Error("lost write")
+					return
+				}
+				if _, err := ParseString(n.String()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	assert.Equal(t, before, o.String())
+}

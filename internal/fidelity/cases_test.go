@@ -3,6 +3,7 @@ package fidelity
 import (
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // request is one HTTP request of a case.
@@ -83,6 +84,15 @@ const widgetCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourc
 "versions":[{"name":"v1","served":true,"storage":true,
 "schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{"size":{"type":"integer"}}}}}}}]}}`
 
+// crdSetup installs the Widget CRD, waits until its resource is served
+// and creates the Widget w1 in default.
+var crdSetup = []request{
+	withBody(http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", contentTypeJSON, widgetCRD),
+	{Method: http.MethodGet, Path: "/apis/" + testGroup + "/v1/namespaces/default/widgets", Retry: true},
+	withBody(http.MethodPost, "/apis/"+testGroup+"/v1/namespaces/default/widgets", contentTypeJSON,
+		`{"apiVersion":"`+fidelityCRDGroupVersion+`","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":1}}`),
+}
+
 // discoveryCases are captured before errorCases, so the custom resource
 // definition that errorCases install is not part of the discovery captures.
 var discoveryCases = []fcase{
@@ -125,12 +135,7 @@ var errorCases = []fcase{
 	{Name: "error-invalid-name", Kind: kindStatus,
 		Request: withBody(http.MethodPost, cmPath, contentTypeJSON, configMap("Bad_Name", ""))},
 	{Name: "error-strategic-patch-custom-resource", Kind: kindStatus,
-		Setup: []request{
-			withBody(http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", contentTypeJSON, widgetCRD),
-			{Method: http.MethodGet, Path: "/apis/fidelity.example.com/v1/namespaces/default/widgets", Retry: true},
-			withBody(http.MethodPost, "/apis/fidelity.example.com/v1/namespaces/default/widgets", contentTypeJSON,
-				`{"apiVersion":"`+fidelityCRDGroupVersion+`","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":1}}`),
-		},
+		Setup:   crdSetup,
 		Request: withBody(http.MethodPatch, "/apis/fidelity.example.com/v1/namespaces/default/widgets/w1", strategicPatch, `{"spec":{"size":2}}`)},
 	{Name: "error-bad-continue", Kind: kindStatus, Request: get(cmPath + "?limit=1&continue=not-a-token")},
 	{Name: "error-json-patch-test", Kind: kindStatus,
@@ -144,6 +149,8 @@ var errorCases = []fcase{
 		Request: withBody(http.MethodPatch, cmPath+"/fidelity-nothere", mergePatch, `{"data":{"a":"2"}}`)},
 	{Name: "error-create-missing-namespace", Kind: kindStatus,
 		Request: withBody(http.MethodPost, "/api/v1/namespaces/fidelity-no-such-ns/configmaps", contentTypeJSON, configMap("x", ""))},
+	{Name: "error-bad-field-validation", Kind: kindStatus,
+		Request: withBody(http.MethodPost, cmPath+"?fieldValidation=Bogus", contentTypeJSON, configMap("fidelity-bad-validation", ""))},
 	{Name: "error-delete-missing", Kind: kindStatus, Request: request{Method: http.MethodDelete, Path: cmPath + "/fidelity-nothere"}},
 	{Name: "error-unauthorized", Kind: kindStatus,
 		Request: request{Method: http.MethodGet, Path: cmPath, Header: map[string]string{"Authorization": "Bearer not-a-valid-token"}}},
@@ -210,6 +217,21 @@ var objectCases = []fcase{
 		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap("fidelity-watchlist", "watchlist"))},
 		Request: get(objNS + "/configmaps?watch=1&labelSelector=watchlist%3Dme&sendInitialEvents=true&allowWatchBookmarks=true" +
 			"&resourceVersionMatch=NotOlderThan&timeoutSeconds=1")},
+	{Name: "object-create-dry-run", Kind: kindObject, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPost, objNS+"/configmaps?dryRun=All", contentTypeJSON, configMap("fidelity-dry-run", ""))},
+	{Name: "object-get-scale", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
+			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-scaled"`, 1))},
+		Request: get("/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-scaled/scale")},
+	{Name: "object-table-deployments", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
+			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-tabled"`, 1))},
+		Request: request{Method: http.MethodGet, Path: "/apis/apps/v1/namespaces/fidelity-objects/deployments?fieldSelector=metadata.name%3Dfidelity-tabled",
+			Header: map[string]string{"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}}},
+	{Name: "object-get-crd", Kind: kindObject, Setup: crdSetup,
+		Request: get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + fidelityCRDName)},
+	{Name: "object-get-custom-resource", Kind: kindObject, Setup: crdSetup,
+		Request: get("/apis/" + testGroup + "/v1/namespaces/default/widgets/w1")},
 	{Name: "object-create-namespace", Kind: kindObject,
 		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"generateName":"fidelity-created-ns-"}}`)},
 }

@@ -134,10 +134,31 @@ func compare(c fcase, want, got capture) []diff {
 			return out
 		}
 		d.value("value: bookmark annotations", annotations(w), annotations(g))
+		errs := func(v any) []any {
+			var out []any
+			for _, e := range list(v, "events") {
+				if str(e, "type") == "ERROR" {
+					out = append(out, []any{path(e, "object", "reason"), path(e, "object", "code")})
+				}
+			}
+			return out
+		}
+		d.value("value: error events (reason, code)", errs(w), errs(g))
 	case kindObject:
 		d.keys("", opaqueFieldsV1(w), opaqueFieldsV1(g))
 		for _, f := range []string{"apiVersion", "kind"} {
 			d.value("value: "+f, path(w, f), path(g, f))
+		}
+		if str(w, "kind") == "Table" {
+			columns := func(v any) []any {
+				var out []any
+				for _, c := range list(v, "columnDefinitions") {
+					out = append(out, str(c, "name")+" "+str(c, "type")+" "+str(c, "format")+" "+fmt.Sprint(path(c, "priority")))
+				}
+				return out
+			}
+			d.value("value: table columns (name type format priority)", columns(w), columns(g))
+			d.value("value: table row cell counts", cellCounts(w), cellCounts(g))
 		}
 	default:
 		d.add("case kind", "unknown kind %q", c.Kind)
@@ -433,4 +454,12 @@ func opaqueFieldsV1(v any) any {
 		return out
 	}
 	return v
+}
+
+func cellCounts(v any) []any {
+	var out []any
+	for _, r := range list(v, "rows") {
+		out = append(out, len(list(r, "cells")))
+	}
+	return out
 }

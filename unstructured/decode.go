@@ -191,21 +191,46 @@ func expandList(out []Object, o Object, depth int) ([]Object, error) {
 		}
 		item := Object{raw: v.Raw}
 		if kind != "List" && itemKind != "" {
-			if item.APIVersion() == "" && apiVersion != "" {
-				if item, err = item.Set("apiVersion", apiVersion); err != nil {
-					return false
-				}
-			}
-			if item.Kind() == "" {
-				if item, err = item.Set("kind", itemKind); err != nil {
-					return false
-				}
+			if item, err = withTypeMeta(item, apiVersion, itemKind); err != nil {
+				return false
 			}
 		}
 		out, err = expandList(out, item, depth+1)
 		return err == nil
 	})
 	return out, err
+}
+
+// withTypeMeta gives item the apiVersion and kind it lacks (absent or
+// empty). Absent fields are put first, where kubectl prints them.
+func withTypeMeta(item Object, apiVersion, kind string) (Object, error) {
+	var prefix []byte
+	for _, f := range [2][2]string{{"apiVersion", apiVersion}, {"kind", kind}} {
+		r := item.Get(f[0])
+		switch {
+		case f[1] == "" || (r.Exists() && r.String() != ""):
+		case r.Exists():
+			var err error
+			if item, err = item.Set(f[0], f[1]); err != nil {
+				return Object{}, err
+			}
+		default:
+			prefix = append(prefix, ',', '"')
+			prefix = append(prefix, f[0]...)
+			prefix = append(prefix, '"', ':')
+			prefix = appendQuoted(prefix, f[1])
+		}
+	}
+	if prefix == nil {
+		return item, nil
+	}
+	prefix[0] = '{'
+	rest := strings.TrimLeft(item.raw[1:], " \t\r\n")
+	if rest != "}" {
+		prefix = append(prefix, ',')
+	}
+	prefix = append(prefix, rest...)
+	return Object{raw: bytesString(prefix)}, nil
 }
 
 // checkExpansion measures what n expands to once aliases are resolved,

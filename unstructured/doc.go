@@ -59,8 +59,10 @@
 //
 // Decode reads one JSON object or multi-document YAML (documents separated
 // by "---"), expands List and *List kinds into their items, and returns
-// compact JSON objects in the document's key order. Errors name the document
-// and the line it starts on. Input is capped (MaxObjectBytes, MaxDepth) and
+// compact JSON objects in the document's key order. YAML scalars follow
+// YAML 1.2 (go.yaml.in/yaml/v3): "yes" and "on" stay strings, unlike
+// kubectl's YAML 1.1 reading; integers keep every digit. Errors name the
+// document and the line it starts on. Input is capped (MaxObjectBytes, MaxDepth) and
 // YAML alias expansion is counted before it happens (MaxYAMLExpansion), so
 // "billion laughs" documents fail at once.
 //

@@ -376,6 +376,15 @@ func compareOpenAPIDoc(d *differ, w, g any) {
 	d.value("value: topLevelKeys", path(w, "topLevelKeys"), path(g, "topLevelKeys"))
 	d.value("value: componentsKeys", path(w, "componentsKeys"), path(g, "componentsKeys"))
 	d.value("value: securitySchemes", path(w, "securitySchemes"), path(g, "securitySchemes"))
+	d.value("value: danglingRefs", path(w, "danglingRefs"), path(g, "danglingRefs"))
+	gvk := func(v any) any {
+		m, _ := path(v, "schema").(map[string]any)
+		for _, s := range m {
+			return path(s, "x-kubernetes-group-version-kind")
+		}
+		return nil
+	}
+	d.value("value: schema x-kubernetes-group-version-kind", gvk(w), gvk(g))
 	for _, f := range []string{"schemaNames", "pathNames"} {
 		real := map[string]bool{}
 		for _, n := range list(w, f) {

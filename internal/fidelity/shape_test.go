@@ -166,7 +166,8 @@ func scrub(v any) any {
 
 // trimOpenAPI keeps of an OpenAPI v3 document its version and info, the
 // keys of components, the security schemes, the sorted names of its schemas
-// and paths, and whole only the schema c.KeepSchema and the path c.KeepPath.
+// and paths, the $refs that resolve to no schema, and whole only the schema
+// c.KeepSchema and the path c.KeepPath.
 func trimOpenAPI(c fcase, v any) any {
 	doc, ok := v.(map[string]any)
 	if !ok {
@@ -186,11 +187,44 @@ func trimOpenAPI(c fcase, v any) any {
 		"schema":          map[string]any{},
 		"path":            map[string]any{},
 	}
+	out["danglingRefs"] = danglingRefs(doc, schemas)
 	if s, ok := schemas[c.KeepSchema]; ok {
 		out["schema"] = map[string]any{c.KeepSchema: s}
 	}
 	if p, ok := paths[c.KeepPath]; ok {
 		out["path"] = map[string]any{c.KeepPath: p}
+	}
+	return out
+}
+
+// danglingRefs lists, sorted, the "$ref" targets in doc that name no
+// schema in schemas.
+func danglingRefs(doc any, schemas map[string]any) []any {
+	seen := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if r, ok := e.(string); ok && k == "$ref" {
+					name, found := strings.CutPrefix(r, "#/components/schemas/")
+					if _, ok := schemas[name]; !found || !ok {
+						seen[r] = true
+					}
+					continue
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	out := []any{}
+	for _, r := range slices.Sorted(maps.Keys(seen)) {
+		out = append(out, r)
 	}
 	return out
 }

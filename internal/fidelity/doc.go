@@ -3,31 +3,40 @@
 //
 // # Captures
 //
-// TestCapture sends a fixed set of requests to a real kube-apiserver
-// (internal/cluster): the discovery documents in their legacy and
-// aggregated forms, the OpenAPI v3 index and two group-version documents,
-// /version, and requests that make the server answer with an error Status
-// (a missing object, a duplicate create, a stale resourceVersion, an
-// invalid name, an unknown resource, strategic merge patch on a custom
-// resource, a bad continue token, a failed JSON patch test, apply without a
-// field manager, an unknown field under fieldValidation=Strict). Run with
-// -update it stores each answer under testdata/ — status code, media type,
-// whether an ETag was sent, and the JSON body with volatile values
-// (resourceVersion, uid, timestamps, hashes, addresses) replaced by
+// TestCapture sends a fixed set of requests (cases_test.go) to a real
+// kube-apiserver (internal/cluster): the discovery documents in their
+// legacy and aggregated forms, ETag revalidation, the OpenAPI v3 index and
+// two group-version documents (also through the index's hashed URL),
+// /version; requests that make the server answer with an error Status (a
+// missing object, a duplicate create, a stale resourceVersion, an invalid
+// name, an unknown resource or group, strategic merge patch on a custom
+// resource, a bad continue token or label selector, a failed JSON patch
+// test, apply without a field manager and with a conflicting one, an
+// unknown field under fieldValidation=Strict, a bad token, a method the
+// path does not serve, malformed JSON); successful creates, gets, lists,
+// Tables and deletes whose shapes show the server's defaults; and two
+// short watches. Run with -update it stores each answer under testdata/ —
+// status code, media type, Cache-Control, whether an ETag was sent, and
+// the JSON body with volatile values (resourceVersion, uid, timestamps,
+// generated names, continue tokens, hashes, addresses) replaced by
 // placeholders; the OpenAPI documents are trimmed to their schema and path
-// names plus one schema and one path. Without -update it checks that the
-// live server still answers with the stored shapes.
+// names, their dangling $refs, one schema and one path. Without -update it
+// checks that the live server still answers with the stored shapes, so
+// every `go test ./...` exercises the real server.
 //
 //	go test ./internal/fidelity -run TestCapture -update
 //
 // # Fidelity
 //
-// TestFidelity sends the same requests to a fresh internal/testserver and
-// compares its answers with the captures: status code, media type with its
-// parameters, the set of JSON key paths (arrays collapsed), the reason,
-// code and causes of error Statuses, and, for discovery, every field of the
-// resources and groups the test server serves (it serves a subset of the
-// real server's kinds; the others are not compared).
+// TestFidelity sends the same requests to a fresh internal/testserver per
+// case and compares its answers with the captures: status code, media type
+// with its parameters, Cache-Control, ETag presence, the set of JSON key
+// paths with their types (arrays collapsed; managedFields entries compared
+// without their fieldsV1), the reason, code, details, causes and messages
+// of error Statuses, watch event types, Table columns, and, for discovery,
+// every field of the resources and groups the test server serves (it
+// serves a subset of the real server's kinds; the others are not
+// compared).
 //
 // Differences the test server is known to have are listed, each with a
 // reason, in the table knownDifferences in fidelity_test.go. The test

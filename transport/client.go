@@ -197,7 +197,8 @@ type Request struct {
 	// Path is the escaped absolute path, such as
 	// /api/v1/namespaces/default/pods; build it with JoinPath. It may carry a
 	// query, which is merged with Query. Paths with empty, "." or ".."
-	// segments are refused.
+	// segments, or with an escaped "/" inside a segment, are refused
+	// (ErrInvalidName) before anything is sent.
 	Path string
 	// Query holds the query parameters.
 	Query url.Values
@@ -317,6 +318,11 @@ func (c *Client) url(req *Request) (*url.URL, error) {
 		unesc, _ := url.PathUnescape(seg)
 		if (seg == "" && i != len(segs)-1) || unesc == "." || unesc == ".." {
 			return nil, fmt.Errorf("transport: request path %q: %w: empty, \".\" or \"..\" segment", req.Path, ErrInvalidName)
+		}
+		// The API server decodes the path before splitting it, so an
+		// escaped slash would become a separator there.
+		if strings.Contains(unesc, "/") {
+			return nil, fmt.Errorf("transport: request path %q: %w: segment %q holds an escaped '/'", req.Path, ErrInvalidName, seg)
 		}
 	}
 	u := *c.base

@@ -130,6 +130,8 @@ func TestHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
 		"/api/v1/namespaces//pods",
 		JoinPath("api", "v1", "namespaces", "..", "pods"),
 		JoinPath("api", "v1", "namespaces", "", "pods"),
+		JoinPath("api", "v1", "namespaces", "kube-system/secrets", "x"),
+		"/api/v1/namespaces/a%2fb/pods",
 	} {
 		_, err := c.Do(context.Background(), &Request{Method: http.MethodDelete, Path: p})
 		assert.ErrorIs(t, err, ErrInvalidName, p)

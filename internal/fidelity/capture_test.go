@@ -17,12 +17,13 @@ import (
 
 // capture is the stored answer of the real server to one case.
 type capture struct {
-	Request      request `json:"request"`
-	Status       int     `json:"status"`
-	ContentType  string  `json:"contentType"`
-	ETag         bool    `json:"etag"`
-	CacheControl string  `json:"cacheControl,omitempty"`
-	Body         any     `json:"body"`
+	Request      request  `json:"request"`
+	Status       int      `json:"status"`
+	ContentType  string   `json:"contentType"`
+	ETag         bool     `json:"etag"`
+	CacheControl string   `json:"cacheControl,omitempty"`
+	Warnings     []string `json:"warnings,omitempty"`
+	Body         any      `json:"body"`
 }
 
 func goldenPath(c fcase) string { return filepath.Join("testdata", c.Name+".json") }
@@ -64,6 +65,7 @@ func run(t *testing.T, tg *target, c fcase) capture {
 		ContentType:  resp.ContentType,
 		ETag:         resp.ETag != "",
 		CacheControl: resp.CacheControl,
+		Warnings:     resp.Warnings,
 		Body:         normalise(c, body),
 	}
 }

@@ -219,6 +219,10 @@ var objectCases = []fcase{
 			"&resourceVersionMatch=NotOlderThan&timeoutSeconds=1")},
 	{Name: "object-create-dry-run", Kind: kindObject, Setup: []request{objNamespace},
 		Request: withBody(http.MethodPost, objNS+"/configmaps?dryRun=All", contentTypeJSON, configMap("fidelity-dry-run", ""))},
+	{Name: "object-create-unknown-field-warns", Kind: kindObject, Setup: []request{objNamespace},
+		// fieldValidation defaults to Warn: 201 with a Warning header.
+		Request: withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON,
+			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"fidelity-warned-"},"data":{"a":"1"},"bogus":1}`)},
 	{Name: "object-get-scale", Kind: kindObject,
 		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
 			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-scaled"`, 1))},

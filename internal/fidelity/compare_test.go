@@ -85,6 +85,9 @@ func compare(c fcase, want, got capture) []diff {
 	if want.CacheControl != got.CacheControl {
 		d.add("cache-control", "real %q, testserver %q", want.CacheControl, got.CacheControl)
 	}
+	if canonical(want.Warnings) != canonical(got.Warnings) {
+		d.add("warnings", "real %q, testserver %q", want.Warnings, got.Warnings)
+	}
 	if want.Status != got.Status || wmt != gmt {
 		// Different kinds of answer: their bodies are not comparable.
 		return d.diffs

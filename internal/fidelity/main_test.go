@@ -65,6 +65,7 @@ type response struct {
 	ContentType  string
 	ETag         string
 	CacheControl string
+	Warnings     []string
 	Body         []byte
 }
 
@@ -100,6 +101,7 @@ func (tg *target) do(ctx context.Context, rq request) (*response, error) {
 		ContentType:  resp.Header.Get("Content-Type"),
 		ETag:         resp.Header.Get("ETag"),
 		CacheControl: resp.Header.Get("Cache-Control"),
+		Warnings:     resp.Header.Values("Warning"),
 		Body:         b,
 	}, nil
 }

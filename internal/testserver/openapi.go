@@ -90,6 +90,188 @@ var metaSchemas = map[string]any{
 	}},
 }
 
+// collectRefs adds the definitions v refers to, transitively.
+func collectRefs(v any, schemas map[string]any) {
+	switch t := v.(type) {
+	case map[string]any:
+		if r, ok := t["$ref"].(string); ok {
+			name := strings.TrimPrefix(r, "#/components/schemas/")
+			if _, done := schemas[name]; !done {
+				if def, ok := builtinSchemas[name]; ok {
+					schemas[name] = def
+					collectRefs(def, schemas)
+				} else if def, ok := metaSchemas[name]; ok {
+					schemas[name] = def
+					collectRefs(def, schemas)
+				}
+			}
+		}
+		for _, e := range t {
+			collectRefs(e, schemas)
+		}
+	case []any:
+		for _, e := range t {
+			collectRefs(e, schemas)
+		}
+	}
+}
+
+// operationNames returns the group as operation IDs spell it (Core, Apps,
+// RbacAuthorization, ExampleCom) and the tag (core_v1, apps_v1, ...).
+func operationNames(d *resourceDef) (string, string) {
+	g := strings.TrimSuffix(d.group, ".k8s.io")
+	if g == "" {
+		g = "core"
+	}
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(g, func(r rune) bool { return r == '.' || r == '-' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	camel := b.String()
+	return camel + strings.ToUpper(d.version[:1]) + d.version[1:], strings.ToLower(camel[:1]) + camel[1:] + "_" + d.version
+}
+
+func queryParam(name, typ, desc string) map[string]any {
+	return map[string]any{"name": name, "in": "query", "description": desc, "schema": map[string]any{"type": typ, "uniqueItems": true}}
+}
+
+func pathParam(name, desc string) map[string]any {
+	return map[string]any{"name": name, "in": "path", "required": true, "description": desc, "schema": map[string]any{"type": "string", "uniqueItems": true}}
+}
+
+var (
+	paramDryRun          = queryParam("dryRun", "string", "All makes the request a dry run: everything but storing happens.")
+	paramFieldManager    = queryParam("fieldManager", "string", "The name of the actor making the change; required for apply.")
+	paramFieldValidation = queryParam("fieldValidation", "string", "Ignore, Warn (the default) or Strict handling of unknown and duplicate fields.")
+	paramForce           = queryParam("force", "boolean", "Apply only: take over fields other managers own.")
+	paramGrace           = queryParam("gracePeriodSeconds", "integer", "Seconds before the object is deleted; 0 deletes at once.")
+	paramPropagation     = queryParam("propagationPolicy", "string", "Orphan, Background or Foreground handling of dependents.")
+	listParams           = []any{
+		queryParam("allowWatchBookmarks", "boolean", "Lets a watch send BOOKMARK events."),
+		queryParam("continue", "string", "The continue token of the previous page."),
+		queryParam("fieldSelector", "string", "Selects objects by fields."),
+		queryParam("labelSelector", "string", "Selects objects by labels."),
+		queryParam("limit", "integer", "The most objects one page holds."),
+		queryParam("resourceVersion", "string", "The resourceVersion the list or watch starts from."),
+		queryParam("resourceVersionMatch", "string", "How resourceVersion is read: Exact or NotOlderThan."),
+		queryParam("sendInitialEvents", "boolean", "Lets a watch begin with the current objects."),
+		queryParam("timeoutSeconds", "integer", "Ends a list or watch after this long."),
+		queryParam("watch", "boolean", "Watch for changes instead of listing."),
+	}
+)
+
+// responses are the answers of an operation returning schema, with the
+// codes given.
+func responses(schema string, codes ...string) map[string]any {
+	content := map[string]any{}
+	for _, mt := range []string{"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"} {
+		content[mt] = map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}
+	}
+	out := map[string]any{"401": map[string]any{"description": "Unauthorized"}}
+	text := map[string]string{"200": "OK", "201": "Created", "202": "Accepted"}
+	for _, c := range codes {
+		out[c] = map[string]any{"description": text[c], "content": content}
+	}
+	return out
+}
+
+func requestBody(schema string, mediaTypes ...string) map[string]any {
+	content := map[string]any{}
+	for _, mt := range mediaTypes {
+		content[mt] = map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}
+	}
+	return map[string]any{"required": true, "content": content}
+}
+
+// optionalBody is the body of a delete: DeleteOptions, not required.
+func optionalBody(schema string) map[string]any {
+	b := requestBody(schema, "*/*")
+	delete(b, "required")
+	return b
+}
+
+// openAPIPaths describes the operations on d's paths.
+func openAPIPaths(d *resourceDef, schema string, paths map[string]any) {
+	opGroup, tag := operationNames(d)
+	scope := ""
+	base := "/apis/" + d.group + "/" + d.version
+	if d.group == "" {
+		base = "/api/" + d.version
+	}
+	var common []any
+	if d.namespaced {
+		scope = "Namespaced"
+		base += "/namespaces/{namespace}"
+		common = append(common, pathParam("namespace", "The namespace of the objects."))
+	}
+	common = append(common, queryParam("pretty", "string", "true indents the answer."))
+	gvk := map[string]any{"group": d.group, "version": d.version, "kind": d.kind}
+	op := func(verb, action, desc string, resp map[string]any, params []any) map[string]any {
+		o := map[string]any{
+			"operationId": verb + opGroup + scope + d.kind, "description": desc, "tags": []any{tag},
+			"responses": resp, "x-kubernetes-action": action, "x-kubernetes-group-version-kind": gvk,
+		}
+		if len(params) > 0 {
+			o["parameters"] = params
+		}
+		return o
+	}
+	patchTypes := []string{"application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json"}
+	if d.crd == "" {
+		patchTypes = append(patchTypes, "application/strategic-merge-patch+json")
+	}
+	writeParams := []any{paramDryRun, paramFieldManager, paramFieldValidation}
+
+	coll := map[string]any{
+		"parameters": common,
+		"get":        op("list", "list", "list or watch objects of kind "+d.kind, responses(schema+"List", "200"), listParams),
+		"post":       op("create", "post", "create a "+d.kind, responses(schema, "200", "201", "202"), writeParams),
+	}
+	coll["post"].(map[string]any)["requestBody"] = requestBody(schema, "*/*")
+	if !d.noDeleteCollection {
+		dc := op("deleteCollection", "deletecollection", "delete a collection of "+d.kind, responses(metaV1+"Status", "200"), append([]any{paramDryRun, paramGrace, paramPropagation}, listParams...))
+		dc["requestBody"] = optionalBody(metaV1 + "DeleteOptions")
+		coll["delete"] = dc
+	}
+	paths[base+"/"+d.resource] = coll
+
+	itemParams := append([]any{pathParam("name", "name of the "+d.kind)}, common...)
+	item := map[string]any{
+		"parameters": itemParams,
+		"get":        op("read", "get", "read the specified "+d.kind, responses(schema, "200"), nil),
+		"put":        op("replace", "put", "replace the specified "+d.kind, responses(schema, "200", "201"), writeParams),
+		"patch":      op("patch", "patch", "partially update the specified "+d.kind, responses(schema, "200", "201"), append(writeParams, paramForce)),
+		"delete":     op("delete", "delete", "delete a "+d.kind, responses(metaV1+"Status", "200", "202"), []any{paramDryRun, paramGrace, paramPropagation}),
+	}
+	item["put"].(map[string]any)["requestBody"] = requestBody(schema, "*/*")
+	item["patch"].(map[string]any)["requestBody"] = requestBody(metaV1+"Patch", patchTypes...)
+	item["delete"].(map[string]any)["requestBody"] = optionalBody(metaV1 + "DeleteOptions")
+	paths[base+"/"+d.resource+"/{name}"] = item
+
+	for _, sub := range []struct {
+		on           bool
+		name, schema string
+	}{{d.status, "status", schema}, {d.scale, "scale", "io.k8s.api.autoscaling.v1.Scale"}} {
+		if !sub.on {
+			continue
+		}
+		suffix := strings.ToUpper(sub.name[:1]) + sub.name[1:]
+		p := map[string]any{
+			"parameters": itemParams,
+			"get":        op("read", "get", "read "+sub.name+" of the specified "+d.kind, responses(sub.schema, "200"), nil),
+			"put":        op("replace", "put", "replace "+sub.name+" of the specified "+d.kind, responses(sub.schema, "200", "201"), writeParams),
+			"patch":      op("patch", "patch", "partially update "+sub.name+" of the specified "+d.kind, responses(sub.schema, "200", "201"), append(writeParams, paramForce)),
+		}
+		for _, verb := range []string{"get", "put", "patch"} {
+			o := p[verb].(map[string]any)
+			o["operationId"] = o["operationId"].(string) + suffix
+		}
+		p["put"].(map[string]any)["requestBody"] = requestBody(sub.schema, "*/*")
+		p["patch"].(map[string]any)["requestBody"] = requestBody(metaV1+"Patch", patchTypes...)
+		paths[base+"/"+d.resource+"/{name}/"+sub.name] = p
+	}
+}
+
 // openAPIDoc builds the document of one group-version; callers hold s.mu.
 func (s *Server) openAPIDoc(group, version string) ([]byte, bool) {
 	defs := s.reg.inGroupVersion(group, version)
@@ -97,39 +279,44 @@ func (s *Server) openAPIDoc(group, version string) ([]byte, bool) {
 		return nil, false
 	}
 	sortDefs(defs)
-	schemas := map[string]any{}
-	for k, v := range metaSchemas {
-		schemas[k] = v
+	schemas := map[string]any{
+		metaV1 + "Patch": map[string]any{"type": "object", "description": "Patch is the body of a PATCH request; its media type says how it applies."},
 	}
 	paths := map[string]any{}
 	for _, d := range defs {
 		name := schemaPrefix(d) + "." + d.kind
-		schemas[name] = kindSchema(d)
-		schemas[name+"List"] = map[string]any{"type": "object", "required": []any{"items"}, "properties": map[string]any{
-			"apiVersion": map[string]any{"type": "string"}, "kind": map[string]any{"type": "string"},
-			"items":    map[string]any{"type": "array", "items": ref(name)},
-			"metadata": ref(listMetaRef),
-		}, "x-kubernetes-group-version-kind": []any{map[string]any{"group": d.group, "version": d.version, "kind": d.kind + "List"}}}
-		base := "/apis/" + d.group + "/" + d.version
-		if d.group == "" {
-			base = "/api/" + d.version
+		var sch map[string]any
+		if def, ok := builtinSchemas[name]; ok && d.crd == "" {
+			sch = copyObj(def)
+			sch["x-kubernetes-group-version-kind"] = []any{map[string]any{"group": d.group, "version": d.version, "kind": d.kind}}
+		} else {
+			sch = kindSchema(d)
 		}
-		coll := base + "/" + d.resource
-		if d.namespaced {
-			coll = base + "/namespaces/{namespace}/" + d.resource
+		schemas[name] = sch
+		schemas[name+"List"] = map[string]any{"type": "object", "required": []any{"items"}, "description": d.kind + "List is a list of " + d.kind + " objects.",
+			"properties": map[string]any{
+				"apiVersion": map[string]any{"type": "string"}, "kind": map[string]any{"type": "string"},
+				"items":    map[string]any{"type": "array", "items": ref(name)},
+				"metadata": ref(listMetaRef),
+			}, "x-kubernetes-group-version-kind": []any{map[string]any{"group": d.group, "version": d.version, "kind": d.kind + "List"}}}
+		if d.scale {
+			schemas["io.k8s.api.autoscaling.v1.Scale"] = builtinSchemas["io.k8s.api.autoscaling.v1.Scale"]
 		}
-		ok := func(schema string) map[string]any {
-			return map[string]any{"200": map[string]any{"description": "OK", "content": map[string]any{
-				"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}}}}
-		}
-		paths[coll] = map[string]any{"get": map[string]any{"operationId": "list" + d.kind, "responses": ok(name + "List"),
-			"x-kubernetes-action": "list", "x-kubernetes-group-version-kind": map[string]any{"group": d.group, "version": d.version, "kind": d.kind}}}
-		paths[coll+"/{name}"] = map[string]any{"get": map[string]any{"operationId": "read" + d.kind, "responses": ok(name),
-			"x-kubernetes-action": "get", "x-kubernetes-group-version-kind": map[string]any{"group": d.group, "version": d.version, "kind": d.kind}}}
+		openAPIPaths(d, name, paths)
 	}
+	for _, extra := range []string{metaV1 + "Status", metaV1 + "DeleteOptions", objectMetaRef, listMetaRef} {
+		if _, ok := schemas[extra]; !ok {
+			if def, ok := builtinSchemas[extra]; ok {
+				schemas[extra] = def
+			} else {
+				schemas[extra] = metaSchemas[extra]
+			}
+		}
+	}
+	collectRefs(schemas, schemas)
 	doc := map[string]any{
 		"openapi": "3.0.0",
-		"info":    map[string]any{"title": "Kubernetes", "version": versionInfo["gitVersion"]},
+		"info":    map[string]any{"title": "Kubernetes", "version": "v1.37.2"},
 		"paths":   paths,
 		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{
 			"BearerToken": map[string]any{"type": "apiKey", "name": "authorization", "in": "header", "description": "Bearer Token authentication"}}},

@@ -31,8 +31,24 @@ func TestOpenAPIV3(t *testing.T) {
 	dep, ok := schemas["io.k8s.api.apps.v1.Deployment"].(map[string]any)
 	require.True(t, ok)
 	assert.Equal(t, "Deployment", path(dep, "x-kubernetes-group-version-kind.0.kind"))
-	assert.NotNil(t, path(dep, "properties.spec.properties.replicas"))
-	assert.Contains(t, schemas, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+	assert.Equal(t, "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec", path(dep, "properties.spec.allOf.0.$ref"))
+	assert.Equal(t, []any{"spec"}, dep["required"])
+	for _, name := range []string{"io.k8s.api.apps.v1.DeploymentSpec", "io.k8s.api.core.v1.PodTemplateSpec", "io.k8s.api.core.v1.PodSpec",
+		"io.k8s.api.core.v1.Container", "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+		"io.k8s.apimachinery.pkg.util.intstr.IntOrString", "io.k8s.api.apps.v1.DeploymentList", "io.k8s.api.autoscaling.v1.Scale"} {
+		assert.Contains(t, schemas, name, "referenced definitions are included")
+	}
+	assert.Equal(t, "integer", path(schemas["io.k8s.api.apps.v1.DeploymentSpec"], "properties.replicas.type"))
+	assert.Equal(t, "map", path(schemas["io.k8s.api.core.v1.Container"], "properties.ports.x-kubernetes-list-type"))
+	docPaths, _ := doc.get("paths").(map[string]any)
+	item, _ := docPaths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"].(map[string]any)
+	require.NotNil(t, item)
+	for _, verb := range []string{"get", "put", "patch", "delete"} {
+		assert.Contains(t, item, verb)
+	}
+	assert.Equal(t, "readAppsV1NamespacedDeployment", path(item, "get.operationId"))
+	assert.Equal(t, "apps_v1", path(item, "get.tags.0"))
+	assert.Contains(t, docPaths, "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale")
 
 	same := c.do("GET", u, "", "If-None-Match", doc.header.Get("ETag"))
 	assert.Equal(t, http.StatusNotModified, same.code)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -202,6 +203,15 @@ func hasSpecial(x uint64) bool {
 	return (less|quote|bs)&highs != 0
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
@@ -327,12 +337,16 @@ func (sc *scanner) object(i int) (int, error) {
 			return i, err
 		}
 		key := s[i+1 : end-1]
+		// Keys are compared the way the API server's decoder will see
+		// them: escapes resolved, invalid UTF-8 as U+FFFD.
 		if escaped {
 			var k string
 			if err := json.Unmarshal([]byte(s[i:end]), &k); err != nil {
 				return i, sc.fail(i, ErrMalformed, "invalid object key: %v", err)
 			}
 			key = k
+		} else if !isASCII(key) && !utf8.ValidString(key) {
+			key = validString(key)
 		}
 		if set == nil {
 			for _, k := range sc.keys[base:] {

@@ -35,7 +35,11 @@
 //
 //	kubeconfig /home/me/.kube/config: users["me"].client-certificate-data: invalid base64: ...
 //
-// YAML syntax errors carry the line number.
+// YAML syntax errors carry the line number. Files the chosen context refers
+// to (certificate-authority, client-certificate, client-key, and tokenFile
+// when no token is given inline) must be readable when the configuration is
+// built, as kubectl requires; a missing one is reported with its field
+// rather than by the first request.
 //
 // # In-cluster
 //

@@ -153,7 +153,9 @@ func LoadBytes(data []byte, opts *Options) (*transport.Config, error) {
 
 // Config builds the transport configuration of one context: opts.Context,
 // else the current-context. A nil opts means the zero Options. Errors are
-// *Error values naming the file and the field at fault.
+// *Error values naming the file and the field at fault, a referenced
+// certificate, key or token file that cannot be opened included (a file
+// whose content is also given inline is not needed).
 func (f *File) Config(opts *Options) (*transport.Config, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -237,6 +239,14 @@ func applyCluster(cfg *transport.Config, cl *Cluster) error {
 	if cl.InsecureSkipTLSVerify && (cl.CertificateAuthority != "" || len(cl.CertificateAuthorityData) > 0) {
 		return fail(".insecure-skip-tls-verify", errors.New("set together with a certificate-authority; use one or the other"))
 	}
+	// Files are checked now, as kubectl does, so that a broken reference is
+	// reported with the kubeconfig and the field rather than by the first
+	// request. A file that inline data overrides is not needed.
+	if len(cl.CertificateAuthorityData) == 0 {
+		if err := checkReadable(cl.CertificateAuthority); err != nil {
+			return fail(".certificate-authority", err)
+		}
+	}
 	if cl.ProxyURL != "" {
 		u, err := url.Parse(cl.ProxyURL)
 		if err != nil {
@@ -294,6 +304,22 @@ func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error
 		}
 		return fail(".client-certificate", errors.New("client key set without a client certificate"))
 	}
+	// Referenced files are checked as in applyCluster.
+	for _, f := range []struct {
+		field, path string
+		data        bool
+	}{
+		{".client-certificate", u.ClientCertificate, len(u.ClientCertificateData) > 0},
+		{".client-key", u.ClientKey, len(u.ClientKeyData) > 0},
+		// A static token serves until the token file can be read.
+		{".tokenFile", u.TokenFile, u.Token != ""},
+	} {
+		if !f.data {
+			if err := checkReadable(f.path); err != nil {
+				return fail(f.field, err)
+			}
+		}
+	}
 	cfg.BearerToken = u.Token
 	cfg.BearerTokenFile = u.TokenFile
 	cfg.Username = u.Username
@@ -321,6 +347,19 @@ func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error
 		cfg.Credentials = p
 	}
 	return nil
+}
+
+// checkReadable reports why the file at path cannot be opened for reading;
+// an empty path is fine (nothing is referenced).
+func checkReadable(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func cloneExtra(m map[string][]string) map[string][]string {

@@ -250,20 +250,30 @@ users:
 contexts:
 - {name: c, context: {cluster: k, user: u}}
 `)
+	sub := filepath.Join(dir, "sub")
+	for _, f := range []string{filepath.Join(sub, "certs", "ca.pem"), filepath.Join(sub, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(sub, "tok")} {
+		writeFile(t, f, "x")
+	}
 	cfg, err := load(&Options{Path: path}, testEnv(nil, "", ""))
 	require.NoError(t, err)
-	sub := filepath.Join(dir, "sub")
 	assert.Equal(t, filepath.Join(sub, "certs", "ca.pem"), cfg.TLS.CAFile)
 	assert.Equal(t, filepath.Join(sub, "cert.pem"), cfg.TLS.CertFile)
 	assert.Equal(t, filepath.Join(dir, "key.pem"), cfg.TLS.KeyFile)
 	assert.Equal(t, filepath.Join(sub, "tok"), cfg.BearerTokenFile)
 
-	// The same document as bytes keeps paths as written.
+	// The same document as bytes keeps paths as written, relative to the
+	// working directory, where they do not exist.
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	cfg, err = LoadBytes(data, nil)
+	f, err := Parse(data)
 	require.NoError(t, err)
-	assert.Equal(t, filepath.Join("certs", "ca.pem"), cfg.TLS.CAFile)
+	assert.Equal(t, filepath.Join("certs", "ca.pem"), f.Clusters["k"].CertificateAuthority)
+	_, err = LoadBytes(data, nil)
+	var kerr *Error
+	require.ErrorAs(t, err, &kerr)
+	assert.Equal(t, `clusters["k"].certificate-authority`, kerr.Field)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Contains(t, err.Error(), filepath.Join("certs", "ca.pem"))
 }
 
 func TestExecCommandResolution(t *testing.T) {
@@ -312,6 +322,8 @@ current-context: other
 contexts:
 - {name: third, context: {cluster: shared}}
 `)
+	writeFile(t, filepath.Join(dir, "one", "ca.pem"), "x")
+	writeFile(t, filepath.Join(dir, "two", "ca.pem"), "x")
 	missing := filepath.Join(dir, "missing", "config")
 	list := strings.Join([]string{missing, first, second, third}, string(os.PathListSeparator))
 	e := testEnv(map[string]string{"KUBECONFIG": list}, "", "")
@@ -578,6 +590,36 @@ func TestBrokenKubeconfigErrors(t *testing.T) {
 				"users: [{name: u, user: {auth-provider: {name: gcp}}}]\ncontexts: [{name: a, context: {cluster: k, user: u}}]\n",
 			field: `users["u"].auth-provider`,
 			want:  []string{"gcp", "exec"},
+		},
+		{
+			name: "missing certificate-authority file",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x, certificate-authority: no-ca.pem}}]\n" +
+				"contexts: [{name: a, context: {cluster: k}}]\n",
+			field: `clusters["k"].certificate-authority`,
+			want:  []string{"no-ca.pem", "no such file"},
+		},
+		{
+			name: "missing client-certificate file",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x}}]\n" +
+				"users: [{name: u, user: {client-certificate: no-cert.pem, client-key-data: " + b64("KEY") + "}}]\n" +
+				"contexts: [{name: a, context: {cluster: k, user: u}}]\n",
+			field: `users["u"].client-certificate`,
+			want:  []string{"no-cert.pem"},
+		},
+		{
+			name: "missing client-key file",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x}}]\n" +
+				"users: [{name: u, user: {client-certificate-data: " + b64("CERT") + ", client-key: no-key.pem}}]\n" +
+				"contexts: [{name: a, context: {cluster: k, user: u}}]\n",
+			field: `users["u"].client-key`,
+			want:  []string{"no-key.pem"},
+		},
+		{
+			name: "missing tokenFile without a static token",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: https://x}}]\n" +
+				"users: [{name: u, user: {tokenFile: no-token}}]\ncontexts: [{name: a, context: {cluster: k, user: u}}]\n",
+			field: `users["u"].tokenFile`,
+			want:  []string{"no-token"},
 		},
 		{
 			name: "exec without apiVersion",

@@ -77,10 +77,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet:
-		if isWatch(r) {
-			writeStatus(w, errBadRequest("watch of a single object is requested with fieldSelector=metadata.name=<name>"))
-			return
-		}
+		// As with the real server, watch=true on an object's path is
+		// ignored: watching one object takes a fieldSelector on the list.
 		s.serveGet(w, r, req)
 	case http.MethodPut:
 		s.serveUpdate(w, r, req)

@@ -353,6 +353,9 @@ func (s *Server) selectLocked(d *resourceDef, namespace string, o *listOptions) 
 	if o.tokenRV != 0 && o.tokenRV <= s.compacted {
 		return nil, "", 0, errGoneExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
 	}
+	if rv, _ := strconv.ParseInt(o.rv, 10, 64); o.rvMatch == "Exact" && rv > 0 && rv < s.compacted {
+		return nil, "", 0, errGoneExpired(fmt.Sprintf("The resourceVersion for the provided list is too old: %d < %d", rv, s.compacted))
+	}
 	b := s.store[d.storageKey()]
 	keys := sortedKeys(b)
 	var out []map[string]any
@@ -467,37 +470,189 @@ func (s *Server) serveDeleteCollection(w http.ResponseWriter, r *http.Request, r
 	writeJSON(w, http.StatusOK, listOf(req.def, deleted, strconv.FormatInt(s.rv, 10), "", 0, false))
 }
 
-// writeTable answers with a meta.k8s.io Table: Name and Age columns, plus a
-// CRD's additionalPrinterColumns whose jsonPath is a simple field path.
+// tableColumn is one column of a Table after Name.
+type tableColumn struct {
+	name, typ, format, desc string
+	priority                int
+	cell                    func(obj map[string]any) any
+}
+
+const nameColumnDesc = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+
+func ageColumn(typ string) tableColumn {
+	return tableColumn{name: "Age", typ: typ, desc: "CreationTimestamp is a timestamp representing the server time when this object was created.", cell: func(o map[string]any) any {
+		return age(getString(o, "metadata", "creationTimestamp"))
+	}}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+func count(v any) int {
+	switch t := v.(type) {
+	case map[string]any:
+		return len(t)
+	case []any:
+		return len(t)
+	}
+	return 0
+}
+
+func intField(o map[string]any, keys ...string) int64 {
+	var cur any = o
+	for _, k := range keys {
+		m, _ := cur.(map[string]any)
+		cur = m[k]
+	}
+	n, _ := strconv.ParseInt(fmt.Sprint(cur), 10, 64)
+	return n
+}
+
+// builtinColumns are the columns the real server's printers give the
+// built-in kinds (after Name), by group/resource.
+var builtinColumns = map[string][]tableColumn{
+	"/configmaps": {
+		{name: "Data", typ: "string", desc: "Data contains the configuration data.", cell: func(o map[string]any) any { return count(o["data"]) + count(o["binaryData"]) }},
+		ageColumn("string"),
+	},
+	"/secrets": {
+		{name: "Type", typ: "string", desc: "The type of the secret.", cell: func(o map[string]any) any { return getString(o, "type") }},
+		{name: "Data", typ: "string", desc: "The number of data keys.", cell: func(o map[string]any) any { return count(o["data"]) }},
+		ageColumn("string"),
+	},
+	"/namespaces": {
+		{name: "Status", typ: "string", desc: "The phase of the namespace.", cell: func(o map[string]any) any { return getString(o, "status", "phase") }},
+		ageColumn("string"),
+	},
+	"/serviceaccounts": {
+		{name: "Secrets", typ: "string", desc: "The number of secrets.", cell: func(o map[string]any) any { return count(o["secrets"]) }},
+		ageColumn("string"),
+	},
+	"/pods": {
+		{name: "Ready", typ: "string", desc: "The number of ready containers and of containers.", cell: func(o map[string]any) any {
+			return fmt.Sprintf("0/%d", count(getMap(o, "spec", true)["containers"]))
+		}},
+		{name: "Status", typ: "string", desc: "The aggregate state of the containers in this pod.", cell: func(o map[string]any) any { return getString(o, "status", "phase") }},
+		{name: "Restarts", typ: "string", desc: "The number of times the containers in this pod have been restarted.", cell: func(o map[string]any) any { return 0 }},
+		ageColumn("string"),
+		{name: "IP", typ: "string", priority: 1, desc: "The IP address assigned to the pod.", cell: func(o map[string]any) any { return orNone(getString(o, "status", "podIP")) }},
+		{name: "Node", typ: "string", priority: 1, desc: "The node the pod is bound to.", cell: func(o map[string]any) any { return orNone(getString(o, "spec", "nodeName")) }},
+		{name: "Nominated Node", typ: "string", priority: 1, desc: "The node the pod may be bound to.", cell: func(o map[string]any) any { return "<none>" }},
+		{name: "Readiness Gates", typ: "string", priority: 1, desc: "The readiness gates of the pod.", cell: func(o map[string]any) any { return "<none>" }},
+	},
+	"apps/deployments": {
+		{name: "Ready", typ: "string", desc: "The number of ready replicas and of desired replicas.", cell: func(o map[string]any) any {
+			return fmt.Sprintf("%d/%d", intField(o, "status", "readyReplicas"), intField(o, "spec", "replicas"))
+		}},
+		{name: "Up-to-date", typ: "integer", desc: "The number of replicas updated to the latest template.", cell: func(o map[string]any) any { return intField(o, "status", "updatedReplicas") }},
+		{name: "Available", typ: "integer", desc: "The number of available replicas.", cell: func(o map[string]any) any { return intField(o, "status", "availableReplicas") }},
+		ageColumn("string"),
+		{name: "Containers", typ: "string", priority: 1, desc: "The names of the containers.", cell: func(o map[string]any) any { return joinContainers(o, "name") }},
+		{name: "Images", typ: "string", priority: 1, desc: "The images of the containers.", cell: func(o map[string]any) any { return joinContainers(o, "image") }},
+		{name: "Selector", typ: "string", priority: 1, desc: "The label selector of the pods.", cell: func(o map[string]any) any { return scaleOf(o)["status"].(map[string]any)["selector"] }},
+	},
+	"/services": {
+		{name: "Type", typ: "string", desc: "The type of the service.", cell: func(o map[string]any) any { return getString(o, "spec", "type") }},
+		{name: "Cluster-IP", typ: "string", desc: "The cluster address of the service.", cell: func(o map[string]any) any { return orNone(getString(o, "spec", "clusterIP")) }},
+		{name: "External-IP", typ: "string", desc: "The external addresses of the service.", cell: func(o map[string]any) any { return "<none>" }},
+		{name: "Port(s)", typ: "string", desc: "The ports of the service.", cell: func(o map[string]any) any {
+			var ports []string
+			for _, p := range asSlice(getMap(o, "spec", true)["ports"]) {
+				pm, _ := p.(map[string]any)
+				ports = append(ports, fmt.Sprintf("%v/%v", pm["port"], pm["protocol"]))
+			}
+			return orNone(strings.Join(ports, ","))
+		}},
+		ageColumn("string"),
+		{name: "Selector", typ: "string", priority: 1, desc: "The label selector of the pods.", cell: func(o map[string]any) any {
+			sel := stringMap(getMap(o, "spec", true)["selector"])
+			keys := make([]string, 0, len(sel))
+			for k := range sel {
+				keys = append(keys, k)
+			}
+			sortStrings(keys)
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = k + "=" + sel[k]
+			}
+			return orNone(strings.Join(parts, ","))
+		}},
+	},
+}
+
+func joinContainers(o map[string]any, field string) string {
+	var out []string
+	for _, c := range asSlice(getMap(getMap(getMap(o, "spec", true), "template", true), "spec", true)["containers"]) {
+		cm, _ := c.(map[string]any)
+		out = append(out, getString(cm, field))
+	}
+	return strings.Join(out, ",")
+}
+
+// tableColumns are the columns after Name: a built-in kind's printer
+// columns; a CRD version's additionalPrinterColumns (simple field paths);
+// else Age. Callers hold s.mu.
+func (s *Server) tableColumns(d *resourceDef) []tableColumn {
+	if cols, ok := builtinColumns[d.group+"/"+d.resource]; ok {
+		return cols
+	}
+	if d.crd == "" {
+		return []tableColumn{{name: "Created At", typ: "date", desc: "CreationTimestamp is a timestamp representing the server time when this object was created.", cell: func(o map[string]any) any {
+			return getString(o, "metadata", "creationTimestamp")
+		}}}
+	}
+	var cols []tableColumn
+	for _, c := range s.printerColumns(d) {
+		jp := strings.TrimPrefix(fmt.Sprint(c["jsonPath"]), ".")
+		prio, _ := strconv.Atoi(fmt.Sprint(c["priority"]))
+		col := tableColumn{name: fmt.Sprint(c["name"]), typ: fmt.Sprint(c["type"]), desc: fmt.Sprint(c["description"]), priority: prio}
+		if f, ok := c["format"].(string); ok {
+			col.format = f
+		}
+		col.cell = func(o map[string]any) any {
+			var cur any = o
+			for _, p := range strings.Split(jp, ".") {
+				m, _ := cur.(map[string]any)
+				cur = m[p]
+			}
+			if col.typ == "date" {
+				if ts, ok := cur.(string); ok {
+					return age(ts)
+				}
+			}
+			return cur
+		}
+		cols = append(cols, col)
+	}
+	if len(cols) == 0 {
+		cols = []tableColumn{ageColumn("date")}
+	}
+	return cols
+}
+
+// writeTable answers with a meta.k8s.io Table of the objects.
 func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, d *resourceDef, version string, items []map[string]any, rv, cont string) {
 	include := r.URL.Query().Get("includeObject")
 	if include == "" {
 		include = "Metadata"
 	}
-	cols := []any{
-		map[string]any{"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names", "priority": 0},
-	}
-	type extra struct{ path string }
-	var extras []extra
 	s.mu.Lock()
-	for _, c := range s.printerColumns(d) {
-		cols = append(cols, map[string]any{"name": c["name"], "type": c["type"], "format": "", "description": c["description"], "priority": c["priority"]})
-		extras = append(extras, extra{path: fmt.Sprint(c["jsonPath"])})
-	}
+	extra := s.tableColumns(d)
 	s.mu.Unlock()
-	cols = append(cols, map[string]any{"name": "Age", "type": "date", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", "priority": 0})
+	cols := []any{map[string]any{"name": "Name", "type": "string", "format": "name", "description": nameColumnDesc, "priority": 0}}
+	for _, c := range extra {
+		cols = append(cols, map[string]any{"name": c.name, "type": c.typ, "format": c.format, "description": c.desc, "priority": c.priority})
+	}
 	rows := make([]any, 0, len(items))
 	for _, it := range items {
 		cells := []any{getString(it, "metadata", "name")}
-		for _, e := range extras {
-			var cur any = it
-			for _, p := range strings.Split(strings.TrimPrefix(e.path, "."), ".") {
-				m, _ := cur.(map[string]any)
-				cur = m[p]
-			}
-			cells = append(cells, cur)
+		for _, c := range extra {
+			cells = append(cells, c.cell(it))
 		}
-		cells = append(cells, age(getString(it, "metadata", "creationTimestamp")))
 		row := map[string]any{"cells": cells}
 		switch include {
 		case "Object":

@@ -123,6 +123,8 @@ func TestListPaging(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, withRV.code)
 
 	c.srv.Compact()
+	exact := c.do("GET", "/api/v1/namespaces/default/configmaps?resourceVersion=2&resourceVersionMatch=Exact", "")
+	assert.Equal(t, http.StatusGone, exact.code, "an exact read before the compaction")
 	expired := c.do("GET", "/api/v1/namespaces/default/configmaps?limit=2&continue="+url.QueryEscape(cont), "")
 	assert.Equal(t, http.StatusGone, expired.code)
 	assert.Equal(t, "Expired", expired.str("reason"))
@@ -146,9 +148,11 @@ func TestTable(t *testing.T) {
 			assert.Equal(t, "Table", r.str("kind"))
 			assert.Equal(t, "meta.k8s.io/v1", r.str("apiVersion"))
 			assert.Equal(t, "Name", r.str("columnDefinitions.0.name"))
-			assert.Equal(t, "Age", r.str("columnDefinitions.1.name"))
+			assert.Equal(t, "Data", r.str("columnDefinitions.1.name"), "the real server's ConfigMap columns")
+			assert.Equal(t, "Age", r.str("columnDefinitions.2.name"))
 			assert.Equal(t, "cm-0", r.str("rows.0.cells.0"))
-			assert.Regexp(t, `^\d+s$`, r.str("rows.0.cells.1"))
+			assert.EqualValues(t, 1, r.get("rows.0.cells.1"))
+			assert.Regexp(t, `^\d+s$`, r.str("rows.0.cells.2"))
 			switch inc {
 			case "":
 				assert.Equal(t, "PartialObjectMetadata", r.str("rows.0.object.kind"))
@@ -162,6 +166,20 @@ func TestTable(t *testing.T) {
 	one := c.do("GET", "/api/v1/namespaces/default/configmaps/cm-1", "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
 	assert.Equal(t, "Table", one.str("kind"))
 	assert.Equal(t, "cm-1", one.str("rows.0.cells.0"))
+
+	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/apps/v1/namespaces/default/deployments", fmt.Sprintf(deployJSON, "web")).code)
+	dep := c.do("GET", "/apis/apps/v1/namespaces/default/deployments", "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	var colNames []string
+	for _, col := range dep.get("columnDefinitions").([]any) {
+		colNames = append(colNames, path(col, "name").(string))
+	}
+	assert.Equal(t, []string{"Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"}, colNames)
+	assert.Equal(t, []any{"web", "0/1", 0.0, 0.0}, dep.get("rows.0.cells").([]any)[:4])
+	assert.Equal(t, "web,side", dep.str("rows.0.cells.5"))
+	assert.Equal(t, "app=web", dep.str("rows.0.cells.7"))
+
+	ns := c.do("GET", "/api/v1/namespaces/default", "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	assert.Equal(t, []any{"default", "Active"}, ns.get("rows.0.cells").([]any)[:2])
 }
 
 func TestDeleteCollection(t *testing.T) {

@@ -331,8 +331,7 @@ func TestTTLAndInvalidate(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "aggregated")
 	c := f.client(nil) // DefaultTTL
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	c.now = clock.Now
+	clock := f.clock
 	ctx := context.Background()
 
 	_, err := c.Resources(ctx)

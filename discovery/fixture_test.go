@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
@@ -37,6 +38,10 @@ type fixture struct {
 	gate    map[string]chan struct{}
 	gateHit map[string]int // requests to a gated path block from this hit on
 	arrived map[string]chan struct{}
+	// clock is the clocks of the clients the fixture makes: it stands still
+	// unless a test advances it, so a TTL never runs out because the
+	// machine is slow, and request counts depend only on what the test does.
+	clock *fakeClock
 }
 
 type fixtureDoc struct {
@@ -57,6 +62,7 @@ func newFixture(t testing.TB, dir string) *fixture {
 		gate:    make(map[string]chan struct{}),
 		gateHit: make(map[string]int),
 		arrived: make(map[string]chan struct{}),
+		clock:   &fakeClock{now: time.Unix(1_700_000_000, 0)},
 	}
 	root := filepath.Join("testdata", dir)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -224,7 +230,10 @@ func (f *fixture) transport() *transport.Client {
 	return tc
 }
 
-// client returns a discovery client for the fixture.
+// client returns a discovery client for the fixture, on the fixture's
+// clock.
 func (f *fixture) client(opts *Options) *Client {
-	return New(f.transport(), opts)
+	c := New(f.transport(), opts)
+	c.now = f.clock.Now
+	return c
 }

@@ -18,8 +18,7 @@ func TestOpenAPIV3(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "aggregated")
 	c := f.client(nil)
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	c.now = clock.Now
+	clock := f.clock
 	ctx := context.Background()
 	const doc = "/openapi/v3/apis/apps/v1"
 

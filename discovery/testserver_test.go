@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,7 +37,9 @@ func testserverClients(t *testing.T) (*testserver.Server, *transport.Client, *di
 		BearerToken: srv.Token(),
 	})
 	require.NoError(t, err)
-	return srv, tc, discovery.New(tc, nil)
+	// A TTL longer than any test: the request counts below then depend only
+	// on the lookups, however slow the machine (a miss refreshes regardless).
+	return srv, tc, discovery.New(tc, &discovery.Options{TTL: time.Hour})
 }
 
 // discoveryRequests returns the paths of the discovery requests the server
@@ -187,7 +190,7 @@ func TestAgainstTestServerLegacyAndPartial(t *testing.T) {
 
 	srv.ResetRequests()
 	srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/rbac.authorization.k8s.io/v1", Status: http.StatusServiceUnavailable})
-	dc := discovery.New(tc, nil)
+	dc := discovery.New(tc, &discovery.Options{TTL: time.Hour})
 	legacy, err := dc.Resources(ctx)
 	var pe *discovery.PartialError
 	require.ErrorAs(t, err, &pe)

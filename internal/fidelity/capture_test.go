@@ -2,12 +2,15 @@ package fidelity
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +29,14 @@ type capture struct {
 	Body         any      `json:"body"`
 }
 
-func goldenPath(c fcase) string { return filepath.Join("testdata", c.Name+".json") }
+// goldenPath is where c's capture is stored; whole OpenAPI documents are
+// gzipped.
+func goldenPath(c fcase) string {
+	if c.Kind == kindOpenAPIFull {
+		return filepath.Join("testdata", c.Name+".json.gz")
+	}
+	return filepath.Join("testdata", c.Name+".json")
+}
 
 // run sets up c on tg, sends its request and returns the normalised answer.
 func run(t *testing.T, tg *target, c fcase) capture {
@@ -74,6 +84,12 @@ func readGolden(t *testing.T, c fcase) capture {
 	t.Helper()
 	b, err := os.ReadFile(goldenPath(c))
 	require.NoError(t, err, "no capture for %s: run go test ./internal/fidelity -run TestCapture -update", c.Name)
+	if strings.HasSuffix(goldenPath(c), ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		require.NoError(t, err)
+		b, err = io.ReadAll(zr)
+		require.NoError(t, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var g capture
@@ -86,9 +102,22 @@ func writeGolden(t *testing.T, c fcase, g capture) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", " ")
+	gz := strings.HasSuffix(goldenPath(c), ".gz")
+	if !gz {
+		enc.SetIndent("", " ")
+	}
 	require.NoError(t, enc.Encode(g))
-	require.NoError(t, os.WriteFile(goldenPath(c), buf.Bytes(), 0o644))
+	out := buf.Bytes()
+	if gz {
+		var zb bytes.Buffer
+		zw, err := gzip.NewWriterLevel(&zb, gzip.BestCompression)
+		require.NoError(t, err)
+		_, err = zw.Write(out)
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		out = zb.Bytes()
+	}
+	require.NoError(t, os.WriteFile(goldenPath(c), out, 0o644))
 }
 
 // TestCapture sends every case to the real kube-apiserver. With -update it

@@ -28,6 +28,7 @@ const (
 	kindAggregated          kind = "aggregated"    // aggregated discovery
 	kindOpenAPIIndex        kind = "openapi-index" // /openapi/v3
 	kindOpenAPIDoc          kind = "openapi-doc"   // /openapi/v3/<gv>, trimmed
+	kindOpenAPIFull         kind = "openapi-full"  // /openapi/v3/<gv>, whole, stored gzipped
 	kindStatus              kind = "status"        // an error Status
 	kindEmpty               kind = "empty"         // a 304: headers only
 	kindObject              kind = "object"        // an object, a list or a Table
@@ -109,6 +110,10 @@ var discoveryCases = []fcase{
 	{Name: "openapi-v3-apis-apps-v1-hashed", Kind: kindOpenAPIDoc, FollowIndex: "apis/apps/v1",
 		Request:    get("/openapi/v3/apis/apps/v1?hash=<hash>"),
 		KeepSchema: "io.k8s.api.apps.v1.Deployment", KeepPath: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"},
+	{Name: "openapi-v3-full-api-v1", Kind: kindOpenAPIFull, Request: get("/openapi/v3/api/v1")},
+	{Name: "openapi-v3-full-apis-apps-v1", Kind: kindOpenAPIFull, Request: get("/openapi/v3/apis/apps/v1")},
+	{Name: "openapi-v3-full-apis-rbac-v1", Kind: kindOpenAPIFull, Request: get("/openapi/v3/apis/rbac.authorization.k8s.io/v1")},
+	{Name: "openapi-v3-full-apis-apiextensions-v1", Kind: kindOpenAPIFull, Request: get("/openapi/v3/apis/apiextensions.k8s.io/v1")},
 	{Name: "api-v1", Kind: kindResourceList, Request: get("/api/v1")},
 	{Name: "apis-apps-v1", Kind: kindResourceList, Request: get("/apis/apps/v1")},
 	{Name: "apis-apps", Kind: kindLegacyGroup, Request: get("/apis/apps")},

@@ -115,6 +115,8 @@ func compare(c fcase, want, got capture) []diff {
 		compareOpenAPIIndex(d, w, g)
 	case kindOpenAPIDoc:
 		compareOpenAPIDoc(d, w, g)
+	case kindOpenAPIFull:
+		compareOpenAPIFull(d, w, g)
 	case kindStatus:
 		compareStatus(d, w, g)
 	case kindWatch:
@@ -402,6 +404,121 @@ func compareOpenAPIDoc(d *differ, w, g any) {
 	// The names lists differ by design (the test server serves fewer
 	// kinds); their shape is still compared.
 	d.keys("", withList(withList(w, "schemaNames", list(g, "schemaNames")), "pathNames", list(g, "pathNames")), g)
+}
+
+// compareOpenAPIFull compares whole OpenAPI documents. The test server's
+// schemas may be less detailed than the real server's (it leaves nested
+// types open), so what it leaves out is not compared; what it says must
+// agree: every schema and path it has exists in the real document, its
+// $refs resolve, and in each schema every property it declares (at any
+// depth reached through properties, items and additionalProperties) exists
+// in the real schema with the same type where both give one, what it
+// requires the real schema requires, and x-kubernetes-group-version-kind
+// agrees.
+func compareOpenAPIFull(d *differ, w, g any) {
+	d.value("value: openapi", path(w, "openapi"), path(g, "openapi"))
+	ws, _ := path(w, "components", "schemas").(map[string]any)
+	gs, _ := path(g, "components", "schemas").(map[string]any)
+	d.value("value: danglingRefs", danglingRefs(w, ws), danglingRefs(g, gs))
+	for _, name := range slices.Sorted(maps.Keys(gs)) {
+		rs, ok := ws[name]
+		if !ok {
+			d.add("schema extra: "+name, "testserver has schema %s, real does not", name)
+			continue
+		}
+		label := "schema " + name + ": "
+		d.value(label+"x-kubernetes-group-version-kind", path(rs, "x-kubernetes-group-version-kind"), path(gs[name], "x-kubernetes-group-version-kind"))
+		rp, tp := schemaNodes(rs, ws), schemaNodes(gs[name], gs)
+		for _, p := range slices.Sorted(maps.Keys(tp)) {
+			rn, ok := rp[p]
+			if !ok {
+				d.add(label+"property extra: "+p, "testserver declares %s, real does not", p)
+				continue
+			}
+			if rt, tt := str(rn, "type"), str(tp[p], "type"); rt != "" && tt != "" && rt != tt {
+				d.add(label+"type: "+p, "real %s, testserver %s", rt, tt)
+			}
+			real := map[string]bool{}
+			for _, r := range list(rn, "required") {
+				real[fmt.Sprint(r)] = true
+			}
+			for _, r := range list(tp[p], "required") {
+				if !real[fmt.Sprint(r)] {
+					d.add(label+"required extra: "+p+"."+fmt.Sprint(r), "testserver requires %v at %s, real does not", r, p)
+				}
+			}
+		}
+	}
+	wp, _ := path(w, "paths").(map[string]any)
+	gp, _ := path(g, "paths").(map[string]any)
+	for _, p := range slices.Sorted(maps.Keys(gp)) {
+		rp, ok := wp[p]
+		if !ok {
+			d.add("path extra: "+p, "testserver has path %s, real does not", p)
+			continue
+		}
+		rm, _ := rp.(map[string]any)
+		tm, _ := gp[p].(map[string]any)
+		for _, op := range slices.Sorted(maps.Keys(tm)) {
+			if _, ok := rm[op]; !ok {
+				d.add("path "+p+": operation extra: "+op, "testserver has %s %s, real does not", op, p)
+			}
+		}
+	}
+}
+
+// schemaNodes returns the schema itself ("$") and every schema nested in it
+// through properties ("$.a.b"), items ("[]") and additionalProperties
+// ("{}"), following $refs (also inside allOf) into schemas, but never
+// into a schema already on the way there (the schemas are recursive).
+func schemaNodes(s any, schemas map[string]any) map[string]any {
+	out := map[string]any{}
+	var walk func(p string, s any, seen []string)
+	walk = func(p string, s any, seen []string) {
+		m, ok := s.(map[string]any)
+		if !ok {
+			return
+		}
+		// Merge what the node refers to into a copy of the node.
+		merged := maps.Clone(m)
+		refs := []any{m["$ref"]}
+		for _, a := range list(m, "allOf") {
+			refs = append(refs, path(a, "$ref"))
+		}
+		for _, r := range refs {
+			name, ok := strings.CutPrefix(fmt.Sprint(r), "#/components/schemas/")
+			if !ok || slices.Contains(seen, name) {
+				continue
+			}
+			target, _ := schemas[name].(map[string]any)
+			seen = append(seen, name)
+			for k, v := range target {
+				if _, set := merged[k]; !set || k == "properties" || k == "required" || k == "type" {
+					if k == "properties" {
+						props := maps.Clone(target["properties"].(map[string]any))
+						if own, ok := m["properties"].(map[string]any); ok {
+							maps.Copy(props, own)
+						}
+						v = props
+					}
+					merged[k] = v
+				}
+			}
+		}
+		out[p] = merged
+		props, _ := merged["properties"].(map[string]any)
+		for k, v := range props {
+			walk(p+"."+k, v, slices.Clone(seen))
+		}
+		if it, ok := merged["items"]; ok {
+			walk(p+"[]", it, slices.Clone(seen))
+		}
+		if ap, ok := merged["additionalProperties"].(map[string]any); ok {
+			walk(p+"{}", ap, slices.Clone(seen))
+		}
+	}
+	walk("$", s, nil)
+	return out
 }
 
 // compareStatus compares error Statuses: key paths, reason, code, details,

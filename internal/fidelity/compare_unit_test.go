@@ -102,6 +102,29 @@ func TestCompareFindsDifferences(t *testing.T) {
 			m := c.Body.(map[string]any)
 			m["schemaNames"] = append(list(m, "schemaNames"), "io.k8s.api.apps.v1.Nonsense")
 		}, []string{"schemaNames extra: io.k8s.api.apps.v1.Nonsense"}},
+		{"openapi full: invented property", "openapi-v3-full-apis-apps-v1", func(t *testing.T, c *capture) {
+			props := path(c.Body, "components", "schemas", "io.k8s.api.apps.v1.DeploymentSpec", "properties").(map[string]any)
+			props["bogus"] = map[string]any{"type": "string"}
+		}, []string{
+			// DeploymentSpec is reached from Deployment and DeploymentList too.
+			"schema io.k8s.api.apps.v1.DeploymentSpec: property extra: $.bogus",
+			"schema io.k8s.api.apps.v1.Deployment: property extra: $.spec.bogus",
+			"schema io.k8s.api.apps.v1.DeploymentList: property extra: $.items[].spec.bogus",
+		}},
+		{"openapi full: wrong type", "openapi-v3-full-apis-apps-v1", func(t *testing.T, c *capture) {
+			path(c.Body, "components", "schemas", "io.k8s.api.apps.v1.DeploymentSpec", "properties").(map[string]any)["replicas"] = map[string]any{"type": "string"}
+		}, []string{
+			"schema io.k8s.api.apps.v1.DeploymentSpec: type: $.replicas",
+			"schema io.k8s.api.apps.v1.Deployment: type: $.spec.replicas",
+			"schema io.k8s.api.apps.v1.DeploymentList: type: $.items[].spec.replicas",
+		}},
+		{"openapi full: dangling ref", "openapi-v3-full-apis-rbac-v1", func(t *testing.T, c *capture) {
+			delete(path(c.Body, "components", "schemas").(map[string]any), "io.k8s.api.rbac.v1.PolicyRule")
+		}, []string{"value: danglingRefs"}},
+		{"openapi full: less detail is fine", "openapi-v3-full-apis-rbac-v1", func(t *testing.T, c *capture) {
+			delete(path(c.Body, "components", "schemas", "io.k8s.api.rbac.v1.PolicyRule").(map[string]any), "required")
+			delete(path(c.Body, "components", "schemas", "io.k8s.api.rbac.v1.PolicyRule").(map[string]any), "description")
+		}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

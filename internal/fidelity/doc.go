@@ -5,8 +5,9 @@
 //
 // TestCapture sends a fixed set of requests (cases_test.go) to a real
 // kube-apiserver (internal/cluster): the discovery documents in their
-// legacy and aggregated forms, ETag revalidation, the OpenAPI v3 index and
-// two group-version documents (also through the index's hashed URL),
+// legacy and aggregated forms, ETag revalidation, the OpenAPI v3 index,
+// the documents of core/v1, apps/v1, rbac and apiextensions (trimmed, and
+// whole in gzipped files; apps/v1 also through the index's hashed URL),
 // /version; requests that make the server answer with an error Status (a
 // missing object, a duplicate create, a stale resourceVersion, an invalid
 // name, an unknown resource or group, strategic merge patch on a custom
@@ -33,7 +34,10 @@
 // with its parameters, Cache-Control, ETag presence, the set of JSON key
 // paths with their types (arrays collapsed; managedFields entries compared
 // without their fieldsV1), the reason, code, details, causes and messages
-// of error Statuses, watch event types, Table columns, and, for discovery,
+// of error Statuses, watch event types, Table columns; for whole OpenAPI
+// documents, that whatever the test server declares (schemas, properties,
+// types, required fields, operations, group-version-kinds) agrees with the
+// real server, though it may leave detail out; and, for discovery,
 // every field of the resources and groups the test server serves (it
 // serves a subset of the real server's kinds; the others are not
 // compared).

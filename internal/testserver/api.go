@@ -422,9 +422,12 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	}
 	md := meta(obj)
 	if n, _ := md["name"].(string); n != req.name {
-		if n == "" && !put {
+		switch {
+		case n == "" && !put:
 			md["name"] = req.name
-		} else {
+		case n == "":
+			return nil, errBadRequest(fmt.Sprintf("the name of the object (%s based on URL) was undeterminable: name must be provided", req.name))
+		default:
 			return nil, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
 		}
 	}
@@ -538,9 +541,12 @@ func newFinalizers(oldMD, md map[string]any) []string {
 }
 
 func errForbiddenFinalizer(d *resourceDef, name string, added []string) error {
-	return newStatus(http.StatusForbidden, "Forbidden",
-		fmt.Sprintf("%s %q is forbidden: no new finalizers can be added if the object is being deleted, found new finalizers %q", qualified(d.group, d.resource), name, added),
-		&statusDetails{Name: name, Group: d.group, Kind: d.resource})
+	quoted := make([]string, len(added))
+	for i, f := range added {
+		quoted[i] = fmt.Sprintf("%q", f)
+	}
+	return errInvalid(d.group, d.kind, name, []statusCause{{Reason: "FieldValueForbidden", Field: "metadata.finalizers",
+		Message: "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{" + strings.Join(quoted, ", ") + "}"}})
 }
 
 func asSlice(v any) []any {
@@ -662,9 +668,15 @@ func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOpti
 	}
 	delete(s.bucket(d), key)
 	nmd["resourceVersion"] = s.nextRV()
-	if d.resource == "namespaces" {
+	switch {
+	case d.group == "" && d.resource == "namespaces":
 		nmd["deletionTimestamp"] = nowRFC3339()
 		getMap(next, "status", true)["phase"] = "Terminating"
+	case d.group == "" && d.resource == "pods":
+		// A pod on no node goes at once, marked as gracefully deleted.
+		nmd["deletionTimestamp"] = nowRFC3339()
+		nmd["deletionGracePeriodSeconds"] = 0
+		nmd["generation"] = intField(next, "metadata", "generation") + 1
 	}
 	s.record("DELETED", d, next)
 	s.afterDelete(d, next)

@@ -75,8 +75,14 @@ func (s *Server) servePodLog(w http.ResponseWriter, r *http.Request, req request
 	}
 	key := req.namespace + "/" + req.name + "/" + container
 	s.mu.Lock()
-	text := s.logs[key]
+	text, hasLog := s.logs[key]
 	s.mu.Unlock()
+	if !hasLog && q.Get("follow") != "true" {
+		// A container that never ran has no log: the real server answers
+		// 204 for a pod on no node.
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if v := q.Get("tailLines"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -179,7 +185,8 @@ func (s *Server) serveTokenRequest(w http.ResponseWriter, r *http.Request, req r
 		}
 		secs = v
 	}
-	setDefault(spec, "audiences", []any{"https://kubernetes.default.svc.cluster.local"})
+	setDefault(spec, "audiences", []any{"https://kubernetes.default.svc"})
+	setDefault(spec, "boundObjectRef", nil)
 	spec["expirationSeconds"] = secs
 	tok := make([]byte, 24)
 	_, _ = rand.Read(tok)

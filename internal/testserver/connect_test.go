@@ -46,6 +46,8 @@ func TestPodLog(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, c.do("GET", "/api/v1/namespaces/default/pods/two/log?container=zz", "").code)
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/namespaces/default/pods/nope/log", "").code)
 	assert.Equal(t, http.StatusMethodNotAllowed, c.do("GET", "/api/v1/namespaces/default/pods/two/binding", "").code)
+	none := c.do("GET", "/api/v1/namespaces/default/pods/two/log?container=b", "")
+	assert.Equal(t, http.StatusNoContent, none.code, "a container with no log, as a pod on no node")
 
 	// follow streams what is appended and ends when the pod goes.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -548,8 +548,8 @@ var builtinColumns = map[string][]tableColumn{
 		{name: "Ready", typ: "string", desc: "The number of ready replicas and of desired replicas.", cell: func(o map[string]any) any {
 			return fmt.Sprintf("%d/%d", intField(o, "status", "readyReplicas"), intField(o, "spec", "replicas"))
 		}},
-		{name: "Up-to-date", typ: "integer", desc: "The number of replicas updated to the latest template.", cell: func(o map[string]any) any { return intField(o, "status", "updatedReplicas") }},
-		{name: "Available", typ: "integer", desc: "The number of available replicas.", cell: func(o map[string]any) any { return intField(o, "status", "availableReplicas") }},
+		{name: "Up-to-date", typ: "string", desc: "The number of replicas updated to the latest template.", cell: func(o map[string]any) any { return intField(o, "status", "updatedReplicas") }},
+		{name: "Available", typ: "string", desc: "The number of available replicas.", cell: func(o map[string]any) any { return intField(o, "status", "availableReplicas") }},
 		ageColumn("string"),
 		{name: "Containers", typ: "string", priority: 1, desc: "The names of the containers.", cell: func(o map[string]any) any { return joinContainers(o, "name") }},
 		{name: "Images", typ: "string", priority: 1, desc: "The images of the containers.", cell: func(o map[string]any) any { return joinContainers(o, "image") }},

@@ -66,6 +66,13 @@ func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 		if _, ok := obj["type"]; !ok {
 			obj["type"] = "Opaque"
 		}
+	case "/events":
+		for _, f := range []string{"eventTime", "firstTimestamp", "lastTimestamp"} {
+			setDefault(obj, f, nil)
+		}
+		setDefault(obj, "reportingComponent", "")
+		setDefault(obj, "reportingInstance", "")
+		setDefault(obj, "source", map[string]any{})
 	}
 	s.normalize(d, obj)
 }

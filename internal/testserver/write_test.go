@@ -78,6 +78,8 @@ func TestUpdateChecks(t *testing.T) {
 	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"cm"},"data":{"a":"b"}}`).code)
 	nameMismatch := c.do("PUT", "/api/v1/namespaces/default/configmaps/cm", `{"metadata":{"name":"other"}}`)
 	assert.Equal(t, http.StatusBadRequest, nameMismatch.code)
+	noName := c.do("PUT", "/api/v1/namespaces/default/configmaps/cm", `{"metadata":{}}`)
+	assert.Equal(t, "the name of the object (cm based on URL) was undeterminable: name must be provided", noName.str("message"))
 	unconditional := c.do("PUT", "/api/v1/namespaces/default/configmaps/cm", `{"metadata":{"name":"cm"},"data":{"a":"z"}}`)
 	require.Equal(t, http.StatusOK, unconditional.code, "configmaps allow updates without resourceVersion")
 	assert.Equal(t, "z", unconditional.str("data.a"))
@@ -117,7 +119,9 @@ func TestFinalizersAndPreconditions(t *testing.T) {
 	assert.NotEmpty(t, g.str("metadata.deletionTimestamp"))
 
 	add := c.do("PATCH", "/api/v1/namespaces/default/configmaps/held", `{"metadata":{"finalizers":["example.com/hold","example.com/more"]}}`, "Content-Type", "application/merge-patch+json")
-	assert.Equal(t, http.StatusForbidden, add.code)
+	assert.Equal(t, http.StatusUnprocessableEntity, add.code)
+	assert.Equal(t, "FieldValueForbidden", add.str("details.causes.0.reason"))
+	assert.Equal(t, `ConfigMap "held" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/more"}`, add.str("message"))
 
 	clear := c.do("PATCH", "/api/v1/namespaces/default/configmaps/held", `{"metadata":{"finalizers":null}}`, "Content-Type", "application/merge-patch+json")
 	require.Equal(t, http.StatusOK, clear.code, string(clear.raw))

@@ -52,8 +52,6 @@ func (k knownDifference) matches(c string, d diff) bool {
 
 // knownDifferences are the differences TestFidelity tolerates.
 var knownDifferences = []knownDifference{
-	{Case: "object-table-deployments", Key: "value: table columns (name type format priority)",
-		Reason: "testserver types the Deployment Table columns Up-to-date and Available as integer; the real server types them string"},
 	{Case: "object-get-crd", Key: "key missing: $.metadata.managedFields[].subresource",
 		Reason: "the real CRD carries a second managedFields entry (manager kube-apiserver, subresource status) from the controller that sets its conditions; testserver sets the conditions without recording a manager"},
 

@@ -272,7 +272,7 @@ func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request, req request
 		writeErr(w, err)
 		return
 	}
-	obj, err := decodeBodyFor(req.def.kind, data)
+	obj, err := decodeBodyAs(r, req.def.kind, data)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -387,7 +387,7 @@ func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, req request
 		writeErr(w, err)
 		return
 	}
-	obj, err := decodeBodyFor(req.def.kind, data)
+	obj, err := decodeBodyAs(r, req.def.kind, data)
 	if err != nil {
 		writeErr(w, err)
 		return

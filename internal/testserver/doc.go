@@ -101,7 +101,8 @@
 //   - A list continued with a token sees the current state, not the
 //     snapshot of its first page; resourceVersion and resourceVersionMatch
 //     are validated but lists always show the current state.
-//   - No protobuf or CBOR, no SPDY (exec and portforward speak WebSocket
+//   - Request bodies may be JSON or YAML; answers are always JSON (no
+//     protobuf, CBOR or YAML), and there is no SPDY (exec and portforward speak WebSocket
 //     only), no binding, ephemeralcontainers, resize or proxy subresources
 //     (discovery lists them; they answer 405), no scale subresource for
 //     custom resources, no conversion between CRD versions (every version

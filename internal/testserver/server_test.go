@@ -130,6 +130,17 @@ func TestCreateErrors(t *testing.T) {
 	assert.Equal(t, "ConfigMap", r.str("details.kind"))
 }
 
+func TestBodyMediaTypes(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	y := c.do("POST", "/api/v1/namespaces/default/configmaps", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  big: \"9007199254740993\"\n", "Content-Type", "application/yaml")
+	require.Equal(t, http.StatusCreated, y.code, string(y.raw))
+	assert.Equal(t, "9007199254740993", y.str("data.big"))
+	bad := c.do("POST", "/api/v1/namespaces/default/configmaps", "name=x", "Content-Type", "text/plain")
+	assert.Equal(t, http.StatusUnsupportedMediaType, bad.code)
+	assert.Equal(t, "UnsupportedMediaType", bad.str("reason"))
+}
+
 func TestGenerateName(t *testing.T) {
 	t.Parallel()
 	c := setup(t)

@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 // maxBody is the largest request body accepted, as the real server's 3 MiB
@@ -70,6 +73,23 @@ func decodeJSON(data []byte) (any, error) {
 		return nil, errors.New("unexpected data after the top-level value")
 	}
 	return v, nil
+}
+
+// decodeBodyAs decodes the body of a create or update by its Content-Type:
+// JSON (also when none is given) or YAML; anything else is 415.
+func decodeBodyAs(r *http.Request, kind string, data []byte) (map[string]any, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "", "application/json":
+		return decodeBodyFor(kind, data)
+	case "application/yaml":
+		js, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, errBadRequest(fmt.Sprintf("the object provided is unrecognized (must be of type %s): couldn't get version/kind; yaml parse error: %v", kind, err))
+		}
+		return decodeBodyFor(kind, js)
+	}
+	return nil, errUnsupportedMediaType(mt, "application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor")
 }
 
 // decodeBodyFor decodes the JSON object body of a write to kind, with the

@@ -102,11 +102,14 @@
 //     snapshot of its first page; resourceVersion and resourceVersionMatch
 //     are validated but lists always show the current state.
 //   - Request bodies may be JSON or YAML; answers are always JSON (no
-//     protobuf, CBOR or YAML), and there is no SPDY (exec and portforward speak WebSocket
-//     only), no binding, ephemeralcontainers, resize or proxy subresources
+//     protobuf, CBOR or YAML).
+//   - No SPDY (exec, attach and portforward speak WebSocket only); exec
+//     works on pods that no node runs, where the real server refuses.
+//   - No binding, ephemeralcontainers, resize or proxy subresources
 //     (discovery lists them; they answer 405), no scale subresource for
 //     custom resources, no conversion between CRD versions (every version
 //     serves the same stored fields).
+//   - HTTP/1.1 only (the real server also speaks HTTP/2).
 //
 // # Concurrency
 //

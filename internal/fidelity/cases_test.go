@@ -57,6 +57,9 @@ type fcase struct {
 	// Revalidate sends Request twice, the second time with If-None-Match
 	// set to the first answer's ETag; the second answer is captured.
 	Revalidate bool
+	// KeepTestGroup keeps testGroup in discovery answers (see
+	// dropTestGroup).
+	KeepTestGroup bool
 	// FollowIndex replaces Request's path with the serverRelativeURL that
 	// /openapi/v3 lists for this group-version (api/v1, apis/apps/v1).
 	FollowIndex string
@@ -241,6 +244,14 @@ var objectCases = []fcase{
 		Request: get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + fidelityCRDName)},
 	{Name: "object-get-custom-resource", Kind: kindObject, Setup: crdSetup,
 		Request: get("/apis/" + testGroup + "/v1/namespaces/default/widgets/w1")},
+	{Name: "crd-resource-list", Kind: kindResourceList, Setup: crdSetup, Request: get("/apis/" + testGroup + "/v1")},
+	{Name: "crd-apis-aggregated", Kind: kindAggregated, Setup: crdSetup, KeepTestGroup: true,
+		Request: request{Method: http.MethodGet, Path: "/apis", Header: map[string]string{"Accept": aggregatedAccept}}},
+	{Name: "crd-openapi-v3", Kind: kindOpenAPIFull,
+		// The real server publishes a CRD's schema a moment after the
+		// CRD is established.
+		Setup:   append(slices.Clone(crdSetup), request{Method: http.MethodGet, Path: "/openapi/v3/apis/" + testGroup + "/v1", Retry: true}),
+		Request: get("/openapi/v3/apis/" + testGroup + "/v1")},
 	{Name: "object-create-namespace", Kind: kindObject,
 		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"generateName":"fidelity-created-ns-"}}`)},
 }

@@ -55,9 +55,12 @@ var knownDifferences = []knownDifference{
 	{Case: "object-get-crd", Key: "key missing: $.metadata.managedFields[].subresource",
 		Reason: "the real CRD carries a second managedFields entry (manager kube-apiserver, subresource status) from the controller that sets its conditions; testserver sets the conditions without recording a manager"},
 
+	{Case: "crd-apis-aggregated", Key: "responseKind form",
+		Reason: "for custom resources testserver writes responseKind's group and version out; the real server leaves them empty as for built-ins"},
+
 	// Whole OpenAPI documents.
-	{Case: "openapi-v3-full-*", Key: "schema io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions: x-kubernetes-group-version-kind", Reason: metaGVKReason},
-	{Case: "openapi-v3-full-*", Key: "schema io.k8s.apimachinery.pkg.apis.meta.v1.Status: x-kubernetes-group-version-kind", Reason: metaGVKReason},
+	{Case: "*openapi-v3*", Key: "schema io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions: x-kubernetes-group-version-kind", Reason: metaGVKReason},
+	{Case: "*openapi-v3*", Key: "schema io.k8s.apimachinery.pkg.apis.meta.v1.Status: x-kubernetes-group-version-kind", Reason: metaGVKReason},
 	{Case: "openapi-v3-full-apis-apps-v1", Key: "schema io.k8s.api.autoscaling.v1.Scale: x-kubernetes-group-version-kind",
 		Reason: "testserver's autoscaling/v1 Scale schema has no x-kubernetes-group-version-kind; the real one names autoscaling/v1 Scale"},
 	{Case: "openapi-v3-full-apis-apps-v1", Key: "schema io.k8s.api.apps.v1.*: required extra: *.type", Reason: conditionRequiredReason},

@@ -62,7 +62,9 @@ func decodeStream(body []byte) any {
 // documents, trims the document (see trimOpenAPI).
 func normalise(c fcase, v any) any {
 	v = scrub(v)
-	v = dropTestGroup(v)
+	if !c.KeepTestGroup {
+		v = dropTestGroup(v)
+	}
 	switch c.Kind {
 	case kindOpenAPIDoc:
 		v = trimOpenAPI(c, v)

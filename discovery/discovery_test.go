@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,13 +240,22 @@ func TestRootFailureFailsTheCall(t *testing.T) {
 
 func TestMalformedDocuments(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct{ path, body string }{
-		"not json":          {"/apis", `<html>502 Bad Gateway</html>`},
-		"truncated":         {"/apis", `{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","items":[`},
-		"unknown kind":      {"/api", `{"kind":"Pod","apiVersion":"v1"}`},
-		"wrong apiVersion":  {"/apis", `{"kind":"APIGroupDiscoveryList","apiVersion":"v1","items":[]}`},
-		"empty version":     {"/apis", `{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","items":[{"metadata":{"name":"x"},"versions":[{"version":""}]}]}`},
-		"nameless resource": {"/apis", `{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","items":[{"metadata":{"name":"x"},"versions":[{"version":"v1","resources":[{"scope":"Cluster"}]}]}]}`},
+	const aggHead = `{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","items":[`
+	for name, tc := range map[string]struct {
+		path, body string
+		want       error // nil: any error
+	}{
+		"not json":          {"/apis", `<html>502 Bad Gateway</html>`, unstructured.ErrMalformed},
+		"truncated":         {"/apis", aggHead, unstructured.ErrMalformed},
+		"unknown kind":      {"/api", `{"kind":"Pod","apiVersion":"v1"}`, nil},
+		"wrong apiVersion":  {"/apis", `{"kind":"APIGroupDiscoveryList","apiVersion":"v1","items":[]}`, nil},
+		"empty version":     {"/apis", aggHead + `{"metadata":{"name":"x"},"versions":[{"version":""}]}]}`, nil},
+		"nameless resource": {"/apis", aggHead + `{"metadata":{"name":"x"},"versions":[{"version":"v1","resources":[{"scope":"Cluster"}]}]}]}`, nil},
+		// gjson reads the first of two equal keys, encoding/json the last:
+		// the fast and legacy decoders would disagree, so neither is asked.
+		"duplicate group name": {"/apis", aggHead + `{"metadata":{"name":"apps","name":"evil.example.com"},"versions":[{"version":"v1","resources":[]}]}]}`, unstructured.ErrDuplicateKey},
+		"duplicate kind":       {"/api", `{"kind":"APIVersions","kind":"APIGroupDiscoveryList","versions":["v1"]}`, unstructured.ErrDuplicateKey},
+		"too deep":             {"/apis", aggHead + strings.Repeat("[", unstructured.MaxDepth) + strings.Repeat("]", unstructured.MaxDepth) + `]}`, unstructured.ErrTooDeep},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -254,20 +264,32 @@ func TestMalformedDocuments(t *testing.T) {
 			_, err := f.client(nil).Resources(context.Background())
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.path)
+			if tc.want != nil {
+				assert.ErrorIs(t, err, tc.want)
+			}
 		})
 	}
 }
 
 func TestLegacyMalformedGroupVersionIsPartial(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "legacy")
-	// The answer names another group version than the one asked for.
-	f.set("/apis/batch/v1", []byte(`{"kind":"APIResourceList","groupVersion":"batch/v2","resources":[]}`))
-	rs, err := f.client(nil).Resources(context.Background())
-	var pe *PartialError
-	require.ErrorAs(t, err, &pe)
-	assert.Equal(t, []unstructured.GroupVersion{{Group: "batch", Version: "v1"}}, pe.GroupVersions())
-	assert.Len(t, rs, 10)
+	for name, body := range map[string]string{
+		// The answer names another group version than the one asked for.
+		"other group version": `{"kind":"APIResourceList","groupVersion":"batch/v2","resources":[]}`,
+		// encoding/json would keep the last of two equal keys, gjson the first.
+		"duplicate key": `{"kind":"APIResourceList","groupVersion":"batch/v1","resources":[{"name":"jobs","name":"pods","kind":"Job","verbs":["get"]}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, "legacy")
+			f.set("/apis/batch/v1", []byte(body))
+			rs, err := f.client(nil).Resources(context.Background())
+			var pe *PartialError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, []unstructured.GroupVersion{{Group: "batch", Version: "v1"}}, pe.GroupVersions())
+			assert.Len(t, rs, 10)
+		})
+	}
 }
 
 func TestETagRevalidationSkipsParsing(t *testing.T) {

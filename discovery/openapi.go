@@ -38,6 +38,9 @@ func parseOpenAPIIndex(body []byte) (any, error) {
 			ServerRelativeURL string `json:"serverRelativeURL"`
 		} `json:"paths"`
 	}
+	if err := checkJSON(body); err != nil {
+		return nil, fmt.Errorf("decode OpenAPI v3 index: %w", err)
+	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decode OpenAPI v3 index: %w", err)
 	}
@@ -138,8 +141,8 @@ func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersi
 		if err != nil {
 			return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: %w", gv, u.Path, err)
 		}
-		if !json.Valid(resp.Body) {
-			return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: the answer is not JSON", gv, u.Path)
+		if err := checkJSON(resp.Body); err != nil {
+			return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: %w", gv, u.Path, err)
 		}
 		c.parses.Add(1)
 		c.specs.Add(ref, resp.Body)
@@ -147,8 +150,8 @@ func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersi
 	}
 	// No hash: revalidate with the ETag like any discovery document.
 	v, err := c.fetch(ctx, u.Path, acceptJSON, func(b []byte) (any, error) {
-		if !json.Valid(b) {
-			return nil, fmt.Errorf("the answer is not JSON")
+		if err := checkJSON(b); err != nil {
+			return nil, err
 		}
 		return b, nil
 	})

@@ -88,7 +88,16 @@ func TestOpenAPIV3Missing(t *testing.T) {
 	f.set("/openapi/v3/apis/apps/v1", []byte(`{"openapi":`))
 	fresh := f.client(nil)
 	_, err = fresh.OpenAPIV3(ctx, appsV1)
-	assert.ErrorContains(t, err, "not JSON")
+	assert.ErrorIs(t, err, unstructured.ErrMalformed)
+
+	// gjson (OpenAPIV3Schema) would read the first of two equal keys,
+	// another reader the last: such a document is refused.
+	f.set("/openapi/v3/apis/apps/v1", []byte(`{"openapi":"3.0.0","components":{"schemas":{"a":{},"a":{}}}}`))
+	_, err = f.client(nil).OpenAPIV3(ctx, appsV1)
+	assert.ErrorIs(t, err, unstructured.ErrDuplicateKey)
+	f.set(openAPIRoot, []byte(`{"paths":{"apis/apps/v1":{"serverRelativeURL":"/a"},"apis/apps/v1":{"serverRelativeURL":"/b"}}}`))
+	_, err = f.client(nil).OpenAPIV3Paths(ctx)
+	assert.ErrorIs(t, err, unstructured.ErrDuplicateKey)
 
 	f.set(openAPIRoot, []byte(`{"paths":{"apis/apps/v1":{"serverRelativeURL":"https://elsewhere.example/x?hash=1"}}}`))
 	_, err = f.client(nil).OpenAPIV3(ctx, appsV1)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
@@ -91,18 +89,22 @@ type rootResult struct {
 	Groups     groupVersions
 }
 
-// parseRoot decodes the answer to GET /api or /apis. The aggregated form,
-// the large one, is read with gjson (see parseAggregatedFast); the small
-// legacy forms with encoding/json.
+// parseRoot decodes the answer to GET /api or /apis. The body is first held
+// to unstructured's rules for untrusted JSON (well-formed, at most
+// unstructured.MaxDepth deep and MaxObjectBytes long, no duplicate keys,
+// which gjson would read differently from encoding/json). The aggregated
+// form, the large one, is then read with gjson (see parseAggregatedFast);
+// the small legacy forms with encoding/json.
 func parseRoot(body []byte) (*rootResult, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, fmt.Errorf("decode discovery document: not valid JSON")
+	obj, err := unstructured.Parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("decode discovery document: %w", err)
 	}
-	if gjson.GetBytes(body, "kind").String() == kindAggregated {
-		if apiVersion := gjson.GetBytes(body, "apiVersion").String(); !strings.HasPrefix(apiVersion, "apidiscovery.k8s.io/") {
+	if obj.Kind() == kindAggregated {
+		if apiVersion := obj.APIVersion(); !strings.HasPrefix(apiVersion, "apidiscovery.k8s.io/") {
 			return nil, fmt.Errorf("decode discovery document: unexpected apiVersion %q for %s", apiVersion, kindAggregated)
 		}
-		groups, err := parseAggregatedFast(body)
+		groups, err := parseAggregatedFast(obj.String())
 		if err != nil {
 			return nil, err
 		}
@@ -146,6 +148,9 @@ func parseRoot(body []byte) (*rootResult, error) {
 // parseResourceList decodes a legacy APIResourceList for group/version,
 // folding "plural/sub" entries into their parent's Subresources.
 func parseResourceList(group, version string, body []byte) ([]APIResource, error) {
+	if err := checkJSON(body); err != nil {
+		return nil, fmt.Errorf("decode discovery document: %w", err)
+	}
 	var doc wireResourceList
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decode discovery document: %w", err)
@@ -197,3 +202,9 @@ func parseResourceList(group, version string, body []byte) ([]APIResource, error
 func groupVersionString(group, version string) string {
 	return unstructured.GroupVersion{Group: group, Version: version}.String()
 }
+
+// checkJSON holds a body the server sent to unstructured's rules for
+// untrusted JSON: one well-formed object, within unstructured.MaxDepth and
+// MaxObjectBytes, without duplicate keys (gjson reads the first of two,
+// encoding/json the last). Errors wrap unstructured's sentinels.
+func checkJSON(body []byte) error { return unstructured.Validate(body) }

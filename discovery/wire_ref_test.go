@@ -116,7 +116,7 @@ func TestFastAggregatedParserAgreesWithEncodingJSON(t *testing.T) {
 		require.NoError(t, json.Unmarshal(b, &list), name)
 		want, err := convertAggregated(list.Items)
 		require.NoError(t, err, name)
-		got, err := parseAggregatedFast(b)
+		got, err := parseAggregatedFast(string(b))
 		require.NoError(t, err, name)
 		assert.Equal(t, want, got, name)
 	}

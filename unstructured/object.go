@@ -35,6 +35,17 @@ func Parse(data []byte) (Object, error) {
 	return Object{raw: string(data)}, nil
 }
 
+// Validate checks data by Parse's rules (one well-formed JSON object within
+// MaxObjectBytes and MaxDepth, without duplicate keys) without copying it.
+// It returns the error Parse would return, or nil. Use it to vet a body
+// that is then read with gjson or encoding/json directly.
+func Validate(data []byte) error {
+	if err := validateObject(bytesString(data)); err != nil {
+		return fmt.Errorf("parse object: %w", err)
+	}
+	return nil
+}
+
 // ParseString is Parse for a string; the Object shares s without copying.
 func ParseString(s string) (Object, error) {
 	if err := validateObject(s); err != nil {

@@ -536,3 +536,29 @@ func TestObjectConcurrentUse(t *testing.T) {
 	}
 	assert.Equal(t, before, o.String())
 }
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]error{
+		`{"a":1}`:       nil,
+		`{"a":1,"a":2}`: ErrDuplicateKey,
+		`{"a":`:         ErrMalformed,
+		`[1]`:           ErrNotObject,
+		`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`: ErrTooDeep,
+	} {
+		err := Validate([]byte(in))
+		_, perr := Parse([]byte(in))
+		if want == nil {
+			assert.NoError(t, err)
+		} else {
+			assert.ErrorIs(t, err, want)
+		}
+		assert.Equal(t, perr, err, "Validate agrees with Parse")
+	}
+}
+
+func TestValidateZeroAllocs(t *testing.T) {
+	data := []byte(podJSON)
+	allocs := testing.AllocsPerRun(10, func() { _ = Validate(data) })
+	assert.Zero(t, allocs, "Validate copies nothing")
+}

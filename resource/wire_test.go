@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/kubedyn/kubedyn/internal/testserver"
 	"github.com/kubedyn/kubedyn/resource"
+	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
@@ -238,4 +240,48 @@ func exactRequests(reqs []testserver.RecordedRequest, method, path string) []tes
 		}
 	}
 	return out
+}
+
+// TestErrorsNameTheOperation checks every call wraps a server error with the
+// operation, the resource and the object, and keeps it reachable.
+func TestErrorsNameTheOperation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, c := setup(t)
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	deploys := c.Resource("apps/v1", "Deployment").Namespace("default")
+	missing := configMap(t, "missing", nil)
+	tests := []struct {
+		prefix string
+		call   func() error
+	}{
+		{"get v1 configmaps default/missing: ", func() error { _, err := cms.Get(ctx, "missing", nil); return err }},
+		{"update v1 configmaps default/missing: ", func() error { _, err := cms.Update(ctx, missing, nil); return err }},
+		{"patch v1 configmaps default/missing: ", func() error {
+			_, err := cms.Patch(ctx, "missing", resource.MergePatch, []byte(`{}`), nil)
+			return err
+		}},
+		{"delete v1 configmaps default/missing: ", func() error { return cms.Delete(ctx, "missing", nil) }},
+		{"update status apps/v1 deployments/status default/missing: ", func() error {
+			_, err := deploys.UpdateStatus(ctx, obj(t, deployment("missing", 1)), nil)
+			return err
+		}},
+		{"get apps/v1 deployments/scale default/missing: ", func() error {
+			_, err := deploys.Subresource("scale").Get(ctx, "missing", nil)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		err := tt.call()
+		require.ErrorIs(t, err, transport.ErrNotFound, tt.prefix)
+		assert.True(t, strings.HasPrefix(err.Error(), tt.prefix), "%q does not start with %q", err.Error(), tt.prefix)
+		var ae *transport.APIError
+		assert.ErrorAs(t, err, &ae, tt.prefix)
+	}
+
+	// A create without a name names the namespace.
+	srv.Inject(testserver.Fault{Method: http.MethodPost, PathPrefix: "/api/v1/namespaces/default/configmaps", Status: http.StatusForbidden, Times: 1})
+	_, err := cms.Create(ctx, obj(t, `{"metadata":{"generateName":"g-"}}`), nil)
+	require.ErrorIs(t, err, transport.ErrForbidden)
+	assert.True(t, strings.HasPrefix(err.Error(), "create v1 configmaps in namespace default: "), err.Error())
 }

@@ -74,6 +74,11 @@ func retryableConnError(method string, err error) bool {
 
 // parseRetryAfter reads Retry-After as seconds or as an HTTP date.
 func parseRetryAfter(h http.Header) (int, bool) {
+	return parseRetryAfterAt(h, time.Now())
+}
+
+// parseRetryAfterAt is parseRetryAfter with a date counted from now.
+func parseRetryAfterAt(h http.Header, now time.Time) (int, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false
@@ -85,7 +90,7 @@ func parseRetryAfter(h http.Header) (int, bool) {
 		return n, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		secs := int(time.Until(t).Round(time.Second) / time.Second)
+		secs := int(t.Sub(now).Round(time.Second) / time.Second)
 		return max(secs, 0), true
 	}
 	return 0, false

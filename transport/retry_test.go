@@ -280,10 +280,15 @@ func TestParseRetryAfter(t *testing.T) {
 		_, ok := parseRetryAfter(http.Header{"Retry-After": {in}})
 		assert.False(t, ok, in)
 	}
-	date := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
-	got, ok := parseRetryAfter(http.Header{"Retry-After": {date}})
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	date := now.Add(90 * time.Second).Format(http.TimeFormat)
+	got, ok := parseRetryAfterAt(http.Header{"Retry-After": {date}}, now)
 	assert.True(t, ok)
-	assert.InDelta(t, 90, got, 2)
+	assert.Equal(t, 90, got)
+	past := now.Add(-time.Minute).Format(http.TimeFormat)
+	got, ok = parseRetryAfterAt(http.Header{"Retry-After": {past}}, now)
+	assert.True(t, ok)
+	assert.Zero(t, got, "a date in the past means retry now")
 }
 
 // cutBody answers the first n requests with a body cut off mid-way, then

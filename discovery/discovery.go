@@ -144,28 +144,30 @@ func New(tc *transport.Client, opts *Options) *Client {
 }
 
 // APIResource describes one resource in one group version. It is a plain
-// value; the slices of a value returned by a Client are the caller's own.
+// value, safe to copy and to share between goroutines while nobody modifies
+// it; the slices of a value returned by a Client are the caller's own.
 type APIResource struct {
-	Group        string
-	Version      string
-	Resource     string // plural, e.g. "deployments"
-	Kind         string
-	SingularName string
-	Namespaced   bool
-	Verbs        []string
-	ShortNames   []string
-	Categories   []string
-	Subresources []Subresource
+	Group        string        // "" for the core group
+	Version      string        // such as "v1"
+	Resource     string        // plural, e.g. "deployments"
+	Kind         string        // such as "Deployment"
+	SingularName string        // such as "deployment"; may be empty on old servers
+	Namespaced   bool          // true when objects live in a namespace
+	Verbs        []string      // such as "get", "list", "watch", "create", "patch"
+	ShortNames   []string      // such as "deploy"
+	Categories   []string      // such as "all"
+	Subresources []Subresource // such as status and scale, in discovery order
 	// Preferred reports whether Version is the group's preferred version.
 	Preferred bool
 }
 
 // Subresource describes a subresource such as status or scale. It is a plain
-// value.
+// value, safe to copy and to share between goroutines while nobody modifies
+// it.
 type Subresource struct {
-	Name  string
-	Kind  unstructured.GroupVersionKind
-	Verbs []string
+	Name  string                        // such as "status", "scale", "log"
+	Kind  unstructured.GroupVersionKind // the kind it sends and accepts, such as autoscaling/v1 Scale
+	Verbs []string                      // such as "get", "patch", "update"
 }
 
 // GroupVersionResource returns the resource's group, version and plural.

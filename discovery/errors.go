@@ -24,8 +24,8 @@ var ErrStale = errors.New("discovery information is stale")
 // GroupVersionError is the failure to discover one group version.
 // It is a plain value, safe to share once built.
 type GroupVersionError struct {
-	GroupVersion unstructured.GroupVersion
-	Err          error
+	GroupVersion unstructured.GroupVersion // the group version that failed
+	Err          error                     // why: a transport error, a decode error, or ErrStale
 }
 
 // Error returns "discover apps/v1: <cause>".

@@ -9,17 +9,18 @@ import (
 	"github.com/kubedyn/kubedyn/transport"
 )
 
-// VersionInfo is the server's answer to GET /version. It is a plain value.
+// VersionInfo is the server's answer to GET /version. It is a plain value,
+// safe to copy and share between goroutines.
 type VersionInfo struct {
-	Major        string `json:"major"`
-	Minor        string `json:"minor"`
-	GitVersion   string `json:"gitVersion"`
-	GitCommit    string `json:"gitCommit"`
-	GitTreeState string `json:"gitTreeState"`
-	BuildDate    string `json:"buildDate"`
-	GoVersion    string `json:"goVersion"`
-	Compiler     string `json:"compiler"`
-	Platform     string `json:"platform"`
+	Major        string `json:"major"`        // such as "1"
+	Minor        string `json:"minor"`        // such as "37" (may carry a "+" suffix on some distributions)
+	GitVersion   string `json:"gitVersion"`   // such as "v1.37.2"
+	GitCommit    string `json:"gitCommit"`    // the source commit
+	GitTreeState string `json:"gitTreeState"` // "clean" or "dirty"
+	BuildDate    string `json:"buildDate"`    // RFC 3339
+	GoVersion    string `json:"goVersion"`    // such as "go1.26.1"
+	Compiler     string `json:"compiler"`     // such as "gc"
+	Platform     string `json:"platform"`     // such as "linux/amd64"
 }
 
 // ServerVersion asks the server for its version (GET /version). It is not

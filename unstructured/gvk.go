@@ -8,8 +8,8 @@ import (
 // GroupVersion names an API group and version, such as apps/v1. The core group
 // has an empty Group. GroupVersion is a plain value, safe to copy and share.
 type GroupVersion struct {
-	Group   string
-	Version string
+	Group   string // "" for the core group, else a DNS name such as "apps"
+	Version string // such as "v1" or "v2beta1"
 }
 
 // ParseGroupVersion parses an apiVersion such as "v1" or "apps/v1".
@@ -49,9 +49,9 @@ func (gv GroupVersion) WithResource(resource string) GroupVersionResource {
 // GroupVersionKind names a kind in an API group and version. It is a plain
 // value, safe to copy and share.
 type GroupVersionKind struct {
-	Group   string
-	Version string
-	Kind    string
+	Group   string // "" for the core group
+	Version string // such as "v1"
+	Kind    string // CamelCase, such as "Deployment"
 }
 
 // GroupVersion returns the group and version of gvk.
@@ -68,9 +68,9 @@ func (gvk GroupVersionKind) String() string { return gvk.APIVersion() + ", Kind=
 // GroupVersionResource names a resource (the plural, lower-case URL segment)
 // in an API group and version. It is a plain value, safe to copy and share.
 type GroupVersionResource struct {
-	Group    string
-	Version  string
-	Resource string
+	Group    string // "" for the core group
+	Version  string // such as "v1"
+	Resource string // the plural URL segment, such as "deployments"
 }
 
 // GroupVersion returns the group and version of gvr.
@@ -94,8 +94,8 @@ func (gvr GroupVersionResource) String() string {
 // GroupResource names a resource in a group without a version, such as
 // deployments.apps. It is a plain value, safe to copy and share.
 type GroupResource struct {
-	Group    string
-	Resource string
+	Group    string // "" for the core group
+	Resource string // the plural URL segment, such as "deployments"
 }
 
 // String returns "deployments.apps", or "pods" for the core group.

@@ -416,12 +416,12 @@ func (o Object) stringMap(path string) map[string]string {
 // OwnerReference is one entry of metadata.ownerReferences. It is a plain
 // value, safe to copy and share.
 type OwnerReference struct {
-	APIVersion         string
-	Kind               string
-	Name               string
-	UID                string
-	Controller         bool // false when absent
-	BlockOwnerDeletion bool // false when absent
+	APIVersion         string // the owner's apiVersion, such as "apps/v1"
+	Kind               string // the owner's kind, such as "ReplicaSet"
+	Name               string // the owner's metadata.name
+	UID                string // the owner's metadata.uid
+	Controller         bool   // false when absent
+	BlockOwnerDeletion bool   // false when absent
 }
 
 // OwnerReferences returns metadata.ownerReferences, or nil when there are none.

@@ -141,6 +141,8 @@ func TestTokenFileRefreshAfter401(t *testing.T) {
 	rec, url := tokenServer(t, func() string { mu.Lock(); defer mu.Unlock(); return valid })
 	c, err := New(&Config{Host: url, BearerTokenFile: path, BearerToken: "ignored"})
 	require.NoError(t, err)
+	// A frozen clock: the re-read period never passes on its own.
+	c.auth.tokenFile.now = newFakeClock().Now
 	_, err = c.Do(context.Background(), &Request{Path: "/api"})
 	require.NoError(t, err)
 

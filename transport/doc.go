@@ -18,7 +18,9 @@
 // Names and namespaces go through ValidatePathSegment before they become
 // path segments: ".", "..", and anything containing "/" or "%" is refused
 // with ErrInvalidName. As a second line of defence Do and Stream refuse any
-// path with an empty, "." or ".." segment. In both cases no request is sent.
+// path with an empty, "." or ".." segment or with an escaped "/" inside a
+// segment (the server decodes before it splits). In both cases no request
+// is sent.
 //
 // # Errors
 //
@@ -39,7 +41,7 @@
 // file, data winning. Insecure skips server verification only when set, and
 // is refused together with a CA. Credentials: a static bearer token, a token
 // file re-read about every minute (the last good token is kept when a read
-// fails), basic auth, or a CredentialProvider (exec plugins) that supplies a
+// fails, the static token serving as the first), basic auth, or a CredentialProvider (exec plugins) that supplies a
 // token or a client certificate; after a 401 the provider (or the token file)
 // is asked once for fresh credentials and the request is retried.
 //

@@ -369,7 +369,7 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	}
 	md["resourceVersion"] = s.nextRV()
 	s.bucket(d)[key] = obj
-	s.record("ADDED", d, obj)
+	s.record("ADDED", d, obj, nil)
 	if d.resource == "customresourcedefinitions" {
 		s.registerCRD(obj)
 	}
@@ -514,12 +514,12 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	md["resourceVersion"] = s.nextRV()
 	if md["deletionTimestamp"] != nil && len(asSlice(md["finalizers"])) == 0 {
 		delete(s.bucket(d), key)
-		s.record("DELETED", d, obj)
+		s.record("DELETED", d, obj, old)
 		s.afterDelete(d, obj)
 		return output(d, obj), nil
 	}
 	s.bucket(d)[key] = obj
-	s.record("MODIFIED", d, obj)
+	s.record("MODIFIED", d, obj, old)
 	if d.resource == "customresourcedefinitions" {
 		s.registerCRD(obj)
 	}
@@ -658,7 +658,7 @@ func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOpti
 			if !opts.dryRun {
 				nmd["resourceVersion"] = s.nextRV()
 				s.bucket(d)[key] = next
-				s.record("MODIFIED", d, next)
+				s.record("MODIFIED", d, next, obj)
 			}
 		}
 		return http.StatusOK, output(d, next), nil
@@ -678,7 +678,7 @@ func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOpti
 		nmd["deletionGracePeriodSeconds"] = 0
 		nmd["generation"] = intField(next, "metadata", "generation") + 1
 	}
-	s.record("DELETED", d, next)
+	s.record("DELETED", d, next, obj)
 	s.afterDelete(d, next)
 	return http.StatusOK, s.deleteAnswer(d, next), nil
 }
@@ -709,7 +709,7 @@ func (s *Server) afterDelete(d *resourceDef, obj map[string]any) {
 					o := b[k]
 					delete(b, k)
 					meta(o)["resourceVersion"] = s.nextRV()
-					s.record("DELETED", def, o)
+					s.record("DELETED", def, o, o)
 				}
 			}
 		}
@@ -725,7 +725,7 @@ func (s *Server) afterDelete(d *resourceDef, obj map[string]any) {
 			for _, k := range sortedKeys(b) {
 				o := b[k]
 				meta(o)["resourceVersion"] = s.nextRV()
-				s.record("DELETED", defs[0], o)
+				s.record("DELETED", defs[0], o, o)
 			}
 			delete(s.store, defs[0].storageKey())
 		}

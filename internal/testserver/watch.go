@@ -23,21 +23,14 @@ type event struct {
 // watch that asks for them gets 410 Gone.
 const maxEvents = 20000
 
-// record appends a change to the log and wakes watchers; callers hold s.mu.
-func (s *Server) record(typ string, d *resourceDef, obj map[string]any) {
+// record appends a change to the log and wakes watchers; prev is the
+// object before the change (nil for a create). Callers hold s.mu.
+func (s *Server) record(typ string, d *resourceDef, obj, prev map[string]any) {
 	md := meta(obj)
 	rv, _ := strconv.ParseInt(fmt.Sprint(md["resourceVersion"]), 10, 64)
 	ns, _ := md["namespace"].(string)
-	var prev map[string]any
-	for i := len(s.events) - 1; i >= 0; i-- {
-		e := s.events[i]
-		if e.key == d.storageKey() && e.namespace == ns && getString(e.obj, "metadata", "name") == md["name"] {
-			if e.typ != "DELETED" {
-				prev = e.obj
-			}
-			break
-		}
-	}
+	// prev is retired from the store by this change and never written
+	// again, so the event may share it.
 	s.events = append(s.events, event{rv: rv, typ: typ, key: d.storageKey(), namespace: ns, obj: copyObj(obj), prev: prev})
 	if len(s.events) > maxEvents {
 		drop := len(s.events) - maxEvents/2

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sync"
 
 	"github.com/kubedyn/kubedyn/transport"
@@ -100,12 +99,20 @@ func (c *Client) fetchGroupVersion(ctx context.Context, group, version string) (
 	return v.([]APIResource), nil
 }
 
-// groupVersionPath is /api/v1 for the core group, else /apis/<group>/<version>.
+// groupVersionPath is /api/v1 for the core group, else /apis/<group>/<version>,
+// each segment escaped.
 func groupVersionPath(group, version string) string {
+	return transport.JoinPath(groupVersionSegments(group, version)...)
+}
+
+// groupVersionSegments are the path segments of a group version's documents
+// below a root: api, v1 for the core group, else apis, <group>, <version>.
+// Discovery serves them at /api/v1, OpenAPI v3 indexes them as "api/v1".
+func groupVersionSegments(group, version string) []string {
 	if group == "" {
-		return "/api/" + url.PathEscape(version)
+		return []string{"api", version}
 	}
-	return "/apis/" + url.PathEscape(group) + "/" + url.PathEscape(version)
+	return []string{"apis", group, version}
 }
 
 // refresh fetches both roots and, for a root that answered in the legacy

@@ -270,12 +270,7 @@ func (s *snapshot) inCategory(category string) []APIResource {
 			cand = append(cand, i)
 		}
 	}
-	cand = s.collapse(cand)
-	out := make([]APIResource, len(cand))
-	for j, i := range cand {
-		out[j] = s.resources[i].clone()
-	}
-	return out
+	return s.clones(s.collapse(cand))
 }
 
 // preferred returns one version (preferred, else the first served) of each
@@ -285,12 +280,7 @@ func (s *snapshot) preferred() []APIResource {
 	for i := range cand {
 		cand[i] = i
 	}
-	cand = s.collapse(cand)
-	out := make([]APIResource, len(cand))
-	for j, i := range cand {
-		out[j] = s.resources[i].clone()
-	}
-	return out
+	return s.clones(s.collapse(cand))
 }
 
 // all returns a deep copy of every resource.
@@ -298,6 +288,15 @@ func (s *snapshot) all() []APIResource {
 	out := make([]APIResource, len(s.resources))
 	for i := range s.resources {
 		out[i] = s.resources[i].clone()
+	}
+	return out
+}
+
+// clones returns deep copies of the resources at the indexes idx, in order.
+func (s *snapshot) clones(idx []int) []APIResource {
+	out := make([]APIResource, len(idx))
+	for j, i := range idx {
+		out[j] = s.resources[i].clone()
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	openapi_v3 "github.com/google/gnostic-models/openapiv3"
@@ -95,12 +96,9 @@ func (c *Client) OpenAPIV3Paths(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
-// openAPIKey is the index key of gv's document.
+// openAPIKey is the index key of gv's document, such as "apis/apps/v1".
 func openAPIKey(gv unstructured.GroupVersion) string {
-	if gv.Group == "" {
-		return "api/" + gv.Version
-	}
-	return "apis/" + gv.Group + "/" + gv.Version
+	return strings.Join(groupVersionSegments(gv.Group, gv.Version), "/")
 }
 
 // OpenAPIV3 returns the OpenAPI v3 document (JSON) the server publishes for

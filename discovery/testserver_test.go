@@ -87,13 +87,7 @@ func TestAgainstTestServer(t *testing.T) {
 
 	// A CRD created now is found by the next lookup, which refreshes once.
 	srv.ResetRequests()
-	_, err = tc.Do(ctx, &transport.Request{
-		Method: http.MethodPost,
-		Path:   "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   []byte(gadgetCRD),
-	})
-	require.NoError(t, err)
+	createGadgetCRD(t, tc)
 	g, err := dc.ResourceFor(ctx, "gd")
 	require.NoError(t, err)
 	assert.Equal(t, "gadgets.v1.example.com", g.GroupVersionResource().String())
@@ -131,13 +125,7 @@ func TestAgainstTestServerConcurrentMisses(t *testing.T) {
 	ctx := context.Background()
 	_, err := dc.Resources(ctx)
 	require.NoError(t, err)
-	_, err = tc.Do(ctx, &transport.Request{
-		Method: http.MethodPost,
-		Path:   "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   []byte(gadgetCRD),
-	})
-	require.NoError(t, err)
+	createGadgetCRD(t, tc)
 	srv.ResetRequests()
 
 	var wg sync.WaitGroup
@@ -151,6 +139,18 @@ func TestAgainstTestServerConcurrentMisses(t *testing.T) {
 	}
 	paths, _ := discoveryRequests(srv)
 	assert.Equal(t, []string{"/api", "/apis"}, sortedCopy(paths), "concurrent misses share one refresh")
+}
+
+// createGadgetCRD creates gadgetCRD on the server behind tc.
+func createGadgetCRD(t *testing.T, tc *transport.Client) {
+	t.Helper()
+	_, err := tc.Do(context.Background(), &transport.Request{
+		Method: http.MethodPost,
+		Path:   "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+		Header: http.Header{"Content-Type": {"application/json"}},
+		Body:   []byte(gadgetCRD),
+	})
+	require.NoError(t, err)
 }
 
 func sortedCopy(s []string) []string {

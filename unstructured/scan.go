@@ -48,38 +48,27 @@ func (sc *scanner) fail(off int, sentinel error, format string, args ...any) err
 }
 
 // validate checks that s is exactly one JSON object.
-func (sc *scanner) validate(s string) error {
+func (sc *scanner) validate(s string) error { return sc.validateTop(s, true) }
+
+// validateValue checks that s is exactly one JSON value of any type.
+func (sc *scanner) validateValue(s string) error { return sc.validateTop(s, false) }
+
+// validateTop checks that s is exactly one JSON value, and an object when
+// object is set. A value of another type is scanned first, so malformed
+// input is reported as such rather than as ErrNotObject.
+func (sc *scanner) validateTop(s string, object bool) error {
 	sc.s = s
 	i := skipWS(s, 0)
 	if i >= len(s) {
 		return sc.fail(i, ErrMalformed, "empty input")
 	}
-	if s[i] != '{' {
-		if _, err := sc.value(i); err != nil {
-			return err
-		}
-		return sc.fail(i, ErrNotObject, "top-level value is not an object")
-	}
-	i, err := sc.object(i)
-	if err != nil {
-		return err
-	}
-	if i = skipWS(s, i); i != len(s) {
-		return sc.fail(i, ErrMalformed, "unexpected data after the object")
-	}
-	return nil
-}
-
-// validateValue checks that s is exactly one JSON value of any type.
-func (sc *scanner) validateValue(s string) error {
-	sc.s = s
-	i := skipWS(s, 0)
-	if i >= len(s) {
-		return sc.fail(i, ErrMalformed, "empty value")
-	}
+	start := i
 	i, err := sc.value(i)
 	if err != nil {
 		return err
+	}
+	if object && s[start] != '{' {
+		return sc.fail(start, ErrNotObject, "top-level value is not an object")
 	}
 	if i = skipWS(s, i); i != len(s) {
 		return sc.fail(i, ErrMalformed, "unexpected data after the value")

@@ -247,7 +247,7 @@ func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, req request) {
 		return
 	}
 	if req.sub == "scale" {
-		writeJSON(w, http.StatusOK, scaleOf(out))
+		writeJSON(w, http.StatusOK, scaleFor(req.def, out))
 		return
 	}
 	if v, ok := acceptsAs(r, "Table", "meta.k8s.io", "v1", "v1beta1"); ok {

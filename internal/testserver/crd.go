@@ -81,7 +81,10 @@ func (s *Server) registerCRD(obj map[string]any) {
 		}
 		subs := getMap(vm, "subresources", false)
 		d.status = subs["status"] != nil
-		d.scale = false // the scale subresource of custom resources is not emulated
+		if sc := getMap(subs, "scale", false); sc != nil {
+			d.scale = true
+			d.scalePaths = []string{getString(sc, "specReplicasPath"), getString(sc, "statusReplicasPath"), getString(sc, "labelSelectorPath")}
+		}
 		if sch := getMap(getMap(vm, "schema", false), "openAPIV3Schema", false); sch != nil {
 			d.schema = sch
 		}

@@ -137,3 +137,32 @@ func TestClusterScopedCRD(t *testing.T) {
 	assert.Equal(t, http.StatusOK, c.do("GET", "/apis/infra.example.com/v1alpha1/clusters/one", "").code)
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/apis/infra.example.com/v1alpha1/namespaces/default/clusters/one", "").code)
 }
+
+func TestCustomResourceScale(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	crd := `{"metadata":{"name":"pools.example.com"},"spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"pools","kind":"Pool"},
+"versions":[{"name":"v1","served":true,"storage":true,"subresources":{"status":{},"scale":{"specReplicasPath":".spec.size","statusReplicasPath":".status.ready","labelSelectorPath":".status.selector"}},
+"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{"size":{"type":"integer"}}},"status":{"type":"object","properties":{"ready":{"type":"integer"},"selector":{"type":"string"}}}}}}}]}}`
+	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).code)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/example.com/v1/namespaces/default/pools", `{"metadata":{"name":"p"},"spec":{"size":2}}`).code)
+	st := c.do("PATCH", "/apis/example.com/v1/namespaces/default/pools/p/status", `{"status":{"ready":1,"selector":"app=p"}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, st.code, string(st.raw))
+
+	s := c.do("GET", "/apis/example.com/v1/namespaces/default/pools/p/scale", "")
+	require.Equal(t, http.StatusOK, s.code, string(s.raw))
+	assert.Equal(t, "Scale", s.str("kind"))
+	assert.EqualValues(t, 2, s.get("spec.replicas"))
+	assert.EqualValues(t, 1, s.get("status.replicas"))
+	assert.Equal(t, "app=p", s.str("status.selector"))
+
+	up := c.do("PATCH", "/apis/example.com/v1/namespaces/default/pools/p/scale", `{"spec":{"replicas":5}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, up.code, string(up.raw))
+	assert.EqualValues(t, 5, up.get("spec.replicas"))
+	assert.EqualValues(t, 5, c.do("GET", "/apis/example.com/v1/namespaces/default/pools/p", "").get("spec.size"))
+
+	agg := c.do("GET", "/apis", "", "Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+	g := findByField(agg.get("items"), "metadata.name", "example.com")
+	pools := findByField(path(g, "versions.0.resources"), "resource", "pools")
+	assert.NotNil(t, findByField(pools["subresources"], "subresource", "scale"))
+}

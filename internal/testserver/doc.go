@@ -46,8 +46,10 @@
 //     manager owns a field it changes (unless force=true), and removes the
 //     fields its manager stops applying when nobody else owns them.
 //   - Status subresources: writes to the main resource keep the stored
-//     status; writes to /status change only the status. Scale for
-//     deployments (autoscaling/v1 Scale).
+//     status; writes to /status change only the status. Scale
+//     (autoscaling/v1) for deployments and for custom resources whose CRD
+//     declares it (simple specReplicasPath, statusReplicasPath and
+//     labelSelectorPath).
 //   - CustomResourceDefinitions: creating one serves its versions at once
 //     with conditions NamesAccepted and Established True; its schema prunes
 //     unknown fields and checks types, required fields and enums; deleting
@@ -106,8 +108,7 @@
 //   - No SPDY (exec, attach and portforward speak WebSocket only); exec
 //     works on pods that no node runs, where the real server refuses.
 //   - No binding, ephemeralcontainers, resize or proxy subresources
-//     (discovery lists them; they answer 405), no scale subresource for
-//     custom resources, no conversion between CRD versions (every version
+//     (discovery lists them; they answer 405), no conversion between CRD versions (every version
 //     serves the same stored fields).
 //   - HTTP/1.1 only (the real server also speaks HTTP/2).
 //

@@ -94,7 +94,7 @@ func (s *Server) patch(req request, ct string, body []byte, opts *writeOptions) 
 	}
 	cur := output(d, stored)
 	if req.sub == "scale" {
-		cur = scaleOf(cur)
+		cur = scaleFor(d, cur)
 	}
 	var patched any
 	switch ct {
@@ -449,7 +449,57 @@ func normalizeNumbers(v any) any {
 }
 
 // scaleOf is the autoscaling/v1 Scale of a deployment.
-func scaleOf(obj map[string]any) map[string]any {
+func scaleOf(obj map[string]any) map[string]any { return scaleFor(nil, obj) }
+
+// pathValue reads a simple JSON path such as .spec.replicas.
+func pathValue(obj map[string]any, p string) any {
+	var cur any = obj
+	for _, seg := range strings.Split(strings.TrimPrefix(p, "."), ".") {
+		m, _ := cur.(map[string]any)
+		cur = m[seg]
+	}
+	return cur
+}
+
+// setPathValue writes v at a simple JSON path, creating objects on the way.
+func setPathValue(obj map[string]any, p string, v any) {
+	segs := strings.Split(strings.TrimPrefix(p, "."), ".")
+	cur := obj
+	for _, seg := range segs[:len(segs)-1] {
+		cur = getMap(cur, seg, true)
+	}
+	cur[segs[len(segs)-1]] = v
+}
+
+// scaleFor is the autoscaling/v1 Scale of a deployment, or of a custom
+// resource with a scale subresource (d carries its paths).
+func scaleFor(d *resourceDef, obj map[string]any) map[string]any {
+	if d != nil && d.scalePaths != nil {
+		md := meta(obj)
+		smd := map[string]any{}
+		for _, f := range []string{"name", "namespace", "uid", "resourceVersion", "creationTimestamp"} {
+			if v, ok := md[f]; ok {
+				smd[f] = v
+			}
+		}
+		replicas := pathValue(obj, d.scalePaths[0])
+		if replicas == nil {
+			replicas = 0
+		}
+		status := map[string]any{"replicas": 0}
+		if d.scalePaths[1] != "" {
+			if v := pathValue(obj, d.scalePaths[1]); v != nil {
+				status["replicas"] = v
+			}
+		}
+		if d.scalePaths[2] != "" {
+			if v, ok := pathValue(obj, d.scalePaths[2]).(string); ok {
+				status["selector"] = v
+			}
+		}
+		return map[string]any{"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": smd,
+			"spec": map[string]any{"replicas": replicas}, "status": status}
+	}
 	md := meta(obj)
 	spec := getMap(obj, "spec", true)
 	status := getMap(obj, "status", false)
@@ -499,10 +549,14 @@ func (s *Server) updateScale(req request, scale map[string]any, opts *writeOptio
 	if rv := getString(scale, "metadata", "resourceVersion"); rv != "" {
 		meta(obj)["resourceVersion"] = rv
 	}
-	getMap(obj, "spec", true)["replicas"] = replicas
+	if d.scalePaths != nil {
+		setPathValue(obj, d.scalePaths[0], replicas)
+	} else {
+		getMap(obj, "spec", true)["replicas"] = replicas
+	}
 	out, err := s.update(request{def: d, namespace: req.namespace, name: req.name}, obj, opts, false)
 	if err != nil {
 		return nil, err
 	}
-	return scaleOf(out), nil
+	return scaleFor(d, out), nil
 }

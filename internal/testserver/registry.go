@@ -18,7 +18,10 @@ type resourceDef struct {
 	nameIsLabel                              bool // the name must be a DNS-1123 label
 	crd                                      string
 	extraSubs                                []subDef // subresources beyond status and scale
-	noDeleteCollection                       bool
+	// scalePaths are a custom resource's specReplicasPath,
+	// statusReplicasPath and labelSelectorPath (nil for built-ins).
+	scalePaths         []string
+	noDeleteCollection bool
 	// schema is the CRD version's openAPIV3Schema (nil for built-ins).
 	schema map[string]any
 	// known lists the top-level fields a built-in kind has, for strict

@@ -357,12 +357,15 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	if d.generation {
 		md["generation"] = 1
 	}
-	if d.resource == "customresourcedefinitions" {
-		setCRDStatus(obj)
-	}
 	if !opts.applied {
 		delete(md, "managedFields")
 		trackUpdate(d, nil, obj, opts.manager, "")
+	}
+	if d.resource == "customresourcedefinitions" {
+		// The server's own controller owns the status it sets.
+		before := copyObj(obj)
+		setCRDStatus(obj)
+		trackUpdate(d, before, obj, "kube-apiserver", "status")
 	}
 	if opts.dryRun {
 		return output(d, obj), nil
@@ -655,6 +658,9 @@ func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOpti
 		if nmd["deletionTimestamp"] == nil {
 			nmd["deletionTimestamp"] = nowRFC3339()
 			nmd["deletionGracePeriodSeconds"] = 0
+			if g := intField(next, "metadata", "generation"); g > 0 {
+				nmd["generation"] = g + 1
+			}
 			if !opts.dryRun {
 				nmd["resourceVersion"] = s.nextRV()
 				s.bucket(d)[key] = next
@@ -672,6 +678,14 @@ func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOpti
 	case d.group == "" && d.resource == "namespaces":
 		nmd["deletionTimestamp"] = nowRFC3339()
 		getMap(next, "status", true)["phase"] = "Terminating"
+	case d.group == "apiextensions.k8s.io" && d.resource == "customresourcedefinitions":
+		// The real server answers with the CRD as its cleanup begins.
+		nmd["deletionTimestamp"] = nowRFC3339()
+		nmd["finalizers"] = []any{"customresourcecleanup.apiextensions.k8s.io"}
+		st := getMap(next, "status", true)
+		st["conditions"] = append(asSlice(st["conditions"]), map[string]any{
+			"type": "Terminating", "status": "True", "reason": "InstanceDeletionPending", "lastTransitionTime": nowRFC3339(),
+			"message": "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon"})
 	case d.group == "" && d.resource == "pods":
 		// A pod on no node goes at once, marked as gracefully deleted.
 		nmd["deletionTimestamp"] = nowRFC3339()

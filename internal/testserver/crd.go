@@ -9,14 +9,9 @@ import (
 // setCRDStatus sets the status a healthy CRD reaches at once: names
 // accepted, established, and the stored versions.
 func setCRDStatus(obj map[string]any) {
+	defaultCRDSpec(obj)
 	spec := getMap(obj, "spec", true)
 	names := copyObj(getMap(spec, "names", true))
-	kind, _ := names["kind"].(string)
-	setDefault(names, "singular", strings.ToLower(kind))
-	setDefault(names, "listKind", kind+"List")
-	setDefault(spec, "conversion", map[string]any{"strategy": "None"})
-	getMap(spec, "names", true)["singular"] = names["singular"]
-	getMap(spec, "names", true)["listKind"] = names["listKind"]
 	status := getMap(obj, "status", true)
 	now := nowRFC3339()
 	oldConds := map[string]string{}
@@ -52,6 +47,17 @@ func setCRDStatus(obj map[string]any) {
 		}
 	}
 	status["storedVersions"] = stored
+}
+
+// defaultCRDSpec sets the defaults of a CRD's spec: the singular and list
+// kind names and the conversion strategy.
+func defaultCRDSpec(obj map[string]any) {
+	spec := getMap(obj, "spec", true)
+	names := getMap(spec, "names", true)
+	kind, _ := names["kind"].(string)
+	setDefault(names, "singular", strings.ToLower(kind))
+	setDefault(names, "listKind", kind+"List")
+	setDefault(spec, "conversion", map[string]any{"strategy": "None"})
 }
 
 // registerCRD (re)registers the resources a CRD serves; callers hold s.mu.

@@ -477,10 +477,12 @@ type tableColumn struct {
 	cell                    func(obj map[string]any) any
 }
 
+const creationTimestampDesc = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+
 const nameColumnDesc = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
 
 func ageColumn(typ string) tableColumn {
-	return tableColumn{name: "Age", typ: typ, desc: "CreationTimestamp is a timestamp representing the server time when this object was created.", cell: func(o map[string]any) any {
+	return tableColumn{name: "Age", typ: typ, desc: creationTimestampDesc, cell: func(o map[string]any) any {
 		return age(getString(o, "metadata", "creationTimestamp"))
 	}}
 }

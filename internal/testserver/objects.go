@@ -14,6 +14,9 @@ func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 	if d.crd != "" {
 		return
 	}
+	if d.group == "apiextensions.k8s.io" && d.resource == "customresourcedefinitions" {
+		defaultCRDSpec(obj)
+	}
 	spec := getMap(obj, "spec", d.known["spec"] != nil)
 	switch d.group + "/" + d.resource {
 	case "/namespaces":

@@ -554,7 +554,7 @@ func (s *Server) updateScale(req request, scale map[string]any, opts *writeOptio
 	} else {
 		getMap(obj, "spec", true)["replicas"] = replicas
 	}
-	out, err := s.update(request{def: d, namespace: req.namespace, name: req.name}, obj, opts, false)
+	out, err := s.update(request{def: d, namespace: req.namespace, name: req.name, sub: "scale"}, obj, opts, false)
 	if err != nil {
 		return nil, err
 	}

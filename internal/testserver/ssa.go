@@ -27,6 +27,7 @@ var dotFields = map[string]bool{
 	"labels": true, "annotations": true, "data": true, "binaryData": true, "nodeSelector": true,
 	"rollingUpdate": true, "ports": true, "env": true, "envFrom": true, "volumes": true,
 	"volumeMounts": true, "imagePullSecrets": true, "finalizers": true, "ownerReferences": true,
+	"conversion": true,
 }
 
 // listKeys returns the keys that identify the items of a built-in list
@@ -39,6 +40,8 @@ func listKeys(name string, items []any) []string {
 		return []string{"mountPath"}
 	case "ownerReferences":
 		return []string{"uid"}
+	case "conditions":
+		return []string{"type"}
 	case "finalizers":
 		return []string{""}
 	case "ports":
@@ -109,9 +112,11 @@ func join(prefix, seg string) string {
 // walk records v at prefix; name is its field name and sch its CRD schema
 // (nil for built-ins).
 func (w *leafWalker) walk(v any, prefix, name string, sch map[string]any, depth int) {
+	// Metadata follows the built-in rules in custom resources too.
+	builtin := !w.crd || strings.HasPrefix(prefix, "f:metadata")
 	switch t := v.(type) {
 	case map[string]any:
-		if !w.crd && name == "selector" && (t["matchLabels"] != nil || t["matchExpressions"] != nil) {
+		if builtin && name == "selector" && (t["matchLabels"] != nil || t["matchExpressions"] != nil) {
 			w.out[prefix] = t // a LabelSelector is atomic
 			return
 		}
@@ -119,7 +124,7 @@ func (w *leafWalker) walk(v any, prefix, name string, sch map[string]any, depth 
 			w.out[prefix] = t
 			return
 		}
-		if prefix != "" && ((w.crd && name != "metadata") || dotFields[name]) {
+		if prefix != "" && ((!builtin && name != "metadata") || dotFields[name]) {
 			w.out[join(prefix, ".")] = true
 		}
 		for k, e := range t {
@@ -135,10 +140,10 @@ func (w *leafWalker) walk(v any, prefix, name string, sch map[string]any, depth 
 		}
 	case []any:
 		var keys []string
-		if w.crd {
-			keys = schemaListKeys(sch)
-		} else {
+		if builtin {
 			keys = listKeys(name, t)
+		} else {
+			keys = schemaListKeys(sch)
 		}
 		segs := make([]string, len(t))
 		for i, e := range t {
@@ -153,7 +158,7 @@ func (w *leafWalker) walk(v any, prefix, name string, sch map[string]any, depth 
 			w.out[prefix] = t
 			return
 		}
-		if dotFields[name] || w.crd {
+		if dotFields[name] || !builtin {
 			w.out[join(prefix, ".")] = true
 		}
 		var items map[string]any
@@ -184,8 +189,22 @@ func (w *leafWalker) walk(v any, prefix, name string, sch map[string]any, depth 
 // main resource (sub "") or to a subresource.
 func ownedView(d *resourceDef, obj map[string]any, sub string) map[string]any {
 	out := map[string]any{}
+	if sub == "scale" {
+		p := ".spec.replicas"
+		if d.scalePaths != nil {
+			p = d.scalePaths[0]
+		}
+		if v := pathValue(obj, p); v != nil {
+			setPathValue(out, p, v)
+		}
+		return out
+	}
 	if sub == "status" {
-		if st, ok := obj["status"]; ok {
+		if st, ok := obj["status"].(map[string]any); ok {
+			st = copyObj(st)
+			if d.resource == "customresourcedefinitions" {
+				delete(st, "storedVersions") // set with the object, owned by nobody
+			}
 			out["status"] = st
 		}
 		return out
@@ -334,12 +353,13 @@ func trackUpdate(d *resourceDef, old, obj map[string]any, manager, sub string) {
 			changed[p] = true
 		}
 	}
+	// Changed fields change hands and removed fields leave every set,
+	// whichever subresource recorded them.
 	for _, e := range entries {
-		if e.subresource != sub && !(sub == "" && e.subresource == "") {
-			continue
-		}
 		for p := range e.fields {
-			if _, ok := after[p]; !ok || changed[p] {
+			_, was := before[p]
+			_, is := after[p]
+			if changed[p] || (was && !is) {
 				delete(e.fields, p)
 			}
 		}
@@ -393,6 +413,15 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 		current = live
 	}
 	applied := leavesOf(d, config, sub)
+	// An applied configuration owns the items of keyed lists, not the
+	// maps that hold its fields.
+	for p := range applied {
+		if rest, ok := strings.CutSuffix(p, pathSep+"."); ok {
+			if i := strings.LastIndex(rest, pathSep); !strings.HasPrefix(rest[i+1:], "k:") {
+				delete(applied, p)
+			}
+		}
+	}
 	liveLeaves := leavesOf(d, current, sub)
 
 	type conflict struct{ manager, apiVersion, path string }

@@ -26,6 +26,10 @@ import (
 // An empty key cannot be expressed in gjson's path syntax: Set, SetRaw and
 // Delete refuse a path with an empty segment with ErrInvalidPath, and Get
 // finds nothing there.
+//
+// A key that is not valid UTF-8 has each invalid byte replaced by U+FFFD,
+// as Set writes it (and as the API server decodes it), so a key set through
+// Path is read back through the same Path.
 func Path(segments ...string) string {
 	n := len(segments)
 	for _, s := range segments {
@@ -37,6 +41,7 @@ func Path(segments ...string) string {
 		if i > 0 {
 			b.WriteByte('.')
 		}
+		seg = validString(seg)
 		if allDigits(seg) || seg == "-1" {
 			b.WriteByte(':')
 			b.WriteString(seg)

@@ -62,7 +62,8 @@
 //     state first when none is given), selectors (objects entering or
 //     leaving one become ADDED or DELETED), bookmarks on SendBookmarks,
 //     sendInitialEvents with the initial-events-end bookmark, an ERROR 410
-//     Expired event after Compact, timeoutSeconds.
+//     Expired event after Compact, timeoutSeconds; EndWatches closes open
+//     watches cleanly and DropWatches breaks them mid-stream.
 //   - dryRun=All on every write; fieldValidation Ignore, Warn (the default:
 //     a Warning header per unknown field) and Strict (400 naming the
 //     fields). Unknown fields are dropped as the real decoder drops them.
@@ -75,9 +76,9 @@
 //     channel protocol with port prefixes); SetExecHandler and
 //     SetPortForwardHandler replace the built-in echo behaviour.
 //     serviceaccounts/token issues (unusable) tokens.
-//   - Fault injection (Inject): status codes with Retry-After, delays,
-//     dropped connections, truncated bodies, Warning headers; Requests
-//     records every request.
+//   - Fault injection (Inject, matching method, path prefix and query):
+//     status codes with Retry-After, delays, dropped connections, truncated
+//     bodies, Warning headers; Requests records every request.
 //   - /version, /healthz, /readyz, /livez, and /openapi/v3 (an index with
 //     ?hash= URLs; per group-version documents whose built-in schemas list
 //     the known fields with open types and whose CRD schemas are the CRDs').

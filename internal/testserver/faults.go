@@ -10,14 +10,18 @@ import (
 )
 
 // Fault describes a failure injected before normal request handling. A
-// request matches when its method equals Method (any method when empty) and
-// its URL path starts with PathPrefix (any path when empty). The effects of a
+// request matches when its method equals Method (any method when empty),
+// its URL path starts with PathPrefix (any path when empty) and its raw
+// query contains Query (any query when empty). The effects of a
 // matching fault apply in this order: Delay, Warning, Drop, Status,
 // Truncate; a fault with none of Drop, Status or Truncate lets the request
 // through to normal handling after its delay and warning.
 type Fault struct {
 	Method     string
 	PathPrefix string
+	// Query, when set, must occur in the raw query ("watch=true" picks
+	// watches only).
+	Query string
 	// Status, when non-zero, answers with a Status object of this code
 	// (reason and message as the real server gives for the code).
 	Status int
@@ -71,7 +75,7 @@ func (s *Server) matchFault(r *http.Request) *Fault {
 		if fs.f.Method != "" && !strings.EqualFold(fs.f.Method, r.Method) {
 			continue
 		}
-		if !strings.HasPrefix(r.URL.Path, fs.f.PathPrefix) {
+		if !strings.HasPrefix(r.URL.Path, fs.f.PathPrefix) || !strings.Contains(r.URL.RawQuery, fs.f.Query) {
 			continue
 		}
 		f := fs.f

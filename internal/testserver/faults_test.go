@@ -39,6 +39,14 @@ func TestFaultStatus(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"x"}}`).code)
 }
 
+func TestFaultQuery(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	c.srv.Inject(Fault{PathPrefix: "/api/v1/namespaces/default/configmaps", Query: "watch=true", Status: 500})
+	assert.Equal(t, http.StatusOK, c.do("GET", "/api/v1/namespaces/default/configmaps", "").code, "lists pass")
+	assert.Equal(t, http.StatusInternalServerError, c.do("GET", "/api/v1/namespaces/default/configmaps?watch=true", "").code, "watches fail")
+}
+
 func TestFaultDropAndTruncate(t *testing.T) {
 	t.Parallel()
 	c := setup(t)

@@ -41,7 +41,8 @@ type Server struct {
 	ipCounter   int
 	bookmarkGen int
 	done        chan struct{}
-	logs        map[string]string // namespace/pod/container -> log text
+	logs        map[string]string       // namespace/pod/container -> log text
+	watchers    map[chan bool]chan bool // open watches: true drops, false ends
 	execHandler ExecHandler
 	pfHandler   PortForwardHandler
 	faults      []*faultState

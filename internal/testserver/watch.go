@@ -66,6 +66,25 @@ func (s *Server) SendBookmarks() {
 	s.wake()
 }
 
+// EndWatches ends every open watch cleanly, as a server-side timeout does:
+// the stream closes after the events already sent.
+func (s *Server) EndWatches() { s.stopWatches(false) }
+
+// DropWatches breaks every open watch: the connection is closed in the
+// middle of the stream, as when a proxy or the network fails.
+func (s *Server) DropWatches() { s.stopWatches(true) }
+
+func (s *Server) stopWatches(drop bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, stop := range s.watchers {
+		select {
+		case stop <- drop:
+		default:
+		}
+	}
+}
+
 // ResourceVersion returns the server's current resourceVersion.
 func (s *Server) ResourceVersion() string {
 	s.mu.Lock()
@@ -146,7 +165,17 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		}
 	}
 	gen := s.bookmarkGen
+	stop := make(chan bool, 1)
+	if s.watchers == nil {
+		s.watchers = map[chan bool]chan bool{}
+	}
+	s.watchers[stop] = stop
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.watchers, stop)
+		s.mu.Unlock()
+	}()
 	for _, obj := range initial {
 		if !send("ADDED", obj) {
 			return
@@ -210,6 +239,13 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		case <-deadline:
 			return
 		case <-s.done:
+			return
+		case drop := <-stop:
+			if drop {
+				// Aborting the handler closes the connection without the
+				// chunked stream's end.
+				panic(http.ErrAbortHandler)
+			}
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -19,9 +20,10 @@ type watchEvent struct {
 
 // watcher is an open watch stream read frame by frame.
 type watcher struct {
-	t   *testing.T
-	dec *json.Decoder
-	res *http.Response
+	t          *testing.T
+	dec        *json.Decoder
+	res        *http.Response
+	lastObject map[string]any
 }
 
 func (c *tclient) watch(t *testing.T, p string) *watcher {
@@ -42,6 +44,7 @@ func (w *watcher) next() watchEvent {
 	w.t.Helper()
 	var ev watchEvent
 	require.NoError(w.t, w.dec.Decode(&ev))
+	w.lastObject = ev.Object
 	return ev
 }
 
@@ -132,4 +135,28 @@ func TestWatchTimeoutAndClose(t *testing.T) {
 	w2 := c.watch(t, fmt.Sprintf("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s", c.srv.ResourceVersion()))
 	c.srv.Close()
 	assert.Error(t, w2.dec.Decode(&ev), "Close ends open watches")
+}
+
+func TestEndAndDropWatches(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	rv := c.srv.ResourceVersion()
+	ended := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+rv)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a"}}`).code)
+	ended.expect("ADDED", "a")
+	c.srv.EndWatches()
+	var ev watchEvent
+	assert.ErrorIs(t, ended.dec.Decode(&ev), io.EOF, "an ended watch closes cleanly")
+
+	dropped := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+rv)
+	dropped.expect("ADDED", "a")
+	c.srv.DropWatches()
+	err := dropped.dec.Decode(&ev)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, io.EOF, "a dropped watch breaks mid-stream: %v", err)
+
+	// A watch resumed from the last event sees what happened meanwhile.
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"b"}}`).code)
+	resumed := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+path(dropped.lastObject, "metadata.resourceVersion").(string))
+	resumed.expect("ADDED", "b")
 }

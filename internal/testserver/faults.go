@@ -15,7 +15,8 @@ import (
 // query contains Query (any query when empty). The effects of a
 // matching fault apply in this order: Delay, Warning, Drop, Status,
 // Truncate; a fault with none of Drop, Status or Truncate lets the request
-// through to normal handling after its delay and warning.
+// through to normal handling after its delay and warning. A Fault is a
+// plain value; Inject copies it.
 type Fault struct {
 	Method     string
 	PathPrefix string

@@ -51,7 +51,8 @@ type Server struct {
 }
 
 // RecordedRequest is one request the server received, recorded before
-// authentication and fault injection.
+// authentication and fault injection. Requests returns copies, which the
+// caller owns.
 type RecordedRequest struct {
 	Method string
 	Path   string

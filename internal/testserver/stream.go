@@ -13,6 +13,7 @@ import (
 )
 
 // ExecRequest describes one exec or attach session on a pod's container.
+// It is a plain value.
 type ExecRequest struct {
 	Namespace, Pod, Container string
 	// Command is the command of an exec; it is empty for an attach.
@@ -24,7 +25,7 @@ type ExecRequest struct {
 	Stderr  bool
 }
 
-// TerminalSize is one resize event of a TTY session.
+// TerminalSize is one resize event of a TTY session. It is a plain value.
 type TerminalSize struct {
 	Width  uint16 `json:"Width"`
 	Height uint16 `json:"Height"`
@@ -33,7 +34,8 @@ type TerminalSize struct {
 // ExecStreams are the streams of a session. Stdin reads what the client
 // sends and ends when it closes stdin (v5) or the connection; it is empty
 // when stdin was not asked for. Writes to an output the client did not ask
-// for are discarded.
+// for are discarded. The writers are safe for concurrent use; Stdin and
+// Resize are for one reader.
 type ExecStreams struct {
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -43,10 +45,12 @@ type ExecStreams struct {
 
 // ExecHandler runs a session and returns the process's exit code. A
 // non-zero code ends the session with the real server's NonZeroExitCode
-// Status; an error with an InternalError Status.
+// Status; an error with an InternalError Status. Each session runs the
+// handler on its own goroutine; ctx ends when the client goes away.
 type ExecHandler func(ctx context.Context, req ExecRequest, streams ExecStreams) (int, error)
 
 // PortForwardRequest names the pod port a port-forward stream connects to.
+// It is a plain value.
 type PortForwardRequest struct {
 	Namespace, Pod string
 	Port           int
@@ -54,7 +58,8 @@ type PortForwardRequest struct {
 
 // PortForwardHandler serves one forwarded port: conn reads what the client
 // sends on the port's data channel and writes back to it. A returned error
-// is sent on the port's error channel.
+// is sent on the port's error channel. Each port runs the handler on its
+// own goroutine; ctx ends when the client goes away.
 type PortForwardHandler func(ctx context.Context, req PortForwardRequest, conn io.ReadWriter) error
 
 // SetExecHandler replaces the handler of exec and attach sessions. The

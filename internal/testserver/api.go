@@ -191,7 +191,7 @@ func parseWriteOptions(r *http.Request, optsKind string) (*writeOptions, error) 
 	}
 	for _, v := range q["dryRun"] {
 		if v != "All" {
-			return nil, errInvalid("meta.k8s.io", optsKind, "", []statusCause{causeUnsupported("dryRun", v, []string{"All"})})
+			return nil, errInvalid("meta.k8s.io", optsKind, "", []statusCause{causeUnsupported("dryRun", rawValue(fmt.Sprintf("[%q]", v)), []string{"All"})})
 		}
 		o.dryRun = true
 	}
@@ -487,6 +487,15 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 		}
 	}
 	md["resourceVersion"] = oldRV
+	if d.group == "" && d.resource == "services" {
+		// An update that leaves out the allocated address keeps it.
+		spec, oldSpec := getMap(obj, "spec", true), getMap(old, "spec", true)
+		for _, f := range []string{"clusterIP", "clusterIPs"} {
+			if _, ok := spec[f]; !ok && oldSpec[f] != nil {
+				spec[f] = deepCopy(oldSpec[f])
+			}
+		}
+	}
 	if !opts.applied {
 		if mf, ok := oldMD["managedFields"]; ok {
 			md["managedFields"] = deepCopy(mf)
@@ -608,7 +617,7 @@ func parseDeleteOptions(r *http.Request) (*deleteOptions, error) {
 	}
 	for _, v := range q["dryRun"] {
 		if v != "All" {
-			return nil, errInvalid("meta.k8s.io", "DeleteOptions", "", []statusCause{causeUnsupported("dryRun", v, []string{"All"})})
+			return nil, errInvalid("meta.k8s.io", "DeleteOptions", "", []statusCause{causeUnsupported("dryRun", rawValue(fmt.Sprintf("[%q]", v)), []string{"All"})})
 		}
 		o.dryRun = true
 	}

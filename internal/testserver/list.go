@@ -63,7 +63,7 @@ func (s *Server) parseListOptions(r *http.Request, d *resourceDef) (*listOptions
 	}
 	if o.rv != "" {
 		if _, err := strconv.ParseUint(o.rv, 10, 64); err != nil {
-			return nil, errBadRequest(fmt.Sprintf("invalid resource version: %s", o.rv))
+			return nil, errBadRequest(fmt.Sprintf("invalid resource version: resourceVersion: Invalid value: %q: %v", o.rv, err))
 		}
 	}
 	if c := q.Get("continue"); c != "" {
@@ -353,8 +353,18 @@ func (s *Server) selectLocked(d *resourceDef, namespace string, o *listOptions) 
 	if o.tokenRV != 0 && o.tokenRV <= s.compacted {
 		return nil, "", 0, errGoneExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
 	}
-	if rv, _ := strconv.ParseInt(o.rv, 10, 64); o.rvMatch == "Exact" && rv > 0 && rv < s.compacted {
+	rv, _ := strconv.ParseInt(o.rv, 10, 64)
+	if o.rvMatch == "Exact" && rv > 0 && rv < s.compacted {
 		return nil, "", 0, errGoneExpired(fmt.Sprintf("The resourceVersion for the provided list is too old: %d < %d", rv, s.compacted))
+	}
+	if rv > s.rv {
+		st := newStatus(http.StatusGatewayTimeout, "Timeout", fmt.Sprintf("Timeout: Too large resource version: %d, current: %d", rv, s.rv),
+			&statusDetails{Causes: []statusCause{{Reason: "ResourceVersionTooLarge", Message: "Too large resource version"}}, RetryAfterSeconds: 1})
+		return nil, "", 0, st
+	}
+	if o.rv == "0" && o.start == "" {
+		// Served from the watch cache, which ignores limit.
+		o.limit = 0
 	}
 	b := s.store[d.storageKey()]
 	keys := sortedKeys(b)
@@ -535,16 +545,56 @@ var builtinColumns = map[string][]tableColumn{
 		ageColumn("string"),
 	},
 	"/pods": {
-		{name: "Ready", typ: "string", desc: "The number of ready containers and of containers.", cell: func(o map[string]any) any {
+		{name: "Ready", typ: "string", desc: "The aggregate readiness state of this pod for accepting traffic.", cell: func(o map[string]any) any {
 			return fmt.Sprintf("0/%d", count(getMap(o, "spec", true)["containers"]))
 		}},
-		{name: "Status", typ: "string", desc: "The aggregate state of the containers in this pod.", cell: func(o map[string]any) any { return getString(o, "status", "phase") }},
-		{name: "Restarts", typ: "string", desc: "The number of times the containers in this pod have been restarted.", cell: func(o map[string]any) any { return 0 }},
+		{name: "Status", typ: "string", desc: "The aggregate status of the containers in this pod.", cell: func(o map[string]any) any { return getString(o, "status", "phase") }},
+		{name: "Restarts", typ: "string", desc: "The number of times the containers in this pod have been restarted and when the last one restarted.", cell: func(o map[string]any) any { return "0" }},
 		ageColumn("string"),
 		{name: "IP", typ: "string", priority: 1, desc: "The IP address assigned to the pod.", cell: func(o map[string]any) any { return orNone(getString(o, "status", "podIP")) }},
 		{name: "Node", typ: "string", priority: 1, desc: "The node the pod is bound to.", cell: func(o map[string]any) any { return orNone(getString(o, "spec", "nodeName")) }},
 		{name: "Nominated Node", typ: "string", priority: 1, desc: "The node the pod may be bound to.", cell: func(o map[string]any) any { return "<none>" }},
 		{name: "Readiness Gates", typ: "string", priority: 1, desc: "The readiness gates of the pod.", cell: func(o map[string]any) any { return "<none>" }},
+	},
+	"/events": {
+		{name: "Last Seen", typ: "string", desc: "The time at which the most recent occurrence of this event was recorded.", cell: func(o map[string]any) any {
+			for _, f := range []string{"lastTimestamp", "eventTime", "firstTimestamp"} {
+				if ts := getString(o, f); ts != "" {
+					return age(ts)
+				}
+			}
+			return age(getString(o, "metadata", "creationTimestamp"))
+		}},
+		{name: "Type", typ: "string", desc: "Type of this event (Normal, Warning).", cell: func(o map[string]any) any { return getString(o, "type") }},
+		{name: "Reason", typ: "string", desc: "A short, machine understandable reason for the event.", cell: func(o map[string]any) any { return getString(o, "reason") }},
+		{name: "Object", typ: "string", desc: "The object that this event is about.", cell: func(o map[string]any) any {
+			return strings.ToLower(getString(o, "involvedObject", "kind")) + "/" + getString(o, "involvedObject", "name")
+		}},
+		{name: "Subobject", typ: "string", priority: 1, desc: "The part of the object the event is about.", cell: func(o map[string]any) any { return getString(o, "involvedObject", "fieldPath") }},
+		{name: "Source", typ: "string", priority: 1, desc: "The component reporting this event.", cell: func(o map[string]any) any {
+			src := getString(o, "source", "component")
+			if src == "" {
+				src = getString(o, "reportingComponent")
+			}
+			if h := getString(o, "source", "host"); h != "" {
+				src += ", " + h
+			}
+			return src
+		}},
+		{name: "Message", typ: "string", desc: "A human-readable description of the event.", cell: func(o map[string]any) any { return getString(o, "message") }},
+		{name: "First Seen", typ: "string", priority: 1, desc: "The time at which the event was first recorded.", cell: func(o map[string]any) any {
+			if ts := getString(o, "firstTimestamp"); ts != "" {
+				return age(ts)
+			}
+			return "<unknown>"
+		}},
+		{name: "Count", typ: "string", priority: 1, desc: "The number of times this event has occurred.", cell: func(o map[string]any) any {
+			if n := intField(o, "count"); n > 0 {
+				return strconv.FormatInt(n, 10)
+			}
+			return "1"
+		}},
+		{name: "Name", typ: "string", priority: 1, desc: nameColumnDesc, cell: func(o map[string]any) any { return getString(o, "metadata", "name") }},
 	},
 	"apps/deployments": {
 		{name: "Ready", typ: "string", desc: "The number of ready replicas and of desired replicas.", cell: func(o map[string]any) any {
@@ -594,6 +644,9 @@ func joinContainers(o map[string]any, field string) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// noNameColumn lists the kinds whose Table does not start with Name.
+var noNameColumn = map[string]bool{"/events": true}
 
 // tableColumns are the columns after Name: a built-in kind's printer
 // columns; a CRD version's additionalPrinterColumns (simple field paths);
@@ -645,13 +698,20 @@ func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, d *resourceD
 	s.mu.Lock()
 	extra := s.tableColumns(d)
 	s.mu.Unlock()
-	cols := []any{map[string]any{"name": "Name", "type": "string", "format": "name", "description": nameColumnDesc, "priority": 0}}
+	var cols []any
+	withName := !noNameColumn[d.group+"/"+d.resource]
+	if withName {
+		cols = append(cols, map[string]any{"name": "Name", "type": "string", "format": "name", "description": nameColumnDesc, "priority": 0})
+	}
 	for _, c := range extra {
 		cols = append(cols, map[string]any{"name": c.name, "type": c.typ, "format": c.format, "description": c.desc, "priority": c.priority})
 	}
 	rows := make([]any, 0, len(items))
 	for _, it := range items {
-		cells := []any{getString(it, "metadata", "name")}
+		var cells []any
+		if withName {
+			cells = append(cells, getString(it, "metadata", "name"))
+		}
 		for _, c := range extra {
 			cells = append(cells, c.cell(it))
 		}

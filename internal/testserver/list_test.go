@@ -133,6 +133,13 @@ func TestListPaging(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, match.code, "resourceVersionMatch needs resourceVersion")
 	ok := c.do("GET", "/api/v1/namespaces/default/configmaps?resourceVersion=0&resourceVersionMatch=NotOlderThan", "")
 	assert.Equal(t, http.StatusOK, ok.code)
+	cached := c.do("GET", "/api/v1/namespaces/default/configmaps?resourceVersion=0&limit=2", "")
+	assert.Len(t, names(cached), 7, "resourceVersion=0 is served from the cache, which ignores limit")
+	assert.Empty(t, cached.str("metadata.continue"))
+	future := c.do("GET", "/api/v1/namespaces/default/configmaps?resourceVersion=99999999", "")
+	assert.Equal(t, http.StatusGatewayTimeout, future.code)
+	assert.Equal(t, "ResourceVersionTooLarge", future.str("details.causes.0.reason"))
+	assert.Equal(t, http.StatusBadRequest, c.do("GET", "/api/v1/namespaces/default/configmaps?resourceVersion=abc", "").code)
 }
 
 func TestTable(t *testing.T) {

@@ -8,14 +8,12 @@ import (
 	"strings"
 )
 
-// applyCreateDefaults fills the fields the real server defaults on create,
-// for the few kinds where clients commonly read them. Callers hold s.mu.
+// applyCreateDefaults fills what the real server sets on create only:
+// admission defaults, initial status, allocated addresses; then the
+// defaults of every write (normalize). Callers hold s.mu.
 func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 	if d.crd != "" {
 		return
-	}
-	if d.group == "apiextensions.k8s.io" && d.resource == "customresourcedefinitions" {
-		defaultCRDSpec(obj)
 	}
 	spec := getMap(obj, "spec", d.known["spec"] != nil)
 	switch d.group + "/" + d.resource {
@@ -26,12 +24,6 @@ func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 		obj["status"] = map[string]any{"phase": "Active"}
 		getMap(meta(obj), "labels", true)["kubernetes.io/metadata.name"] = getString(obj, "metadata", "name")
 	case "/pods":
-		setDefault(spec, "restartPolicy", "Always")
-		setDefault(spec, "dnsPolicy", "ClusterFirst")
-		setDefault(spec, "schedulerName", "default-scheduler")
-		setDefault(spec, "terminationGracePeriodSeconds", json.Number("30"))
-		defaultPodSpec(spec)
-		setDefault(spec, "enableServiceLinks", true)
 		// What the Priority and DefaultTolerationSeconds admission plugins
 		// add.
 		setDefault(spec, "priority", json.Number("0"))
@@ -42,32 +34,56 @@ func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 		})
 		obj["status"] = map[string]any{"phase": "Pending", "qosClass": "BestEffort"}
 	case "apps/deployments":
-		setDefault(spec, "replicas", json.Number("1"))
-		setDefault(spec, "revisionHistoryLimit", json.Number("10"))
-		setDefault(spec, "progressDeadlineSeconds", json.Number("600"))
-		setDefault(spec, "strategy", map[string]any{"type": "RollingUpdate", "rollingUpdate": map[string]any{"maxUnavailable": "25%", "maxSurge": "25%"}})
-		if tmpl := getMap(spec, "template", false); tmpl != nil {
-			defaultPodSpec(getMap(tmpl, "spec", true))
-		}
 		obj["status"] = map[string]any{}
 	case "/services":
-		setDefault(spec, "type", "ClusterIP")
-		setDefault(spec, "sessionAffinity", "None")
-		if spec["type"] != "ExternalName" {
+		if getString(obj, "spec", "type") != "ExternalName" {
 			if _, ok := spec["clusterIP"]; !ok {
 				s.ipCounter++
 				ip := fmt.Sprintf("10.96.%d.%d", (s.ipCounter/250)%250, s.ipCounter%250+1)
 				spec["clusterIP"] = ip
 				spec["clusterIPs"] = []any{ip}
 			}
-			setDefault(spec, "ipFamilies", []any{"IPv4"})
-			setDefault(spec, "ipFamilyPolicy", "SingleStack")
-			setDefault(spec, "internalTrafficPolicy", "Cluster")
 		}
 		obj["status"] = map[string]any{"loadBalancer": map[string]any{}}
+	}
+	s.normalize(d, obj)
+}
+
+// normalize applies the defaults and conversions the real server applies
+// on every write (its decoding defaults).
+func (s *Server) normalize(d *resourceDef, obj map[string]any) {
+	if d.crd != "" {
+		return
+	}
+	switch d.group + "/" + d.resource {
+	case "apiextensions.k8s.io/customresourcedefinitions":
+		defaultCRDSpec(obj)
+	case "/pods":
+		spec := getMap(obj, "spec", true)
+		defaultPodSpec(spec)
+		setDefault(spec, "enableServiceLinks", true)
+	case "apps/deployments":
+		spec := getMap(obj, "spec", true)
+		setDefault(spec, "replicas", json.Number("1"))
+		setDefault(spec, "revisionHistoryLimit", json.Number("10"))
+		setDefault(spec, "progressDeadlineSeconds", json.Number("600"))
+		setDefault(spec, "strategy", map[string]any{"type": "RollingUpdate"})
+		if st := getMap(spec, "strategy", true); st["type"] == "RollingUpdate" {
+			ru := getMap(st, "rollingUpdate", true)
+			setDefault(ru, "maxUnavailable", "25%")
+			setDefault(ru, "maxSurge", "25%")
+		}
+		if tmpl := getMap(spec, "template", false); tmpl != nil {
+			defaultPodSpec(getMap(tmpl, "spec", true))
+		}
 	case "/secrets":
-		if _, ok := obj["type"]; !ok {
-			obj["type"] = "Opaque"
+		setDefault(obj, "type", "Opaque")
+		if sd, ok := obj["stringData"].(map[string]any); ok {
+			data := getMap(obj, "data", true)
+			for k, v := range sd {
+				data[k] = encodeBase64([]byte(fmt.Sprint(v)))
+			}
+			delete(obj, "stringData")
 		}
 	case "/events":
 		for _, f := range []string{"eventTime", "firstTimestamp", "lastTimestamp"} {
@@ -76,22 +92,19 @@ func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 		setDefault(obj, "reportingComponent", "")
 		setDefault(obj, "reportingInstance", "")
 		setDefault(obj, "source", map[string]any{})
-	}
-	s.normalize(d, obj)
-}
-
-// normalize applies the conversions the server makes on every write.
-func (s *Server) normalize(d *resourceDef, obj map[string]any) {
-	switch d.group + "/" + d.resource {
-	case "/secrets":
-		if sd, ok := obj["stringData"].(map[string]any); ok {
-			data := getMap(obj, "data", true)
-			for k, v := range sd {
-				data[k] = encodeBase64([]byte(fmt.Sprint(v)))
-			}
-			delete(obj, "stringData")
+	case "rbac.authorization.k8s.io/clusterroles", "rbac.authorization.k8s.io/roles":
+		if r, ok := obj["rules"].([]any); ok && len(r) == 0 {
+			obj["rules"] = nil // an empty list is stored as none
 		}
 	case "/services":
+		spec := getMap(obj, "spec", true)
+		setDefault(spec, "type", "ClusterIP")
+		setDefault(spec, "sessionAffinity", "None")
+		if spec["type"] != "ExternalName" {
+			setDefault(spec, "ipFamilies", []any{"IPv4"})
+			setDefault(spec, "ipFamilyPolicy", "SingleStack")
+			setDefault(spec, "internalTrafficPolicy", "Cluster")
+		}
 		for _, p := range asSlice(getMap(obj, "spec", true)["ports"]) {
 			if pm, ok := p.(map[string]any); ok {
 				setDefault(pm, "protocol", "TCP")

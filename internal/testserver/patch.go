@@ -188,6 +188,11 @@ func mergeValue(target, patch any, strategic bool, name string) any {
 		}
 		return deepCopy(patch)
 	}
+	if strategic && pm["$patch"] == "replace" {
+		out := copyObj(pm)
+		delete(out, "$patch")
+		return out
+	}
 	tm, ok := target.(map[string]any)
 	if !ok {
 		tm = map[string]any{}
@@ -196,6 +201,10 @@ func mergeValue(target, patch any, strategic bool, name string) any {
 	}
 	for k, v := range pm {
 		if strategic && strings.HasPrefix(k, "$") {
+			continue
+		}
+		if vm, ok := v.(map[string]any); ok && strategic && vm["$patch"] == "delete" {
+			delete(tm, k)
 			continue
 		}
 		if v == nil {

@@ -37,6 +37,10 @@ func TestPatchTypes(t *testing.T) {
 		{"strategic delete directive", "application/strategic-merge-patch+json", `{"spec":{"template":{"spec":{"containers":[{"name":"side","$patch":"delete"}]}}}}`, 200, func(t *testing.T, r resp) {
 			assert.Len(t, r.get("spec.template.spec.containers"), 1)
 		}},
+		{"strategic $patch replace and delete on maps", "application/strategic-merge-patch+json", `{"metadata":{"labels":{"$patch":"replace","only":"this"}},"spec":{"strategy":{"$patch":"delete"}}}`, 200, func(t *testing.T, r resp) {
+			assert.Equal(t, map[string]any{"only": "this"}, r.get("metadata.labels"))
+			assert.Equal(t, "25%", r.str("spec.strategy.rollingUpdate.maxSurge"), "deleted, then defaulted again as on every write")
+		}},
 		{"json patch", "application/json-patch+json", `[{"op":"test","path":"/spec/template/spec/containers/0/name","value":"web"},{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:2"},{"op":"add","path":"/metadata/labels","value":{"a/b":"c"}},{"op":"remove","path":"/spec/template/spec/containers/1"}]`, 200, func(t *testing.T, r resp) {
 			assert.Equal(t, "nginx:2", r.str("spec.template.spec.containers.0.image"))
 			assert.Equal(t, "c", r.str("metadata.labels.a/b"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -473,4 +474,29 @@ func TestDiscoveryBypassesRateLimiter(t *testing.T) {
 	assert.NoError(t, err)
 	_, err = c.OpenAPIV3Paths(ctx)
 	assert.ErrorIs(t, err, transport.ErrNotFound, "the legacy fixture has no OpenAPI, but the request was sent")
+}
+
+// Group and version names come from the server. One that would change the
+// URL of its legacy document (a "..", a "/", a "%") fails that group
+// version alone, before any request is sent for it.
+func TestLegacyHostileNamesArePartial(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ group, version string }{
+		{"..", "v1"}, {"apps", ".."}, {"a/b", "v1"}, {"apps", "v1/../../api"}, {"x%2Fy", "v1"}, {".", "v1"},
+	} {
+		t.Run(tc.group+" "+tc.version, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, "legacy")
+			f.appendItem("/apis", "groups", fmt.Sprintf(`{"name":%q,"versions":[{"groupVersion":%q,"version":%q}]}`,
+				tc.group, tc.group+"/"+tc.version, tc.version))
+			before := f.totalHits()
+			rs, err := f.client(nil).Resources(context.Background())
+			var pe *PartialError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, []unstructured.GroupVersion{{Group: tc.group, Version: tc.version}}, pe.GroupVersions())
+			assert.ErrorIs(t, err, transport.ErrInvalidName)
+			assert.Len(t, rs, 12, "the other groups were discovered")
+			assert.Equal(t, before+8, f.totalHits(), "nothing was sent for the hostile group version")
+		})
+	}
 }

@@ -91,6 +91,16 @@ func (c *Client) fetchRoot(ctx context.Context, path string) (*rootResult, error
 }
 
 func (c *Client) fetchGroupVersion(ctx context.Context, group, version string) ([]APIResource, error) {
+	// The names come from the server: one that could change the URL is
+	// refused, as a user's name would be.
+	if group != "" {
+		if err := transport.ValidatePathSegment("group", group); err != nil {
+			return nil, err
+		}
+	}
+	if err := transport.ValidatePathSegment("version", version); err != nil {
+		return nil, err
+	}
 	path := groupVersionPath(group, version)
 	v, err := c.fetch(ctx, path, acceptJSON, func(b []byte) (any, error) { return parseResourceList(group, version, b) })
 	if err != nil {

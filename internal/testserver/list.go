@@ -594,7 +594,7 @@ var builtinColumns = map[string][]tableColumn{
 			}
 			return "1"
 		}},
-		{name: "Name", typ: "string", priority: 1, desc: nameColumnDesc, cell: func(o map[string]any) any { return getString(o, "metadata", "name") }},
+		{name: "Name", typ: "string", format: "name", priority: 1, desc: nameColumnDesc, cell: func(o map[string]any) any { return getString(o, "metadata", "name") }},
 	},
 	"apps/deployments": {
 		{name: "Ready", typ: "string", desc: "The number of ready replicas and of desired replicas.", cell: func(o map[string]any) any {

@@ -45,7 +45,8 @@ var ErrNoRepository = errors.New("cluster: internal/realserver/go.mod not found 
 
 // EnsureBinaries returns a directory holding the kube-apiserver and etcd
 // binaries built from internal/realserver, building them first when the cache
-// has no directory for the current sources. A cold build takes minutes; a
+// ([os.UserCacheDir]/kubedyn/realserver, or $TMPDIR/kubedyn-cache/... without
+// one) has no directory for the current sources. A cold build takes minutes; a
 // warm call hashes a few files and returns. It is safe to call concurrently
 // from several goroutines and processes: builders take a lock file, and the
 // finished directory appears by an atomic rename. Build errors include the
@@ -63,7 +64,10 @@ func EnsureBinaries(ctx context.Context) (dir string, err error) {
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("cluster: cache directory: %w", err)
+		// No $HOME or $XDG_CACHE_HOME (some CI sandboxes): a shared
+		// temporary directory still lets later runs on this machine reuse
+		// the build.
+		cache = filepath.Join(os.TempDir(), "kubedyn-cache")
 	}
 	return ensureIn(ctx, filepath.Join(root, realserverDir), filepath.Join(cache, "kubedyn", "realserver"))
 }

@@ -12,9 +12,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/internal/testserver"
 	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
 )
 
 // Discovery against the in-process test server: built-in kinds by any of
@@ -144,4 +147,77 @@ func ExampleClient_ResourceForKind() {
 	// Output:
 	// deployments true true
 	// scale: autoscaling/v1, Kind=Scale [get patch update]
+}
+
+// A group whose aggregated API service is down does not break discovery:
+// Resources answers with everything else and a *PartialError naming what
+// is missing.
+func ExamplePartialError() {
+	const apis = `{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","items":[
+	 {"metadata":{"name":"apps"},"versions":[{"version":"v1","freshness":"Current","resources":[
+	  {"resource":"deployments","responseKind":{"group":"apps","version":"v1","kind":"Deployment"},"scope":"Namespaced","verbs":["get","list"]}]}]},
+	 {"metadata":{"name":"metrics.k8s.io"},"versions":[{"version":"v1beta1","freshness":"Stale"}]}]}`
+	const api = `{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","items":[
+	 {"metadata":{"name":""},"versions":[{"version":"v1","freshness":"Current","resources":[
+	  {"resource":"pods","responseKind":{"group":"","version":"v1","kind":"Pod"},"scope":"Namespaced","verbs":["get","list"]}]}]}]}`
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+		switch r.URL.Path {
+		case "/api":
+			_, _ = io.WriteString(w, api)
+		case "/apis":
+			_, _ = io.WriteString(w, apis)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	tc, err := transport.New(&transport.Config{Host: srv.URL, TLS: transport.TLSConfig{CAData: ca}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	rs, err := discovery.New(tc, nil).Resources(context.Background())
+	for _, r := range rs {
+		fmt.Println("found:", r.GroupVersionResource())
+	}
+	var pe *discovery.PartialError
+	if errors.As(err, &pe) {
+		fmt.Println("missing:", pe.GroupVersions(), errors.Is(err, discovery.ErrStale))
+	}
+	// Output:
+	// found: pods.v1
+	// found: deployments.v1.apps
+	// missing: [metrics.k8s.io/v1beta1] true
+}
+
+// The schema of one kind, from the server's OpenAPI v3 document of its
+// group version.
+func ExampleClient_OpenAPIV3Schema() {
+	srv, err := testserver.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	tc, err := transport.New(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	dc := discovery.New(tc, nil)
+
+	gvk := unstructured.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+	name, schema, err := dc.OpenAPIV3Schema(context.Background(), gvk)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(name)
+	fmt.Println(gjson.GetBytes(schema, "properties.spec.allOf.0.$ref"))
+	// Output:
+	// io.k8s.api.apps.v1.Deployment
+	// #/components/schemas/io.k8s.api.apps.v1.DeploymentSpec
 }

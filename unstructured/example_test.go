@@ -143,3 +143,27 @@ func ExampleParseList() {
 	// b
 	// 2 42 next
 }
+
+// Validate vets a body that is then read some other way (here with gjson
+// directly), by the same rules as Parse and without copying it.
+func ExampleValidate() {
+	body := []byte(`{"kind":"Status","code":404,"code":200}`)
+	err := unstructured.Validate(body)
+	fmt.Println(errors.Is(err, unstructured.ErrDuplicateKey))
+	fmt.Println(unstructured.Validate([]byte(`{"kind":"Status","code":404}`)))
+	// Output:
+	// true
+	// <nil>
+}
+
+func ExampleObject_Delete() {
+	o := unstructured.MustParse(`{"metadata":{"name":"web","annotations":{"kubernetes.io/change-cause":"v2","keep":"x"}}}`)
+	o, err := o.Delete(unstructured.Path("metadata", "annotations", "kubernetes.io/change-cause"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(o)
+	// Output:
+	// {"metadata":{"name":"web","annotations":{"keep":"x"}}}
+}

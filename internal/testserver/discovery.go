@@ -66,10 +66,9 @@ func (s *Server) serveDiscoveryRoot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	legacy := strings.HasPrefix(r.URL.Path, "/api") && !strings.HasPrefix(r.URL.Path, "/apis")
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	reg := s.registrySnapshot()
 	if _, ok := acceptsAs(r, "APIGroupDiscoveryList", "apidiscovery.k8s.io", "v2"); ok {
-		writeDiscovery(w, r, aggregatedContentType, s.aggregated(legacy))
+		writeDiscovery(w, r, aggregatedContentType, aggregated(&reg, legacy))
 		return
 	}
 	if legacy {
@@ -80,7 +79,7 @@ func (s *Server) serveDiscoveryRoot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var groups []any
-	for _, g := range s.reg.groups() {
+	for _, g := range reg.groups() {
 		if g.name == "" {
 			continue
 		}
@@ -102,9 +101,8 @@ func apiGroup(g groupEntry) map[string]any {
 
 // serveGroup answers /apis/<group>.
 func (s *Server) serveGroup(w http.ResponseWriter, r *http.Request, group string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, g := range s.reg.groups() {
+	reg := s.registrySnapshot()
+	for _, g := range reg.groups() {
 		if g.name == group && group != "" {
 			doc := apiGroup(g)
 			doc["kind"], doc["apiVersion"] = "APIGroup", "v1"
@@ -117,9 +115,8 @@ func (s *Server) serveGroup(w http.ResponseWriter, r *http.Request, group string
 
 // serveGroupVersion answers /api/v1 and /apis/<group>/<version>.
 func (s *Server) serveGroupVersion(w http.ResponseWriter, r *http.Request, group, version string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defs := s.reg.inGroupVersion(group, version)
+	reg := s.registrySnapshot()
+	defs := reg.inGroupVersion(group, version)
 	if len(defs) == 0 {
 		writeStatus(w, errNoResource())
 		return
@@ -162,17 +159,26 @@ func storageVersionHash(d *resourceDef) string {
 	return base64.StdEncoding.EncodeToString(sum[:8])
 }
 
+// registrySnapshot copies the registry's table so that a discovery or
+// OpenAPI answer is built and written without holding the server's lock
+// (the definitions themselves are never modified).
+func (s *Server) registrySnapshot() registry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return registry{defs: append([]*resourceDef(nil), s.reg.defs...)}
+}
+
 // aggregated builds the apidiscovery.k8s.io/v2 document for /api (legacy)
 // or /apis.
-func (s *Server) aggregated(legacy bool) map[string]any {
+func aggregated(reg *registry, legacy bool) map[string]any {
 	var items []any
-	for _, g := range s.reg.groups() {
+	for _, g := range reg.groups() {
 		if (g.name == "") != legacy {
 			continue
 		}
 		var versions []any
 		for _, v := range g.versions {
-			defs := s.reg.inGroupVersion(g.name, v)
+			defs := reg.inGroupVersion(g.name, v)
 			sortDefs(defs)
 			var res []any
 			for _, d := range defs {

@@ -272,9 +272,9 @@ func openAPIPaths(d *resourceDef, schema string, paths map[string]any) {
 	}
 }
 
-// openAPIDoc builds the document of one group-version; callers hold s.mu.
-func (s *Server) openAPIDoc(group, version string) ([]byte, bool) {
-	defs := s.reg.inGroupVersion(group, version)
+// openAPIDoc builds the document of one group-version.
+func openAPIDoc(reg *registry, group, version string) ([]byte, bool) {
+	defs := reg.inGroupVersion(group, version)
 	if len(defs) == 0 {
 		return nil, false
 	}
@@ -335,18 +335,17 @@ func docHash(body []byte) string {
 // request with the current hash is cacheable forever; one with an old hash
 // is redirected to the current URL, as the real server does.
 func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	reg := s.registrySnapshot()
 	p := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/openapi/v3"), "/")
 	if p == "" {
 		paths := map[string]any{}
-		for _, g := range s.reg.groups() {
+		for _, g := range reg.groups() {
 			for _, v := range g.versions {
 				key := "apis/" + g.name + "/" + v
 				if g.name == "" {
 					key = "api/" + v
 				}
-				body, _ := s.openAPIDoc(g.name, v)
+				body, _ := openAPIDoc(&reg, g.name, v)
 				paths[key] = map[string]any{"serverRelativeURL": "/openapi/v3/" + key + "?hash=" + docHash(body)}
 			}
 		}
@@ -368,7 +367,7 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, errNoResource())
 		return
 	}
-	body, ok := s.openAPIDoc(group, version)
+	body, ok := openAPIDoc(&reg, group, version)
 	if !ok {
 		writeStatus(w, errNoResource())
 		return

@@ -455,12 +455,22 @@ func (s *Server) serveDeleteCollection(w http.ResponseWriter, r *http.Request, r
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	o.limit = 0
-	items, _, _, err := s.selectLocked(req.def, req.namespace, o)
+	out, err := s.deleteCollection(req, o, opts)
+	s.mu.Unlock()
 	if err != nil {
 		writeErr(w, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// deleteCollection deletes the selected objects and returns the list of
+// what was deleted; callers hold s.mu.
+func (s *Server) deleteCollection(req request, o *listOptions, opts *deleteOptions) (map[string]any, error) {
+	o.limit = 0
+	items, _, _, err := s.selectLocked(req.def, req.namespace, o)
+	if err != nil {
+		return nil, err
 	}
 	var deleted []map[string]any
 	for _, it := range items {
@@ -468,8 +478,7 @@ func (s *Server) serveDeleteCollection(w http.ResponseWriter, r *http.Request, r
 		ns, _ := md["namespace"].(string)
 		_, out, err := s.delete(req.def, ns, fmt.Sprint(md["name"]), opts)
 		if err != nil {
-			writeErr(w, err)
-			return
+			return nil, err
 		}
 		if m, ok := out.(map[string]any); ok {
 			deleted = append(deleted, m)
@@ -477,7 +486,7 @@ func (s *Server) serveDeleteCollection(w http.ResponseWriter, r *http.Request, r
 			deleted = append(deleted, it)
 		}
 	}
-	writeJSON(w, http.StatusOK, listOf(req.def, deleted, strconv.FormatInt(s.rv, 10), "", 0, false))
+	return listOf(req.def, deleted, strconv.FormatInt(s.rv, 10), "", 0, false), nil
 }
 
 // tableColumn is one column of a Table after Name.

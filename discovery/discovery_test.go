@@ -500,3 +500,42 @@ func TestLegacyHostileNamesArePartial(t *testing.T) {
 		})
 	}
 }
+
+// The same holds for the aggregated form and for a legacy resource list:
+// a group version with a name that could change a URL (its group, version,
+// a resource or a subresource) is left out and reported; the rest is
+// discovered.
+func TestHostileNamesInDocumentsArePartial(t *testing.T) {
+	t.Parallel()
+	agg := func(group, version, resource, sub string) string {
+		return fmt.Sprintf(`{"metadata":{"name":%q},"versions":[{"version":%q,"freshness":"Current","resources":[
+			{"resource":%q,"responseKind":{"group":%q,"version":%q,"kind":"Thing"},"scope":"Namespaced","verbs":["get"],
+			 "subresources":[{"subresource":%q,"verbs":["get"]}]}]}]}`, group, version, resource, group, version, sub)
+	}
+	for name, tc := range map[string]struct {
+		dir, path, array, item string
+		gv                     unstructured.GroupVersion
+		want                   int // resources discovered
+	}{
+		"aggregated group":       {"aggregated", "/apis", "items", agg("a/b", "v1", "things", "status"), unstructured.GroupVersion{Group: "a/b", Version: "v1"}, 24},
+		"aggregated version":     {"aggregated", "/apis", "items", agg("example.com", "..", "things", "status"), unstructured.GroupVersion{Group: "example.com", Version: ".."}, 24},
+		"aggregated resource":    {"aggregated", "/apis", "items", agg("example.com", "v1", "..", "status"), unstructured.GroupVersion{Group: "example.com", Version: "v1"}, 24},
+		"aggregated subresource": {"aggregated", "/apis", "items", agg("example.com", "v1", "things", "%2e%2e"), unstructured.GroupVersion{Group: "example.com", Version: "v1"}, 24},
+		"legacy resource":        {"legacy", "/apis/batch/v1", "resources", `{"name":"..","namespaced":true,"kind":"Job","verbs":["get"]}`, unstructured.GroupVersion{Group: "batch", Version: "v1"}, 10},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.dir)
+			f.appendItem(tc.path, tc.array, tc.item)
+			c := f.client(nil)
+			rs, err := c.Resources(context.Background())
+			var pe *PartialError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, []unstructured.GroupVersion{tc.gv}, pe.GroupVersions())
+			assert.ErrorIs(t, err, transport.ErrInvalidName)
+			assert.Len(t, rs, tc.want, "the rest was discovered")
+			_, err = c.ResourceFor(context.Background(), "deploy")
+			assert.NoError(t, err)
+		})
+	}
+}

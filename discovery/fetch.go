@@ -92,13 +92,8 @@ func (c *Client) fetchRoot(ctx context.Context, path string) (*rootResult, error
 
 func (c *Client) fetchGroupVersion(ctx context.Context, group, version string) ([]APIResource, error) {
 	// The names come from the server: one that could change the URL is
-	// refused, as a user's name would be.
-	if group != "" {
-		if err := transport.ValidatePathSegment("group", group); err != nil {
-			return nil, err
-		}
-	}
-	if err := transport.ValidatePathSegment("version", version); err != nil {
+	// refused, as a user's name would be (refresh does not even ask).
+	if err := checkPathNames(group, version, nil); err != nil {
 		return nil, err
 	}
 	path := groupVersionPath(group, version)
@@ -155,8 +150,10 @@ func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 			gi := len(groups)
 			groups = append(groups, g)
 			if !root.Aggregated {
-				for vi := range g.Versions {
-					jobs = append(jobs, job{gi, vi})
+				for vi, v := range g.Versions {
+					if v.Err == nil {
+						jobs = append(jobs, job{gi, vi})
+					}
 				}
 			}
 		}
@@ -207,6 +204,9 @@ func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 		for vi := range g.Versions {
 			v := &g.Versions[vi]
 			err := failures[job{gi, vi}]
+			if err == nil {
+				err = v.Err
+			}
 			if err != nil {
 				v.Stale = true // leave it out of the snapshot
 			} else if v.Stale {
@@ -236,7 +236,7 @@ func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 func anyStale(groups groupVersions) bool {
 	for _, g := range groups {
 		for _, v := range g.Versions {
-			if v.Stale {
+			if v.Stale || v.Err != nil {
 				return true
 			}
 		}

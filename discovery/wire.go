@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
@@ -79,6 +80,10 @@ type parsedVersion struct {
 	// failed. Either way the version is left out of the snapshot.
 	Stale     bool
 	Resources []APIResource
+	// Err is set at parse time when the group, version or a resource has
+	// a name that could change a URL built from it (see checkPathNames);
+	// such a version is left out of the snapshot and reported.
+	Err error
 }
 
 // rootResult is what a root document (/api or /apis) holds: for an
@@ -121,7 +126,7 @@ func parseRoot(body []byte) (*rootResult, error) {
 			if v == "" {
 				return nil, fmt.Errorf("decode discovery document: empty version in APIVersions")
 			}
-			g.Versions = append(g.Versions, parsedVersion{Version: v})
+			g.Versions = append(g.Versions, parsedVersion{Version: v, Err: checkPathNames("", v, nil)})
 		}
 		return &rootResult{Groups: groupVersions{g}}, nil
 	case kindGroupList:
@@ -135,7 +140,7 @@ func parseRoot(body []byte) (*rootResult, error) {
 				if v.Version == "" {
 					return nil, fmt.Errorf("decode discovery document: group %q lists an empty version", wg.Name)
 				}
-				g.Versions = append(g.Versions, parsedVersion{Version: v.Version})
+				g.Versions = append(g.Versions, parsedVersion{Version: v.Version, Err: checkPathNames(wg.Name, v.Version, nil)})
 			}
 			groups = append(groups, g)
 		}
@@ -196,7 +201,37 @@ func parseResourceList(group, version string, body []byte) ([]APIResource, error
 		kind := qualify(unstructured.GroupVersionKind{Group: wr.Group, Version: wr.Version, Kind: wr.Kind}, group, version)
 		out[i].Subresources = append(out[i].Subresources, Subresource{Name: name, Kind: kind, Verbs: wr.Verbs})
 	}
+	if err := checkPathNames(group, version, out); err != nil {
+		return nil, fmt.Errorf("decode discovery document: %w", err)
+	}
 	return out, nil
+}
+
+// checkPathNames refuses names from the server that could change a URL
+// built from them, as a user's name would be refused
+// (transport.ValidatePathSegment: ".", "..", "/", "%"): the group (unless
+// it is the core group), the version, and each resource and subresource.
+// The error wraps transport.ErrInvalidName.
+func checkPathNames(group, version string, resources []APIResource) error {
+	if group != "" {
+		if err := transport.ValidatePathSegment("group", group); err != nil {
+			return err
+		}
+	}
+	if err := transport.ValidatePathSegment("version", version); err != nil {
+		return err
+	}
+	for _, r := range resources {
+		if err := transport.ValidatePathSegment("resource", r.Resource); err != nil {
+			return err
+		}
+		for _, s := range r.Subresources {
+			if err := transport.ValidatePathSegment("subresource of "+r.Resource, s.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func groupVersionString(group, version string) string {

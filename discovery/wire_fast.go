@@ -89,6 +89,7 @@ func parseAggregatedFast(doc string) (groupVersions, error) {
 			if err != nil {
 				return false
 			}
+			v.Err = checkPathNames(g.Name, v.Version, v.Resources)
 			g.Versions = append(g.Versions, v)
 			return true
 		})

@@ -226,8 +226,8 @@ func checkPathNames(group, version string, resources []APIResource) error {
 			return err
 		}
 		for _, s := range r.Subresources {
-			if err := transport.ValidatePathSegment("subresource of "+r.Resource, s.Name); err != nil {
-				return err
+			if err := transport.ValidatePathSegment("subresource", s.Name); err != nil {
+				return fmt.Errorf("resource %q: %w", r.Resource, err)
 			}
 		}
 	}

@@ -22,6 +22,13 @@
 // *GroupVersionError per failed group version. A failure of /api or /apis
 // itself fails the call.
 //
+// Every document is held to unstructured's rules for untrusted JSON
+// (unstructured.Validate: well-formed, bounded depth and size, no duplicate
+// keys). Names the server sends are used in URLs, so a group version whose
+// group, version, resource or subresource name could change a URL ("..",
+// "/", "%") is left out and reported the same way, wrapping
+// transport.ErrInvalidName.
+//
 // # Caching and freshness
 //
 // Each document is cached in memory by URL (a bounded LRU) with its ETag and

@@ -11,8 +11,15 @@
 //	cfg := &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
 //
 // Programs call Start and Close themselves. Kubeconfig returns a kubeconfig
-// document pointing at the server. Requests without the token get 401,
-// except /healthz, /readyz, /livez and /version.
+// document pointing at the server.
+//
+// # Authentication
+//
+// Requests need the bearer token (Token; AddToken and RevokeToken change
+// the accepted set, to test rotation and re-authentication) or a client
+// certificate from ClientCertificate; anything else gets 401, except
+// /healthz, /readyz, /livez and /version. Every authenticated request may
+// do everything.
 //
 // # What is emulated
 //

@@ -27,9 +27,12 @@ import (
 // Server is an in-process Kubernetes API server speaking HTTPS on
 // 127.0.0.1. Its methods are safe for concurrent use by multiple goroutines.
 type Server struct {
-	hs    *httptest.Server
-	caPEM []byte
-	token string
+	hs     *httptest.Server
+	caPEM  []byte
+	token  string
+	ca     *x509.Certificate
+	caKey  *ecdsa.PrivateKey
+	serial int64 // last certificate serial handed out; guarded by mu
 
 	mu          sync.Mutex
 	reg         registry
@@ -39,6 +42,7 @@ type Server struct {
 	events      []event                              // change log for watches
 	notify      chan struct{}                        // closed and replaced on every change
 	ipCounter   int
+	tokens      map[string]bool // accepted bearer tokens
 	bookmarkGen int
 	done        chan struct{}
 	logs        map[string]string       // namespace/pod/container -> log text
@@ -74,7 +78,7 @@ func New(t testing.TB) *Server {
 
 // Start starts a server for a program; the caller must Close it.
 func Start() (*Server, error) {
-	caPEM, cert, err := newCertificates()
+	ca, caKey, caPEM, cert, err := newCertificates()
 	if err != nil {
 		return nil, fmt.Errorf("testserver: create certificates: %w", err)
 	}
@@ -83,6 +87,10 @@ func Start() (*Server, error) {
 		return nil, fmt.Errorf("testserver: create token: %w", err)
 	}
 	s := &Server{
+		ca:     ca,
+		caKey:  caKey,
+		serial: 2,
+		tokens: map[string]bool{},
 		caPEM:  caPEM,
 		token:  hex.EncodeToString(tok),
 		store:  map[string]map[string]map[string]any{},
@@ -98,7 +106,12 @@ func Start() (*Server, error) {
 	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	// Handshake errors of clients that hang up are expected in tests.
 	s.hs.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s.hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.tokens[s.token] = true
+	// Like the real server, ask for a client certificate during the
+	// handshake and judge it per request: a bad one gets 401, not a TLS
+	// failure.
+	s.hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+		ClientAuth: tls.RequestClientCert}
 	s.hs.StartTLS()
 	return s, nil
 }
@@ -201,10 +214,78 @@ func isPublic(path string) bool {
 	return false
 }
 
+// authenticated accepts a valid bearer token or a client certificate the
+// server's CA signed (the TLS handshake has verified it).
 func (s *Server) authenticated(r *http.Request) bool {
-	auth := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(auth, "Bearer ")
-	return ok && tok == s.token
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		pool := x509.NewCertPool()
+		pool.AddCert(s.ca)
+		inter := x509.NewCertPool()
+		for _, c := range r.TLS.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := r.TLS.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+		if err == nil {
+			return true
+		}
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[tok]
+}
+
+// AddToken makes the server accept another bearer token, as a rotated
+// token file or an exec credential plugin would present.
+func (s *Server) AddToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[token] = true
+}
+
+// RevokeToken makes the server refuse a token with 401 from now on (the
+// one Token returns included).
+func (s *Server) RevokeToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, token)
+}
+
+// ClientCertificate issues a client certificate for user (organization
+// system:masters) signed by the server's CA, valid for a day; the server
+// accepts it instead of a token. It returns the certificate and its key,
+// PEM-encoded.
+func (s *Server) ClientCertificate(user string) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	s.serial++
+	serial := s.serial
+	s.mu.Unlock()
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial),
+		Subject:      pkix.Name{CommonName: user, Organization: []string{"system:masters"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, s.ca, &key.PublicKey, s.caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
@@ -242,10 +323,10 @@ var versionInfo = map[string]string{
 
 // newCertificates makes a self-signed CA and a server certificate for
 // 127.0.0.1, ::1 and localhost signed by it.
-func newCertificates() ([]byte, tls.Certificate, error) {
+func newCertificates() (*x509.Certificate, *ecdsa.PrivateKey, []byte, tls.Certificate, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, tls.Certificate{}, err
+		return nil, nil, nil, tls.Certificate{}, err
 	}
 	now := time.Now()
 	caTmpl := &x509.Certificate{
@@ -259,15 +340,15 @@ func newCertificates() ([]byte, tls.Certificate, error) {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		return nil, tls.Certificate{}, err
+		return nil, nil, nil, tls.Certificate{}, err
 	}
 	caCert, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		return nil, tls.Certificate{}, err
+		return nil, nil, nil, tls.Certificate{}, err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, tls.Certificate{}, err
+		return nil, nil, nil, tls.Certificate{}, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -281,8 +362,8 @@ func newCertificates() ([]byte, tls.Certificate, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
-		return nil, tls.Certificate{}, err
+		return nil, nil, nil, tls.Certificate{}, err
 	}
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return caPEM, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: nil}, nil
+	return caCert, caKey, caPEM, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

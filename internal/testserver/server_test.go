@@ -1,6 +1,8 @@
 package testserver
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"testing"
@@ -179,4 +181,39 @@ func TestRoutingErrors(t *testing.T) {
 			assert.Equal(t, "no-cache, private", r.header.Get("Cache-Control"))
 		})
 	}
+}
+
+func TestTokensAndClientCertificates(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	c.srv.AddToken("rotated")
+	assert.Equal(t, http.StatusOK, c.do("GET", "/api/v1/namespaces", "", "Authorization", "Bearer rotated").code)
+	c.srv.RevokeToken(c.srv.Token())
+	assert.Equal(t, http.StatusUnauthorized, c.do("GET", "/api/v1/namespaces", "").code, "a revoked token is refused")
+	assert.Equal(t, http.StatusOK, c.do("GET", "/api/v1/namespaces", "", "Authorization", "Bearer rotated").code)
+
+	certPEM, keyPEM, err := c.srv.ClientCertificate("admin")
+	require.NoError(t, err)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(c.srv.CAPEM()))
+	get := func(certs []tls.Certificate) int {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: certs}}
+		defer tr.CloseIdleConnections()
+		res, err := (&http.Client{Transport: tr}).Get(c.srv.URL() + "/api/v1/namespaces")
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get([]tls.Certificate{cert}), "a certificate from the server's CA authenticates")
+	other, err := Start()
+	require.NoError(t, err)
+	defer other.Close()
+	foreignPEM, foreignKey, err := other.ClientCertificate("admin")
+	require.NoError(t, err)
+	foreign, err := tls.X509KeyPair(foreignPEM, foreignKey)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, get([]tls.Certificate{foreign}), "another CA's certificate gets 401")
+	assert.Equal(t, http.StatusUnauthorized, get(nil))
 }

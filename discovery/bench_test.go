@@ -132,6 +132,9 @@ func FuzzParseRoot(f *testing.F) {
 			if r.Resource == "" {
 				t.Fatalf("resource without a name accepted: %+v", r)
 			}
+			if err := checkPathNames(r.Group, r.Version, []APIResource{r}); err != nil {
+				t.Fatalf("a name that could change a URL was accepted: %v", err)
+			}
 			// A lookup by full name answers from that group version, or
 			// says why not.
 			got, err := s.resourceFor(r.Resource + "." + r.Version + "." + r.Group)

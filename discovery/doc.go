@@ -23,7 +23,7 @@
 // itself fails the call.
 //
 // Every document is held to unstructured's rules for untrusted JSON
-// (unstructured.Validate: well-formed, bounded depth and size, no duplicate
+// (unstructured.ValidateJSON: well-formed, bounded depth and size, no duplicate
 // keys). Names the server sends are used in URLs, so a group version whose
 // group, version, resource or subresource name could change a URL ("..",
 // "/", "%") is left out and reported the same way, wrapping

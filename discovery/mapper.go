@@ -31,7 +31,8 @@ type snapshot struct {
 }
 
 // buildSnapshot assembles a snapshot from discovered groups. Versions marked
-// stale or failed are left out and must already be listed in partial.
+// stale or failed, or with an Err, are left out and must already be listed
+// in partial.
 func buildSnapshot(seq uint64, fetched time.Time, groups groupVersions, partial *PartialError) *snapshot {
 	s := &snapshot{
 		seq:     seq,
@@ -47,7 +48,7 @@ func buildSnapshot(seq uint64, fetched time.Time, groups groupVersions, partial 
 			preferred = g.Versions[0].Version
 		}
 		for _, v := range g.Versions {
-			if v.Stale {
+			if v.Stale || v.Err != nil {
 				continue
 			}
 			for _, r := range v.Resources {

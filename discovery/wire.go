@@ -242,4 +242,4 @@ func groupVersionString(group, version string) string {
 // untrusted JSON: one well-formed object, within unstructured.MaxDepth and
 // MaxObjectBytes, without duplicate keys (gjson reads the first of two,
 // encoding/json the last). Errors wrap unstructured's sentinels.
-func checkJSON(body []byte) error { return unstructured.Validate(body) }
+func checkJSON(body []byte) error { return unstructured.ValidateJSON(body) }

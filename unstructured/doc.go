@@ -47,7 +47,7 @@
 // (Name, Labels, OwnerReferences...) return valid UTF-8, replacing each
 // invalid sequence with U+FFFD as encoding/json does; Set encodes Go strings
 // with the same replacement, and Path applies it to keys, so a key set
-// through Path reads back through the same Path. Validate applies Parse's
+// through Path reads back through the same Path. ValidateJSON applies Parse's
 // checks to a body that is then read some other way (discovery does so for
 // every document the server sends).
 //

@@ -144,13 +144,13 @@ func ExampleParseList() {
 	// 2 42 next
 }
 
-// Validate vets a body that is then read some other way (here with gjson
+// ValidateJSON vets a body that is then read some other way (here with gjson
 // directly), by the same rules as Parse and without copying it.
-func ExampleValidate() {
+func ExampleValidateJSON() {
 	body := []byte(`{"kind":"Status","code":404,"code":200}`)
-	err := unstructured.Validate(body)
+	err := unstructured.ValidateJSON(body)
 	fmt.Println(errors.Is(err, unstructured.ErrDuplicateKey))
-	fmt.Println(unstructured.Validate([]byte(`{"kind":"Status","code":404}`)))
+	fmt.Println(unstructured.ValidateJSON([]byte(`{"kind":"Status","code":404}`)))
 	// Output:
 	// true
 	// <nil>

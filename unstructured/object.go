@@ -35,11 +35,11 @@ func Parse(data []byte) (Object, error) {
 	return Object{raw: string(data)}, nil
 }
 
-// Validate checks data by Parse's rules (one well-formed JSON object within
+// ValidateJSON checks data by Parse's rules (one well-formed JSON object within
 // MaxObjectBytes and MaxDepth, without duplicate keys) without copying it.
 // It returns the error Parse would return, or nil. Use it to vet a body
 // that is then read with gjson or encoding/json directly.
-func Validate(data []byte) error {
+func ValidateJSON(data []byte) error {
 	if err := validateObject(bytesString(data)); err != nil {
 		return fmt.Errorf("parse object: %w", err)
 	}

@@ -537,7 +537,7 @@ func TestObjectConcurrentUse(t *testing.T) {
 	assert.Equal(t, before, o.String())
 }
 
-func TestValidate(t *testing.T) {
+func TestValidateJSON(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]error{
 		`{"a":1}`:       nil,
@@ -546,19 +546,19 @@ func TestValidate(t *testing.T) {
 		`[1]`:           ErrNotObject,
 		`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`: ErrTooDeep,
 	} {
-		err := Validate([]byte(in))
+		err := ValidateJSON([]byte(in))
 		_, perr := Parse([]byte(in))
 		if want == nil {
 			assert.NoError(t, err)
 		} else {
 			assert.ErrorIs(t, err, want)
 		}
-		assert.Equal(t, perr, err, "Validate agrees with Parse")
+		assert.Equal(t, perr, err, "ValidateJSON agrees with Parse")
 	}
 }
 
-func TestValidateZeroAllocs(t *testing.T) {
+func TestValidateJSONZeroAllocs(t *testing.T) {
 	data := []byte(podJSON)
-	allocs := testing.AllocsPerRun(10, func() { _ = Validate(data) })
-	assert.Zero(t, allocs, "Validate copies nothing")
+	allocs := testing.AllocsPerRun(10, func() { _ = ValidateJSON(data) })
+	assert.Zero(t, allocs, "ValidateJSON copies nothing")
 }

@@ -118,7 +118,8 @@
 //   - No binding, ephemeralcontainers, resize or proxy subresources
 //     (discovery lists them; they answer 405), no conversion between CRD versions (every version
 //     serves the same stored fields).
-//   - HTTP/1.1 only (the real server also speaks HTTP/2).
+//   - HTTP/1.1 only unless Options.HTTP2 is set (the real server speaks
+//     both).
 //
 // # Concurrency
 //

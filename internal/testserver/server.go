@@ -58,6 +58,7 @@ type Server struct {
 // authentication and fault injection. Requests returns copies, which the
 // caller owns.
 type RecordedRequest struct {
+	Proto  string // HTTP/1.1 or HTTP/2.0
 	Method string
 	Path   string
 	Query  url.Values
@@ -66,9 +67,21 @@ type RecordedRequest struct {
 
 // New starts a server for a test and closes it when the test ends. It fails
 // the test if the server cannot start.
-func New(t testing.TB) *Server {
+func New(t testing.TB) *Server { t.Helper(); return NewWithOptions(t, nil) }
+
+// Options change how a server starts; nil means the defaults. The struct
+// is read, never modified.
+type Options struct {
+	// HTTP2 offers HTTP/2 as well as HTTP/1.1, as the real server does.
+	// Over HTTP/2 a dropped connection (Fault.Drop) resets the stream, and
+	// exec, attach and portforward (WebSocket) need an HTTP/1.1 client.
+	HTTP2 bool
+}
+
+// NewWithOptions is New with options.
+func NewWithOptions(t testing.TB, opts *Options) *Server {
 	t.Helper()
-	s, err := Start()
+	s, err := StartWithOptions(opts)
 	if err != nil {
 		t.Fatalf("testserver: %v", err)
 	}
@@ -77,7 +90,14 @@ func New(t testing.TB) *Server {
 }
 
 // Start starts a server for a program; the caller must Close it.
-func Start() (*Server, error) {
+func Start() (*Server, error) { return StartWithOptions(nil) }
+
+// StartWithOptions is Start with options.
+func StartWithOptions(opts *Options) (*Server, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	ca, caKey, caPEM, cert, err := newCertificates()
 	if err != nil {
 		return nil, fmt.Errorf("testserver: create certificates: %w", err)
@@ -112,6 +132,7 @@ func Start() (*Server, error) {
 	// failure.
 	s.hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
 		ClientAuth: tls.RequestClientCert}
+	s.hs.EnableHTTP2 = o.HTTP2
 	s.hs.StartTLS()
 	return s, nil
 }
@@ -171,7 +192,7 @@ func (s *Server) Requests() []RecordedRequest {
 	defer s.mu.Unlock()
 	out := make([]RecordedRequest, len(s.requests))
 	for i, r := range s.requests {
-		out[i] = RecordedRequest{Method: r.Method, Path: r.Path, Query: cloneValues(r.Query), Header: r.Header.Clone()}
+		out[i] = RecordedRequest{Proto: r.Proto, Method: r.Method, Path: r.Path, Query: cloneValues(r.Query), Header: r.Header.Clone()}
 	}
 	return out
 }
@@ -193,7 +214,7 @@ func cloneValues(v url.Values) url.Values {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.requests = append(s.requests, RecordedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()})
+	s.requests = append(s.requests, RecordedRequest{Proto: r.Proto, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()})
 	s.mu.Unlock()
 
 	if f := s.matchFault(r); f != nil {

@@ -217,3 +217,27 @@ func TestTokensAndClientCertificates(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, get([]tls.Certificate{foreign}), "another CA's certificate gets 401")
 	assert.Equal(t, http.StatusUnauthorized, get(nil))
 }
+
+func TestHTTP2(t *testing.T) {
+	t.Parallel()
+	srv := NewWithOptions(t, &Options{HTTP2: true})
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(srv.CAPEM()))
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest("GET", srv.URL()+"/api/v1/namespaces", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.Token())
+	res, err := (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, 2, res.ProtoMajor)
+	assert.Equal(t, "HTTP/2.0", srv.Requests()[0].Proto)
+
+	srv.Inject(Fault{Drop: true, Times: 1})
+	req2, err := http.NewRequest("GET", srv.URL()+"/api/v1/namespaces", nil)
+	require.NoError(t, err)
+	_, err = (&http.Client{Transport: tr}).Do(req2)
+	assert.Error(t, err, "a drop resets the stream")
+}

@@ -2,6 +2,8 @@ package testserver
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -121,6 +123,13 @@ func TestKubeconfigAndVersion(t *testing.T) {
 	assert.Equal(t, c.srv.Token(), path(kc, "users.0.user.token"))
 	assert.Equal(t, encodeBase64(c.srv.CAPEM()), path(kc, "clusters.0.cluster.certificate-authority-data"))
 	assert.Equal(t, "default", path(kc, "contexts.0.context.namespace"))
+	assert.Equal(t, "testserver-cert", path(kc, "contexts.1.name"))
+	certData, err := base64.StdEncoding.DecodeString(path(kc, "users.1.user.client-certificate-data").(string))
+	require.NoError(t, err)
+	keyData, err := base64.StdEncoding.DecodeString(path(kc, "users.1.user.client-key-data").(string))
+	require.NoError(t, err)
+	_, err = tls.X509KeyPair(certData, keyData)
+	assert.NoError(t, err, "the certificate context carries a usable key pair")
 
 	v := c.do("GET", "/version", "", "Authorization", "")
 	require.Equal(t, http.StatusOK, v.code)

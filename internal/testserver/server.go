@@ -159,7 +159,9 @@ func (s *Server) Close() {
 }
 
 // Kubeconfig returns a kubeconfig document (YAML) whose current context
-// points at the server with its CA and token, namespace "default".
+// "testserver" points at the server with its CA and token, namespace
+// "default". A second context, "testserver-cert", authenticates with a
+// client certificate (ClientCertificate for user "admin") instead.
 func (s *Server) Kubeconfig() []byte {
 	var b strings.Builder
 	ca := encodeBase64(s.caPEM)
@@ -174,14 +176,27 @@ users:
 - name: testserver
   user:
     token: %s
-contexts:
+`, s.hs.URL, ca, s.token)
+	if certPEM, keyPEM, err := s.ClientCertificate("admin"); err == nil {
+		fmt.Fprintf(&b, `- name: testserver-cert
+  user:
+    client-certificate-data: %s
+    client-key-data: %s
+`, encodeBase64(certPEM), encodeBase64(keyPEM))
+	}
+	b.WriteString(`contexts:
 - name: testserver
   context:
     cluster: testserver
     user: testserver
     namespace: default
+- name: testserver-cert
+  context:
+    cluster: testserver
+    user: testserver-cert
+    namespace: default
 current-context: testserver
-`, s.hs.URL, ca, s.token)
+`)
 	return []byte(b.String())
 }
 

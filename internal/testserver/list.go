@@ -58,8 +58,26 @@ func (s *Server) parseListOptions(r *http.Request, d *resourceDef) (*listOptions
 	default:
 		return nil, errInvalid("meta.k8s.io", "ListOptions", "", []statusCause{causeUnsupported("resourceVersionMatch", o.rvMatch, []string{"Exact", "NotOlderThan", ""})})
 	}
-	if o.rvMatch != "" && o.rv == "" && !(isWatch(r) && q.Get("sendInitialEvents") == "true") {
-		return nil, listInvalid("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided")
+	_, initialGiven := q["sendInitialEvents"]
+	if isWatch(r) {
+		// The real server's rules for watch options.
+		switch {
+		case initialGiven && o.rvMatch != "NotOlderThan":
+			return nil, listInvalid("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
+		case o.rvMatch != "" && !initialGiven:
+			return nil, listInvalid("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
+		}
+	} else {
+		switch {
+		case o.rvMatch != "" && o.rv == "":
+			return nil, listInvalid("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided")
+		case o.rvMatch != "" && q.Get("continue") != "":
+			return nil, listInvalid("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided")
+		case o.rvMatch == "Exact" && o.rv == "0":
+			return nil, listInvalid("resourceVersionMatch", `resourceVersionMatch "exact" is forbidden for resourceVersion "0"`)
+		case initialGiven:
+			return nil, listInvalid("sendInitialEvents", "sendInitialEvents is forbidden for list")
+		}
 	}
 	if o.rv != "" {
 		if _, err := strconv.ParseUint(o.rv, 10, 64); err != nil {

@@ -107,10 +107,6 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		writeErr(w, err)
 		return
 	}
-	if o.initial && o.rvMatch != "NotOlderThan" {
-		writeErr(w, listInvalid("sendInitialEvents", "sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan"))
-		return
-	}
 	timeout := time.Duration(0)
 	if v := r.URL.Query().Get("timeoutSeconds"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -103,8 +103,16 @@ func TestWatchBookmarksAndInitialEvents(t *testing.T) {
 	assert.Equal(t, "ConfigMap", bm2.Object["kind"])
 	assert.NotEmpty(t, path(bm2.Object, "metadata.resourceVersion"))
 
-	bad := c.do("GET", "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true", "")
-	assert.Equal(t, http.StatusUnprocessableEntity, bad.code)
+	for _, q := range []struct{ query, message string }{
+		{"watch=true&sendInitialEvents=true", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"},
+		{"watch=true&resourceVersionMatch=NotOlderThan&resourceVersion=1", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"},
+		{"sendInitialEvents=true", "sendInitialEvents is forbidden for list"},
+		{"resourceVersion=0&resourceVersionMatch=Exact", `resourceVersionMatch "exact" is forbidden for resourceVersion "0"`},
+	} {
+		bad := c.do("GET", "/api/v1/namespaces/default/configmaps?"+q.query, "")
+		assert.Equal(t, http.StatusUnprocessableEntity, bad.code, q.query)
+		assert.Contains(t, bad.str("message"), q.message)
+	}
 }
 
 func TestWatchExpired(t *testing.T) {

@@ -49,6 +49,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.serveConnect(w, r, req)
 		return
 	}
+	if !acceptable(r) {
+		writeStatus(w, newStatus(http.StatusNotAcceptable, "NotAcceptable", "406: Not Acceptable\n\nAvailable representations: application/json", &statusDetails{}))
+		return
+	}
 	if req.name == "" {
 		switch r.Method {
 		case http.MethodGet:
@@ -254,7 +258,17 @@ func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, req request) {
 		s.writeTable(w, r, req.def, v, []map[string]any{out}, getString(out, "metadata", "resourceVersion"), "")
 		return
 	}
+	if v, ok := acceptsAs(r, "PartialObjectMetadata", "meta.k8s.io", "v1", "v1beta1"); ok {
+		writeJSON(w, http.StatusOK, partialMetadata(out, v))
+		return
+	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// partialMetadata is an object reduced to its metadata, as the real server
+// answers Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io.
+func partialMetadata(obj map[string]any, version string) map[string]any {
+	return map[string]any{"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/" + version, "metadata": obj["metadata"]}
 }
 
 func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request, req request) {

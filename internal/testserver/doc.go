@@ -112,7 +112,9 @@
 //     snapshot of its first page; resourceVersion and resourceVersionMatch
 //     are validated but lists always show the current state.
 //   - Request bodies may be JSON or YAML; answers are always JSON (no
-//     protobuf, CBOR or YAML).
+//     protobuf, CBOR or YAML): an Accept header that admits no JSON gets 406.
+//     Table, PartialObjectMetadata and PartialObjectMetadataList are served
+//     when Accept asks for them.
 //   - No SPDY (exec, attach and portforward speak WebSocket only); exec
 //     works on pods that no node runs, where the real server refuses.
 //   - No binding, ephemeralcontainers, resize or proxy subresources

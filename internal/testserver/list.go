@@ -437,6 +437,16 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req request) 
 		s.writeTable(w, r, req.def, v, items, rv, cont)
 		return
 	}
+	if v, ok := acceptsAs(r, "PartialObjectMetadataList", "meta.k8s.io", "v1", "v1beta1"); ok {
+		list := listOf(req.def, nil, rv, cont, remaining, len(o.labels) == 0 && len(o.fields) == 0)
+		out := make([]any, len(items))
+		for i, it := range items {
+			out[i] = partialMetadata(it, v)
+		}
+		list["kind"], list["apiVersion"], list["items"] = "PartialObjectMetadataList", "meta.k8s.io/"+v, out
+		writeJSON(w, http.StatusOK, list)
+		return
+	}
 	writeJSON(w, http.StatusOK, listOf(req.def, items, rv, cont, remaining, len(o.labels) == 0 && len(o.fields) == 0))
 }
 

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log"
 	"math/big"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -238,6 +239,27 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.route(w, r)
+}
+
+// acceptable reports whether the Accept header admits JSON, the only
+// representation the server writes (the real one also offers YAML and
+// protobuf).
+func acceptable(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	if accept == "" {
+		return true
+	}
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "*/*", "application/*", "application/json":
+			return true
+		}
+	}
+	return false
 }
 
 // public paths answer without credentials, as the real server's

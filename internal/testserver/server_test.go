@@ -241,3 +241,23 @@ func TestHTTP2(t *testing.T) {
 	_, err = (&http.Client{Transport: tr}).Do(req2)
 	assert.Error(t, err, "a drop resets the stream")
 }
+
+func TestNegotiation(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","labels":{"x":"1"}},"data":{"k":"v"}}`).code)
+	one := c.do("GET", "/api/v1/namespaces/default/configmaps/a", "", "Accept", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json")
+	assert.Equal(t, "PartialObjectMetadata", one.str("kind"))
+	assert.Equal(t, "meta.k8s.io/v1", one.str("apiVersion"))
+	assert.Equal(t, "1", one.str("metadata.labels.x"))
+	assert.Nil(t, one.get("data"))
+	list := c.do("GET", "/api/v1/namespaces/default/configmaps", "", "Accept", "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1")
+	assert.Equal(t, "PartialObjectMetadataList", list.str("kind"))
+	assert.Equal(t, "PartialObjectMetadata", list.str("items.0.kind"))
+	assert.Equal(t, "a", list.str("items.0.metadata.name"))
+	assert.NotEmpty(t, list.str("metadata.resourceVersion"))
+
+	assert.Equal(t, http.StatusNotAcceptable, c.do("GET", "/api/v1/namespaces/default/configmaps/a", "", "Accept", "application/vnd.kubernetes.protobuf").code, "no protobuf")
+	assert.Equal(t, http.StatusOK, c.do("GET", "/api/v1/namespaces/default/configmaps/a", "", "Accept", "application/vnd.kubernetes.protobuf, application/json").code)
+	assert.Equal(t, http.StatusOK, c.do("GET", "/api/v1/namespaces/default/configmaps/a", "", "Accept", "*/*").code)
+}

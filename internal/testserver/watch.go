@@ -131,7 +131,11 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		flusher.Flush()
 	}
 	enc := json.NewEncoder(w)
+	metaVersion, metaOnly := acceptsAs(r, "PartialObjectMetadata", "meta.k8s.io", "v1", "v1beta1")
 	send := func(typ string, obj any) bool {
+		if m, ok := obj.(map[string]any); ok && metaOnly && typ != "ERROR" {
+			obj = partialMetadata(m, metaVersion)
+		}
 		if err := enc.Encode(watchFrame{Type: typ, Object: obj}); err != nil {
 			return false
 		}

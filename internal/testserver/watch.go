@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -253,4 +252,3 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 
 func sortStrings(s []string) { sort.Strings(s) }
 
-var _ = strings.TrimSpace

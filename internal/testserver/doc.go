@@ -38,8 +38,9 @@
 //     status changes), 409 AlreadyExists, 409 Conflict on a stale
 //     resourceVersion, 404 for a missing namespace, 422 Invalid with causes
 //     for bad names, labels and a few required fields per kind, the real
-//     defaults of pods, pod templates, deployments, services, secrets and
-//     namespaces. Finalizers hold a deleted object (with deletionTimestamp)
+//     defaults of pods, pod templates, deployments, services, secrets,
+//     events and namespaces (decoding defaults on every write, admission
+//     and status defaults on create). Finalizers hold a deleted object (with deletionTimestamp)
 //     until an update removes them. DELETE answers the object or a Success
 //     Status as the real storage of each kind does.
 //   - Patch: JSON patch (RFC 6902, including test; a failed patch gets the
@@ -58,13 +59,17 @@
 //     declares it (simple specReplicasPath, statusReplicasPath and
 //     labelSelectorPath).
 //   - CustomResourceDefinitions: creating one serves its versions at once
-//     with conditions NamesAccepted and Established True; its schema prunes
+//     with conditions NamesAccepted and Established True (the real server
+//     sets them a moment later, so clients should wait for Established
+//     either way); its schema prunes
 //     unknown fields and checks types, required fields and enums; deleting
 //     it removes the resources and their objects.
 //   - Lists: label selectors with the real parser's syntax and errors,
 //     field selectors (metadata.name, metadata.namespace and a few per
 //     kind), limit and continue (a malformed token gets 400, one older than
-//     Compact gets 410 Expired), Table output, DeleteCollection.
+//     Compact gets 410 Expired; resourceVersion=0 ignores limit as the
+//     watch cache does; a resourceVersion from the future gets 504), Table
+//     output with the real printers' columns, DeleteCollection.
 //   - Watch: ADDED/MODIFIED/DELETED from a resourceVersion (the current
 //     state first when none is given), selectors (objects entering or
 //     leaving one become ADDED or DELETED), bookmarks on SendBookmarks,
@@ -87,8 +92,10 @@
 //     status codes with Retry-After, delays, dropped connections, truncated
 //     bodies, Warning headers; Requests records every request.
 //   - /version, /healthz, /readyz, /livez, and /openapi/v3 (an index with
-//     ?hash= URLs; per group-version documents whose built-in schemas list
-//     the known fields with open types and whose CRD schemas are the CRDs').
+//     ?hash= URLs, immutable when hashed, 304 on a matching ETag; per
+//     group-version documents with typed definitions of the built-in kinds
+//     (the commonly written fields; others are open objects), the CRDs'
+//     schemas, and path items for every operation).
 //
 // # What is not emulated
 //
@@ -105,8 +112,9 @@
 //     says, everything else is atomic; apply to the scale subresource is a
 //     merge patch.
 //   - Strategic merge patch is a merge patch in which the lists above merge
-//     by key (other lists of objects with a "name" too) and "$patch":
-//     "delete" removes an element; other directives are ignored.
+//     by key (other lists of objects with a "name" too), "$patch": "delete"
+//     removes a list element or a map and "$patch": "replace" replaces a
+//     map; other directives are ignored.
 //   - Validation is a small subset of the real server's.
 //   - A list continued with a token sees the current state, not the
 //     snapshot of its first page; resourceVersion and resourceVersionMatch
@@ -118,8 +126,8 @@
 //   - No SPDY (exec, attach and portforward speak WebSocket only); exec
 //     works on pods that no node runs, where the real server refuses.
 //   - No binding, ephemeralcontainers, resize or proxy subresources
-//     (discovery lists them; they answer 405), no conversion between CRD versions (every version
-//     serves the same stored fields).
+//     (discovery lists them; they answer 405), no conversion between CRD
+//     versions (every version serves the same stored fields).
 //   - HTTP/1.1 only unless Options.HTTP2 is set (the real server speaks
 //     both).
 //

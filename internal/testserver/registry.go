@@ -15,7 +15,6 @@ type resourceDef struct {
 	generation                               bool // metadata.generation is maintained
 	unconditionalUpdate                      bool // PUT without resourceVersion is allowed
 	returnDeleted                            bool // DELETE answers the object, not a Status
-	nameIsLabel                              bool // the name must be a DNS-1123 label
 	crd                                      string
 	extraSubs                                []subDef // subresources beyond status and scale
 	// scalePaths are a custom resource's specReplicasPath,
@@ -109,7 +108,7 @@ func fields(spec map[string]string) map[string]map[string]bool {
 
 func builtins() []*resourceDef {
 	return []*resourceDef{
-		{group: "", version: "v1", resource: "namespaces", kind: "Namespace", shortNames: []string{"ns"}, status: true, nameIsLabel: true, unconditionalUpdate: true, returnDeleted: true, noDeleteCollection: true,
+		{group: "", version: "v1", resource: "namespaces", kind: "Namespace", shortNames: []string{"ns"}, status: true, unconditionalUpdate: true, returnDeleted: true, noDeleteCollection: true,
 			extraSubs: []subDef{{"finalize", "", "v1", "Namespace", []string{"update"}}},
 			known:     fields(map[string]string{"": "spec status", "spec": "finalizers"})},
 		{group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true, shortNames: []string{"po"}, categories: []string{"all"}, status: true, generation: true, unconditionalUpdate: true, returnDeleted: true, extraSubs: podSubs,
@@ -118,7 +117,7 @@ func builtins() []*resourceDef {
 			known: fields(map[string]string{"": "data binaryData immutable"})},
 		{group: "", version: "v1", resource: "secrets", kind: "Secret", namespaced: true, unconditionalUpdate: true,
 			known: fields(map[string]string{"": "data stringData type immutable"})},
-		{group: "", version: "v1", resource: "services", kind: "Service", namespaced: true, shortNames: []string{"svc"}, categories: []string{"all"}, status: true, unconditionalUpdate: true, returnDeleted: true, nameIsLabel: true,
+		{group: "", version: "v1", resource: "services", kind: "Service", namespaced: true, shortNames: []string{"svc"}, categories: []string{"all"}, status: true, unconditionalUpdate: true, returnDeleted: true,
 			extraSubs: []subDef{{"proxy", "", "v1", "ServiceProxyOptions", []string{"create", "delete", "get", "patch", "update"}}},
 			known:     fields(map[string]string{"": "spec status", "spec": "allocateLoadBalancerNodePorts clusterIP clusterIPs externalIPs externalName externalTrafficPolicy healthCheckNodePort internalTrafficPolicy ipFamilies ipFamilyPolicy loadBalancerClass loadBalancerIP loadBalancerSourceRanges ports publishNotReadyAddresses selector sessionAffinity sessionAffinityConfig trafficDistribution type"})},
 		{group: "", version: "v1", resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, shortNames: []string{"sa"}, unconditionalUpdate: true, returnDeleted: true,

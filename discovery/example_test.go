@@ -24,17 +24,8 @@ import (
 // their names, then a custom resource whose definition is created while the
 // program runs.
 func Example() {
-	srv, err := testserver.Start()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer srv.Close()
-	tc, err := transport.New(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	tc, stop := startTestServer()
+	defer stop()
 	dc := discovery.New(tc, nil)
 	ctx := context.Background()
 
@@ -54,7 +45,7 @@ func Example() {
 	  "names":{"plural":"gadgets","singular":"gadget","kind":"Gadget","shortNames":["gd"]},
 	  "versions":[{"name":"v1","served":true,"storage":true,
 	   "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}`
-	_, err = tc.Do(ctx, &transport.Request{
+	_, err := tc.Do(ctx, &transport.Request{
 		Method: http.MethodPost,
 		Path:   "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
 		Header: http.Header{"Content-Type": {"application/json"}},
@@ -76,6 +67,21 @@ func Example() {
 	// cm         -> configmaps.v1        namespaced=true
 	// namespaces -> namespaces.v1        namespaced=false
 	// gd         -> gadgets.v1.example.com kind=Gadget
+}
+
+// startTestServer starts the in-process test server and returns a transport
+// client for it and the function that stops it.
+func startTestServer() (*transport.Client, func()) {
+	srv, err := testserver.Start()
+	if err != nil {
+		panic(err)
+	}
+	tc, err := transport.New(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
+	if err != nil {
+		srv.Close()
+		panic(err)
+	}
+	return tc, srv.Close
 }
 
 // serveTestdata starts a TLS server answering /api and /apis with the
@@ -196,17 +202,8 @@ func ExamplePartialError() {
 // The schema of one kind, from the server's OpenAPI v3 document of its
 // group version.
 func ExampleClient_OpenAPIV3Schema() {
-	srv, err := testserver.Start()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer srv.Close()
-	tc, err := transport.New(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	tc, stop := startTestServer()
+	defer stop()
 	dc := discovery.New(tc, nil)
 
 	gvk := unstructured.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}

@@ -168,16 +168,6 @@ func (r *registry) lookup(group, version, resource string) *resourceDef {
 	return nil
 }
 
-// lookupKind finds the definition of a kind in a group-version.
-func (r *registry) lookupKind(group, version, kind string) *resourceDef {
-	for _, d := range r.defs {
-		if d.group == group && d.version == version && d.kind == kind {
-			return d
-		}
-	}
-	return nil
-}
-
 // groupVersions returns the group-versions served, groups in the order they
 // were first registered, versions by Kubernetes version priority.
 type groupEntry struct {

@@ -168,13 +168,14 @@ func (r *registry) lookup(group, version, resource string) *resourceDef {
 	return nil
 }
 
-// groupVersions returns the group-versions served, groups in the order they
-// were first registered, versions by Kubernetes version priority.
+// groupEntry is a served group and its versions.
 type groupEntry struct {
 	name     string
 	versions []string
 }
 
+// groups returns the groups served in the order they were first
+// registered, each with its versions by Kubernetes version priority.
 func (r *registry) groups() []groupEntry {
 	var out []groupEntry
 	idx := map[string]int{}

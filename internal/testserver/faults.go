@@ -24,8 +24,13 @@ type Fault struct {
 	// watches only).
 	Query string
 	// Status, when non-zero, answers with a Status object of this code
-	// (reason and message as the real server gives for the code).
+	// (reason and message as the real server gives for the code), or with
+	// Body when that is set.
 	Status int
+	// Body replaces the Status object of a Status answer, such as the HTML
+	// page of a proxy's 502; ContentType labels it (text/html when empty).
+	Body        string
+	ContentType string
 	// RetryAfter sets the Retry-After header (whole seconds, rounded up)
 	// and details.retryAfterSeconds of a Status answer.
 	RetryAfter time.Duration
@@ -114,6 +119,16 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, next http.HandlerF
 		if f.RetryAfter > 0 {
 			secs = int((f.RetryAfter + time.Second - 1) / time.Second)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+		if f.Body != "" {
+			ct := f.ContentType
+			if ct == "" {
+				ct = "text/html"
+			}
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(f.Status)
+			_, _ = w.Write([]byte(f.Body))
+			return true
 		}
 		writeStatus(w, errForCode(f.Status, secs))
 		return true

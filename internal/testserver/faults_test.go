@@ -41,6 +41,16 @@ func TestFaultStatus(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"x"}}`).code)
 }
 
+func TestFaultBody(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	c.srv.Inject(Fault{Status: 502, Body: "<html><body>Bad Gateway</body></html>", Times: 1})
+	r := c.do("GET", "/api/v1/namespaces", "")
+	assert.Equal(t, http.StatusBadGateway, r.code)
+	assert.Equal(t, "text/html", r.header.Get("Content-Type"))
+	assert.Equal(t, "<html><body>Bad Gateway</body></html>", string(r.raw))
+}
+
 func TestFaultQuery(t *testing.T) {
 	t.Parallel()
 	c := setup(t)

@@ -45,6 +45,9 @@ type Fault struct {
 	Truncate bool
 	// Warning adds a `299 - "<Warning>"` Warning header to the answer.
 	Warning string
+	// Header adds headers to the answer, such as Location for a redirect
+	// (Status 307 with Header {"Location": {url}}).
+	Header http.Header
 	// Times is how many matching requests the fault applies to; 0 means
 	// every matching request until ClearFaults.
 	Times int
@@ -109,6 +112,11 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, next http.HandlerF
 	}
 	if f.Warning != "" {
 		w.Header().Add("Warning", fmt.Sprintf("299 - %q", f.Warning))
+	}
+	for k, vs := range f.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
 	}
 	if f.Drop {
 		dropConnection(w)

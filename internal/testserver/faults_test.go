@@ -51,6 +51,22 @@ func TestFaultBody(t *testing.T) {
 	assert.Equal(t, "<html><body>Bad Gateway</body></html>", string(r.raw))
 }
 
+func TestFaultRedirect(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	other := setup(t)
+	c.srv.Inject(Fault{PathPrefix: "/api/v1/namespaces", Status: http.StatusTemporaryRedirect, Times: 1,
+		Header: http.Header{"Location": {other.srv.URL() + "/api/v1/namespaces"}}})
+	// The test client trusts only c's CA, so the redirect to another
+	// server fails the TLS check: what matters is that it was followed.
+	req, err := http.NewRequest("GET", c.srv.URL()+"/api/v1/namespaces", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+c.srv.Token())
+	_, err = c.hc.Do(req)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), other.srv.URL())
+}
+
 func TestFaultQuery(t *testing.T) {
 	t.Parallel()
 	c := setup(t)

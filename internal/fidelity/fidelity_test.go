@@ -52,9 +52,6 @@ func (k knownDifference) matches(c string, d diff) bool {
 
 // knownDifferences are the differences TestFidelity tolerates.
 var knownDifferences = []knownDifference{
-	{Case: "object-get-crd", Key: "key missing: $.metadata.managedFields[].subresource",
-		Reason: "the real CRD carries a second managedFields entry (manager kube-apiserver, subresource status) from the controller that sets its conditions; testserver sets the conditions without recording a manager"},
-
 	{Case: "crd-apis-aggregated", Key: "responseKind form",
 		Reason: "for custom resources testserver writes responseKind's group and version out; the real server leaves them empty as for built-ins"},
 

@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -293,4 +294,32 @@ func TestPreferredResources(t *testing.T) {
 		"crontabs.v1.stable.example.com", "crontabhistories.v1beta1.stable.example.com",
 		"crontabs.v1.batch.example.org",
 	}, gvrs(rs))
+}
+
+// A resource the server stops serving (a CRD deleted) is gone from lookups
+// once the TTL has passed and the documents are revalidated; within the TTL
+// the cached view answers without a request.
+func TestRemovedResourceDisappearsAfterTTL(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	f.appendItem("/apis", "items", widgetGroup)
+	c := f.client(nil)
+	ctx := context.Background()
+	_, err := c.ResourceFor(ctx, "widgets")
+	require.NoError(t, err)
+
+	withWidgets := f.body("/apis")
+	f.set("/apis", []byte(strings.Replace(string(withWidgets), ","+widgetGroup, "", 1)))
+	require.NotEqual(t, withWidgets, f.body("/apis"), "the fixture removed the group")
+
+	_, err = c.ResourceFor(ctx, "widgets")
+	assert.NoError(t, err, "within the TTL the cached view answers")
+	assert.Equal(t, 2, f.totalHits())
+
+	f.clock.Advance(DefaultTTL)
+	_, err = c.ResourceFor(ctx, "widgets")
+	assert.ErrorIs(t, err, ErrUnknownResource)
+	assert.Equal(t, 4, f.totalHits(), "one revalidation; the miss found a view fetched during the call")
+	_, err = c.ResourceFor(ctx, "deploy")
+	assert.NoError(t, err)
 }

@@ -52,9 +52,6 @@ func (k knownDifference) matches(c string, d diff) bool {
 
 // knownDifferences are the differences TestFidelity tolerates.
 var knownDifferences = []knownDifference{
-	{Case: "crd-apis-aggregated", Key: "responseKind form",
-		Reason: "for custom resources testserver writes responseKind's group and version out; the real server leaves them empty as for built-ins"},
-
 	// Whole OpenAPI documents.
 	{Case: "*openapi-v3*", Key: "schema io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions: x-kubernetes-group-version-kind", Reason: metaGVKReason},
 	{Case: "*openapi-v3*", Key: "schema io.k8s.apimachinery.pkg.apis.meta.v1.Status: x-kubernetes-group-version-kind", Reason: metaGVKReason},

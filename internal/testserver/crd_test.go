@@ -164,5 +164,10 @@ func TestCustomResourceScale(t *testing.T) {
 	agg := c.do("GET", "/apis", "", "Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
 	g := findByField(agg.get("items"), "metadata.name", "example.com")
 	pools := findByField(path(g, "versions.0.resources"), "resource", "pools")
-	assert.NotNil(t, findByField(pools["subresources"], "subresource", "scale"))
+	require.NotNil(t, pools)
+	// Unlike built-ins, custom resources name their group-version in every
+	// responseKind, as the apiextensions server does.
+	assert.Equal(t, map[string]any{"group": "example.com", "version": "v1", "kind": "Pool"}, pools["responseKind"])
+	assert.Equal(t, map[string]any{"group": "autoscaling", "version": "v1", "kind": "Scale"}, path(findByField(pools["subresources"], "subresource", "scale"), "responseKind"))
+	assert.Equal(t, map[string]any{"group": "example.com", "version": "v1", "kind": "Pool"}, path(findByField(pools["subresources"], "subresource", "status"), "responseKind"))
 }

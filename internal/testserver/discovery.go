@@ -186,9 +186,16 @@ func aggregated(reg *registry, legacy bool) map[string]any {
 				if d.namespaced {
 					scope = "Namespaced"
 				}
+				// Built-in kinds leave the group and version empty (the
+				// enclosing group-version); the apiextensions server writes
+				// them out for custom resources and their subresources.
+				rk := map[string]any{"group": "", "version": "", "kind": d.kind}
+				if d.crd != "" {
+					rk["group"], rk["version"] = d.group, d.version
+				}
 				e := map[string]any{
 					"resource":         d.resource,
-					"responseKind":     map[string]any{"group": "", "version": "", "kind": d.kind},
+					"responseKind":     rk,
 					"scope":            scope,
 					"singularResource": d.singular,
 					"verbs":            d.verbs(),
@@ -201,10 +208,10 @@ func aggregated(reg *registry, legacy bool) map[string]any {
 				}
 				var subs []any
 				for _, sub := range d.subresources() {
-					// The enclosing group-version is left out, as the real
-					// server does.
+					// The enclosing group-version is left out for built-ins,
+					// as the real server does.
 					rk := map[string]any{"group": "", "version": "", "kind": sub.kind}
-					if sub.group != d.group || sub.version != d.version {
+					if d.crd != "" || sub.group != d.group || sub.version != d.version {
 						rk["group"], rk["version"] = sub.group, sub.version
 					}
 					subs = append(subs, map[string]any{"subresource": sub.name, "responseKind": rk, "verbs": sub.verbs})

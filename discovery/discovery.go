@@ -71,7 +71,8 @@ type Client struct {
 	// disk, when not nil, backs docs with files.
 	disk *diskCache
 	// specs caches OpenAPI v3 documents by their immutable hash URL.
-	specs *lru.Cache[string, []byte]
+	// The documents are strings, immutable, so gjson reads them in place.
+	specs *lru.Cache[string, string]
 	// parses counts documents decoded (not answered 304): tests read it.
 	parses atomic.Int64
 	// docGen advances on every decoded document; a snapshot remembers the
@@ -124,7 +125,7 @@ func New(tc *transport.Client, opts *Options) *Client {
 		// lru.New fails only for a non-positive size, excluded above.
 		panic(err)
 	}
-	specs, err := lru.New[string, []byte](DefaultOpenAPICacheSize)
+	specs, err := lru.New[string, string](DefaultOpenAPICacheSize)
 	if err != nil {
 		panic(err)
 	}

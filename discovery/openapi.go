@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -107,29 +106,31 @@ func openAPIKey(gv unstructured.GroupVersion) string {
 // document is downloaded once and then served from memory for as long as
 // the index names that URL. The returned slice is the caller's own.
 func (c *Client) OpenAPIV3(ctx context.Context, gv unstructured.GroupVersion) ([]byte, error) {
-	b, err := c.openAPIDocument(ctx, gv)
+	doc, err := c.openAPIDocument(ctx, gv)
 	if err != nil {
 		return nil, err
 	}
-	return bytes.Clone(b), nil
+	return []byte(doc), nil
 }
 
-func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersion) ([]byte, error) {
+// openAPIDocument returns gv's document as an immutable string, shared with
+// the cache.
+func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersion) (string, error) {
 	paths, err := c.openAPIPaths(ctx)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	ref, ok := paths[openAPIKey(gv)]
 	if !ok {
-		return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: the server publishes none: %w", gv, ErrNoSchema)
+		return "", fmt.Errorf("discovery: OpenAPI v3 for %s: the server publishes none: %w", gv, ErrNoSchema)
 	}
 	u, err := url.Parse(ref)
 	if err != nil || u.IsAbs() || u.Host != "" {
-		return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: bad serverRelativeURL %q", gv, ref)
+		return "", fmt.Errorf("discovery: OpenAPI v3 for %s: bad serverRelativeURL %q", gv, ref)
 	}
 	if u.Query().Get("hash") != "" {
-		if b, ok := c.specs.Get(ref); ok {
-			return b, nil
+		if doc, ok := c.specs.Get(ref); ok {
+			return doc, nil
 		}
 		resp, err := c.tc.Do(ctx, &transport.Request{
 			Method: http.MethodGet, Path: u.Path, Query: u.Query(),
@@ -137,26 +138,27 @@ func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersi
 			NoRateLimit: true,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: %w", gv, u.Path, err)
+			return "", fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: %w", gv, u.Path, err)
 		}
 		if err := checkJSON(resp.Body); err != nil {
-			return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: %w", gv, u.Path, err)
+			return "", fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: %w", gv, u.Path, err)
 		}
 		c.parses.Add(1)
-		c.specs.Add(ref, resp.Body)
-		return resp.Body, nil
+		doc := string(resp.Body)
+		c.specs.Add(ref, doc)
+		return doc, nil
 	}
 	// No hash: revalidate with the ETag like any discovery document.
 	v, err := c.fetch(ctx, u.Path, acceptJSON, func(b []byte) (any, error) {
 		if err := checkJSON(b); err != nil {
 			return nil, err
 		}
-		return b, nil
+		return string(b), nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: %w", gv, err)
+		return "", fmt.Errorf("discovery: OpenAPI v3 for %s: %w", gv, err)
 	}
-	return v.([]byte), nil
+	return v.(string), nil
 }
 
 // OpenAPIV3Document returns gv's OpenAPI v3 document parsed with
@@ -166,7 +168,7 @@ func (c *Client) OpenAPIV3Document(ctx context.Context, gv unstructured.GroupVer
 	if err != nil {
 		return nil, err
 	}
-	doc, err := openapi_v3.ParseDocument(b)
+	doc, err := openapi_v3.ParseDocument([]byte(b))
 	if err != nil {
 		return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: %w", gv, err)
 	}
@@ -179,11 +181,13 @@ func (c *Client) OpenAPIV3Document(ctx context.Context, gv unstructured.GroupVer
 // "io.k8s.api.apps.v1.Deployment"). References ($ref) to other components
 // are left as they are. The returned slice is the caller's own.
 func (c *Client) OpenAPIV3Schema(ctx context.Context, gvk unstructured.GroupVersionKind) (name string, schema []byte, err error) {
-	b, err := c.openAPIDocument(ctx, gvk.GroupVersion())
+	doc, err := c.openAPIDocument(ctx, gvk.GroupVersion())
 	if err != nil {
 		return "", nil, err
 	}
-	gjson.GetBytes(b, "components.schemas").ForEach(func(key, value gjson.Result) bool {
+	// gjson reads the string in place: nothing of the document is copied
+	// but the schema returned.
+	gjson.Get(doc, "components.schemas").ForEach(func(key, value gjson.Result) bool {
 		value.Get("x-kubernetes-group-version-kind").ForEach(func(_, k gjson.Result) bool {
 			if k.Get("group").String() == gvk.Group && k.Get("version").String() == gvk.Version && k.Get("kind").String() == gvk.Kind {
 				name, schema = key.String(), []byte(value.Raw)
@@ -196,5 +200,5 @@ func (c *Client) OpenAPIV3Schema(ctx context.Context, gvk unstructured.GroupVers
 	if schema == nil {
 		return "", nil, fmt.Errorf("discovery: OpenAPI v3 has no schema for %s: %w", gvk, ErrNoSchema)
 	}
-	return name, bytes.Clone(schema), nil
+	return strings.Clone(name), schema, nil
 }

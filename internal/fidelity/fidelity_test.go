@@ -53,10 +53,6 @@ func (k knownDifference) matches(c string, d diff) bool {
 // knownDifferences are the differences TestFidelity tolerates.
 var knownDifferences = []knownDifference{
 	// Whole OpenAPI documents.
-	{Case: "*openapi-v3*", Key: "schema io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions: x-kubernetes-group-version-kind", Reason: metaGVKReason},
-	{Case: "*openapi-v3*", Key: "schema io.k8s.apimachinery.pkg.apis.meta.v1.Status: x-kubernetes-group-version-kind", Reason: metaGVKReason},
-	{Case: "openapi-v3-full-apis-apps-v1", Key: "schema io.k8s.api.autoscaling.v1.Scale: x-kubernetes-group-version-kind",
-		Reason: "testserver's autoscaling/v1 Scale schema has no x-kubernetes-group-version-kind; the real one names autoscaling/v1 Scale"},
 	{Case: "openapi-v3-full-apis-apps-v1", Key: "schema io.k8s.api.apps.v1.*: required extra: *.type", Reason: conditionRequiredReason},
 	{Case: "openapi-v3-full-apis-apps-v1", Key: "schema io.k8s.api.apps.v1.*: required extra: *.status", Reason: conditionRequiredReason},
 	{Case: "openapi-v3-full-api-v1", Key: "schema io.k8s.api.core.v1.*: type: *.conditions", Reason: listAsObjectReason},
@@ -64,7 +60,6 @@ var knownDifferences = []knownDifference{
 }
 
 const (
-	metaGVKReason           = "testserver's meta/v1 DeleteOptions and Status schemas have no x-kubernetes-group-version-kind; the real ones list the kinds (DeleteOptions once per group of the document, Status as v1)"
 	conditionRequiredReason = "testserver's apps/v1 DeploymentCondition requires type and status; the real v1.37 schema has no required list"
 	listAsObjectReason      = "testserver types status.conditions (Namespace, Pod, Service) and status.containerStatuses (Pod) as object; they are arrays (list-type map keyed by type) on the real server"
 )

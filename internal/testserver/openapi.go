@@ -272,6 +272,55 @@ func openAPIPaths(d *resourceDef, schema string, paths map[string]any) {
 	}
 }
 
+// kubeSchemeVersions are the group-versions of kube-apiserver v1.37's own
+// scheme (served or not), in the order its OpenAPI documents list them.
+// The apiextensions server names all of them, after the core group, as the
+// kinds of DeleteOptions in a custom resource group's document.
+var kubeSchemeVersions = []struct{ group, versions string }{
+	{"admissionregistration.k8s.io", "v1 v1alpha1 v1beta1"},
+	{"apps", "v1 v1beta1 v1beta2"},
+	{"authentication.k8s.io", "v1 v1alpha1 v1beta1"},
+	{"authorization.k8s.io", "v1 v1beta1"},
+	{"autoscaling", "v1 v2"},
+	{"batch", "v1 v1beta1"},
+	{"certificates.k8s.io", "v1 v1alpha1 v1beta1"},
+	{"coordination.k8s.io", "v1 v1alpha2 v1beta1"},
+	{"discovery.k8s.io", "v1 v1beta1"},
+	{"events.k8s.io", "v1 v1beta1"},
+	{"extensions", "v1beta1"},
+	{"flowcontrol.apiserver.k8s.io", "v1 v1beta1 v1beta2 v1beta3"},
+	{"internal.apiserver.k8s.io", "v1alpha1"},
+	{"lifecycle.k8s.io", "v1alpha1"},
+	{"networking.k8s.io", "v1 v1beta1"},
+	{"node.k8s.io", "v1 v1alpha1 v1beta1"},
+	{"policy", "v1 v1beta1"},
+	{"rbac.authorization.k8s.io", "v1 v1alpha1 v1beta1"},
+	{"resource.k8s.io", "v1 v1alpha3 v1beta1 v1beta2"},
+	{"scheduling.k8s.io", "v1 v1alpha3 v1beta1"},
+	{"storage.k8s.io", "v1 v1alpha1 v1beta1"},
+	{"storagemigration.k8s.io", "v1 v1beta1"},
+}
+
+// deleteOptionsKinds is x-kubernetes-group-version-kind of DeleteOptions in
+// the document of group/version: core v1, then the document's own
+// group-version for a built-in group, or every group-version of the kube
+// scheme for a custom resource group.
+func deleteOptionsKinds(group, version string, custom bool) []any {
+	kind := func(g, v string) any { return map[string]any{"group": g, "version": v, "kind": "DeleteOptions"} }
+	out := []any{kind("", "v1")}
+	switch {
+	case custom:
+		for _, gv := range kubeSchemeVersions {
+			for _, v := range strings.Fields(gv.versions) {
+				out = append(out, kind(gv.group, v))
+			}
+		}
+	case group != "":
+		out = append(out, kind(group, version))
+	}
+	return out
+}
+
 // openAPIDoc builds the document of one group-version.
 func openAPIDoc(reg *registry, group, version string) ([]byte, bool) {
 	defs := reg.inGroupVersion(group, version)
@@ -313,6 +362,11 @@ func openAPIDoc(reg *registry, group, version string) ([]byte, bool) {
 			}
 		}
 	}
+	// DeleteOptions is registered in every group-version; a document names
+	// the core one and its own.
+	delOpts := copyObj(schemas[metaV1+"DeleteOptions"].(map[string]any))
+	delOpts["x-kubernetes-group-version-kind"] = deleteOptionsKinds(group, version, defs[0].crd != "")
+	schemas[metaV1+"DeleteOptions"] = delOpts
 	collectRefs(schemas, schemas)
 	doc := map[string]any{
 		"openapi": "3.0.0",

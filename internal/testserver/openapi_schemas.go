@@ -80,6 +80,12 @@ func tObject(desc string, required []string, p props) map[string]any {
 	return withDesc(s, desc)
 }
 
+// withGVK names the one kind a definition is the schema of.
+func withGVK(s map[string]any, group, version, kind string) map[string]any {
+	s["x-kubernetes-group-version-kind"] = []any{props{"group": group, "version": version, "kind": kind}}
+	return s
+}
+
 // topLevel adds apiVersion, kind and metadata to a kind's properties.
 func topLevel(desc string, required []string, p props) map[string]any {
 	p["apiVersion"] = tString("APIVersion is the versioned schema of this representation of an object.")
@@ -102,10 +108,10 @@ var builtinSchemas = map[string]map[string]any{
 	metaV1 + "LabelSelectorRequirement": tObject("One requirement of a label selector.", []string{"key", "operator"}, props{
 		"key": tString("The label key."), "operator": tString("In, NotIn, Exists or DoesNotExist."), "values": tStrings("The values In and NotIn compare with."),
 	}),
-	metaV1 + "Status": tObject("Status is the result of an operation that returns no object.", nil, props{
+	metaV1 + "Status": withGVK(tObject("Status is the result of an operation that returns no object.", nil, props{
 		"apiVersion": tString(""), "kind": tString(""), "metadata": tRef(listMetaRef, ""), "status": tString("Success or Failure."),
 		"message": tString(""), "reason": tString(""), "details": tOpen(""), "code": tInt32(""),
-	}),
+	}), "", "v1", "Status"),
 	metaV1 + "DeleteOptions": tObject("Options of a delete.", nil, props{
 		"apiVersion": tString(""), "kind": tString(""), "dryRun": tStrings(""), "gracePeriodSeconds": tInt64(""),
 		"preconditions": tOpen(""), "propagationPolicy": tString(""), "orphanDependents": tBool(""),
@@ -286,10 +292,10 @@ var builtinSchemas = map[string]map[string]any{
 		"type": tString(""), "status": tString(""), "reason": tString(""), "message": tString(""),
 		"lastUpdateTime": tRef(timeRef, ""), "lastTransitionTime": tRef(timeRef, ""),
 	}),
-	"io.k8s.api.autoscaling.v1.Scale": topLevel("Scale is the scale subresource.", nil, props{
+	"io.k8s.api.autoscaling.v1.Scale": withGVK(topLevel("Scale is the scale subresource.", nil, props{
 		"spec":   tObject("", nil, props{"replicas": tInt32("")}),
 		"status": tObject("", []string{"replicas"}, props{"replicas": tInt32(""), "selector": tString("")}),
-	}),
+	}), "autoscaling", "v1", "Scale"),
 
 	rbacV1 + "ClusterRole": topLevel("ClusterRole is a cluster-wide set of permissions.", nil, props{
 		"rules":           tList("The permissions.", rbacV1+"PolicyRule"),

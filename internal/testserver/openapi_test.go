@@ -39,6 +39,11 @@ func TestOpenAPIV3(t *testing.T) {
 		assert.Contains(t, schemas, name, "referenced definitions are included")
 	}
 	assert.Equal(t, "integer", path(schemas["io.k8s.api.apps.v1.DeploymentSpec"], "properties.replicas.type"))
+	gvk := func(g, v, k string) any { return map[string]any{"group": g, "version": v, "kind": k} }
+	assert.Equal(t, []any{gvk("", "v1", "DeleteOptions"), gvk("apps", "v1", "DeleteOptions")},
+		path(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"], "x-kubernetes-group-version-kind"), "core v1 and the document's group-version")
+	assert.Equal(t, []any{gvk("", "v1", "Status")}, path(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Status"], "x-kubernetes-group-version-kind"))
+	assert.Equal(t, []any{gvk("autoscaling", "v1", "Scale")}, path(schemas["io.k8s.api.autoscaling.v1.Scale"], "x-kubernetes-group-version-kind"))
 	assert.Equal(t, "map", path(schemas["io.k8s.api.core.v1.Container"], "properties.ports.x-kubernetes-list-type"))
 	docPaths, _ := doc.get("paths").(map[string]any)
 	item, _ := docPaths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"].(map[string]any)
@@ -69,5 +74,15 @@ func TestOpenAPIV3(t *testing.T) {
 	w, ok := crs["com.example.v1.Widget"].(map[string]any)
 	require.True(t, ok, "schemas: %v", crs)
 	assert.Equal(t, "integer", path(w, "properties.spec.properties.size.type"))
+	delKinds, _ := path(crs["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"], "x-kubernetes-group-version-kind").([]any)
+	require.NotEmpty(t, delKinds)
+	assert.Equal(t, gvk("", "v1", "DeleteOptions"), delKinds[0])
+	assert.Contains(t, delKinds, gvk("apps", "v1beta1", "DeleteOptions"), "a custom resource group's document names every group-version of the kube scheme")
+	assert.NotContains(t, delKinds, gvk("example.com", "v1", "DeleteOptions"), "but not its own")
+
+	core := c.do("GET", "/openapi/v3/api/v1", "")
+	require.Equal(t, http.StatusOK, core.code)
+	coreSchemas, _ := core.get("components.schemas").(map[string]any)
+	assert.Equal(t, []any{gvk("", "v1", "DeleteOptions")}, path(coreSchemas["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"], "x-kubernetes-group-version-kind"), "the core document names core v1 once")
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/openapi/v3/apis/nope/v1", "").code)
 }

@@ -539,3 +539,32 @@ func TestHostileNamesInDocumentsArePartial(t *testing.T) {
 		})
 	}
 }
+
+// /api serves the core group alone and /apis only named groups: a nameless
+// group under /apis would shadow the core group's resources, so it is left
+// out and reported.
+func TestStrayGroupsArePartial(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ path, item, group string }{
+		"nameless group under /apis": {"/apis", `{"metadata":{"name":""},"versions":[{"version":"v9","freshness":"Current","resources":[
+			{"resource":"pods","responseKind":{"group":"","version":"v9","kind":"Pod"},"scope":"Namespaced","verbs":["get"]}]}]}`, ""},
+		"named group under /api": {"/api", `{"metadata":{"name":"apps"},"versions":[{"version":"v9","freshness":"Current","resources":[
+			{"resource":"deployments","responseKind":{"group":"apps","version":"v9","kind":"Deployment"},"scope":"Namespaced","verbs":["get"]}]}]}`, "apps"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, "aggregated")
+			f.appendItem(tc.path, "items", tc.item)
+			c := f.client(nil)
+			rs, err := c.Resources(context.Background())
+			var pe *PartialError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, []unstructured.GroupVersion{{Group: tc.group, Version: "v9"}}, pe.GroupVersions())
+			assert.ErrorIs(t, err, transport.ErrInvalidName)
+			assert.Len(t, rs, 24)
+			r, err := c.ResourceFor(context.Background(), "pods")
+			require.NoError(t, err)
+			assert.Equal(t, "pods.v1", r.GroupVersionResource().String())
+		})
+	}
+}

@@ -120,6 +120,9 @@ func groupVersionSegments(group, version string) []string {
 	return []string{"apis", group, version}
 }
 
+// rootPaths are the two discovery roots: the core group, the named groups.
+var rootPaths = [2]string{"/api", "/apis"}
+
 // refresh fetches both roots and, for a root that answered in the legacy
 // form, every group version it lists, and builds snapshot number seq.
 // A root that fails fails the refresh; a group version that fails, or whose
@@ -131,7 +134,7 @@ func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 		errs  [2]error
 		wg    sync.WaitGroup
 	)
-	for i, path := range []string{"/api", "/apis"} {
+	for i, path := range rootPaths {
 		wg.Go(func() { roots[i], errs[i] = c.fetchRoot(ctx, path) })
 	}
 	wg.Wait()
@@ -144,9 +147,16 @@ func (c *Client) refresh(ctx context.Context, seq uint64) (*snapshot, error) {
 	var groups groupVersions
 	type job struct{ g, v int }
 	var jobs []job
-	for _, root := range roots {
+	for ri, root := range roots {
 		for _, g := range root.Groups {
 			g.Versions = append([]parsedVersion(nil), g.Versions...)
+			// /api serves the core group alone and /apis only named
+			// groups: a stray group would pass for, or shadow, another.
+			if (ri == 0) != (g.Name == "") {
+				for vi := range g.Versions {
+					g.Versions[vi].Err = fmt.Errorf("%w: group %q listed under %s", transport.ErrInvalidName, g.Name, rootPaths[ri])
+				}
+			}
 			gi := len(groups)
 			groups = append(groups, g)
 			if !root.Aggregated {

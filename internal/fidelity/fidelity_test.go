@@ -50,19 +50,11 @@ func (k knownDifference) matches(c string, d diff) bool {
 	return glob(k.Case, c) && glob(k.Key, d.Key) && (k.Detail == "" || k.Detail == d.Detail)
 }
 
-// knownDifferences are the differences TestFidelity tolerates.
-var knownDifferences = []knownDifference{
-	// Whole OpenAPI documents.
-	{Case: "openapi-v3-full-apis-apps-v1", Key: "schema io.k8s.api.apps.v1.*: required extra: *.type", Reason: conditionRequiredReason},
-	{Case: "openapi-v3-full-apis-apps-v1", Key: "schema io.k8s.api.apps.v1.*: required extra: *.status", Reason: conditionRequiredReason},
-	{Case: "openapi-v3-full-api-v1", Key: "schema io.k8s.api.core.v1.*: type: *.conditions", Reason: listAsObjectReason},
-	{Case: "openapi-v3-full-api-v1", Key: "schema io.k8s.api.core.v1.*: type: *.containerStatuses", Reason: listAsObjectReason},
-}
-
-const (
-	conditionRequiredReason = "testserver's apps/v1 DeploymentCondition requires type and status; the real v1.37 schema has no required list"
-	listAsObjectReason      = "testserver types status.conditions (Namespace, Pod, Service) and status.containerStatuses (Pod) as object; they are arrays (list-type map keyed by type) on the real server"
-)
+// knownDifferences are the differences TestFidelity tolerates: none at
+// present. An entry names a case and a difference key (globs), and the
+// reason the test server may differ; TestFidelity fails when an entry no
+// longer occurs.
+var knownDifferences = []knownDifference{}
 
 // TestFidelity sends every captured request to a fresh test server and
 // compares its answer with the real server's capture.

@@ -68,6 +68,16 @@ func tList(desc, item string, keys ...string) map[string]any {
 	return withDesc(s, desc)
 }
 
+// tConditions is a status.conditions list: items keyed by type, merged by
+// type in a strategic merge patch.
+func tConditions(desc, item string) map[string]any {
+	return withDesc(props{
+		"type": "array", "items": props{"$ref": "#/components/schemas/" + item},
+		"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": []any{"type"},
+		"x-kubernetes-patch-merge-key": "type", "x-kubernetes-patch-strategy": "merge",
+	}, desc)
+}
+
 func tObject(desc string, required []string, p props) map[string]any {
 	s := props{"type": "object", "properties": p}
 	if len(required) > 0 {
@@ -132,8 +142,15 @@ var builtinSchemas = map[string]map[string]any{
 		"spec":   tRef(coreV1+"NamespaceSpec", "The desired state."),
 		"status": tRef(coreV1+"NamespaceStatus", "The observed state."),
 	}),
-	coreV1 + "NamespaceSpec":   tObject("The desired state of a namespace.", nil, props{"finalizers": tStrings("Finalizers run before the namespace goes away.")}),
-	coreV1 + "NamespaceStatus": tObject("The observed state of a namespace.", nil, props{"phase": tString("Active or Terminating."), "conditions": tOpen("")}),
+	coreV1 + "NamespaceSpec": tObject("The desired state of a namespace.", nil, props{"finalizers": tStrings("Finalizers run before the namespace goes away.")}),
+	coreV1 + "NamespaceStatus": tObject("The observed state of a namespace.", nil, props{
+		"phase":      tString("Active or Terminating."),
+		"conditions": tConditions("The latest observations of the namespace's state.", coreV1+"NamespaceCondition"),
+	}),
+	coreV1 + "NamespaceCondition": tObject("A condition of a namespace.", []string{"type", "status"}, props{
+		"type": tString(""), "status": tString("True, False or Unknown."), "reason": tString(""), "message": tString(""),
+		"lastTransitionTime": tRef(timeRef, ""),
+	}),
 	coreV1 + "Pod": topLevel("Pod is a group of containers run together on a host.", nil, props{
 		"spec":   tRef(coreV1+"PodSpec", "The desired state."),
 		"status": tRef(coreV1+"PodStatus", "The observed state."),
@@ -213,9 +230,20 @@ var builtinSchemas = map[string]map[string]any{
 		"resourceVersion": tString(""), "fieldPath": tString(""),
 	}}, "Names an object."),
 	coreV1 + "PodStatus": tObject("The observed state of a pod.", nil, props{
-		"phase": tString("Pending, Running, Succeeded, Failed or Unknown."), "conditions": tOpen(""), "hostIP": tString(""),
-		"podIP": tString(""), "startTime": tRef(timeRef, ""), "qosClass": tString(""), "containerStatuses": tOpen(""),
+		"phase":      tString("Pending, Running, Succeeded, Failed or Unknown."),
+		"conditions": tConditions("The pod's conditions.", coreV1+"PodCondition"), "hostIP": tString(""),
+		"podIP": tString(""), "startTime": tRef(timeRef, ""), "qosClass": tString(""),
+		"containerStatuses": withDesc(props{"type": "array", "items": props{"$ref": "#/components/schemas/" + coreV1 + "ContainerStatus"}, "x-kubernetes-list-type": "atomic"},
+			"One status per container of the pod."),
 		"message": tString(""), "reason": tString(""),
+	}),
+	coreV1 + "PodCondition": tObject("A condition of a pod.", []string{"type", "status"}, props{
+		"type": tString(""), "status": tString("True, False or Unknown."), "reason": tString(""), "message": tString(""),
+		"observedGeneration": tInt64(""), "lastProbeTime": tRef(timeRef, ""), "lastTransitionTime": tRef(timeRef, ""),
+	}),
+	coreV1 + "ContainerStatus": tObject("The observed state of one container.", []string{"name", "ready", "restartCount", "image", "imageID"}, props{
+		"name": tString(""), "ready": tBool(""), "started": tBool(""), "restartCount": tInt32(""), "image": tString(""),
+		"imageID": tString(""), "containerID": tString(""), "state": tOpen(""), "lastState": tOpen(""),
 	}),
 	coreV1 + "PodTemplateSpec": tObject("The pods a workload creates.", nil, props{
 		"metadata": tRef(objectMetaRef, "Metadata of the pods."),
@@ -245,7 +273,14 @@ var builtinSchemas = map[string]map[string]any{
 		"name": tString(""), "protocol": tString(""), "port": tInt32(""), "targetPort": tRef(intstrRef, ""),
 		"nodePort": tInt32(""), "appProtocol": tString(""),
 	}),
-	coreV1 + "ServiceStatus": tObject("The observed state of a service.", nil, props{"loadBalancer": tOpen(""), "conditions": tOpen("")}),
+	coreV1 + "ServiceStatus": tObject("The observed state of a service.", nil, props{
+		"loadBalancer": tOpen(""),
+		"conditions":   tConditions("The service's conditions.", metaV1+"Condition"),
+	}),
+	metaV1 + "Condition": tObject("One aspect of an object's current state.", []string{"type", "status", "lastTransitionTime", "reason", "message"}, props{
+		"type": tString(""), "status": tString("True, False or Unknown."), "observedGeneration": tInt64(""),
+		"lastTransitionTime": tRef(timeRef, ""), "reason": tString(""), "message": tString(""),
+	}),
 	coreV1 + "ServiceAccount": topLevel("ServiceAccount is an identity for processes in pods.", nil, props{
 		"secrets":                      tList("", coreV1+"ObjectReference"),
 		"imagePullSecrets":             tList("", coreV1+"LocalObjectReference"),
@@ -288,7 +323,9 @@ var builtinSchemas = map[string]map[string]any{
 		"conditions":     tList("", appsV1+"DeploymentCondition", "type"),
 		"collisionCount": tInt32(""),
 	}),
-	appsV1 + "DeploymentCondition": tObject("A condition of a deployment.", []string{"type", "status"}, props{
+	// The real apps/v1 schema requires nothing here, unlike the core
+	// conditions.
+	appsV1 + "DeploymentCondition": tObject("A condition of a deployment.", nil, props{
 		"type": tString(""), "status": tString(""), "reason": tString(""), "message": tString(""),
 		"lastUpdateTime": tRef(timeRef, ""), "lastTransitionTime": tRef(timeRef, ""),
 	}),

@@ -45,6 +45,7 @@ func TestOpenAPIV3(t *testing.T) {
 	assert.Equal(t, []any{gvk("", "v1", "Status")}, path(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Status"], "x-kubernetes-group-version-kind"))
 	assert.Equal(t, []any{gvk("autoscaling", "v1", "Scale")}, path(schemas["io.k8s.api.autoscaling.v1.Scale"], "x-kubernetes-group-version-kind"))
 	assert.Equal(t, "map", path(schemas["io.k8s.api.core.v1.Container"], "properties.ports.x-kubernetes-list-type"))
+	assert.Nil(t, path(schemas["io.k8s.api.apps.v1.DeploymentCondition"], "required"), "apps/v1 DeploymentCondition requires nothing on kube-apiserver 1.37")
 	docPaths, _ := doc.get("paths").(map[string]any)
 	item, _ := docPaths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"].(map[string]any)
 	require.NotNil(t, item)
@@ -84,5 +85,16 @@ func TestOpenAPIV3(t *testing.T) {
 	require.Equal(t, http.StatusOK, core.code)
 	coreSchemas, _ := core.get("components.schemas").(map[string]any)
 	assert.Equal(t, []any{gvk("", "v1", "DeleteOptions")}, path(coreSchemas["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"], "x-kubernetes-group-version-kind"), "the core document names core v1 once")
+	for _, status := range []string{"NamespaceStatus", "PodStatus", "ServiceStatus"} {
+		conds := path(coreSchemas["io.k8s.api.core.v1."+status], "properties.conditions")
+		assert.Equal(t, "array", path(conds, "type"), status)
+		assert.Equal(t, "map", path(conds, "x-kubernetes-list-type"), status)
+		assert.Equal(t, []any{"type"}, path(conds, "x-kubernetes-list-map-keys"), status)
+	}
+	cs := path(coreSchemas["io.k8s.api.core.v1.PodStatus"], "properties.containerStatuses")
+	assert.Equal(t, "array", path(cs, "type"))
+	assert.Equal(t, "#/components/schemas/io.k8s.api.core.v1.ContainerStatus", path(cs, "items.$ref"))
+	assert.Contains(t, coreSchemas, "io.k8s.api.core.v1.ContainerStatus", "referenced definitions are included")
+	assert.Contains(t, coreSchemas, "io.k8s.apimachinery.pkg.apis.meta.v1.Condition", "referenced definitions are included")
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/openapi/v3/apis/nope/v1", "").code)
 }

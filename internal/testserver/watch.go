@@ -123,11 +123,17 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 	}
 	d := req.def
 	flusher, _ := w.(http.Flusher)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Transfer-Encoding", "chunked")
-	w.WriteHeader(http.StatusOK)
-	if flusher != nil {
-		flusher.Flush()
+	// start writes the response header. It is called only once the watch
+	// holds its starting point and is registered, as the real server
+	// establishes a watch before answering: a client that has the header
+	// sees every change made after it.
+	start := func() {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Transfer-Encoding", "chunked")
+		w.WriteHeader(http.StatusOK)
+		if flusher != nil {
+			flusher.Flush()
+		}
 	}
 	enc := json.NewEncoder(w)
 	metaVersion, metaOnly := acceptsAs(r, "PartialObjectMetadata", "meta.k8s.io", "v1", "v1beta1")
@@ -159,6 +165,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		if last < s.compacted {
 			msg := fmt.Sprintf("too old resource version: %d (%d)", last, s.compacted)
 			s.mu.Unlock()
+			start()
 			send("ERROR", newStatus(http.StatusGone, "Expired", msg, nil).s)
 			return
 		}
@@ -175,6 +182,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		delete(s.watchers, stop)
 		s.mu.Unlock()
 	}()
+	start()
 	for _, obj := range initial {
 		if !send("ADDED", obj) {
 			return

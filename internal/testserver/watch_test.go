@@ -168,3 +168,18 @@ func TestEndAndDropWatches(t *testing.T) {
 	resumed := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+path(dropped.lastObject, "metadata.resourceVersion").(string))
 	resumed.expect("ADDED", "b")
 }
+
+// A watch is established before its response header is sent: a change made
+// as soon as the client has the header reaches it, and so does EndWatches.
+func TestWatchEstablishedBeforeHeader(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	w := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true") // from the current state, which is empty
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"right-after"}}`).code)
+	w.expect("ADDED", "right-after")
+
+	ended := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+c.srv.ResourceVersion())
+	c.srv.EndWatches()
+	var ev watchEvent
+	assert.ErrorIs(t, ended.dec.Decode(&ev), io.EOF, "EndWatches reaches a watch whose client has only the header")
+}

@@ -33,6 +33,8 @@
 //     and aggregated discovery (apidiscovery.k8s.io/v2) when Accept asks for
 //     it. As with the real server only the aggregated form has an ETag (and
 //     answers 304 to If-None-Match); it changes when a CRD comes or goes.
+//     Its responseKinds leave group and version empty for built-in kinds
+//     and name them for custom resources, as the real server does.
 //   - CRUD with one global resourceVersion counter: generateName, uid,
 //     creationTimestamp, generation (bumped when anything but metadata and
 //     status changes), 409 AlreadyExists, 409 Conflict on a stale
@@ -75,7 +77,9 @@
 //     leaving one become ADDED or DELETED), bookmarks on SendBookmarks,
 //     sendInitialEvents with the initial-events-end bookmark, an ERROR 410
 //     Expired event after Compact, timeoutSeconds; EndWatches closes open
-//     watches cleanly and DropWatches breaks them mid-stream.
+//     watches cleanly and DropWatches breaks them mid-stream. As on the
+//     real server a watch is established before its response header is
+//     sent, so a client that has the header sees every later change.
 //   - dryRun=All on every write; fieldValidation Ignore, Warn (the default:
 //     a Warning header per unknown field) and Strict (400 naming the
 //     fields). Unknown fields are dropped as the real decoder drops them.

@@ -77,6 +77,9 @@ func (s *Server) servePodLog(w http.ResponseWriter, r *http.Request, req request
 	s.mu.Lock()
 	text, hasLog := s.logs[key]
 	s.mu.Unlock()
+	// A follow stream goes on from the text read here, so a change made
+	// while the first part is written is not lost.
+	sent := len(text)
 	if !hasLog && q.Get("follow") != "true" {
 		// A container that never ran has no log: the real server answers
 		// 204 for a pod on no node.
@@ -115,7 +118,6 @@ func (s *Server) servePodLog(w http.ResponseWriter, r *http.Request, req request
 		return
 	}
 	flusher, _ := w.(http.Flusher)
-	sent := len(s.logsSnapshot(key))
 	for {
 		if flusher != nil {
 			flusher.Flush()
@@ -143,12 +145,6 @@ func (s *Server) servePodLog(w http.ResponseWriter, r *http.Request, req request
 			return
 		}
 	}
-}
-
-func (s *Server) logsSnapshot(key string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.logs[key]
 }
 
 // serveTokenRequest issues a token for a service account: an opaque random

@@ -336,7 +336,7 @@ func compareAggregated(d *differ, w, g any) {
 	}
 	d.keys("", withList(w, "items", keptGroups), g)
 	if len(d.kindForms) > 0 {
-		d.add("responseKind form", "real leaves group and version empty (meaning the enclosing group-version), testserver fills them in: %s", strings.Join(d.kindForms, ", "))
+		d.add("responseKind form", "real and testserver disagree on whether responseKind spells out group and version or leaves them empty for the enclosing group-version: %s", strings.Join(d.kindForms, ", "))
 	}
 }
 

@@ -197,10 +197,10 @@ func TestEnsureBinariesWarmDoesNotRebuild(t *testing.T) {
 	before, err := os.Stat(filepath.Join(dir, APIServerBinary))
 	require.NoError(t, err)
 
-	start := time.Now()
+	// The same file (not a rebuilt copy) proves no rebuild; no wall-clock
+	// bound, which a loaded CI machine could break.
 	again, err := EnsureBinaries(ctx)
 	require.NoError(t, err)
-	assert.Less(t, time.Since(start), 5*time.Second, "a warm call only hashes sources")
 	assert.Equal(t, dir, again)
 	after, err := os.Stat(filepath.Join(dir, APIServerBinary))
 	require.NoError(t, err)

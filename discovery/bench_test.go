@@ -110,8 +110,8 @@ func BenchmarkRevalidate300Groups(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if c.parses.Load() != 2 {
-		b.Fatalf("documents parsed %d times, want 2", c.parses.Load())
+	if c.Stats().Parses != 2 {
+		b.Fatalf("documents parsed %d times, want 2", c.Stats().Parses)
 	}
 }
 

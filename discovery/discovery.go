@@ -73,8 +73,8 @@ type Client struct {
 	// specs caches OpenAPI v3 documents by their immutable hash URL.
 	// The documents are strings, immutable, so gjson reads them in place.
 	specs *lru.Cache[string, string]
-	// parses counts documents decoded (not answered 304): tests read it.
-	parses atomic.Int64
+	// stats holds the counters Stats reports.
+	stats counters
 	// docGen advances on every decoded document; a snapshot remembers the
 	// value it was built at.
 	docGen atomic.Uint64
@@ -281,6 +281,42 @@ func (c *Client) Resources(ctx context.Context) ([]APIResource, error) {
 		return nil, err
 	}
 	return s.all(), partialErr(s)
+}
+
+// Stats counts a Client's traffic since New, to observe its caching: after
+// Invalidate, a revalidation of unchanged documents adds as much to
+// NotModified as to Requests and nothing to Parses. It is a plain value.
+type Stats struct {
+	// Requests is the number of requests the Client has sent: discovery
+	// documents (/api, /apis, legacy group versions), the OpenAPI v3 index
+	// and documents, and /version. A request counts once however often the
+	// transport retried it, and whatever its outcome.
+	Requests int64
+	// NotModified is the number of those requests answered 304 Not
+	// Modified, that is, revalidations that found the cached copy current.
+	NotModified int64
+	// Parses is the number of documents decoded: every discovery document
+	// or OpenAPI v3 index that came with a body, every copy from
+	// Options.CacheDir confirmed by a 304, and every OpenAPI v3 document
+	// downloaded (checked as JSON). A document that turns out malformed
+	// counts too. A 304 for a document held in memory adds nothing.
+	Parses int64
+}
+
+// counters are the atomic counters behind Stats.
+type counters struct {
+	requests, notModified, parses atomic.Int64
+}
+
+// Stats returns the Client's counters. It is safe to call at any time,
+// concurrently with other calls. Taken while calls run, it may miss answers
+// still in progress, but every 304 and parse it counts has its request
+// counted too.
+func (c *Client) Stats() Stats {
+	// Answers are counted after their requests, so they are read first.
+	nm := c.stats.notModified.Load()
+	parses := c.stats.parses.Load()
+	return Stats{Requests: c.stats.requests.Load(), NotModified: nm, Parses: parses}
 }
 
 // Invalidate marks the cached view and the OpenAPI v3 index stale: the next

@@ -305,15 +305,15 @@ func TestETagRevalidationSkipsParsing(t *testing.T) {
 			first, err := c.Resources(ctx)
 			require.NoError(t, err)
 			docs := f.totalHits()
-			parses := c.parses.Load()
-			assert.Equal(t, int64(docs), parses, "every document parsed once")
+			n := int64(docs)
+			assert.Equal(t, Stats{Requests: n, Parses: n}, c.Stats(), "every document requested and parsed once")
 			assert.Empty(t, f.ifNoneMatch("/apis"))
 
 			second, err := c.Resources(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, first, second)
 			assert.Equal(t, 2*docs, f.totalHits(), "a negative TTL revalidates every document")
-			assert.Equal(t, parses, c.parses.Load(), "304 answers are not parsed")
+			assert.Equal(t, Stats{Requests: 2 * n, NotModified: n, Parses: n}, c.Stats(), "304 answers are not parsed")
 			assert.Equal(t, []string{f.etag("/apis")}, f.ifNoneMatch("/apis"))
 			assert.Equal(t, []string{f.etag("/api")}, f.ifNoneMatch("/api"))
 
@@ -327,7 +327,7 @@ func TestETagRevalidationSkipsParsing(t *testing.T) {
 			third, err := c.Resources(ctx)
 			require.NoError(t, err)
 			assert.Len(t, third, len(first)+1)
-			assert.Equal(t, parses+1, c.parses.Load())
+			assert.Equal(t, Stats{Requests: 3 * n, NotModified: 2*n - 1, Parses: n + 1}, c.Stats(), "only the changed document is parsed")
 		})
 	}
 }
@@ -374,7 +374,7 @@ func TestTTLAndInvalidate(t *testing.T) {
 	_, err = c.Resources(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 4, f.totalHits())
-	assert.Equal(t, int64(2), c.parses.Load())
+	assert.Equal(t, Stats{Requests: 4, NotModified: 2, Parses: 2}, c.Stats())
 	assert.Equal(t, []string{f.etag("/apis")}, f.ifNoneMatch("/apis"))
 
 	// Invalidate forces revalidation within the TTL, once.
@@ -386,7 +386,7 @@ func TestTTLAndInvalidate(t *testing.T) {
 	_, err = c.Resources(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 6, f.totalHits())
-	assert.Equal(t, int64(2), c.parses.Load())
+	assert.Equal(t, Stats{Requests: 6, NotModified: 4, Parses: 2}, c.Stats())
 }
 
 func TestConcurrentColdCallsShareOneRefresh(t *testing.T) {
@@ -399,20 +399,29 @@ func TestConcurrentColdCallsShareOneRefresh(t *testing.T) {
 		wg.Go(func() {
 			_, errs[i] = c.ResourceFor(context.Background(), "deployments")
 		})
+		// Stats may be read while the refresh runs; what it shows never
+		// counts an answer without its request.
+		wg.Go(func() {
+			s := c.Stats()
+			assert.LessOrEqual(t, s.NotModified+s.Parses, s.Requests, "%+v", s)
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
 		assert.NoError(t, err)
 	}
 	assert.Equal(t, 8, f.totalHits(), "one refresh for all callers")
+	assert.Equal(t, Stats{Requests: 8, Parses: 8}, c.Stats())
 }
 
 func TestServerVersion(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "aggregated")
 	f.set("/version", []byte(`{"major":"1","minor":"37","gitVersion":"v1.37.2","gitCommit":"abc","gitTreeState":"clean","buildDate":"2026-10-01T00:00:00Z","goVersion":"go1.26.1","compiler":"gc","platform":"linux/amd64"}`))
-	v, err := f.client(nil).ServerVersion(context.Background())
+	c := f.client(nil)
+	v, err := c.ServerVersion(context.Background())
 	require.NoError(t, err)
+	assert.Equal(t, Stats{Requests: 1}, c.Stats(), "a request, not a cached document")
 	assert.Equal(t, "v1.37.2", v.GitVersion)
 	assert.Equal(t, "37", v.Minor)
 	assert.Equal(t, "linux/amd64", v.Platform)

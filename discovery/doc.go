@@ -41,6 +41,10 @@
 // freshness is checked when a call needs it, and concurrent callers that
 // need a refresh share one.
 //
+// Client.Stats reports how many requests the Client sent, how many were
+// answered 304 Not Modified and how many documents it decoded, so that
+// tests and metrics can see the cache at work.
+//
 // # Lookups
 //
 // ResourceFor resolves plural, singular, short names and kinds, optionally

@@ -46,16 +46,18 @@ func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]by
 	case diskETag != "":
 		h.Set("If-None-Match", diskETag)
 	}
+	c.stats.requests.Add(1)
 	resp, err := c.tc.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path, Header: h, NoRateLimit: true})
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	if resp.StatusCode == http.StatusNotModified {
+		c.stats.notModified.Add(1)
 		switch {
 		case cached:
 			return prev.value, nil
 		case diskETag != "":
-			c.parses.Add(1)
+			c.stats.parses.Add(1)
 			c.docGen.Add(1)
 			v, err := parse(diskBody)
 			if err != nil {
@@ -68,7 +70,7 @@ func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]by
 		}
 		return nil, fmt.Errorf("GET %s: 304 Not Modified for a document not asked to be revalidated", path)
 	}
-	c.parses.Add(1)
+	c.stats.parses.Add(1)
 	c.docGen.Add(1)
 	v, err := parse(resp.Body)
 	if err != nil {

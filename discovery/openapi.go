@@ -132,6 +132,7 @@ func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersi
 		if doc, ok := c.specs.Get(ref); ok {
 			return doc, nil
 		}
+		c.stats.requests.Add(1)
 		resp, err := c.tc.Do(ctx, &transport.Request{
 			Method: http.MethodGet, Path: u.Path, Query: u.Query(),
 			Header:      http.Header{"Accept": {acceptJSON}},
@@ -143,7 +144,7 @@ func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersi
 		if err := checkJSON(resp.Body); err != nil {
 			return "", fmt.Errorf("discovery: OpenAPI v3 for %s: GET %s: %w", gv, u.Path, err)
 		}
-		c.parses.Add(1)
+		c.stats.parses.Add(1)
 		doc := string(resp.Body)
 		c.specs.Add(ref, doc)
 		return doc, nil

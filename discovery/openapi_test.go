@@ -38,6 +38,7 @@ func TestOpenAPIV3(t *testing.T) {
 	assert.Equal(t, "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec", gjson.GetBytes(schema, "properties.spec.allOf.0.$ref").String())
 	assert.Equal(t, 1, f.hitsFor(doc), "a hash URL is fetched once")
 	assert.Equal(t, 1, f.hitsFor(openAPIRoot), "the index is trusted within the TTL")
+	assert.Equal(t, Stats{Requests: 2, Parses: 2}, c.Stats(), "the index and the document")
 
 	// The caller owns what it gets.
 	b[0] = 'X'
@@ -53,6 +54,7 @@ func TestOpenAPIV3(t *testing.T) {
 	assert.Equal(t, 2, f.hitsFor(openAPIRoot))
 	assert.Equal(t, []string{f.etag(openAPIRoot)}, f.ifNoneMatch(openAPIRoot))
 	assert.Equal(t, 1, f.hitsFor(doc))
+	assert.Equal(t, Stats{Requests: 3, NotModified: 1, Parses: 2}, c.Stats())
 
 	// A new hash means a new document.
 	f.set(openAPIRoot, []byte(`{"paths":{"apis/apps/v1":{"serverRelativeURL":"/openapi/v3/apis/apps/v1?hash=NEW"}}}`))
@@ -60,6 +62,7 @@ func TestOpenAPIV3(t *testing.T) {
 	_, err = c.OpenAPIV3(ctx, appsV1)
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.hitsFor(doc))
+	assert.Equal(t, Stats{Requests: 5, NotModified: 1, Parses: 4}, c.Stats(), "the new index and the new document")
 
 	d, err := c.OpenAPIV3Document(ctx, appsV1)
 	require.NoError(t, err)

@@ -26,6 +26,7 @@ type VersionInfo struct {
 // ServerVersion asks the server for its version (GET /version). It is not
 // cached.
 func (c *Client) ServerVersion(ctx context.Context) (VersionInfo, error) {
+	c.stats.requests.Add(1)
 	resp, err := c.tc.Do(ctx, &transport.Request{
 		Method:      http.MethodGet,
 		Path:        "/version",

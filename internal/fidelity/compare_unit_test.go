@@ -186,3 +186,16 @@ func TestKnownDifferencesNameCases(t *testing.T) {
 		assert.NotEmpty(t, k.Reason, "known difference %s %q has no reason", k.Case, k.Key)
 	}
 }
+
+func TestScrubMasksVolatileValuesInStrings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"the UID in record (6ee073bd-8899-4730-b62c-a4f2d9024bc0). The object", "the UID in record (<uid>). The object"},
+		{"the ResourceVersion in the precondition (1) does not match the ResourceVersion in record (200).",
+			"the ResourceVersion in the precondition (1) does not match the ResourceVersion in record (<resourceVersion>)."},
+		{"must be no more than 63 characters", "must be no more than 63 characters"},
+		{"/openapi/v3/apis/apps/v1?hash=ABC123", "/openapi/v3/apis/apps/v1?hash=<hash>"},
+	} {
+		assert.Equal(t, tc.want, scrub(tc.in), tc.in)
+	}
+}

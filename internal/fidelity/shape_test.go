@@ -29,6 +29,13 @@ var volatileKeys = map[string]bool{
 
 var hashRE = regexp.MustCompile(`hash=[0-9A-Fa-f]+`)
 
+// uidRE matches a UID inside a string (a message that quotes one).
+var uidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// recordRVRE matches the resourceVersion that a failed resourceVersion
+// precondition quotes ("... in record (123)").
+var recordRVRE = regexp.MustCompile(`ResourceVersion in record \([0-9]+\)`)
+
 // decode parses a JSON body keeping numbers exact. A body that is not JSON
 // is returned as a string.
 func decode(body []byte) any {
@@ -161,6 +168,8 @@ func scrub(v any) any {
 		}
 		return out
 	case string:
+		x = uidRE.ReplaceAllString(x, "<uid>")
+		x = recordRVRE.ReplaceAllString(x, "ResourceVersion in record (<resourceVersion>)")
 		return hashRE.ReplaceAllString(x, "hash=<hash>")
 	}
 	return v

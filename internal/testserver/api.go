@@ -3,6 +3,7 @@ package testserver
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -668,26 +669,41 @@ func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOpti
 		return 0, nil, errNotFound(d.group, d.resource, name)
 	}
 	md := meta(obj)
+	// A failed precondition names the Kind, not the resource, in both
+	// the message and details.kind, as the real server's check does.
 	if opts.preUID != "" && opts.preUID != md["uid"] {
-		return 0, nil, errConflict(d.group, d.resource, name, fmt.Sprintf("Precondition failed: UID in precondition: %s, UID in object meta: %v", opts.preUID, md["uid"]))
+		return 0, nil, errConflict(d.group, d.kind, name, fmt.Sprintf(
+			"the UID in the precondition (%s) does not match the UID in record (%v). The object might have been deleted and then recreated", opts.preUID, md["uid"]))
 	}
 	if opts.preRV != "" && opts.preRV != md["resourceVersion"] {
-		return 0, nil, errConflict(d.group, d.resource, name, fmt.Sprintf("Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in object meta: %v", opts.preRV, md["resourceVersion"]))
+		return 0, nil, errConflict(d.group, d.kind, name, fmt.Sprintf(
+			"the ResourceVersion in the precondition (%s) does not match the ResourceVersion in record (%v). The object might have been modified", opts.preRV, md["resourceVersion"]))
 	}
 	next := copyObj(obj)
 	nmd := meta(next)
+	// Foreground and Orphan propagation add the garbage collector's
+	// finalizer: the real server answers with the object so marked.
+	gcFinalizer := map[string]string{"Foreground": "foregroundDeletion", "Orphan": "orphan"}[opts.propagationPolicy]
+	if gcFinalizer != "" && !slices.Contains(asSlice(nmd["finalizers"]), any(gcFinalizer)) {
+		nmd["finalizers"] = append(asSlice(nmd["finalizers"]), gcFinalizer)
+	}
 	if len(asSlice(nmd["finalizers"])) > 0 {
 		// Kept until its finalizers are removed.
-		if nmd["deletionTimestamp"] == nil {
-			nmd["deletionTimestamp"] = nowRFC3339()
-			nmd["deletionGracePeriodSeconds"] = 0
-			if g := intField(next, "metadata", "generation"); g > 0 {
-				nmd["generation"] = g + 1
+		if nmd["deletionTimestamp"] == nil || gcFinalizer != "" {
+			if nmd["deletionTimestamp"] == nil {
+				nmd["deletionTimestamp"] = nowRFC3339()
+				nmd["deletionGracePeriodSeconds"] = 0
+				if g := intField(next, "metadata", "generation"); g > 0 {
+					nmd["generation"] = g + 1
+				}
 			}
 			if !opts.dryRun {
 				nmd["resourceVersion"] = s.nextRV()
 				s.bucket(d)[key] = next
 				s.record("MODIFIED", d, next, obj)
+				if gcFinalizer != "" {
+					s.collectGarbage(d, key, next, gcFinalizer)
+				}
 			}
 		}
 		return http.StatusOK, output(d, next), nil
@@ -718,6 +734,33 @@ func (s *Server) delete(d *resourceDef, namespace, name string, opts *deleteOpti
 	s.record("DELETED", d, next, obj)
 	s.afterDelete(d, next)
 	return http.StatusOK, s.deleteAnswer(d, next), nil
+}
+
+// collectGarbage stands in for the garbage collector, which the test server
+// does not run: there are no dependents to wait for, so the collector's
+// finalizer comes off at once, and the object goes when no other finalizer
+// holds it (DELETED follows MODIFIED). obj is the stored, marked object; it
+// is not changed, as it is the answer. Callers hold s.mu.
+func (s *Server) collectGarbage(d *resourceDef, key string, obj map[string]any, finalizer string) {
+	next := copyObj(obj)
+	nmd := meta(next)
+	var left []any
+	for _, f := range asSlice(nmd["finalizers"]) {
+		if f != finalizer {
+			left = append(left, f)
+		}
+	}
+	nmd["resourceVersion"] = s.nextRV()
+	if len(left) > 0 {
+		nmd["finalizers"] = left
+		s.bucket(d)[key] = next
+		s.record("MODIFIED", d, next, obj)
+		return
+	}
+	delete(nmd, "finalizers")
+	delete(s.bucket(d), key)
+	s.record("DELETED", d, next, obj)
+	s.afterDelete(d, next)
 }
 
 func (s *Server) deleteAnswer(d *resourceDef, obj map[string]any) any {

@@ -44,7 +44,10 @@
 //     events and namespaces (decoding defaults on every write, admission
 //     and status defaults on create). Finalizers hold a deleted object (with deletionTimestamp)
 //     until an update removes them. DELETE answers the object or a Success
-//     Status as the real storage of each kind does.
+//     Status as the real storage of each kind does; Foreground and Orphan
+//     propagation answer the object marked with the collector's finalizer
+//     (foregroundDeletion, orphan), which then comes off at once. A failed
+//     uid or resourceVersion precondition is a 409 Conflict naming the Kind.
 //   - Patch: JSON patch (RFC 6902, including test; a failed patch gets the
 //     real server's generic 422), merge patch (RFC 7386), strategic merge
 //     patch (simplified, see below; 415 for custom resources) and
@@ -105,8 +108,9 @@
 //
 //   - Admission beyond a few defaults, authorization (RBAC objects are
 //     stored, not enforced), controllers (deployments never get replicas,
-//     pods never run, there is no garbage collector: propagationPolicy is
-//     accepted and ignored), graceful deletion (pods go at once), namespace
+//     pods never run, there is no garbage collector: dependents are never
+//     deleted, and the finalizer that Foreground or Orphan adds is removed at
+//     once), graceful deletion (pods go at once), namespace
 //     termination (a deleted namespace and its objects go at once, where the
 //     real server keeps the namespace Terminating).
 //   - Apply is simplified: field sets are not converted between versions;

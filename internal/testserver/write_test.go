@@ -108,7 +108,8 @@ func TestFinalizersAndPreconditions(t *testing.T) {
 
 	pre := c.do("DELETE", "/api/v1/namespaces/default/configmaps/held", `{"preconditions":{"uid":"not-the-uid"}}`)
 	assert.Equal(t, http.StatusConflict, pre.code)
-	assert.Contains(t, pre.str("message"), "Precondition failed: UID in precondition")
+	assert.Contains(t, pre.str("message"), "the UID in the precondition (not-the-uid) does not match")
+	assert.Equal(t, "ConfigMap", pre.str("details.kind"), "a failed precondition names the Kind")
 
 	d := c.do("DELETE", "/api/v1/namespaces/default/configmaps/held", "")
 	require.Equal(t, http.StatusOK, d.code)
@@ -126,6 +127,43 @@ func TestFinalizersAndPreconditions(t *testing.T) {
 	clear := c.do("PATCH", "/api/v1/namespaces/default/configmaps/held", `{"metadata":{"finalizers":null}}`, "Content-Type", "application/merge-patch+json")
 	require.Equal(t, http.StatusOK, clear.code, string(clear.raw))
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/namespaces/default/configmaps/held", "").code)
+}
+
+func TestDeletePropagationFinalizers(t *testing.T) {
+	t.Parallel()
+	const cms = "/api/v1/namespaces/default/configmaps"
+	for _, tc := range []struct {
+		name, policy, finalizer string
+		held                    bool // created with a finalizer of its own
+	}{
+		{"foreground", "Foreground", "foregroundDeletion", false},
+		{"orphan", "Orphan", "orphan", false},
+		{"foreground held", "Foreground", "foregroundDeletion", true},
+		{"orphan held", "Orphan", "orphan", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := setup(t)
+			body := `{"metadata":{"name":"cm"}}`
+			if tc.held {
+				body = `{"metadata":{"name":"cm","finalizers":["example.com/hold"]}}`
+			}
+			require.Equal(t, http.StatusCreated, c.do("POST", cms, body).code)
+			d := c.do("DELETE", cms+"/cm", `{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"`+tc.policy+`"}`)
+			require.Equal(t, http.StatusOK, d.code, string(d.raw))
+			assert.Equal(t, "ConfigMap", d.str("kind"), "the object marked for deletion is the answer")
+			assert.NotEmpty(t, d.str("metadata.deletionTimestamp"))
+			assert.Contains(t, d.get("metadata.finalizers"), tc.finalizer)
+			g := c.do("GET", cms+"/cm", "")
+			if !tc.held {
+				assert.Equal(t, http.StatusNotFound, g.code, "with no dependents the collector's finalizer comes off at once")
+				return
+			}
+			require.Equal(t, http.StatusOK, g.code)
+			assert.Equal(t, []any{"example.com/hold"}, g.get("metadata.finalizers"), "only the object's own finalizer holds it")
+			assert.NotEmpty(t, g.str("metadata.deletionTimestamp"))
+		})
+	}
 }
 
 func TestNamespaceDeletion(t *testing.T) {

@@ -199,3 +199,14 @@ func TestScrubMasksVolatileValuesInStrings(t *testing.T) {
 		assert.Equal(t, tc.want, scrub(tc.in), tc.in)
 	}
 }
+
+func TestMaskAgesMasksOnlyAgeCells(t *testing.T) {
+	t.Parallel()
+	table := decode([]byte(`{"kind":"Table","columnDefinitions":[{"name":"Name"},{"name":"Data"},{"name":"Age"}],
+		"rows":[{"cells":["a",1,"3s"]},{"cells":["b",2,"10m"]}]}`))
+	got := maskAges(table)
+	assert.Equal(t, decode([]byte(`[{"cells":["a",1,"<age>"]},{"cells":["b",2,"<age>"]}]`)), path(got, "rows"))
+	assert.Equal(t, "3s", list(table, "rows")[0].(map[string]any)["cells"].([]any)[2], "the input is not changed")
+	cm := decode([]byte(`{"kind":"ConfigMap","data":{"Age":"1s"}}`))
+	assert.Equal(t, cm, maskAges(cm), "not a Table")
+}

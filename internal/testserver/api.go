@@ -426,6 +426,26 @@ func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, req request
 	writeJSON(w, http.StatusOK, out)
 }
 
+// registryKey is the key under which the real server's storage keeps an
+// object, as its storage errors quote it: /registry/<resource>/... for the
+// built-in kinds (services under services/specs), with the group in front
+// for custom resources.
+func registryKey(d *resourceDef, namespace, name string) string {
+	parts := []string{"", "registry"}
+	switch {
+	case d.crd != "":
+		parts = append(parts, d.group, d.resource)
+	case d.group == "" && d.resource == "services":
+		parts = append(parts, "services", "specs")
+	default:
+		parts = append(parts, d.resource)
+	}
+	if d.namespaced {
+		parts = append(parts, namespace)
+	}
+	return strings.Join(append(parts, name), "/")
+}
+
 // update replaces the stored object with obj (main resource or status);
 // put says obj came from a PUT rather than a patch. Callers hold s.mu.
 func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put bool) (map[string]any, error) {
@@ -459,6 +479,18 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 		delete(md, "namespace")
 	}
 	oldMD := meta(old)
+	// A uid in the object is a precondition of a PUT, checked by the
+	// storage before anything else; a patch that changes it fails
+	// validation instead (uid is immutable).
+	sentUID, _ := md["uid"].(string)
+	if sentUID == oldMD["uid"] {
+		sentUID = ""
+	}
+	if sentUID != "" && put {
+		return nil, errConflict(d.group, d.resource, req.name, fmt.Sprintf(
+			"StorageError: invalid object, Code: 4, Key: %s, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: %s, UID in object meta: %v",
+			registryKey(d, req.namespace, req.name), sentUID, oldMD["uid"]))
+	}
 	oldRV, _ := oldMD["resourceVersion"].(string)
 	switch rv, _ := md["resourceVersion"].(string); {
 	case rv != "" && rv != oldRV:
@@ -519,7 +551,11 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 		}
 	}
 	s.normalize(d, obj)
-	if causes := s.validate(d, obj, old); len(causes) > 0 {
+	causes := s.validate(d, obj, old)
+	if sentUID != "" {
+		causes = append([]statusCause{causeInvalid("metadata.uid", sentUID, "field is immutable")}, causes...)
+	}
+	if len(causes) > 0 {
 		return nil, errInvalid(d.group, d.kind, req.name, causes)
 	}
 	if d.resource == "customresourcedefinitions" {

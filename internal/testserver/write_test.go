@@ -129,6 +129,30 @@ func TestFinalizersAndPreconditions(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/namespaces/default/configmaps/held", "").code)
 }
 
+func TestUpdateWithWrongUID(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	const cm = "/api/v1/namespaces/default/configmaps/u"
+	created := c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"u"},"data":{"a":"1"}}`)
+	require.Equal(t, http.StatusCreated, created.code)
+	uid := created.str("metadata.uid")
+
+	put := c.do("PUT", cm, `{"metadata":{"name":"u","uid":"wrong"},"data":{"a":"2"}}`)
+	assert.Equal(t, http.StatusConflict, put.code)
+	assert.Equal(t, "configmaps", put.str("details.kind"))
+	assert.Equal(t, `Operation cannot be fulfilled on configmaps "u": StorageError: invalid object, Code: 4, Key: /registry/configmaps/default/u, `+
+		`ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: wrong, UID in object meta: `+uid, put.str("message"))
+
+	patch := c.do("PATCH", cm, `{"metadata":{"uid":"wrong"},"data":{"a":"2"}}`, "Content-Type", "application/merge-patch+json")
+	assert.Equal(t, http.StatusUnprocessableEntity, patch.code)
+	assert.Equal(t, `ConfigMap "u" is invalid: metadata.uid: Invalid value: "wrong": field is immutable`, patch.str("message"))
+
+	assert.Equal(t, "1", c.do("GET", cm, "").str("data.a"), "neither write changed the object")
+	same := c.do("PUT", cm, `{"metadata":{"name":"u","uid":"`+uid+`"},"data":{"a":"3"}}`)
+	require.Equal(t, http.StatusOK, same.code, string(same.raw))
+	assert.Equal(t, "3", same.str("data.a"), "the stored uid is no failed precondition")
+}
+
 func TestDeletePropagationFinalizers(t *testing.T) {
 	t.Parallel()
 	const cms = "/api/v1/namespaces/default/configmaps"

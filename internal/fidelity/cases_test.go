@@ -39,6 +39,7 @@ const (
 	strategicPatch               = "application/strategic-merge-patch+json"
 	applyPatch                   = "application/apply-patch+yaml"
 	contentTypeJSON              = "application/json"
+	tableAccept                  = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 	fidelityCRDName              = "widgets.fidelity.example.com"
 	fidelityCRDGroupVersion      = "fidelity.example.com/v1"
 )
@@ -325,6 +326,33 @@ var objectCases = []fcase{
 	{Name: "object-table-custom-resources", Kind: kindObject, Setup: crdSetup,
 		Request: request{Method: http.MethodGet, Path: "/apis/" + testGroup + "/v1/namespaces/default/widgets?fieldSelector=metadata.name%3Dw1",
 			Header: map[string]string{"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}}},
+	{Name: "object-table-services", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/services", contentTypeJSON,
+			`{"apiVersion":"v1","kind":"Service","metadata":{"name":"fidelity-tabled-svc"},"spec":{"selector":{"app":"web"},"ports":[{"port":80}]}}`)},
+		Request: request{Method: http.MethodGet, Path: objNS + "/services?fieldSelector=metadata.name%3Dfidelity-tabled-svc",
+			Header: map[string]string{"Accept": tableAccept}}},
+	{Name: "object-table-serviceaccounts", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/serviceaccounts", contentTypeJSON,
+			`{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"fidelity-tabled-sa"}}`)},
+		Request: request{Method: http.MethodGet, Path: objNS + "/serviceaccounts?fieldSelector=metadata.name%3Dfidelity-tabled-sa",
+			Header: map[string]string{"Accept": tableAccept}}},
+	{Name: "object-table-events", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/events", contentTypeJSON,
+			`{"apiVersion":"v1","kind":"Event","metadata":{"name":"fidelity-tabled-event"},"involvedObject":{"kind":"ConfigMap","name":"x","namespace":"fidelity-objects"},
+"reason":"Tested","message":"a test event","type":"Normal","source":{"component":"fidelity"},"count":2,
+"firstTimestamp":"2026-01-01T00:00:00Z","lastTimestamp":"2026-01-01T00:00:00Z"}`)},
+		Request: request{Method: http.MethodGet, Path: objNS + "/events?fieldSelector=metadata.name%3Dfidelity-tabled-event",
+			Header: map[string]string{"Accept": tableAccept}}},
+	{Name: "object-table-get-configmap", Kind: kindObject,
+		Setup:   []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-table-got", ""))},
+		Request: request{Method: http.MethodGet, Path: objNS + "/configmaps/fidelity-table-got", Header: map[string]string{"Accept": tableAccept}}},
+	{Name: "object-table-include-object", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap("fidelity-table-whole", "tablewhole"))},
+		Request: request{Method: http.MethodGet, Path: objNS + "/configmaps?labelSelector=tablewhole%3Dme&includeObject=Object",
+			Header: map[string]string{"Accept": tableAccept}}},
+	{Name: "object-table-crds", Kind: kindObject, Setup: crdSetup,
+		Request: request{Method: http.MethodGet, Path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldSelector=metadata.name%3D" + fidelityCRDName,
+			Header: map[string]string{"Accept": tableAccept}}},
 	{Name: "object-create-namespace", Kind: kindObject,
 		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"generateName":"fidelity-created-ns-"}}`)},
 }

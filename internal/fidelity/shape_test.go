@@ -83,15 +83,19 @@ func normalise(c fcase, v any) any {
 	return v
 }
 
-// maskAges replaces a Table's Age cells ("0s", "1s", ...: they depend on
-// when the request came) with "<age>".
+// volatileColumns are the Table columns whose cells change from run to run:
+// ages ("0s", "331d": they depend on when the request came), timestamps and
+// allocated addresses.
+var volatileColumns = map[string]bool{"Age": true, "Last Seen": true, "First Seen": true, "Created At": true, "Cluster-IP": true}
+
+// maskAges replaces a Table's cells in volatileColumns with "<age>".
 func maskAges(v any) any {
 	if str(v, "kind") != "Table" {
 		return v
 	}
 	var ages []int
 	for i, c := range list(v, "columnDefinitions") {
-		if str(c, "name") == "Age" {
+		if volatileColumns[str(c, "name")] {
 			ages = append(ages, i)
 		}
 	}

@@ -91,6 +91,12 @@ func TestCRDLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusOK, tbl.code)
 	assert.Equal(t, "Size", tbl.str("columnDefinitions.1.name"))
 	assert.EqualValues(t, 3, tbl.get("rows.0.cells.1"))
+	crdTbl := c.do("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com", "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	require.Equal(t, http.StatusOK, crdTbl.code)
+	cells := crdTbl.get("rows.0.cells").([]any)
+	require.Len(t, cells, 8)
+	assert.Equal(t, []any{"widgets.example.com", "Namespaced", "v1(storage),v1beta1"}, cells[:3])
+	assert.Equal(t, []any{"example.com", "Widget", "wg", true}, cells[4:])
 
 	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/example.com/v1/namespaces/default/widgets", `{"metadata":{"name":"w3"},"spec":{"size":1}}`).code)
 	dw := c.do("DELETE", "/apis/example.com/v1/namespaces/default/widgets/w3", "")

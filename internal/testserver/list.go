@@ -577,9 +577,28 @@ var builtinColumns = map[string][]tableColumn{
 		{name: "Status", typ: "string", desc: "The phase of the namespace.", cell: func(o map[string]any) any { return getString(o, "status", "phase") }},
 		ageColumn("string"),
 	},
-	"/serviceaccounts": {
-		{name: "Secrets", typ: "string", desc: "The number of secrets.", cell: func(o map[string]any) any { return count(o["secrets"]) }},
-		ageColumn("string"),
+	"/serviceaccounts": {ageColumn("string")},
+	"apiextensions.k8s.io/customresourcedefinitions": {
+		{name: "Scope", typ: "string", desc: "Cluster/Namespaced", cell: func(o map[string]any) any { return getString(o, "spec", "scope") }},
+		{name: "Versions", typ: "string", desc: "Served versions", cell: crdServedVersions},
+		{name: "Created At", typ: "date", desc: creationTimestampDesc, cell: func(o map[string]any) any { return getString(o, "metadata", "creationTimestamp") }},
+		{name: "Group", typ: "string", priority: 1, desc: "API group", cell: func(o map[string]any) any { return getString(o, "spec", "group") }},
+		{name: "Kind", typ: "string", priority: 1, desc: "CustomResource kind", cell: func(o map[string]any) any { return getString(o, "spec", "names", "kind") }},
+		{name: "ShortNames", typ: "string", priority: 1, desc: "Short names", cell: func(o map[string]any) any {
+			var names []string
+			for _, n := range asSlice(getMap(getMap(o, "spec", true), "names", true)["shortNames"]) {
+				names = append(names, fmt.Sprint(n))
+			}
+			return strings.Join(names, ",")
+		}},
+		{name: "Established", typ: "boolean", priority: 1, desc: "Established status", cell: func(o map[string]any) any {
+			for _, c := range asSlice(getMap(o, "status", true)["conditions"]) {
+				if cm, _ := c.(map[string]any); cm["type"] == "Established" && cm["status"] == "True" {
+					return true
+				}
+			}
+			return false
+		}},
 	},
 	"/pods": {
 		{name: "Ready", typ: "string", desc: "The aggregate readiness state of this pod for accepting traffic.", cell: func(o map[string]any) any {
@@ -671,6 +690,25 @@ var builtinColumns = map[string][]tableColumn{
 			return orNone(strings.Join(parts, ","))
 		}},
 	},
+}
+
+// crdServedVersions is a CRD's served versions, sorted and joined by
+// commas, the storage version marked "(storage)".
+func crdServedVersions(o map[string]any) any {
+	var out []string
+	for _, v := range asSlice(getMap(o, "spec", true)["versions"]) {
+		vm, _ := v.(map[string]any)
+		if vm["served"] != true {
+			continue
+		}
+		label := getString(vm, "name")
+		if vm["storage"] == true {
+			label += "(storage)"
+		}
+		out = append(out, label)
+	}
+	sortStrings(out)
+	return strings.Join(out, ",")
 }
 
 func joinContainers(o map[string]any, field string) string {

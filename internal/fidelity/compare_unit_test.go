@@ -65,6 +65,15 @@ func TestCompareFindsDifferences(t *testing.T) {
 		{"cause field dropped", "error-invalid-name", func(t *testing.T, c *capture) {
 			delete(list(c.Body, "details", "causes")[0].(map[string]any), "field")
 		}, []string{"key missing: $.details.causes[].field", "value: details.causes (reason field)", "value: details.causes (message)"}},
+		{"table cell value", "object-table-configmaps", func(t *testing.T, c *capture) {
+			list(c.Body, "rows")[0].(map[string]any)["cells"].([]any)[1] = "1"
+		}, []string{"value: table cells"}},
+		{"success status code", "status-delete-configmap", func(t *testing.T, c *capture) {
+			c.Body.(map[string]any)["code"] = 200
+		}, []string{"key extra: $.code", "value: code"}},
+		{"precondition kind", "error-delete-precondition-uid", func(t *testing.T, c *capture) {
+			c.Body.(map[string]any)["details"].(map[string]any)["kind"] = "configmaps"
+		}, []string{"value: details.kind"}},
 		{"extra key", "error-get-missing-pod", func(t *testing.T, c *capture) {
 			c.Body.(map[string]any)["details"].(map[string]any)["uid"] = "x"
 		}, []string{"key extra: $.details.uid"}},

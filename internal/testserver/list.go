@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -614,41 +615,43 @@ var builtinColumns = map[string][]tableColumn{
 	},
 	"/events": {
 		{name: "Last Seen", typ: "string", desc: "The time at which the most recent occurrence of this event was recorded.", cell: func(o map[string]any) any {
-			for _, f := range []string{"lastTimestamp", "eventTime", "firstTimestamp"} {
-				if ts := getString(o, f); ts != "" {
-					return age(ts)
-				}
+			if ts := getString(o, "series", "lastObservedTime"); ts != "" {
+				return age(ts)
 			}
-			return age(getString(o, "metadata", "creationTimestamp"))
+			if ts := getString(o, "lastTimestamp"); ts != "" {
+				return age(ts)
+			}
+			return eventFirstSeen(o)
 		}},
 		{name: "Type", typ: "string", desc: "Type of this event (Normal, Warning).", cell: func(o map[string]any) any { return getString(o, "type") }},
 		{name: "Reason", typ: "string", desc: "A short, machine understandable reason for the event.", cell: func(o map[string]any) any { return getString(o, "reason") }},
 		{name: "Object", typ: "string", desc: "The object that this event is about.", cell: func(o map[string]any) any {
-			return strings.ToLower(getString(o, "involvedObject", "kind")) + "/" + getString(o, "involvedObject", "name")
+			target := strings.ToLower(getString(o, "involvedObject", "kind"))
+			if n := getString(o, "involvedObject", "name"); n != "" {
+				target += "/" + n
+			}
+			return target
 		}},
 		{name: "Subobject", typ: "string", priority: 1, desc: "The part of the object the event is about.", cell: func(o map[string]any) any { return getString(o, "involvedObject", "fieldPath") }},
 		{name: "Source", typ: "string", priority: 1, desc: "The component reporting this event.", cell: func(o map[string]any) any {
-			src := getString(o, "source", "component")
-			if src == "" {
-				src = getString(o, "reportingComponent")
-			}
-			if h := getString(o, "source", "host"); h != "" {
+			src := cmp.Or(getString(o, "source", "component"), getString(o, "reportingComponent"))
+			if h := cmp.Or(getString(o, "source", "host"), getString(o, "reportingInstance")); h != "" {
 				src += ", " + h
 			}
 			return src
 		}},
-		{name: "Message", typ: "string", desc: "A human-readable description of the event.", cell: func(o map[string]any) any { return getString(o, "message") }},
-		{name: "First Seen", typ: "string", priority: 1, desc: "The time at which the event was first recorded.", cell: func(o map[string]any) any {
-			if ts := getString(o, "firstTimestamp"); ts != "" {
-				return age(ts)
-			}
-			return "<unknown>"
-		}},
+		{name: "Message", typ: "string", desc: "A human-readable description of the event.", cell: func(o map[string]any) any { return strings.TrimSpace(getString(o, "message")) }},
+		{name: "First Seen", typ: "string", priority: 1, desc: "The time at which the event was first recorded.", cell: eventFirstSeen},
 		{name: "Count", typ: "string", priority: 1, desc: "The number of times this event has occurred.", cell: func(o map[string]any) any {
-			if n := intField(o, "count"); n > 0 {
-				return strconv.FormatInt(n, 10)
+			// A number, as the real printer gives it; a singleton event
+			// (count unset) counts 1.
+			if _, ok := o["series"].(map[string]any); ok {
+				return intField(o, "series", "count")
 			}
-			return "1"
+			if n := intField(o, "count"); n != 0 {
+				return n
+			}
+			return int64(1)
 		}},
 		{name: "Name", typ: "string", format: "name", priority: 1, desc: nameColumnDesc, cell: func(o map[string]any) any { return getString(o, "metadata", "name") }},
 	},
@@ -690,6 +693,15 @@ var builtinColumns = map[string][]tableColumn{
 			return orNone(strings.Join(parts, ","))
 		}},
 	},
+}
+
+// eventFirstSeen is the age of an event's firstTimestamp, else of its
+// eventTime, else "<unknown>".
+func eventFirstSeen(o map[string]any) any {
+	if ts := cmp.Or(getString(o, "firstTimestamp"), getString(o, "eventTime")); ts != "" {
+		return age(ts)
+	}
+	return "<unknown>"
 }
 
 // crdServedVersions is a CRD's served versions, sorted and joined by

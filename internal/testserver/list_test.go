@@ -205,3 +205,34 @@ func TestDeleteCollection(t *testing.T) {
 	assert.Equal(t, []string{"cm-1", "cm-3"}, names(c.do("GET", "/api/v1/namespaces/default/configmaps", "")))
 	assert.Equal(t, []string{"cm-x"}, names(c.do("GET", "/api/v1/namespaces/kube-system/configmaps", "")))
 }
+
+func TestEventTableCells(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	for _, ev := range []string{
+		`{"metadata":{"name":"single"},"involvedObject":{"kind":"Node"},"reason":"R","message":" spaced \n","type":"Normal",
+			"reportingComponent":"ctl","reportingInstance":"i-1","eventTime":"2026-01-01T00:00:00.000000Z"}`,
+		`{"metadata":{"name":"counted"},"involvedObject":{"kind":"Pod","name":"p"},"reason":"R","message":"m","type":"Warning",
+			"source":{"component":"kubelet","host":"n1"},"count":4}`,
+	} {
+		r := c.do("POST", "/api/v1/namespaces/default/events", ev)
+		require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	}
+	tbl := c.do("GET", "/api/v1/namespaces/default/events", "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	require.Equal(t, http.StatusOK, tbl.code)
+	rows := map[string][]any{}
+	for _, r := range tbl.get("rows").([]any) {
+		cells := path(r, "cells").([]any)
+		require.Len(t, cells, 10)
+		rows[cells[9].(string)] = cells
+	}
+	single, counted := rows["single"], rows["counted"]
+	require.NotNil(t, single)
+	require.NotNil(t, counted)
+	assert.Equal(t, []any{"Normal", "R", "node", "", "ctl, i-1", "spaced"}, single[1:7], "no name: the kind alone; reporting fields as the source; message trimmed")
+	assert.Equal(t, single[0], single[7], "Last Seen falls back to First Seen, which falls back to eventTime")
+	assert.NotEqual(t, "<unknown>", single[7])
+	assert.EqualValues(t, 1, single[8], "a singleton counts 1, as a number")
+	assert.Equal(t, []any{"Warning", "R", "pod/p", "", "kubelet, n1", "m", "<unknown>"}, counted[1:8])
+	assert.EqualValues(t, 4, counted[8])
+}

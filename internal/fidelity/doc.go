@@ -14,13 +14,16 @@
 // resource, a bad continue token or label selector, a failed JSON patch
 // test, apply without a field manager and with a conflicting one, an
 // unknown field under fieldValidation=Strict, a bad token, a method the
-// path does not serve, malformed JSON); successful creates, gets, lists,
-// Tables and deletes whose shapes show the server's defaults; and two
-// short watches. Run with -update it stores each answer under testdata/ —
+// path does not serve, malformed JSON, failed delete preconditions, a PUT
+// or patch with a wrong uid); successful creates, gets, lists, Tables of
+// the kinds the test server prints and deletes (Success Statuses, deleted
+// objects, Foreground propagation, collections) whose shapes show the
+// server's defaults; and two short watches. Run with -update it stores each answer under testdata/ —
 // status code, media type, Cache-Control, whether an ETag was sent, and
 // the JSON body with volatile values (resourceVersion, uid, timestamps,
-// generated names, continue tokens, hashes, addresses) replaced by
-// placeholders; the OpenAPI documents are trimmed to their schema and path
+// generated names, continue tokens, hashes, addresses, uids and
+// resourceVersions quoted in messages, Table cells of ages, timestamps
+// and cluster IPs) replaced by placeholders; the OpenAPI documents are trimmed to their schema and path
 // names, their dangling $refs, one schema and one path. Without -update it
 // checks that the live server still answers with the stored shapes, so
 // every `go test ./...` exercises the real server.
@@ -34,7 +37,7 @@
 // with its parameters, Cache-Control, ETag presence, the set of JSON key
 // paths with their types (arrays collapsed; managedFields entries compared
 // without their fieldsV1), the reason, code, details, causes and messages
-// of error Statuses, watch event types, Table columns; for whole OpenAPI
+// of Statuses, watch event types, Table columns and cells; for whole OpenAPI
 // documents, that whatever the test server declares (schemas, properties,
 // types, required fields, operations, group-version-kinds) agrees with the
 // real server, though it may leave detail out; and, for discovery,

@@ -208,6 +208,10 @@ const deployment = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"gen
 const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"fidelity-pod-"},
 "spec":{"containers":[{"name":"c","image":"busybox:1.36","command":["sleep","3600"]}]}}`
 
+// twoContainerPod is a Pod named <name> with containers a and b.
+const twoContainerPod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"<name>","labels":{"fidelity":"status"}},
+"spec":{"containers":[{"name":"a","image":"busybox:1.36"},{"name":"b","image":"busybox:1.36"}]}}`
+
 // objectCases are successful requests: their answers' shapes show which
 // fields the server fills in (defaults, managedFields, status). Creates use
 // generateName, so that the cases can run again against the same server.
@@ -322,6 +326,21 @@ var objectCases = []fcase{
 			strings.Replace(pod, `"generateName":"fidelity-pod-"`, `"name":"fidelity-tabled-pod"`, 1))},
 		Request: request{Method: http.MethodGet, Path: objNS + "/pods?fieldSelector=metadata.name%3Dfidelity-tabled-pod",
 			Header: map[string]string{"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}}},
+	{Name: "object-table-pods-with-status", Kind: kindObject,
+		Setup: []request{objNamespace,
+			withBody(http.MethodPost, objNS+"/pods", contentTypeJSON, strings.Replace(twoContainerPod, "<name>", "fidelity-running-pod", 1)),
+			withBody(http.MethodPatch, objNS+"/pods/fidelity-running-pod/status", mergePatch, `{"status":{"phase":"Running","podIP":"10.1.2.3","podIPs":[{"ip":"10.1.2.3"}],
+"containerStatuses":[{"name":"a","ready":true,"restartCount":2,"image":"busybox:1.36","imageID":"","started":true,"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}},
+{"name":"b","ready":false,"restartCount":1,"image":"busybox:1.36","imageID":"","started":false,"state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}}`),
+			withBody(http.MethodPost, objNS+"/pods", contentTypeJSON, strings.Replace(twoContainerPod, "<name>", "fidelity-ready-pod", 1)),
+			withBody(http.MethodPatch, objNS+"/pods/fidelity-ready-pod/status", mergePatch, `{"status":{"phase":"Running",
+"containerStatuses":[{"name":"a","ready":true,"restartCount":0,"image":"busybox:1.36","imageID":"","started":true,"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}},
+{"name":"b","ready":true,"restartCount":0,"image":"busybox:1.36","imageID":"","started":true,"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}}]}}`),
+			withBody(http.MethodPost, objNS+"/pods", contentTypeJSON, strings.Replace(twoContainerPod, "<name>", "fidelity-failed-pod", 1)),
+			withBody(http.MethodPatch, objNS+"/pods/fidelity-failed-pod/status", mergePatch, `{"status":{"phase":"Failed","reason":"Evicted"}}`),
+		},
+		Request: request{Method: http.MethodGet, Path: objNS + "/pods?labelSelector=fidelity%3Dstatus",
+			Header: map[string]string{"Accept": tableAccept}}},
 	{Name: "object-table-secrets", Kind: kindObject,
 		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/secrets", contentTypeJSON,
 			`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"fidelity-tabled-secret"},"type":"Opaque","data":{"a":"MQ==","b":"Mg=="}}`)},

@@ -603,15 +603,22 @@ var builtinColumns = map[string][]tableColumn{
 	},
 	"/pods": {
 		{name: "Ready", typ: "string", desc: "The aggregate readiness state of this pod for accepting traffic.", cell: func(o map[string]any) any {
-			return fmt.Sprintf("0/%d", count(getMap(o, "spec", true)["containers"]))
+			r := summarizePod(o)
+			return fmt.Sprintf("%d/%d", r.ready, r.total)
 		}},
-		{name: "Status", typ: "string", desc: "The aggregate status of the containers in this pod.", cell: func(o map[string]any) any { return getString(o, "status", "phase") }},
-		{name: "Restarts", typ: "string", desc: "The number of times the containers in this pod have been restarted and when the last one restarted.", cell: func(o map[string]any) any { return "0" }},
+		{name: "Status", typ: "string", desc: "The aggregate status of the containers in this pod.", cell: func(o map[string]any) any { return summarizePod(o).reason }},
+		{name: "Restarts", typ: "string", desc: "The number of times the containers in this pod have been restarted and when the last one restarted.", cell: func(o map[string]any) any { return summarizePod(o).restarts }},
 		ageColumn("string"),
-		{name: "IP", typ: "string", priority: 1, desc: "The IP address assigned to the pod.", cell: func(o map[string]any) any { return orNone(getString(o, "status", "podIP")) }},
+		{name: "IP", typ: "string", priority: 1, desc: "The IP address assigned to the pod.", cell: func(o map[string]any) any {
+			var ip string
+			if ips := objects(getMap(o, "status", true)["podIPs"]); len(ips) > 0 {
+				ip = getString(ips[0], "ip")
+			}
+			return orNone(ip)
+		}},
 		{name: "Node", typ: "string", priority: 1, desc: "The node the pod is bound to.", cell: func(o map[string]any) any { return orNone(getString(o, "spec", "nodeName")) }},
-		{name: "Nominated Node", typ: "string", priority: 1, desc: "The node the pod may be bound to.", cell: func(o map[string]any) any { return "<none>" }},
-		{name: "Readiness Gates", typ: "string", priority: 1, desc: "The readiness gates of the pod.", cell: func(o map[string]any) any { return "<none>" }},
+		{name: "Nominated Node", typ: "string", priority: 1, desc: "The node the pod may be bound to.", cell: func(o map[string]any) any { return orNone(getString(o, "status", "nominatedNodeName")) }},
+		{name: "Readiness Gates", typ: "string", priority: 1, desc: "The readiness gates of the pod.", cell: func(o map[string]any) any { return podReadinessGates(o) }},
 	},
 	"/events": {
 		{name: "Last Seen", typ: "string", desc: "The time at which the most recent occurrence of this event was recorded.", cell: func(o map[string]any) any {
@@ -803,6 +810,11 @@ func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, d *resourceD
 			cells = append(cells, c.cell(it))
 		}
 		row := map[string]any{"cells": cells}
+		if d.group == "" && d.resource == "pods" {
+			if conds := podRowConditions(it); conds != nil {
+				row["conditions"] = conds
+			}
+		}
 		switch include {
 		case "Object":
 			row["object"] = it

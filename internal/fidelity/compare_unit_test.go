@@ -216,6 +216,8 @@ func TestMaskAgesMasksOnlyAgeCells(t *testing.T) {
 	got := maskAges(table)
 	assert.Equal(t, decode([]byte(`[{"cells":["a",1,"<age>"]},{"cells":["b",2,"<age>"]}]`)), path(got, "rows"))
 	assert.Equal(t, "3s", list(table, "rows")[0].(map[string]any)["cells"].([]any)[2], "the input is not changed")
+	short := decode([]byte(`{"kind":"Table","columnDefinitions":[{"name":"Name"},{"name":"Cluster-IP"}],"rows":[{"cells":["a"]},{"cells":["b","<none>"]}]}`))
+	assert.Equal(t, decode([]byte(`[{"cells":["a"]},{"cells":["b","<none>"]}]`)), path(maskAges(short), "rows"), "short rows and placeholders are kept")
 	cm := decode([]byte(`{"kind":"ConfigMap","data":{"Age":"1s"}}`))
 	assert.Equal(t, cm, maskAges(cm), "not a Table")
 }

@@ -88,7 +88,8 @@ func normalise(c fcase, v any) any {
 // allocated addresses.
 var volatileColumns = map[string]bool{"Age": true, "Last Seen": true, "First Seen": true, "Created At": true, "Cluster-IP": true}
 
-// maskAges replaces a Table's cells in volatileColumns with "<age>".
+// maskAges replaces a Table's cells in volatileColumns with "<age>",
+// except placeholders such as "<none>".
 func maskAges(v any) any {
 	if str(v, "kind") != "Table" {
 		return v
@@ -113,7 +114,11 @@ func maskAges(v any) any {
 		}
 		cells = slices.Clone(cells)
 		for _, i := range ages {
-			if i < len(cells) {
+			if i >= len(cells) {
+				continue
+			}
+			// "<none>", "<unknown>": no value, which is not volatile.
+			if s, _ := cells[i].(string); !strings.HasPrefix(s, "<") {
 				cells[i] = "<age>"
 			}
 		}

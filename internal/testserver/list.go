@@ -675,12 +675,20 @@ var builtinColumns = map[string][]tableColumn{
 	},
 	"/services": {
 		{name: "Type", typ: "string", desc: "The type of the service.", cell: func(o map[string]any) any { return getString(o, "spec", "type") }},
-		{name: "Cluster-IP", typ: "string", desc: "The cluster address of the service.", cell: func(o map[string]any) any { return orNone(getString(o, "spec", "clusterIP")) }},
-		{name: "External-IP", typ: "string", desc: "The external addresses of the service.", cell: func(o map[string]any) any { return "<none>" }},
+		{name: "Cluster-IP", typ: "string", desc: "The cluster address of the service.", cell: func(o map[string]any) any {
+			if ips := asSlice(getMap(o, "spec", true)["clusterIPs"]); len(ips) > 0 {
+				return fmt.Sprint(ips[0])
+			}
+			return "<none>"
+		}},
+		{name: "External-IP", typ: "string", desc: "The external addresses of the service.", cell: serviceExternalIP},
 		{name: "Port(s)", typ: "string", desc: "The ports of the service.", cell: func(o map[string]any) any {
 			var ports []string
-			for _, p := range asSlice(getMap(o, "spec", true)["ports"]) {
-				pm, _ := p.(map[string]any)
+			for _, pm := range objects(getMap(o, "spec", true)["ports"]) {
+				if np := intField(pm, "nodePort"); np > 0 {
+					ports = append(ports, fmt.Sprintf("%v:%d/%v", pm["port"], np, pm["protocol"]))
+					continue
+				}
 				ports = append(ports, fmt.Sprintf("%v/%v", pm["port"], pm["protocol"]))
 			}
 			return orNone(strings.Join(ports, ","))
@@ -700,6 +708,39 @@ var builtinColumns = map[string][]tableColumn{
 			return orNone(strings.Join(parts, ","))
 		}},
 	},
+}
+
+// serviceExternalIP is a service's External-IP cell: its externalIPs (after
+// the load balancer's addresses, sorted, for a LoadBalancer, which is
+// "<pending>" with neither), its externalName, or "<none>".
+func serviceExternalIP(o map[string]any) any {
+	spec := getMap(o, "spec", true)
+	var external []string
+	for _, ip := range asSlice(spec["externalIPs"]) {
+		external = append(external, fmt.Sprint(ip))
+	}
+	switch getString(spec, "type") {
+	case "", "ClusterIP", "NodePort":
+		return orNone(strings.Join(external, ","))
+	case "LoadBalancer":
+		seen := map[string]bool{}
+		var lb []string
+		for _, in := range objects(getMap(getMap(o, "status", true), "loadBalancer", true)["ingress"]) {
+			addr := cmp.Or(getString(in, "ip"), getString(in, "hostname"))
+			if addr != "" && !seen[addr] {
+				seen[addr] = true
+				lb = append(lb, addr)
+			}
+		}
+		sortStrings(lb)
+		if all := append(lb, external...); len(all) > 0 {
+			return strings.Join(all, ",")
+		}
+		return "<pending>"
+	case "ExternalName":
+		return getString(spec, "externalName")
+	}
+	return "<unknown>"
 }
 
 // eventFirstSeen is the age of an event's firstTimestamp, else of its

@@ -79,3 +79,27 @@ func TestPodTableRowConditions(t *testing.T) {
 	}
 	assert.Equal(t, map[string]any{"done": "Succeeded", "broken": "Failed", "up": nil}, got)
 }
+
+func TestServiceTableCells(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	for _, svc := range []string{
+		`{"metadata":{"name":"lb"},"spec":{"type":"LoadBalancer","externalIPs":["192.0.2.9"],"ports":[{"port":443,"nodePort":30443}]}}`,
+		`{"metadata":{"name":"np"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30080}]}}`,
+	} {
+		r := c.do("POST", "/api/v1/namespaces/default/services", svc)
+		require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	}
+	st := c.do("PATCH", "/api/v1/namespaces/default/services/lb/status",
+		`{"status":{"loadBalancer":{"ingress":[{"ip":"198.51.100.2"},{"hostname":"a.example.com"},{"ip":"198.51.100.2"}]}}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, st.code, string(st.raw))
+	tbl := c.do("GET", "/api/v1/namespaces/default/services", "", "Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	require.Equal(t, http.StatusOK, tbl.code)
+	got := map[string][]any{}
+	for _, r := range tbl.get("rows").([]any) {
+		cells := path(r, "cells").([]any)
+		got[cells[0].(string)] = []any{cells[3], cells[4]}
+	}
+	assert.Equal(t, []any{"198.51.100.2,a.example.com,192.0.2.9", "443:30443/TCP"}, got["lb"], "load balancer addresses sorted and unique, then externalIPs")
+	assert.Equal(t, []any{"<none>", "80:30080/TCP"}, got["np"])
+}

@@ -286,6 +286,14 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 		if spec["type"] != "ExternalName" && len(asSlice(spec["ports"])) == 0 && spec["clusterIP"] != "None" {
 			causes = append(causes, causeRequired("spec.ports", ""))
 		}
+		if ports := objects(spec["ports"]); len(ports) > 1 {
+			// Ports of a multi-port service must be named.
+			for i, p := range ports {
+				if getString(p, "name") == "" {
+					causes = append(causes, causeRequired(fmt.Sprintf("spec.ports[%d].name", i), ""))
+				}
+			}
+		}
 	case "apiextensions.k8s.io/customresourcedefinitions":
 		causes = append(causes, validateCRD(obj, old)...)
 	}

@@ -102,4 +102,8 @@ func TestServiceTableCells(t *testing.T) {
 	}
 	assert.Equal(t, []any{"198.51.100.2,a.example.com,192.0.2.9", "443:30443/TCP"}, got["lb"], "load balancer addresses sorted and unique, then externalIPs")
 	assert.Equal(t, []any{"<none>", "80:30080/TCP"}, got["np"])
+
+	unnamed := c.do("POST", "/api/v1/namespaces/default/services", `{"metadata":{"name":"two"},"spec":{"ports":[{"port":80},{"name":"dns","port":53}]}}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, unnamed.code)
+	assert.Equal(t, `Service "two" is invalid: spec.ports[0].name: Required value`, unnamed.str("message"), "a multi-port service names its ports")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -671,7 +672,9 @@ var builtinColumns = map[string][]tableColumn{
 		ageColumn("string"),
 		{name: "Containers", typ: "string", priority: 1, desc: "The names of the containers.", cell: func(o map[string]any) any { return joinContainers(o, "name") }},
 		{name: "Images", typ: "string", priority: 1, desc: "The images of the containers.", cell: func(o map[string]any) any { return joinContainers(o, "image") }},
-		{name: "Selector", typ: "string", priority: 1, desc: "The label selector of the pods.", cell: func(o map[string]any) any { return scaleOf(o)["status"].(map[string]any)["selector"] }},
+		{name: "Selector", typ: "string", priority: 1, desc: "The label selector of the pods.", cell: func(o map[string]any) any {
+			return orNone(formatLabelSelector(getMap(getMap(o, "spec", true), "selector", false)))
+		}},
 	},
 	"/services": {
 		{name: "Type", typ: "string", desc: "The type of the service.", cell: func(o map[string]any) any { return getString(o, "spec", "type") }},
@@ -768,6 +771,42 @@ func crdServedVersions(o map[string]any) any {
 		out = append(out, label)
 	}
 	sortStrings(out)
+	return strings.Join(out, ",")
+}
+
+// formatLabelSelector writes a metav1.LabelSelector as selector text, as
+// the real server does: one requirement per matchLabels entry and per
+// matchExpressions entry ("k=v", "k in (a,b)", "k notin (a,b)", "k", "!k"),
+// values sorted, requirements sorted by key.
+func formatLabelSelector(sel map[string]any) string {
+	type req struct{ key, text string }
+	var reqs []req
+	for k, v := range stringMap(sel["matchLabels"]) {
+		reqs = append(reqs, req{k, k + "=" + v})
+	}
+	for _, e := range objects(sel["matchExpressions"]) {
+		k := getString(e, "key")
+		var vals []string
+		for _, v := range asSlice(e["values"]) {
+			vals = append(vals, fmt.Sprint(v))
+		}
+		sortStrings(vals)
+		switch getString(e, "operator") {
+		case "In":
+			reqs = append(reqs, req{k, k + " in (" + strings.Join(vals, ",") + ")"})
+		case "NotIn":
+			reqs = append(reqs, req{k, k + " notin (" + strings.Join(vals, ",") + ")"})
+		case "Exists":
+			reqs = append(reqs, req{k, k})
+		case "DoesNotExist":
+			reqs = append(reqs, req{k, "!" + k})
+		}
+	}
+	slices.SortStableFunc(reqs, func(a, b req) int { return cmp.Compare(a.key, b.key) })
+	out := make([]string, len(reqs))
+	for i, r := range reqs {
+		out[i] = r.text
+	}
 	return strings.Join(out, ",")
 }
 

@@ -512,16 +512,6 @@ func scaleFor(d *resourceDef, obj map[string]any) map[string]any {
 	md := meta(obj)
 	spec := getMap(obj, "spec", true)
 	status := getMap(obj, "status", false)
-	sel := stringMap(getMap(getMap(spec, "selector", false), "matchLabels", false))
-	keys := make([]string, 0, len(sel))
-	for k := range sel {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + sel[k]
-	}
 	replicas := spec["replicas"]
 	if replicas == nil {
 		replicas = json.Number("1")
@@ -539,7 +529,7 @@ func scaleFor(d *resourceDef, obj map[string]any) map[string]any {
 	return map[string]any{
 		"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": smd,
 		"spec":   map[string]any{"replicas": replicas},
-		"status": map[string]any{"replicas": stReplicas, "selector": strings.Join(parts, ",")},
+		"status": map[string]any{"replicas": stReplicas, "selector": formatLabelSelector(getMap(spec, "selector", false))},
 	}
 }
 

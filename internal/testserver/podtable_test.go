@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -106,4 +107,18 @@ func TestServiceTableCells(t *testing.T) {
 	unnamed := c.do("POST", "/api/v1/namespaces/default/services", `{"metadata":{"name":"two"},"spec":{"ports":[{"port":80},{"name":"dns","port":53}]}}`)
 	assert.Equal(t, http.StatusUnprocessableEntity, unnamed.code)
 	assert.Equal(t, `Service "two" is invalid: spec.ports[0].name: Required value`, unnamed.str("message"), "a multi-port service names its ports")
+}
+
+func TestFormatLabelSelector(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ sel, want string }{
+		{`{}`, ""},
+		{`{"matchLabels":{"b":"2","a":"1"}}`, "a=1,b=2"},
+		{`{"matchLabels":{"app":"api"},"matchExpressions":[{"key":"tier","operator":"In","values":["b","a"]},{"key":"canary","operator":"DoesNotExist"},
+			{"key":"zone","operator":"NotIn","values":["x"]},{"key":"gpu","operator":"Exists"}]}`, "app=api,!canary,gpu,tier in (a,b),zone notin (x)"},
+	} {
+		var sel map[string]any
+		require.NoError(t, json.Unmarshal([]byte(tc.sel), &sel))
+		assert.Equal(t, tc.want, formatLabelSelector(sel), tc.sel)
+	}
 }

@@ -272,22 +272,30 @@ func partialMetadata(obj map[string]any, version string) map[string]any {
 	return map[string]any{"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/" + version, "metadata": obj["metadata"]}
 }
 
+// readWrite reads what a create or update sends: its query options (of
+// kind optsKind) and its body decoded as an object of the request's kind.
+func readWrite(r *http.Request, req request, optsKind string) (*writeOptions, map[string]any, error) {
+	opts, err := parseWriteOptions(r, optsKind)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := readBody(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	obj, err := decodeBodyAs(r, req.def.kind, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return opts, obj, nil
+}
+
 func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request, req request) {
 	if req.sub != "" {
 		writeStatus(w, errMethodNotAllowed())
 		return
 	}
-	opts, err := parseWriteOptions(r, "CreateOptions")
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	data, err := readBody(r)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	obj, err := decodeBodyAs(r, req.def.kind, data)
+	opts, obj, err := readWrite(r, req, "CreateOptions")
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -395,17 +403,7 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 }
 
 func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, req request) {
-	opts, err := parseWriteOptions(r, "UpdateOptions")
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	data, err := readBody(r)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	obj, err := decodeBodyAs(r, req.def.kind, data)
+	opts, obj, err := readWrite(r, req, "UpdateOptions")
 	if err != nil {
 		writeErr(w, err)
 		return

@@ -164,16 +164,8 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, req request
 	if handler == nil {
 		handler = defaultExec
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := s.sessionContext(ws)
 	defer cancel()
-	go func() {
-		select {
-		case <-s.done:
-			cancel()
-			_ = ws.conn.Close()
-		case <-ctx.Done():
-		}
-	}()
 
 	stdinR, stdinW := io.Pipe()
 	resize := make(chan TerminalSize, 8)
@@ -298,16 +290,8 @@ func (s *Server) servePortForward(w http.ResponseWriter, r *http.Request, req re
 	if handler == nil {
 		handler = defaultPortForward
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := s.sessionContext(ws)
 	defer cancel()
-	go func() {
-		select {
-		case <-s.done:
-			cancel()
-			_ = ws.conn.Close()
-		case <-ctx.Done():
-		}
-	}()
 	readers := make([]*io.PipeReader, len(ports))
 	writers := make([]*io.PipeWriter, len(ports))
 	var handlers sync.WaitGroup
@@ -341,4 +325,20 @@ func (s *Server) servePortForward(w http.ResponseWriter, r *http.Request, req re
 	}
 	handlers.Wait()
 	_ = ws.conn.Close()
+}
+
+// sessionContext returns a context for one WebSocket session that ends when
+// the session's handler returns (cancel) or the server closes, in which case
+// the connection is closed too so blocked reads return.
+func (s *Server) sessionContext(ws *wsConn) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+			_ = ws.conn.Close()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }

@@ -28,8 +28,10 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/js
 // (ErrNamespaceRequired otherwise).
 //
 // The objects share their page's buffer: keeping one object keeps its whole
-// page in memory. Copy an object (unstructured.Parse(obj.Bytes())) to keep it
-// on its own.
+// page in memory. Copy an object (obj.Clone()) to keep it on its own. The
+// objects are as the server sends them: items of built-in kinds carry no
+// apiVersion and kind (Handle.Resolve tells them); Create, Update and Apply
+// fill both in from the handle, so an item can be written back as it is.
 //
 // For callers that need to select on other channels, iter.Pull2 turns the
 // sequence into a next function.

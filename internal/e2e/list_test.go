@@ -172,3 +172,32 @@ func TestSelectorsTableAndDeleteCollection(t *testing.T) {
 		assert.Len(t, names(nil), 10, "a dry-run delete collection deletes nothing")
 	})
 }
+
+// TestListItemsWriteBack checks that list items, which the real server sends
+// without apiVersion and kind for built-in kinds, can be changed and written
+// back as they are: Update fills both in from the handle.
+func TestListItemsWriteBack(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	ns := newNamespace(t)
+	c := admin(t)
+	createConfigMaps(t, c, ns, 3)
+	cms := c.Resource("v1", "ConfigMap").Namespace(ns)
+
+	n := 0
+	for item, err := range cms.List(ctx, nil) {
+		require.NoError(t, err)
+		assert.Empty(t, item.Kind(), "the server sends list items of built-in kinds without a kind")
+		upd, err := item.Set("data.touched", "yes")
+		require.NoError(t, err)
+		out, err := cms.Update(ctx, upd, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "ConfigMap", out.Kind())
+		assert.Equal(t, "yes", out.Get("data.touched").String())
+		n++
+	}
+	assert.Equal(t, 3, n)
+	got, err := cms.Get(ctx, "cm-0001", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "yes", got.Get("data.touched").String())
+}

@@ -39,7 +39,6 @@ const (
 // run of the plugin.
 type ExecProvider struct {
 	cfg     ExecConfig
-	user    string
 	timeout time.Duration
 	// request is the ExecCredential sent in KUBERNETES_EXEC_INFO.
 	request []byte
@@ -64,11 +63,12 @@ type execRun struct {
 // are looked up as written (ReadFile has already resolved those containing
 // a path separator).
 func NewExecProvider(cfg ExecConfig, timeout time.Duration) (*ExecProvider, error) {
-	return newExecProvider(&User{Name: "", Exec: &cfg}, nil, timeout)
+	return newExecProvider(cfg, nil, timeout)
 }
 
-func newExecProvider(u *User, cl *Cluster, timeout time.Duration) (*ExecProvider, error) {
-	c := *u.Exec
+// newExecProvider is NewExecProvider with the cluster information that
+// provideClusterInfo passes to the plugin (none when cl is nil).
+func newExecProvider(c ExecConfig, cl *Cluster, timeout time.Duration) (*ExecProvider, error) {
 	c.Args = append([]string(nil), c.Args...)
 	c.Env = append([]ExecEnvVar(nil), c.Env...)
 	switch c.APIVersion {
@@ -99,7 +99,7 @@ func newExecProvider(u *User, cl *Cluster, timeout time.Duration) (*ExecProvider
 	if err != nil {
 		return nil, err
 	}
-	return &ExecProvider{cfg: c, user: u.Name, timeout: timeout, request: req, now: time.Now}, nil
+	return &ExecProvider{cfg: c, timeout: timeout, request: req, now: time.Now}, nil
 }
 
 type execCluster struct {

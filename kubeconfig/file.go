@@ -466,23 +466,20 @@ func Merge(files ...*File) *File {
 		if out.CurrentContext == "" {
 			out.CurrentContext = f.CurrentContext
 		}
-		for n, c := range f.Clusters {
-			if _, ok := out.Clusters[n]; !ok {
-				out.Clusters[n] = c
-			}
-		}
-		for n, u := range f.Users {
-			if _, ok := out.Users[n]; !ok {
-				out.Users[n] = u
-			}
-		}
-		for n, x := range f.Contexts {
-			if _, ok := out.Contexts[n]; !ok {
-				out.Contexts[n] = x
-			}
-		}
+		addMissing(out.Clusters, f.Clusters)
+		addMissing(out.Users, f.Users)
+		addMissing(out.Contexts, f.Contexts)
 	}
 	return out
+}
+
+// addMissing copies the entries of src whose names dst does not hold yet.
+func addMissing[V any](dst, src map[string]V) {
+	for n, v := range src {
+		if _, ok := dst[n]; !ok {
+			dst[n] = v
+		}
+	}
 }
 
 // readFiles reads the KUBECONFIG list: missing files are skipped, any

@@ -340,7 +340,7 @@ func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error
 		return fail(".as", errors.New("as-groups, as-uid or as-user-extra set without as (the user to impersonate)"))
 	}
 	if u.Exec != nil {
-		p, err := newExecProvider(u, cl, opts.ExecTimeout)
+		p, err := newExecProvider(*u.Exec, cl, opts.ExecTimeout)
 		if err != nil {
 			return fail(".exec", err)
 		}

@@ -357,8 +357,9 @@ type yamlPair struct {
 // explicitly is an error.
 func (c *yamlConverter) mappingPairs(n *yaml.Node, depth int) ([]yamlPair, error) {
 	var pairs []yamlPair
-	index := make(map[string]int, len(n.Content)/2)
-	explicit := make(map[string]bool, len(n.Content)/2)
+	// seen holds every key in pairs; until the merges are added, those are
+	// the explicit keys.
+	seen := make(map[string]struct{}, len(n.Content)/2)
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -373,11 +374,10 @@ func (c *yamlConverter) mappingPairs(n *yaml.Node, depth int) ([]yamlPair, error
 			continue
 		}
 		key := k.Value
-		if explicit[key] {
+		if _, dup := seen[key]; dup {
 			return nil, c.errorf(k, ErrDuplicateKey, "duplicate key %q", key)
 		}
-		explicit[key] = true
-		index[key] = len(pairs)
+		seen[key] = struct{}{}
 		pairs = append(pairs, yamlPair{key: key, value: v})
 	}
 	for _, m := range merges {
@@ -408,10 +408,10 @@ func (c *yamlConverter) mappingPairs(n *yaml.Node, depth int) ([]yamlPair, error
 				return nil, err
 			}
 			for _, p := range merged {
-				if _, seen := index[p.key]; seen {
+				if _, dup := seen[p.key]; dup {
 					continue
 				}
-				index[p.key] = len(pairs)
+				seen[p.key] = struct{}{}
 				pairs = append(pairs, p)
 			}
 		}

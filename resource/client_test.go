@@ -268,11 +268,14 @@ func TestNamespaceRequired(t *testing.T) {
 	assert.Empty(t, resourceRequests(srv, "", "/pods"), "nothing may reach the cluster-wide URL")
 
 	// Listing across namespaces works when asked for.
+	_, err := cms.Namespace("default").Create(ctx, cm, nil)
+	require.NoError(t, err)
 	n := 0
 	for _, err := range cms.AllNamespaces().List(ctx, nil) {
 		require.NoError(t, err)
 		n++
 	}
+	assert.Equal(t, 1, n, "the one ConfigMap created is listed")
 	assert.Len(t, resourceRequests(srv, "GET", "/api/v1/configmaps"), 1)
 }
 
@@ -484,9 +487,12 @@ func TestUnknownResource(t *testing.T) {
 			_, err := tt.h.Get(ctx, "x", nil)
 			require.ErrorIs(t, err, discovery.ErrUnknownResource)
 			assert.Contains(t, err.Error(), "get ")
+			n := 0
 			for _, err := range tt.h.List(ctx, nil) {
 				require.ErrorIs(t, err, discovery.ErrUnknownResource)
+				n++
 			}
+			assert.Equal(t, 1, n, "List yields the failure once")
 		})
 	}
 	for _, r := range srv.Requests() {

@@ -218,9 +218,12 @@ func TestZeroHandle(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidHandle)
 	_, err = h.Resolve(context.Background())
 	assert.ErrorIs(t, err, ErrInvalidHandle)
+	n := 0
 	for _, err := range h.List(context.Background(), nil) {
 		assert.ErrorIs(t, err, ErrInvalidHandle)
+		n++
 	}
+	assert.Equal(t, 1, n, "List yields the failure once")
 }
 
 func TestApplyConflict(t *testing.T) {

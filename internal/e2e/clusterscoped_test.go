@@ -41,6 +41,21 @@ func TestNamespaceVerbs(t *testing.T) {
 	}
 	assert.True(t, found)
 
+	applied, err := nss.Apply(ctx, obj(t, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"`+name+`","labels":{"applied":"yes"}}}`),
+		&resource.ApplyOptions{FieldManager: "e2e"})
+	require.NoError(t, err)
+	assert.Equal(t, "yes", applied.Labels()["applied"])
+	assert.Equal(t, "yes", applied.Labels()["updated"], "apply leaves fields of other managers alone")
+
+	// The status subresource takes what the main resource ignores.
+	cond := map[string]any{"type": "e2e.example.com/Checked", "status": "True", "reason": "E2E", "message": "set by the test"}
+	withStatus, err := nss.UpdateStatus(ctx, set(t, applied, "status.conditions", []any{cond}), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "E2E", withStatus.Get("status.conditions.0.reason").String())
+	ignored, err := nss.Update(ctx, set(t, withStatus, "status.conditions.0.reason", "Ignored"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "E2E", ignored.Get("status.conditions.0.reason").String(), "the main resource ignores status")
+
 	_, err = nss.Namespace("default").Get(ctx, name, nil)
 	assert.ErrorIs(t, err, resource.ErrClusterScoped)
 
@@ -106,4 +121,19 @@ rules:
 	require.NoError(t, roles.Delete(ctx, name, nil))
 	_, err = roles.Get(ctx, name, nil)
 	assert.ErrorIs(t, err, transport.ErrNotFound)
+
+	// delete collection, selected by a label no other test uses
+	for _, n := range []string{name + "-a", name + "-b"} {
+		_, err := roles.Create(ctx, obj(t, `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"`+n+`","labels":{"e2e-set":"`+name+`"}}}`), nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = roles.Delete(t.Context(), n, nil) })
+	}
+	sel := &resource.ListOptions{LabelSelector: "e2e-set=" + name}
+	items, _, err = roles.ListAll(ctx, sel)
+	require.NoError(t, err)
+	require.Len(t, items, 2)
+	require.NoError(t, roles.DeleteCollection(ctx, nil, sel))
+	items, _, err = roles.ListAll(ctx, sel)
+	require.NoError(t, err)
+	assert.Empty(t, items)
 }

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -178,6 +179,9 @@ func TestCRDFoundByTheNextCallAndGoneAfterDelete(t *testing.T) {
 
 	_, err = widgets.Get(ctx, "w1", nil)
 	require.Error(t, err, "the resource is gone")
+	// Within discovery's TTL the cached mapping still resolves and the server
+	// answers 404; after it, revalidation finds the group gone.
+	assert.True(t, errors.Is(err, transport.ErrNotFound) || errors.Is(err, discovery.ErrUnknownResource), "got %v", err)
 	c.Discovery().Invalidate()
 	_, err = c.Discovery().ResourceForKind(ctx, group+"/v1", "Widget")
 	assert.ErrorIs(t, err, discovery.ErrUnknownResource)
@@ -294,4 +298,10 @@ func TestCustomResourceVerbs(t *testing.T) {
 		names = append(names, o.Name())
 	}
 	assert.Equal(t, []string{"applied"}, names, "only the labelled widgets were deleted")
+
+	require.NoError(t, widgets.Delete(ctx, "applied", nil))
+	_, err = widgets.Get(ctx, "applied", nil)
+	assert.ErrorIs(t, err, transport.ErrNotFound)
+	err = widgets.Delete(ctx, "applied", nil)
+	assert.ErrorIs(t, err, transport.ErrNotFound)
 }

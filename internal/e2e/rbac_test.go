@@ -78,9 +78,12 @@ func TestRBACForbidden(t *testing.T) {
 	assert.Equal(t, "secret-ish", ae.Details.Name)
 	assert.Equal(t, "configmaps", ae.Details.Kind)
 
+	var listErrs int
 	for _, err := range cms.List(ctx, nil) {
 		assert.ErrorIs(t, err, transport.ErrForbidden)
+		listErrs++
 	}
+	assert.Equal(t, 1, listErrs, "List yields the Forbidden error once and stops")
 	_, err = cms.Create(ctx, obj(t, `{"metadata":{"name":"nope"}}`), nil)
 	assert.ErrorIs(t, err, transport.ErrForbidden)
 	err = cms.Delete(ctx, "secret-ish", nil)

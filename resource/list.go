@@ -164,16 +164,10 @@ func (h Handle) Table(ctx context.Context, opts *ListOptions) (unstructured.Obje
 	if opts != nil {
 		cont = opts.Continue
 	}
-	hdr := http.Header{}
-	hdr.Set("Accept", tableAccept)
-	obj, err := h.c.doObject(ctx, &transport.Request{
+	return t.send(ctx, "table", "", &transport.Request{
 		Method: http.MethodGet,
 		Path:   t.collectionPath(),
 		Query:  opts.query(cont, 0),
-		Header: hdr,
+		Header: http.Header{"Accept": {tableAccept}},
 	})
-	if err != nil {
-		return unstructured.Object{}, t.wrap("table", "", err)
-	}
-	return obj, nil
 }

@@ -137,9 +137,10 @@ func (h Handle) Patch(ctx context.Context, name string, pt PatchType, data []byt
 	if pt == ApplyPatch && q.Get("fieldManager") == "" {
 		return unstructured.Object{}, t.wrap(op, name, ErrFieldManagerRequired)
 	}
-	t, err := h.bindNamed(ctx, op, name, sub, false)
+	// The name was checked above: bind the handle directly.
+	t, err := h.bind(ctx, scopeObject, sub)
 	if err != nil {
-		return unstructured.Object{}, err
+		return unstructured.Object{}, t.wrap(op, name, err)
 	}
 	if pt == StrategicMergePatch && !IsBuiltinGroup(t.r.Group) {
 		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf(

@@ -41,7 +41,9 @@ func Decode(data []byte) ([]Object, error) {
 	if len(data) > MaxObjectBytes {
 		return nil, &DecodeError{Document: 1, Line: 1, Err: fmt.Errorf("%w: input of %d bytes exceeds the limit of %d", ErrTooLarge, len(data), MaxObjectBytes)}
 	}
-	s := string(data)
+	// Read data in place: every Object returned is built in new memory (the
+	// JSON compacted, the YAML converted), so nothing keeps data.
+	s := bytesString(data)
 	if i := skipWS(s, 0); i < len(s) && s[i] == '{' {
 		objs, err := decodeJSON(s)
 		if err == nil || !hasSeparator(s) {
@@ -62,7 +64,7 @@ func decodeJSON(s string) ([]Object, error) {
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(s))
-	if err := json.Compact(&buf, []byte(s)); err != nil {
+	if err := json.Compact(&buf, stringBytes(s)); err != nil {
 		return nil, &DecodeError{Document: 1, Line: 1, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
 	}
 	o := Object{raw: bytesString(buf.Bytes())}

@@ -199,3 +199,31 @@ func TestDecodeDeepYAML(t *testing.T) {
 		assert.True(t, errors.As(err, &de))
 	}
 }
+
+// Decode reads its input in place but returns objects that own their text:
+// overwriting the input afterwards changes none of them.
+func TestDecodeDoesNotKeepInput(t *testing.T) {
+	t.Parallel()
+	for name, in := range map[string]string{
+		"json":      `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}`,
+		"json list": "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMapList\",\n \"items\":[{\"metadata\":{\"name\":\"a\"}},{\"kind\":\"ConfigMap\"}]}",
+		"yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\nkind: List\nitems:\n- kind: Secret\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(in)
+			objs, err := Decode(data)
+			require.NoError(t, err)
+			require.NotEmpty(t, objs)
+			before := objectStrings(objs)
+			for i := range data {
+				data[i] = ' '
+			}
+			assert.Equal(t, before, objectStrings(objs))
+			for _, o := range objs {
+				_, err := ParseString(o.String())
+				assert.NoError(t, err)
+			}
+		})
+	}
+}

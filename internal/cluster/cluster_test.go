@@ -199,9 +199,11 @@ func TestEnsureBinariesWarmDoesNotRebuild(t *testing.T) {
 
 	// The same file (not a rebuilt copy) proves no rebuild; no wall-clock
 	// bound, which a loaded CI machine could break.
+	builtBefore := builds.Load()
 	again, err := EnsureBinaries(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, dir, again)
+	assert.Equal(t, builtBefore, builds.Load(), "a warm call runs no go build")
 	after, err := os.Stat(filepath.Join(dir, APIServerBinary))
 	require.NoError(t, err)
 	assert.Equal(t, before.ModTime(), after.ModTime())

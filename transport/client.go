@@ -236,11 +236,15 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	for attempt := 0; ; attempt++ {
-		resp, err := c.send(ctx, req)
+	// The retries of send and those after a cut-off body share one budget
+	// of Config.MaxRetries.
+	attempt := 0
+	for {
+		resp, last, err := c.send(ctx, req, attempt)
 		if err != nil {
 			return nil, err
 		}
+		attempt = last
 		out, err := c.read(resp)
 		if err == nil || errors.Is(err, ErrResponseTooLarge) || ctx.Err() != nil ||
 			attempt >= c.maxRetries || !retryableConnError(resp.Request.Method, err) {
@@ -252,6 +256,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		if werr := c.wait(ctx, d); werr != nil {
 			return nil, err
 		}
+		attempt++
 	}
 }
 
@@ -281,7 +286,7 @@ func (c *Client) read(resp *http.Response) (*Response, error) {
 // apply (it would cut long watches); only ctx bounds the request and the
 // body.
 func (c *Client) Stream(ctx context.Context, req *Request) (*http.Response, error) {
-	resp, err := c.send(ctx, req)
+	resp, _, err := c.send(ctx, req, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -364,25 +369,27 @@ func (c *Client) newHTTPRequest(ctx context.Context, u *url.URL, req *Request) (
 }
 
 // send runs the attempts of req: rate limit, credentials, one re-authentication
-// after a 401, retries. It returns the last response, unread.
-func (c *Client) send(ctx context.Context, req *Request) (*http.Response, error) {
+// after a 401, retries. It counts retries from first, which is the number of
+// retries the caller has already spent, and returns the last response,
+// unread, with the number of the attempt that produced it.
+func (c *Client) send(ctx context.Context, req *Request, first int) (*http.Response, int, error) {
 	if req == nil {
-		return nil, errors.New("transport: nil Request")
+		return nil, 0, errors.New("transport: nil Request")
 	}
 	u, err := c.url(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	reauthenticated := false
-	for attempt := 0; ; attempt++ {
+	for attempt := first; ; attempt++ {
 		if c.limiter != nil && !req.NoRateLimit {
 			if err := c.limiter.Wait(ctx); err != nil {
-				return nil, fmt.Errorf("transport: %s %s: rate limiter: %w", cmp.Or(req.Method, http.MethodGet), u.Path, err)
+				return nil, attempt, fmt.Errorf("transport: %s %s: rate limiter: %w", cmp.Or(req.Method, http.MethodGet), u.Path, err)
 			}
 		}
 		hreq, err := c.newHTTPRequest(ctx, u, req)
 		if err != nil {
-			return nil, err
+			return nil, attempt, err
 		}
 		resp, err := c.http.Do(hreq)
 		if err != nil {
@@ -394,14 +401,14 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, error)
 					continue
 				}
 			}
-			return nil, fmt.Errorf("transport: %w", err)
+			return nil, attempt, fmt.Errorf("transport: %w", err)
 		}
 		c.handleWarnings(resp.Header)
 		if resp.StatusCode == http.StatusUnauthorized && !reauthenticated && c.auth.canRefresh() {
 			reauthenticated = true
 			if rerr := c.auth.refresh(ctx); rerr != nil {
 				c.logger.DebugContext(ctx, "credential refresh after 401 failed", "error", rerr)
-				return resp, nil
+				return resp, attempt, nil
 			}
 			drain(resp)
 			// A refreshed client certificate only takes effect on a new
@@ -417,12 +424,12 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, error)
 				c.logger.DebugContext(ctx, "retrying", "method", hreq.Method, "path", u.Path,
 					"status", resp.StatusCode, "wait", d, "attempt", attempt+1)
 				if err := c.wait(ctx, d); err != nil {
-					return nil, fmt.Errorf("transport: %s %s: waiting to retry: %w", hreq.Method, u.Path, err)
+					return nil, attempt, fmt.Errorf("transport: %s %s: waiting to retry: %w", hreq.Method, u.Path, err)
 				}
 				continue
 			}
 		}
-		return resp, nil
+		return resp, attempt, nil
 	}
 }
 

@@ -338,3 +338,24 @@ func TestCutOffBodyRetriedForReads(t *testing.T) {
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	assert.Equal(t, 3, rec3.count())
 }
+
+func TestRetryBudgetSharedByStatusAndCutOffBody(t *testing.T) {
+	t.Parallel()
+	// Odd requests get a 503, even ones a body cut off mid-way: each kind
+	// of failure is retried, and together they spend one budget.
+	cut := cutBody(1 << 30)
+	rec, srv := newRecorded(t, func(w http.ResponseWriter, r *http.Request, i int) {
+		if i%2 == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		cut(w, r, i)
+	})
+	c, err := New(&Config{Host: srv.URL, MaxRetries: 2})
+	require.NoError(t, err)
+	waits := recordSleeps(c)
+	_, err = c.Do(context.Background(), &Request{Path: "/api/v1/pods"})
+	assert.ErrorIs(t, err, ErrServiceUnavailable)
+	assert.Equal(t, 3, rec.count(), "one request and MaxRetries retries in all")
+	assert.Len(t, waits(), 2)
+}

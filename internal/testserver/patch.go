@@ -16,7 +16,6 @@ const (
 	mergePatchType     = "application/merge-patch+json"
 	strategicPatchType = "application/strategic-merge-patch+json"
 	applyPatchType     = "application/apply-patch+yaml"
-	applyCBORPatchType = "application/apply-patch+cbor"
 )
 
 func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, req request) {
@@ -456,9 +455,6 @@ func normalizeNumbers(v any) any {
 	}
 	return v
 }
-
-// scaleOf is the autoscaling/v1 Scale of a deployment.
-func scaleOf(obj map[string]any) map[string]any { return scaleFor(nil, obj) }
 
 // pathValue reads a simple JSON path such as .spec.replicas.
 func pathValue(obj map[string]any, p string) any {

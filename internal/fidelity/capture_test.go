@@ -65,9 +65,11 @@ func run(t *testing.T, tg *target, c fcase) capture {
 		resp, err = tg.do(ctx, rq)
 		require.NoError(t, err)
 	}
-	body := decode(resp.Body)
+	var body any
 	if c.Kind == kindWatch {
 		body = decodeStream(resp.Body)
+	} else {
+		body = decode(resp.Body)
 	}
 	return capture{
 		Request:      c.Request,

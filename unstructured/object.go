@@ -29,8 +29,8 @@ type Object struct{ raw string }
 // UTF-8 pass through unchanged.
 func Parse(data []byte) (Object, error) {
 	// Validate the caller's bytes in place; copy only what is accepted.
-	if err := validateObject(bytesString(data)); err != nil {
-		return Object{}, fmt.Errorf("parse object: %w", err)
+	if err := checkObject(bytesString(data)); err != nil {
+		return Object{}, err
 	}
 	return Object{raw: string(data)}, nil
 }
@@ -39,19 +39,23 @@ func Parse(data []byte) (Object, error) {
 // MaxObjectBytes and MaxDepth, without duplicate keys) without copying it.
 // It returns the error Parse would return, or nil. Use it to vet a body
 // that is then read with gjson or encoding/json directly.
-func ValidateJSON(data []byte) error {
-	if err := validateObject(bytesString(data)); err != nil {
-		return fmt.Errorf("parse object: %w", err)
-	}
-	return nil
-}
+func ValidateJSON(data []byte) error { return checkObject(bytesString(data)) }
 
 // ParseString is Parse for a string; the Object shares s without copying.
 func ParseString(s string) (Object, error) {
-	if err := validateObject(s); err != nil {
-		return Object{}, fmt.Errorf("parse object: %w", err)
+	if err := checkObject(s); err != nil {
+		return Object{}, err
 	}
 	return Object{raw: s}, nil
+}
+
+// checkObject is validateObject with the error Parse, ParseString and
+// ValidateJSON return.
+func checkObject(s string) error {
+	if err := validateObject(s); err != nil {
+		return fmt.Errorf("parse object: %w", err)
+	}
+	return nil
 }
 
 // MustParse is ParseString that panics on error, for literals in tests and

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
@@ -15,21 +17,18 @@ import (
 // rootDoc is the union of the legacy answers of /api and /apis: APIVersions
 // (versions) or APIGroupList (groups). One decode tells them apart by kind.
 type rootDoc struct {
-	Kind       string          `json:"kind"`
-	APIVersion string          `json:"apiVersion"`
-	Versions   []string        `json:"versions"`
-	Groups     []wireLegacyGrp `json:"groups"`
+	Kind     string          `json:"kind"`
+	Versions []string        `json:"versions"`
+	Groups   []wireLegacyGrp `json:"groups"`
 }
 
 type wireLegacyGrp struct {
 	Name     string `json:"name"`
 	Versions []struct {
-		GroupVersion string `json:"groupVersion"`
-		Version      string `json:"version"`
+		Version string `json:"version"`
 	} `json:"versions"`
 	PreferredVersion struct {
-		GroupVersion string `json:"groupVersion"`
-		Version      string `json:"version"`
+		Version string `json:"version"`
 	} `json:"preferredVersion"`
 }
 
@@ -98,18 +97,18 @@ type rootResult struct {
 // to unstructured's rules for untrusted JSON (well-formed, at most
 // unstructured.MaxDepth deep and MaxObjectBytes long, no duplicate keys,
 // which gjson would read differently from encoding/json). The aggregated
-// form, the large one, is then read with gjson (see parseAggregatedFast);
-// the small legacy forms with encoding/json.
+// form, the large one, is then read with gjson (see parseAggregatedFast)
+// from a copy its strings share; the small legacy forms with encoding/json
+// from body itself.
 func parseRoot(body []byte) (*rootResult, error) {
-	obj, err := unstructured.Parse(body)
-	if err != nil {
+	if err := checkJSON(body); err != nil {
 		return nil, fmt.Errorf("decode discovery document: %w", err)
 	}
-	if obj.Kind() == kindAggregated {
-		if apiVersion := obj.APIVersion(); !strings.HasPrefix(apiVersion, "apidiscovery.k8s.io/") {
+	if gjson.GetBytes(body, "kind").String() == kindAggregated {
+		if apiVersion := gjson.GetBytes(body, "apiVersion").String(); !strings.HasPrefix(apiVersion, "apidiscovery.k8s.io/") {
 			return nil, fmt.Errorf("decode discovery document: unexpected apiVersion %q for %s", apiVersion, kindAggregated)
 		}
-		groups, err := parseAggregatedFast(obj.String())
+		groups, err := parseAggregatedFast(string(body))
 		if err != nil {
 			return nil, err
 		}

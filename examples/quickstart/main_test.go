@@ -33,4 +33,5 @@ func TestQuickstart(t *testing.T) {
 	} {
 		assert.Contains(t, out.String(), want)
 	}
+	assert.NotContains(t, out.String(), "cleanup:", "every step succeeded, so the deferred cleanups found nothing left to delete")
 }

@@ -265,23 +265,18 @@ func applyCluster(cfg *transport.Config, cl *Cluster) error {
 	return nil
 }
 
-// normalizeServer checks the server URL; one without a scheme gets https://.
+// normalizeServer checks the server URL with transport.ParseHost, so that
+// what transport.New would refuse is reported here with the file and the
+// field; one without a scheme gets https://.
 func normalizeServer(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("not set")
 	}
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
+	if _, err := transport.ParseHost(s); err != nil {
 		return "", err
 	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("unsupported scheme %q", u.Scheme)
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("%q has no host", s)
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
 	}
 	return s, nil
 }

@@ -566,6 +566,20 @@ func TestBrokenKubeconfigErrors(t *testing.T) {
 			want:  []string{"ftp"},
 		},
 		{
+			name: "server with user info",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: 'https://me:pw@x'}}]\n" +
+				"contexts: [{name: a, context: {cluster: k}}]\n",
+			field: `clusters["k"].server`,
+			want:  []string{"scheme://host[:port][/prefix]"},
+		},
+		{
+			name: "server with a query",
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: 'https://x/?a=b'}}]\n" +
+				"contexts: [{name: a, context: {cluster: k}}]\n",
+			field: `clusters["k"].server`,
+			want:  []string{"scheme://host[:port][/prefix]"},
+		},
+		{
 			name:  "unknown cluster override",
 			doc:   twoContexts,
 			opts:  &Options{Cluster: "nope"},

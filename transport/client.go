@@ -65,9 +65,9 @@ func New(cfg *Config) (*Client, error) {
 	if cfg == nil {
 		return nil, errors.New("transport: nil Config")
 	}
-	base, err := parseHost(cfg.Host)
+	base, err := ParseHost(cfg.Host)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("transport: Config.Host: %w", err)
 	}
 	if (cfg.Username != "" || cfg.Password != "") && (cfg.BearerToken != "" || cfg.BearerTokenFile != "") {
 		return nil, errors.New("transport: username/password and a bearer token are mutually exclusive")
@@ -149,24 +149,26 @@ func New(cfg *Config) (*Client, error) {
 	return c, nil
 }
 
-// parseHost turns Config.Host into a base URL; a host without a scheme is
-// https.
-func parseHost(host string) (*url.URL, error) {
+// ParseHost checks a server address the way New reads Config.Host and
+// returns the base URL: scheme://host[:port][/prefix] with http or https
+// (none means https), no user info, query or fragment; a trailing slash is
+// dropped. kubeconfig uses it to report a bad server with its file and field.
+func ParseHost(host string) (*url.URL, error) {
 	if host == "" {
-		return nil, errors.New("transport: Config.Host is empty")
+		return nil, errors.New("host is empty")
 	}
 	if !strings.Contains(host, "://") {
 		host = "https://" + host
 	}
 	u, err := url.Parse(host)
 	if err != nil {
-		return nil, fmt.Errorf("transport: Config.Host: %w", err)
+		return nil, err
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, fmt.Errorf("transport: Config.Host %q: scheme must be http or https", host)
+		return nil, fmt.Errorf("%q: scheme must be http or https", host)
 	}
 	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("transport: Config.Host %q: want scheme://host[:port][/prefix]", host)
+		return nil, fmt.Errorf("%q: want scheme://host[:port][/prefix]", host)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")

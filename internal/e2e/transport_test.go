@@ -1,9 +1,11 @@
 package e2e_test
 
 import (
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -36,15 +38,7 @@ func TestTransportSpeaksHTTP2(t *testing.T) {
 	require.NoError(t, err)
 	mu.Lock()
 	defer mu.Unlock()
-	assert.Equal(t, []string{"HTTP/2.0"}, keys(protos))
-}
-
-func keys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+	assert.Equal(t, []string{"HTTP/2.0"}, slices.Collect(maps.Keys(protos)))
 }
 
 // TestTokenFileRotationAfter401 replaces the token in a token file while a

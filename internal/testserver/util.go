@@ -93,18 +93,20 @@ func decodeBodyAs(r *http.Request, kind string, data []byte) (map[string]any, er
 }
 
 // decodeBodyFor decodes the JSON object body of a write to kind, with the
-// real server's message for malformed JSON.
+// real server's message for malformed JSON. A well-formed body is read in
+// one pass; only a malformed one is parsed again for the message.
 func decodeBodyFor(kind string, data []byte) (map[string]any, error) {
-	if !json.Valid(data) {
-		var v any
-		err := json.Unmarshal(data, &v)
-		snippet := string(data)
-		if len(snippet) > 30 {
-			snippet = snippet[:30] + " ..."
-		}
-		return nil, errBadRequest(fmt.Sprintf("the object provided is unrecognized (must be of type %s): couldn't get version/kind; json parse error: %v (%s)", kind, err, snippet))
+	m, err := decodeObject(data)
+	if err == nil || json.Valid(data) {
+		return m, err
 	}
-	return decodeObject(data)
+	var v any
+	err = json.Unmarshal(data, &v)
+	snippet := string(data)
+	if len(snippet) > 30 {
+		snippet = snippet[:30] + " ..."
+	}
+	return nil, errBadRequest(fmt.Sprintf("the object provided is unrecognized (must be of type %s): couldn't get version/kind; json parse error: %v (%s)", kind, err, snippet))
 }
 
 // decodeObject decodes a JSON object body.

@@ -37,6 +37,9 @@ import (
 // Errors are *DecodeError values naming the document (1-based) and the
 // line it starts on, wrapping the cause (a *SyntaxError or a YAML parser
 // error, and one of this package's sentinels where one applies).
+//
+// Decode does not keep data: the objects it returns hold their own text,
+// so the caller may reuse the slice.
 func Decode(data []byte) ([]Object, error) {
 	if len(data) > MaxObjectBytes {
 		return nil, &DecodeError{Document: 1, Line: 1, Err: fmt.Errorf("%w: input of %d bytes exceeds the limit of %d", ErrTooLarge, len(data), MaxObjectBytes)}

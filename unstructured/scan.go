@@ -28,7 +28,6 @@ type scanner struct {
 	list     bool
 	items    []Object
 	metadata string
-	hasItems bool
 }
 
 // linearKeys is the number of keys up to which duplicates are found by a
@@ -365,7 +364,6 @@ func (sc *scanner) object(i int) (int, error) {
 		if sc.list && sc.depth == 1 && i < len(s) {
 			switch {
 			case key == "items" && s[i] == '[':
-				sc.hasItems = true
 				i, err = sc.array(i, true)
 			case key == "items" && s[i] != 'n':
 				return i, sc.fail(i, ErrMalformed, "list items is not an array")

@@ -429,6 +429,11 @@ func TestServerVersion(t *testing.T) {
 	f.set("/version", []byte(`{}`))
 	_, err = f.client(nil).ServerVersion(context.Background())
 	assert.Error(t, err)
+
+	// Held to unstructured's rules like every other document.
+	f.set("/version", []byte(`{"major":"1","gitVersion":"v1.37.2","gitVersion":"v9.9.9"}`))
+	_, err = f.client(nil).ServerVersion(context.Background())
+	assert.ErrorIs(t, err, unstructured.ErrDuplicateKey)
 }
 
 // A document decoded during a refresh that then failed must not be hidden

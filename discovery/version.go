@@ -36,6 +36,11 @@ func (c *Client) ServerVersion(ctx context.Context) (VersionInfo, error) {
 	if err != nil {
 		return VersionInfo{}, fmt.Errorf("discovery: GET /version: %w", err)
 	}
+	// Held to the same rules as every other document: encoding/json would
+	// take the last of two duplicate keys where gjson takes the first.
+	if err := checkJSON(resp.Body); err != nil {
+		return VersionInfo{}, fmt.Errorf("discovery: GET /version: decode: %w", err)
+	}
 	var v VersionInfo
 	if err := json.Unmarshal(resp.Body, &v); err != nil {
 		return VersionInfo{}, fmt.Errorf("discovery: GET /version: decode: %w", err)

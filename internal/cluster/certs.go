@@ -22,7 +22,7 @@ type pki struct {
 	caPEM                  []byte
 	caFile                 string
 	serverCert, serverKey  string // files
-	clientCertPEM          []byte // admin client certificate (CN=kubedyn-admin, O=system:masters)
+	clientCertPEM          []byte // admin client certificate (CN=AdminUser, O=system:masters)
 	clientKeyPEM           []byte
 	saPublicKey, saPrivKey string // files
 }
@@ -84,7 +84,7 @@ func writePKI(dir string) (*pki, error) {
 	}
 	p.clientCertPEM, p.clientKeyPEM, err = issue(&x509.Certificate{
 		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "kubedyn-admin", Organization: []string{"system:masters"}},
+		Subject:      pkix.Name{CommonName: AdminUser, Organization: []string{"system:masters"}},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(7 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,

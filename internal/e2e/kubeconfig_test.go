@@ -116,7 +116,7 @@ func TestKubeconfigContextsAuthenticate(t *testing.T) {
 		context, user, namespace string
 	}{
 		{"exec", clusterpkg.AdminUser, "kube-system"},
-		{"cert", "kubedyn-admin", "default"},
+		{"cert", clusterpkg.AdminUser, "default"},
 		{"token-file", clusterpkg.NobodyUser, "default"},
 		{"", clusterpkg.NobodyUser, "default"}, // current-context
 	}
@@ -171,7 +171,7 @@ func TestKubeconfigFromEnvironment(t *testing.T) {
 		"":             clusterpkg.AdminUser, // current-context: admin
 		"nobody":       clusterpkg.NobodyUser,
 		"impersonator": clusterpkg.ImpersonatorUser,
-		"admin-cert":   "kubedyn-admin",
+		"admin-cert":   clusterpkg.AdminUser,
 	} {
 		cfg, err := kubeconfig.Load(&kubeconfig.Options{Context: ctxName})
 		require.NoError(t, err, ctxName)

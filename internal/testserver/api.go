@@ -324,6 +324,24 @@ func checkTypeMeta(d *resourceDef, obj map[string]any) error {
 	return nil
 }
 
+// setNamespace fills in the request's namespace on a namespaced object's
+// metadata md, or drops one from a cluster-scoped object; a namespace in the
+// body that differs from the request's is a 400.
+func setNamespace(d *resourceDef, md map[string]any, namespace string) error {
+	if !d.namespaced {
+		delete(md, "namespace")
+		return nil
+	}
+	switch ns, _ := md["namespace"].(string); ns {
+	case "":
+		md["namespace"] = namespace
+	case namespace:
+	default:
+		return errBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+	}
+	return nil
+}
+
 // create stores a new object; callers hold s.mu.
 func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (map[string]any, error) {
 	d := req.def
@@ -335,15 +353,8 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 		md = map[string]any{}
 		obj["metadata"] = md
 	}
-	if d.namespaced {
-		switch ns, _ := md["namespace"].(string); {
-		case ns == "":
-			md["namespace"] = req.namespace
-		case ns != req.namespace:
-			return nil, errBadRequest("the namespace of the provided object does not match the namespace sent on the request")
-		}
-	} else {
-		delete(md, "namespace")
+	if err := setNamespace(d, md, req.namespace); err != nil {
+		return nil, err
 	}
 	if rv, _ := md["resourceVersion"].(string); rv != "" {
 		return nil, errBadRequest("resourceVersion should not be set on objects to be created")
@@ -467,14 +478,8 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 			return nil, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
 		}
 	}
-	if d.namespaced {
-		if ns, _ := md["namespace"].(string); ns == "" {
-			md["namespace"] = req.namespace
-		} else if ns != req.namespace {
-			return nil, errBadRequest("the namespace of the provided object does not match the namespace sent on the request")
-		}
-	} else {
-		delete(md, "namespace")
+	if err := setNamespace(d, md, req.namespace); err != nil {
+		return nil, err
 	}
 	oldMD := meta(old)
 	// A uid in the object is a precondition of a PUT, checked by the

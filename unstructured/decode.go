@@ -1,8 +1,6 @@
 package unstructured
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -65,17 +63,33 @@ func decodeJSON(s string) ([]Object, error) {
 		}
 		return nil, &DecodeError{Document: 1, Line: 1, Err: fmt.Errorf("line %d: %w", line, err)}
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(s))
-	if err := json.Compact(&buf, stringBytes(s)); err != nil {
-		return nil, &DecodeError{Document: 1, Line: 1, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
-	}
-	o := Object{raw: bytesString(buf.Bytes())}
+	o := Object{raw: bytesString(compactValid(s))}
 	objs, err := expandList(nil, o, 0)
 	if err != nil {
 		return nil, &DecodeError{Document: 1, Line: 1, Err: err}
 	}
 	return objs, nil
+}
+
+// compactValid returns a copy of s, which must be valid JSON, without the
+// whitespace between tokens (what json.Compact gives, without checking the
+// syntax a second time).
+func compactValid(s string) []byte {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		switch c := s[i]; c {
+		case ' ', '\t', '\n', '\r':
+			i++
+		case '"':
+			end := skipString(s, i)
+			b = append(b, s[i:end]...)
+			i = end
+		default:
+			b = append(b, c)
+			i++
+		}
+	}
+	return b
 }
 
 // lineAt returns the 1-based line of byte offset off in s.

@@ -227,3 +227,16 @@ func TestDecodeDoesNotKeepInput(t *testing.T) {
 		})
 	}
 }
+
+// compactValid drops whitespace between tokens only, as json.Compact does.
+func TestCompactValid(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"{}": "{}",
+		" {\n\t\"a\" : [ 1 , 2 ] ,\r\n \"b\":{ } }\n": `{"a":[1,2],"b":{}}`,
+		`{"a b":" x\t\"\\ y ","c":null}`:              `{"a b":" x\t\"\\ y ","c":null}`,
+		"{\"k\": \"\\\\\" , \"é\" : -1.5e3 }":         "{\"k\":\"\\\\\",\"é\":-1.5e3}",
+	} {
+		assert.Equal(t, want, string(compactValid(in)), "%q", in)
+	}
+}

@@ -101,6 +101,13 @@ func FuzzParse(f *testing.F) {
 			if !gjson.Valid(s) || !gjson.Parse(s).IsObject() {
 				t.Fatalf("accepted %q that gjson does not see as an object", s)
 			}
+			var want bytes.Buffer
+			if err := json.Compact(&want, []byte(s)); err != nil {
+				t.Fatalf("json.Compact refused %q: %v", s, err)
+			}
+			if got := compactValid(s); string(got) != want.String() {
+				t.Fatalf("compactValid(%q) = %q, json.Compact %q", s, got, want.String())
+			}
 		}
 		if want := referenceCheck(s); want != (err == nil) {
 			t.Fatalf("Parse(%q) error %v, reference says valid=%v", s, err, want)

@@ -209,3 +209,22 @@ func TestNamespaceDeletion(t *testing.T) {
 	again := c.do("POST", "/api/v1/namespaces/team-a/configmaps", `{"metadata":{"name":"cm"}}`)
 	assert.Equal(t, http.StatusNotFound, again.code)
 }
+
+func TestUpdateNamespace(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"ns"}}`).code)
+	rv := c.do("GET", "/api/v1/namespaces/default/configmaps/ns", "").str("metadata.resourceVersion")
+
+	bad := c.do("PUT", "/api/v1/namespaces/default/configmaps/ns", `{"metadata":{"name":"ns","namespace":"kube-system","resourceVersion":"`+rv+`"}}`)
+	assert.Equal(t, http.StatusBadRequest, bad.code, string(bad.raw))
+	assert.Contains(t, bad.str("message"), "does not match the namespace")
+
+	filled := c.do("PUT", "/api/v1/namespaces/default/configmaps/ns", `{"metadata":{"name":"ns","resourceVersion":"`+rv+`"},"data":{"a":"b"}}`)
+	require.Equal(t, http.StatusOK, filled.code, string(filled.raw))
+	assert.Equal(t, "default", filled.str("metadata.namespace"), "a missing namespace is taken from the path")
+
+	cluster := c.do("POST", "/api/v1/namespaces", `{"metadata":{"name":"nsx","namespace":"default"}}`)
+	require.Equal(t, http.StatusCreated, cluster.code, string(cluster.raw))
+	assert.Nil(t, cluster.get("metadata.namespace"), "a cluster-scoped object keeps no namespace")
+}

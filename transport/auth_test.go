@@ -324,7 +324,8 @@ func (s *syncBuffer) String() string {
 func TestDebugLogMasksCredentials(t *testing.T) {
 	t.Parallel()
 	_, srv := newRecorded(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		http.SetCookie(w, &http.Cookie{Name: "session", Value: "cookie-secret"})
+		// Attributes put a space after the secret name=value.
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "cookie-secret", Path: "/", HttpOnly: true})
 		_, _ = io.WriteString(w, "ok")
 	})
 	var buf syncBuffer
@@ -342,6 +343,8 @@ func TestDebugLogMasksCredentials(t *testing.T) {
 		assert.NotContains(t, out, secret)
 	}
 	assert.Contains(t, out, "Bearer <masked>")
+	assert.Contains(t, out, "Basic <masked>")
+	assert.Contains(t, out, `"Set-Cookie":["<masked>"]`)
 	assert.Contains(t, out, `"Impersonate-User":["<masked>"]`)
 	assert.Contains(t, out, `"status":200`)
 }

@@ -26,10 +26,15 @@ func maskHeaders(h http.Header) http.Header {
 			out[k] = vs
 			continue
 		}
+		// Only the authorization headers keep their scheme ("Bearer
+		// <masked>"); in other values the text before a space is secret
+		// too (a Set-Cookie's name=value before its attributes).
+		ck := http.CanonicalHeaderKey(k)
+		keepScheme := ck == "Authorization" || ck == "Proxy-Authorization"
 		masked := make([]string, len(vs))
 		for i, v := range vs {
 			masked[i] = "<masked>"
-			if scheme, _, ok := strings.Cut(v, " "); ok && http.CanonicalHeaderKey(k) != "Cookie" && !strings.HasPrefix(http.CanonicalHeaderKey(k), "Impersonate-") {
+			if scheme, _, ok := strings.Cut(v, " "); ok && keepScheme {
 				masked[i] = scheme + " <masked>"
 			}
 		}

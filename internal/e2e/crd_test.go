@@ -146,18 +146,25 @@ func installCRD(t testing.TB, c *resource.Client) string {
 func TestCRDFoundByTheNextCallAndGoneAfterDelete(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	c := admin(t)
+	// A long TTL: the cached view cannot expire while the CRD is installed,
+	// so only the refresh on a miss can find the new kind.
+	tc, err := transport.New(config(t, "admin"))
+	require.NoError(t, err)
+	d := discovery.New(tc, &discovery.Options{TTL: time.Hour})
+	c := newClientFromConfig(t, nil, resource.WithTransport(tc), resource.WithDiscovery(d))
 	ns := newNamespace(t)
 	// Warm the client's discovery cache before the CRD exists.
-	_, _, err := c.Resource("v1", "ConfigMap").Namespace(ns).ListAll(ctx, nil)
+	_, _, err = c.Resource("v1", "ConfigMap").Namespace(ns).ListAll(ctx, nil)
 	require.NoError(t, err)
 
 	group := installCRD(t, c)
 
 	// The cached view predates the CRD: the miss must refresh it.
+	before := d.Stats()
 	widgets := c.Resource(group+"/v1", "Widget").Namespace(ns)
 	created, err := widgets.Create(ctx, obj(t, `{"apiVersion":"`+group+`/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":"small"}}`), nil)
 	require.NoError(t, err)
+	assert.Greater(t, d.Stats().Requests, before.Requests, "the miss refreshed discovery")
 	assert.Equal(t, "small", created.Get("spec.size").String())
 	id, _, _ := strings.Cut(group, ".")
 	for _, name := range []string{id, "widgets." + group, "widgets.v1." + group} {

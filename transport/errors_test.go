@@ -87,8 +87,11 @@ func TestAPIErrorSentinels(t *testing.T) {
 					assert.NotErrorIs(t, err, s, "unexpected match with %v", s)
 				}
 			}
-			// Wrapped errors still match.
-			assert.Equal(t, tc.want != nil, tc.want != nil && errors.Is(fmt.Errorf("ctx: %w", err), tc.want))
+			// Wrapped errors still match, the same sentinel and no other.
+			wrapped := fmt.Errorf("ctx: %w", err)
+			for _, s := range allSentinels {
+				assert.Equal(t, s == tc.want, errors.Is(wrapped, s), "wrapped error against %v", s)
+			}
 		})
 	}
 }

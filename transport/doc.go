@@ -49,8 +49,8 @@
 // configured scheme, host and port. Redirects to anywhere else lose every
 // credential-bearing header, unlike Go's default policy, which ignores the
 // port, and client-go, which re-adds the bearer token after a cross-host
-// redirect. Debug logs mask Authorization, Proxy-Authorization, Cookie and
-// every Impersonate-* header.
+// redirect. Debug logs mask Authorization, Proxy-Authorization, Cookie,
+// Set-Cookie and every Impersonate-* header.
 //
 // # Rate limiting and retries
 //
@@ -67,6 +67,9 @@
 //   - connection refused, reset or closed before a response, and (in Do) a
 //     body cut off mid-way, for GET and HEAD only, since the server may have
 //     acted on a write.
+//
+// All of these together make at most Config.MaxRetries retries per call (a
+// re-authentication after a 401 is not counted).
 //
 // A wait that would outlive the context's deadline is not started: the last
 // response or error is returned instead.

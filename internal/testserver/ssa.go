@@ -424,8 +424,7 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 	}
 	liveLeaves := leavesOf(d, current, sub)
 
-	type conflict struct{ manager, apiVersion, path string }
-	var conflicts []conflict
+	var conflicts []applyConflict
 	for _, e := range entries {
 		if e.manager == manager && e.operation == "Apply" {
 			continue
@@ -442,7 +441,7 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 			if e.operation == "Update" {
 				version = e.apiVersion
 			}
-			conflicts = append(conflicts, conflict{e.manager, version, p})
+			conflicts = append(conflicts, applyConflict{e.manager, version, p})
 		}
 	}
 	if len(conflicts) > 0 && !force {
@@ -452,13 +451,7 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 			}
 			return displayPath(conflicts[i].path) < displayPath(conflicts[j].path)
 		})
-		return nil, errApplyConflict(d, getString(config, "metadata", "name"), conflicts[0].manager, func() [][3]string {
-			out := make([][3]string, len(conflicts))
-			for i, c := range conflicts {
-				out[i] = [3]string{c.manager, c.apiVersion, displayPath(c.path)}
-			}
-			return out
-		}())
+		return nil, errApplyConflict(conflicts)
 	}
 	for _, c := range conflicts { // forced: the fields change hands
 		for _, e := range entries {
@@ -584,22 +577,29 @@ func itemMatches(item any, seg string) bool {
 	return false
 }
 
-func errApplyConflict(d *resourceDef, name, _ string, conflicts [][3]string) error {
+// applyConflict is a field (path in the managedFields form) that an apply
+// would take from another manager; apiVersion is set for Update managers.
+type applyConflict struct{ manager, apiVersion, path string }
+
+// errApplyConflict is the 409 of an apply without force, listing the
+// conflicts (sorted by the caller) grouped by manager.
+func errApplyConflict(conflicts []applyConflict) error {
 	var causes []statusCause
 	byManager := map[string][]string{}
 	var order []string
 	for _, c := range conflicts {
 		// Update managers are named with their version, apply managers
 		// by name alone.
-		who := fmt.Sprintf("%q", c[0])
-		if c[1] != "" {
-			who += " using " + c[1]
+		who := fmt.Sprintf("%q", c.manager)
+		if c.apiVersion != "" {
+			who += " using " + c.apiVersion
 		}
 		if _, ok := byManager[who]; !ok {
 			order = append(order, who)
 		}
-		byManager[who] = append(byManager[who], c[2])
-		causes = append(causes, statusCause{Reason: "FieldManagerConflict", Message: "conflict with " + who, Field: c[2]})
+		field := displayPath(c.path)
+		byManager[who] = append(byManager[who], field)
+		causes = append(causes, statusCause{Reason: "FieldManagerConflict", Message: "conflict with " + who, Field: field})
 	}
 	n := len(conflicts)
 	msg := fmt.Sprintf("Apply failed with %d conflict", n)
@@ -608,7 +608,7 @@ func errApplyConflict(d *resourceDef, name, _ string, conflicts [][3]string) err
 	}
 	msg += ": "
 	if n == 1 {
-		msg += "conflict with " + order[0] + ": " + conflicts[0][2]
+		msg += "conflict with " + order[0] + ": " + byManager[order[0]][0]
 	} else {
 		var lines []string
 		for _, who := range order {

@@ -451,6 +451,8 @@ func TestBrokenKubeconfigErrors(t *testing.T) {
 		opts  *Options
 		field string
 		want  []string
+		// hide must not appear in the message (secrets).
+		hide []string
 	}{
 		{
 			name:  "unknown cluster",
@@ -567,10 +569,11 @@ func TestBrokenKubeconfigErrors(t *testing.T) {
 		},
 		{
 			name: "server with user info",
-			doc: "current-context: a\nclusters: [{name: k, cluster: {server: 'https://me:pw@x'}}]\n" +
+			doc: "current-context: a\nclusters: [{name: k, cluster: {server: 'https://me:s3cret-pw@x'}}]\n" +
 				"contexts: [{name: a, context: {cluster: k}}]\n",
 			field: `clusters["k"].server`,
-			want:  []string{"scheme://host[:port][/prefix]"},
+			want:  []string{"scheme://host[:port][/prefix]", "user info"},
+			hide:  []string{"s3cret-pw"},
 		},
 		{
 			name: "server with a query",
@@ -671,6 +674,9 @@ func TestBrokenKubeconfigErrors(t *testing.T) {
 			assert.True(t, strings.HasPrefix(msg, "kubeconfig "+path+": "), msg)
 			for _, w := range tt.want {
 				assert.Contains(t, msg, w)
+			}
+			for _, h := range tt.hide {
+				assert.NotContains(t, msg, h)
 			}
 		})
 	}

@@ -164,11 +164,12 @@ func ParseHost(host string) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The messages do not quote host: user info in it may hold a password.
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, fmt.Errorf("%q: scheme must be http or https", host)
+		return nil, fmt.Errorf("scheme %q: must be http or https", u.Scheme)
 	}
 	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q: want scheme://host[:port][/prefix]", host)
+		return nil, errors.New("want scheme://host[:port][/prefix], without user info, query or fragment")
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")

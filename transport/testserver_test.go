@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -109,6 +110,7 @@ func TestAgainstTestServer(t *testing.T) {
 		srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: cmPath, Drop: true, Times: 1})
 		_, err := c.Do(context.Background(), &transport.Request{Path: cmPath})
 		require.NoError(t, err)
+		assert.Equal(t, 2, count(srv, http.MethodGet, cmPath), "the dropped GET was sent again")
 	})
 
 	t.Run("dropped connection on POST is not retried", func(t *testing.T) {
@@ -120,6 +122,7 @@ func TestAgainstTestServer(t *testing.T) {
 		require.Error(t, err)
 		var apiErr *transport.APIError
 		assert.False(t, errors.As(err, &apiErr))
+		assert.Equal(t, 1, count(srv, http.MethodPost, cmPath), "the dropped POST was not sent again")
 	})
 
 	t.Run("truncated body on GET", func(t *testing.T) {
@@ -129,6 +132,8 @@ func TestAgainstTestServer(t *testing.T) {
 		resp, err := c.Do(context.Background(), &transport.Request{Path: cmPath})
 		require.NoError(t, err)
 		assert.True(t, strings.HasSuffix(strings.TrimSpace(string(resp.Body)), "}"))
+		assert.True(t, json.Valid(resp.Body), "the retried body is whole")
+		assert.Equal(t, 2, count(srv, http.MethodGet, cmPath), "the truncated GET was sent again")
 	})
 
 	t.Run("warnings", func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -850,13 +849,4 @@ func (s *Server) afterDelete(d *resourceDef, obj map[string]any) {
 		}
 		s.reg.removeCRD(name)
 	}
-}
-
-func sortedKeys(m map[string]map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func (s *Server) podContainer(req request, container string, all bool) (map[stri
 		container = names[0]
 	case container == "" && !all:
 		return nil, "", errBadRequest(fmt.Sprintf("a container name must be specified for pod %s, choose one of: [%s]", req.name, strings.Join(names, " ")))
-	case container != "" && !contains(names, container):
+	case container != "" && !slices.Contains(names, container):
 		return nil, "", errBadRequest(fmt.Sprintf("container %s is not valid for pod %s", container, req.name))
 	}
 	return copyObj(pod), container, nil

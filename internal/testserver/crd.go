@@ -181,7 +181,7 @@ func validateSchema(v any, sch map[string]any, path string) []statusCause {
 				causes = append(causes, causeRequired(strings.TrimPrefix(path+"."+fmt.Sprint(r), "."), ""))
 			}
 		}
-		for _, k := range sortedFieldNames(t) {
+		for _, k := range sortedKeys(t) {
 			if path == "" && (k == "apiVersion" || k == "kind" || k == "metadata") {
 				continue
 			}
@@ -258,7 +258,7 @@ func pruneSchema(v any, sch map[string]any, path string, root bool) []string {
 	case map[string]any:
 		props := getMap(sch, "properties", false)
 		addl := sch["additionalProperties"]
-		for _, k := range sortedFieldNames(t) {
+		for _, k := range sortedKeys(t) {
 			if (root || embedded) && (k == "apiVersion" || k == "kind" || k == "metadata") {
 				continue
 			}

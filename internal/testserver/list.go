@@ -281,11 +281,11 @@ func matchLabels(reqs []labelReq, labels map[string]string) bool {
 				return false
 			}
 		case "in":
-			if !has || !contains(r.values, v) {
+			if !has || !slices.Contains(r.values, v) {
 				return false
 			}
 		case "notin":
-			if has && contains(r.values, v) {
+			if has && slices.Contains(r.values, v) {
 				return false
 			}
 		case "exists":
@@ -334,7 +334,7 @@ func parseFieldSelector(d *resourceDef, sel string) ([]fieldReq, error) {
 			return nil, errBadRequest(fmt.Sprintf("invalid selector: %q; can't understand %q", sel, t))
 		}
 		req.path = strings.TrimSpace(req.path)
-		if req.path != "metadata.name" && req.path != "metadata.namespace" && !contains(fieldLabels[d.group+"/"+d.resource], req.path) {
+		if req.path != "metadata.name" && req.path != "metadata.namespace" && !slices.Contains(fieldLabels[d.group+"/"+d.resource], req.path) {
 			if d.crd != "" || fieldLabels[d.group+"/"+d.resource] != nil {
 				return nil, errBadRequest("field label not supported: " + req.path)
 			}
@@ -703,7 +703,7 @@ var builtinColumns = map[string][]tableColumn{
 			for k := range sel {
 				keys = append(keys, k)
 			}
-			sortStrings(keys)
+			slices.Sort(keys)
 			parts := make([]string, len(keys))
 			for i, k := range keys {
 				parts[i] = k + "=" + sel[k]
@@ -735,7 +735,7 @@ func serviceExternalIP(o map[string]any) any {
 				lb = append(lb, addr)
 			}
 		}
-		sortStrings(lb)
+		slices.Sort(lb)
 		if all := append(lb, external...); len(all) > 0 {
 			return strings.Join(all, ",")
 		}
@@ -770,7 +770,7 @@ func crdServedVersions(o map[string]any) any {
 		}
 		out = append(out, label)
 	}
-	sortStrings(out)
+	slices.Sort(out)
 	return strings.Join(out, ",")
 }
 
@@ -790,7 +790,7 @@ func formatLabelSelector(sel map[string]any) string {
 		for _, v := range asSlice(e["values"]) {
 			vals = append(vals, fmt.Sprint(v))
 		}
-		sortStrings(vals)
+		slices.Sort(vals)
 		switch getString(e, "operator") {
 		case "In":
 			reqs = append(reqs, req{k, k + " in (" + strings.Join(vals, ",") + ")"})

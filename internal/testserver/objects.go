@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -312,8 +313,8 @@ var metadataFields = strings.Fields("name generateName namespace selfLink uid re
 func unknownFields(d *resourceDef, obj map[string]any) []string {
 	var unknown []string
 	if md, ok := obj["metadata"].(map[string]any); ok {
-		for _, k := range sortedFieldNames(md) {
-			if !contains(metadataFields, k) {
+		for _, k := range sortedKeys(md) {
+			if !slices.Contains(metadataFields, k) {
 				unknown = append(unknown, "metadata."+k)
 				delete(md, k)
 			}
@@ -325,7 +326,7 @@ func unknownFields(d *resourceDef, obj map[string]any) []string {
 	if d.known == nil {
 		return unknown
 	}
-	for _, k := range sortedFieldNames(obj) {
+	for _, k := range sortedKeys(obj) {
 		switch {
 		case k == "apiVersion" || k == "kind" || k == "metadata":
 		case !d.known[""][k]:
@@ -333,7 +334,7 @@ func unknownFields(d *resourceDef, obj map[string]any) []string {
 			delete(obj, k)
 		case d.known[k] != nil:
 			if m, ok := obj[k].(map[string]any); ok {
-				for _, f := range sortedFieldNames(m) {
+				for _, f := range sortedKeys(m) {
 					if !d.known[k][f] {
 						unknown = append(unknown, k+"."+f)
 						delete(m, f)
@@ -366,22 +367,4 @@ func (s *Server) fieldCheck(d *resourceDef, obj map[string]any, opts *writeOptio
 		}
 	}
 	return nil
-}
-
-func sortedFieldNames(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,7 +25,7 @@ func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, req request)
 	if req.def.crd != "" {
 		accepted = []string{jsonPatchType, mergePatchType, applyPatchType}
 	}
-	if !contains(accepted, ct) {
+	if !slices.Contains(accepted, ct) {
 		writeStatus(w, errUnsupportedMediaType(ct, strings.Join(accepted, ", ")))
 		return
 	}

@@ -387,7 +387,7 @@ func displayPath(p string) string {
 			var key map[string]any
 			_ = json.Unmarshal([]byte(seg[2:]), &key)
 			var parts []string
-			for _, k := range sortedFieldNames(key) {
+			for _, k := range sortedKeys(key) {
 				if str, ok := key[k].(string); ok {
 					parts = append(parts, fmt.Sprintf("%s=%q", k, str))
 				} else {

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -142,6 +144,9 @@ func deepCopy(v any) any {
 }
 
 func copyObj(m map[string]any) map[string]any { return deepCopy(m).(map[string]any) }
+
+// sortedKeys is the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func equalJSON(a, b any) bool { return reflect.DeepEqual(a, b) }
 

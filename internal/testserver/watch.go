@@ -257,5 +257,3 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		}
 	}
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

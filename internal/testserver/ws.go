@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -75,7 +76,7 @@ func wsUpgrade(w http.ResponseWriter, r *http.Request, protocols []string) (*wsC
 			ok = true
 			break
 		}
-		if p != "" && contains(offered, p) {
+		if p != "" && slices.Contains(offered, p) {
 			chosen, ok = p, true
 			break
 		}

@@ -163,10 +163,10 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 	default:
 		last, _ = strconv.ParseInt(o.rv, 10, 64)
 		if last < s.compacted {
-			msg := fmt.Sprintf("too old resource version: %d (%d)", last, s.compacted)
+			expired := errWatchExpired(last, s.compacted)
 			s.mu.Unlock()
 			start()
-			send("ERROR", newStatus(http.StatusGone, "Expired", msg, nil).s)
+			send("ERROR", expired.s)
 			return
 		}
 	}
@@ -200,9 +200,9 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 	for {
 		s.mu.Lock()
 		if last < s.compacted {
-			msg := fmt.Sprintf("too old resource version: %d (%d)", last, s.compacted)
+			expired := errWatchExpired(last, s.compacted)
 			s.mu.Unlock()
-			send("ERROR", newStatus(http.StatusGone, "Expired", msg, nil).s)
+			send("ERROR", expired.s)
 			return
 		}
 		i := sort.Search(len(s.events), func(i int) bool { return s.events[i].rv > last })
@@ -256,4 +256,10 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 			return
 		}
 	}
+}
+
+// errWatchExpired is the Status of the ERROR event that ends a watch whose
+// resourceVersion rv is older than the compacted history.
+func errWatchExpired(rv, compacted int64) *statusError {
+	return errGoneExpired(fmt.Sprintf("too old resource version: %d (%d)", rv, compacted))
 }

@@ -126,6 +126,7 @@ func TestWatchExpired(t *testing.T) {
 	assert.Equal(t, "Status", ev.Object["kind"])
 	assert.EqualValues(t, 410, ev.Object["code"])
 	assert.Equal(t, "Expired", ev.Object["reason"])
+	assert.Contains(t, ev.Object["message"], "too old resource version: "+old+" (")
 
 	// A watch from a resourceVersion after the compaction works.
 	w2 := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+c.srv.ResourceVersion())

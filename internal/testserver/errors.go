@@ -150,7 +150,7 @@ func errNoResource() *statusError {
 		"the server could not find the requested resource", &statusDetails{})
 }
 
-func errUnsupportedMediaType(ct string, accepted string) *statusError {
+func errUnsupportedMediaType(accepted string) *statusError {
 	return newStatus(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
 		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", accepted), nil)
 }

@@ -26,7 +26,7 @@ func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, req request)
 		accepted = []string{jsonPatchType, mergePatchType, applyPatchType}
 	}
 	if !slices.Contains(accepted, ct) {
-		writeStatus(w, errUnsupportedMediaType(ct, strings.Join(accepted, ", ")))
+		writeStatus(w, errUnsupportedMediaType(strings.Join(accepted, ", ")))
 		return
 	}
 	opts, err := parseWriteOptions(r, "PatchOptions")

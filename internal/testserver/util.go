@@ -91,7 +91,7 @@ func decodeBodyAs(r *http.Request, kind string, data []byte) (map[string]any, er
 		}
 		return decodeBodyFor(kind, js)
 	}
-	return nil, errUnsupportedMediaType(mt, "application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor")
+	return nil, errUnsupportedMediaType("application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor")
 }
 
 // decodeBodyFor decodes the JSON object body of a write to kind, with the

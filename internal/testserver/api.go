@@ -3,6 +3,7 @@ package testserver
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -646,18 +647,27 @@ type deleteOptions struct {
 	preUID, preRV     string
 }
 
+// parseDeleteOptions reads the DeleteOptions of a DELETE from its body, if
+// any, and its query parameters.
 func parseDeleteOptions(r *http.Request) (*deleteOptions, error) {
-	o := &deleteOptions{}
-	q := r.URL.Query()
 	data, err := readBody(r)
 	if err != nil {
 		return nil, err
 	}
+	var body map[string]any
 	if len(strings.TrimSpace(string(data))) > 0 {
-		body, err := decodeObject(data)
-		if err != nil {
+		if body, err = decodeObject(data); err != nil {
 			return nil, err
 		}
+	}
+	return deleteOptionsFrom(body, r.URL.Query())
+}
+
+// deleteOptionsFrom checks a decoded DeleteOptions body (nil when none was
+// sent) together with the query q; a query parameter wins over the body's.
+func deleteOptionsFrom(body map[string]any, q url.Values) (*deleteOptions, error) {
+	o := &deleteOptions{}
+	if body != nil {
 		o.propagationPolicy, _ = body["propagationPolicy"].(string)
 		o.preUID = getString(body, "preconditions", "uid")
 		o.preRV = getString(body, "preconditions", "resourceVersion")

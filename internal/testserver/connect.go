@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -216,13 +217,11 @@ func (s *Server) serveEviction(w http.ResponseWriter, r *http.Request, req reque
 		writeErr(w, errBadRequest("name in URL does not match name in Eviction object"))
 		return
 	}
-	opts := &deleteOptions{}
-	if do, ok := ev["deleteOptions"].(map[string]any); ok {
-		opts.preUID = getString(do, "preconditions", "uid")
-		opts.preRV = getString(do, "preconditions", "resourceVersion")
-		for _, v := range asSlice(do["dryRun"]) {
-			opts.dryRun = opts.dryRun || v == "All"
-		}
+	do, _ := ev["deleteOptions"].(map[string]any)
+	opts, err := deleteOptionsFrom(do, url.Values{})
+	if err != nil {
+		writeErr(w, err)
+		return
 	}
 	s.mu.Lock()
 	_, _, err = s.delete(req.def, req.namespace, req.name, opts)

@@ -37,13 +37,13 @@ func acceptsAs(r *http.Request, as, g string, versions ...string) (string, bool)
 // only it, as with the real server) carries an ETag, is publicly cacheable
 // and answers 304 when the client already holds it.
 func writeDiscovery(w http.ResponseWriter, r *http.Request, contentType string, doc any) {
+	if contentType != aggregatedContentType {
+		writeJSON(w, http.StatusOK, doc)
+		return
+	}
 	body, err := json.Marshal(doc)
 	if err != nil {
 		writeStatus(w, errForCode(http.StatusInternalServerError, 0))
-		return
-	}
-	if contentType != aggregatedContentType {
-		writeJSON(w, http.StatusOK, doc)
 		return
 	}
 	w.Header().Set("Cache-Control", "public")

@@ -347,11 +347,7 @@ func parseFieldSelector(d *resourceDef, sel string) ([]fieldReq, error) {
 
 func matchFields(reqs []fieldReq, obj map[string]any) bool {
 	for _, r := range reqs {
-		var cur any = obj
-		for _, p := range strings.Split(r.path, ".") {
-			m, _ := cur.(map[string]any)
-			cur = m[p]
-		}
+		cur := pathValue(obj, r.path)
 		v := ""
 		if cur != nil {
 			v = fmt.Sprint(cur)

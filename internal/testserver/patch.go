@@ -457,7 +457,8 @@ func normalizeNumbers(v any) any {
 	return v
 }
 
-// pathValue reads a simple JSON path such as .spec.replicas.
+// pathValue reads a simple JSON path such as .spec.replicas (the leading
+// dot is optional, as in a field selector's metadata.name).
 func pathValue(obj map[string]any, p string) any {
 	var cur any = obj
 	for _, seg := range strings.Split(strings.TrimPrefix(p, "."), ".") {

@@ -1,7 +1,6 @@
 package testserver
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -111,7 +110,7 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, next http.HandlerF
 		}
 	}
 	if f.Warning != "" {
-		w.Header().Add("Warning", fmt.Sprintf("299 - %q", f.Warning))
+		writeWarnings(w, []string{f.Warning})
 	}
 	for k, vs := range f.Header {
 		for _, v := range vs {

@@ -171,7 +171,4 @@ func dropConnection(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-func isWatch(r *http.Request) bool {
-	v := r.URL.Query().Get("watch")
-	return v == "true" || v == "1"
-}
+func isWatch(r *http.Request) bool { return boolParam(r.URL.Query(), "watch") }

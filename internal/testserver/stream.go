@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,11 +117,8 @@ func defaultPortForward(ctx context.Context, req PortForwardRequest, conn io.Rea
 	return err
 }
 
-func boolParam(q map[string][]string, name string) bool {
-	v := ""
-	if vs := q[name]; len(vs) > 0 {
-		v = vs[0]
-	}
+func boolParam(q url.Values, name string) bool {
+	v := q.Get(name)
 	return v == "true" || v == "1"
 }
 

@@ -95,11 +95,13 @@ func TestCreateGetListDelete(t *testing.T) {
 	require.ErrorIs(t, err, transport.ErrAlreadyExists)
 	assert.Contains(t, err.Error(), "create v1 configmaps default/web: ")
 
-	require.NoError(t, cms.Delete(ctx, "web", nil))
+	_, err = cms.Delete(ctx, "web", nil)
+	require.NoError(t, err)
 	_, err = cms.Get(ctx, "web", nil)
 	require.ErrorIs(t, err, transport.ErrNotFound)
 	assert.Contains(t, err.Error(), "get v1 configmaps default/web: ")
-	assert.ErrorIs(t, cms.Delete(ctx, "web", nil), transport.ErrNotFound)
+	_, err = cms.Delete(ctx, "web", nil)
+	assert.ErrorIs(t, err, transport.ErrNotFound)
 }
 
 func TestResourceForNames(t *testing.T) {
@@ -151,7 +153,7 @@ func TestHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
 			// namespace, the object's namespace or the subresource.
 			calls := map[string]func() error{
 				"get":    func() error { _, err := cms.Get(ctx, bad, nil); return err },
-				"delete": func() error { return cms.Delete(ctx, bad, nil) },
+				"delete": func() error { _, err := cms.Delete(ctx, bad, nil); return err },
 				"patch":  func() error { _, err := cms.Patch(ctx, bad, resource.MergePatch, []byte(`{}`), nil); return err },
 				"create": func() error { _, err := cms.Create(ctx, configMap(t, bad, nil), nil); return err },
 				"update": func() error { _, err := cms.Update(ctx, configMap(t, bad, nil), nil); return err },
@@ -167,7 +169,7 @@ func TestHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
 				},
 
 				"get in bad namespace":    func() error { _, err := inBadNS.Get(ctx, "ok", nil); return err },
-				"delete in bad namespace": func() error { return inBadNS.Delete(ctx, "ok", nil) },
+				"delete in bad namespace": func() error { _, err := inBadNS.Delete(ctx, "ok", nil); return err },
 				"patch in bad namespace": func() error {
 					_, err := inBadNS.Patch(ctx, "ok", resource.MergePatch, []byte(`{}`), nil)
 					return err
@@ -211,8 +213,8 @@ func TestHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
 					_, err := cms.Subresource(bad).Update(ctx, configMap(t, "ok", nil), nil)
 					return err
 				},
-				"patch on bad subresource option": func() error {
-					_, err := cms.Patch(ctx, "ok", resource.MergePatch, []byte(`{}`), &resource.PatchOptions{Subresource: bad})
+				"patch on bad subresource": func() error {
+					_, err := cms.Subresource(bad).Patch(ctx, "ok", resource.MergePatch, []byte(`{}`), nil)
 					return err
 				},
 			}
@@ -244,7 +246,7 @@ func TestNamespaceRequired(t *testing.T) {
 			_, err := cms.Apply(ctx, cm, &resource.ApplyOptions{FieldManager: "t"})
 			return err
 		},
-		"delete":            func() error { return cms.Delete(ctx, "x", nil) },
+		"delete":            func() error { _, err := cms.Delete(ctx, "x", nil); return err },
 		"delete collection": func() error { return cms.DeleteCollection(ctx, nil, nil) },
 		"delete collection in all namespaces": func() error {
 			return cms.AllNamespaces().DeleteCollection(ctx, nil, nil)

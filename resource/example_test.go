@@ -49,7 +49,7 @@ func Example() {
 	}
 	fmt.Println(got.Kind(), got.Namespace(), got.Name(), got.Get("data.color"))
 
-	if err := cms.Delete(ctx, "settings", nil); err != nil {
+	if _, err := cms.Delete(ctx, "settings", nil); err != nil {
 		panic(err)
 	}
 	_, err = cms.Get(ctx, "settings", nil)

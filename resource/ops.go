@@ -109,36 +109,31 @@ func (h Handle) update(ctx context.Context, op string, obj unstructured.Object, 
 	})
 }
 
-// Patch applies data, a patch of type pt, to the named object (or to
-// opts.Subresource / the handle's subresource) and returns the result. The
-// patch type is always explicit. StrategicMergePatch on a resource whose group
-// is not built in (a custom resource, see IsBuiltinGroup) is refused before
-// any request with ErrPatchTypeUnsupported. ApplyPatch needs a field manager
-// (ErrFieldManagerRequired) and reports conflicts as *ApplyConflictError; the
-// Apply method is the convenient form.
+// Patch applies data, a patch of type pt, to the named object (or to the
+// handle's subresource, such as Subresource("scale")) and returns the result.
+// The patch type is always explicit. StrategicMergePatch on a resource whose
+// group is not built in (a custom resource, see IsBuiltinGroup) is refused
+// before any request with ErrPatchTypeUnsupported. ApplyPatch needs a field
+// manager (ErrFieldManagerRequired) and reports conflicts as
+// *ApplyConflictError; the Apply method is the convenient form.
 func (h Handle) Patch(ctx context.Context, name string, pt PatchType, data []byte, opts *PatchOptions) (unstructured.Object, error) {
 	const op = "patch"
-	sub := h.subresource
-	if opts != nil && opts.Subresource != "" {
-		if sub != "" && sub != opts.Subresource {
-			t := target{h: h, sub: sub}
-			return unstructured.Object{}, t.wrap(op, name, fmt.Errorf("PatchOptions.Subresource %q differs from the handle's subresource %q", opts.Subresource, sub))
-		}
-		sub = opts.Subresource
-	}
-	t := target{h: h, sub: sub}
+	t := target{h: h, sub: h.subresource}
 	if err := checkName(name); err != nil {
 		return unstructured.Object{}, t.wrap(op, name, err)
 	}
 	if !pt.valid() {
 		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf("%w: unknown patch type %q", ErrPatchTypeUnsupported, string(pt)))
 	}
+	if opts != nil && opts.Force && pt != ApplyPatch {
+		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf("%w: PatchOptions.Force is for ApplyPatch only, not %s", ErrPatchTypeUnsupported, string(pt)))
+	}
 	q := opts.query(h.fieldManager())
 	if pt == ApplyPatch && q.Get("fieldManager") == "" {
 		return unstructured.Object{}, t.wrap(op, name, ErrFieldManagerRequired)
 	}
 	// The name was checked above: bind the handle directly.
-	t, err := h.bind(ctx, scopeObject, sub)
+	t, err := h.bind(ctx, scopeObject, h.subresource)
 	if err != nil {
 		return unstructured.Object{}, t.wrap(op, name, err)
 	}
@@ -230,21 +225,26 @@ func stripServerOwned(obj unstructured.Object, mainResource, keepRV bool) (unstr
 	return b.Object()
 }
 
-// Delete deletes the named object. A missing object gives an error matching
-// transport.ErrNotFound; failed preconditions one matching
-// transport.ErrConflict. The call returns when the server accepted the delete,
-// which for objects with finalizers or foreground propagation is before the
-// object is gone.
-func (h Handle) Delete(ctx context.Context, name string, opts *DeleteOptions) error {
+// Delete deletes the named object and returns what the server answered:
+// either the object itself or a meta.k8s.io/v1 Status (check Kind()). The
+// object comes back when the delete is not yet complete — it has finalizers,
+// a grace period, or PropagationForeground was asked for — carrying
+// metadata.deletionTimestamp and its finalizers, and for some resources
+// (pods, for one) also when it is gone at once. Most resources answer a
+// Status with status "Success" and details naming the object once it is
+// gone. A missing object gives an error matching transport.ErrNotFound;
+// failed preconditions one matching transport.ErrConflict; on error the
+// returned Object is zero.
+func (h Handle) Delete(ctx context.Context, name string, opts *DeleteOptions) (unstructured.Object, error) {
 	const op = "delete"
 	q, body, err := opts.request()
 	if err != nil {
 		t := target{h: h, sub: h.subresource}
-		return t.wrap(op, name, err)
+		return unstructured.Object{}, t.wrap(op, name, err)
 	}
 	t, err := h.bindNamed(ctx, op, name, h.subresource, false)
 	if err != nil {
-		return err
+		return unstructured.Object{}, err
 	}
 	return t.sendDelete(ctx, op, name, t.objectPath(name), q, body)
 }
@@ -269,7 +269,8 @@ func (h Handle) DeleteCollection(ctx context.Context, dopts *DeleteOptions, lopt
 	if err != nil {
 		return t.wrap(op, "", err)
 	}
-	return t.sendDelete(ctx, op, "", t.collectionPath(), mergeQuery(lopts.query("", 0), q), body)
+	_, err = t.sendDelete(ctx, op, "", t.collectionPath(), mergeQuery(lopts.query("", 0), q), body)
+	return err
 }
 
 // bindNamed checks name (unless it is optional and empty), then binds the
@@ -331,17 +332,26 @@ func (t target) sendApply(ctx context.Context, op, name string, req *transport.R
 	return out, nil
 }
 
-// sendDelete sends a DELETE to path with the encoded DeleteOptions.
-func (t target) sendDelete(ctx context.Context, op, name, path string, q url.Values, body []byte) error {
+// sendDelete sends a DELETE to path with the encoded DeleteOptions and
+// returns the object or Status the server answered (zero for an empty body).
+func (t target) sendDelete(ctx context.Context, op, name, path string, q url.Values, body []byte) (unstructured.Object, error) {
 	req := &transport.Request{Method: http.MethodDelete, Path: path, Query: q}
 	if body != nil {
 		req.Header = jsonHeader(contentTypeJSON)
 		req.Body = body
 	}
-	if _, err := t.h.c.tc.Do(ctx, req); err != nil {
-		return t.wrap(op, name, err)
+	resp, err := t.h.c.tc.Do(ctx, req)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
 	}
-	return nil
+	if len(resp.Body) == 0 {
+		return unstructured.Object{}, nil
+	}
+	out, err := unstructured.Parse(resp.Body)
+	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf("decode response: %w", err))
+	}
+	return out, nil
 }
 
 // mergeQuery is url.Values union; later values win.

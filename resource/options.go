@@ -102,11 +102,10 @@ type PatchOptions struct {
 	FieldManager string
 	// FieldValidation is as in CreateOptions.
 	FieldValidation string
-	// Force, for ApplyPatch only, takes over fields other managers own.
-	Force *bool
-	// Subresource patches a subresource such as "status" or "scale". It must
-	// agree with the handle's Subresource when both are set.
-	Subresource string
+	// Force, for ApplyPatch only, takes over fields other managers own
+	// instead of failing with an *ApplyConflictError (as ApplyOptions.Force).
+	// A subresource is patched through Handle.Subresource.
+	Force bool
 }
 
 // ApplyOptions are the options of Apply (server-side apply). Nil means
@@ -241,8 +240,8 @@ func (o *PatchOptions) query(defaultManager string) url.Values {
 		return writeQuery(false, "", defaultManager, "")
 	}
 	q := writeQuery(o.DryRun, o.FieldManager, defaultManager, o.FieldValidation)
-	if o.Force != nil {
-		q.Set("force", strconv.FormatBool(*o.Force))
+	if o.Force {
+		q.Set("force", "true")
 	}
 	return q
 }

@@ -74,8 +74,9 @@ func TestWriteQueries(t *testing.T) {
 		},
 		{"update options", (&UpdateOptions{DryRun: true}).query("me"), url.Values{"dryRun": {"All"}, "fieldManager": {"me"}}},
 		{"nil patch", (*PatchOptions)(nil).query(""), url.Values{}},
-		{"patch force true", (&PatchOptions{Force: ptr(true), FieldManager: "a"}).query(""), url.Values{"force": {"true"}, "fieldManager": {"a"}}},
-		{"patch force false", (&PatchOptions{Force: ptr(false)}).query(""), url.Values{"force": {"false"}}},
+		{"patch force", (&PatchOptions{Force: true, FieldManager: "a"}).query(""), url.Values{"force": {"true"}, "fieldManager": {"a"}}},
+		{"patch no force", (&PatchOptions{Force: false}).query(""), url.Values{}},
+		{"apply force", (&ApplyOptions{Force: true, FieldManager: "a"}).query(""), url.Values{"force": {"true"}, "fieldManager": {"a"}}},
 		{"get rv", (&GetOptions{ResourceVersion: "0"}).query(), url.Values{"resourceVersion": {"0"}}},
 		{"nil get", (*GetOptions)(nil).query(), url.Values{}},
 	}

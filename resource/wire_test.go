@@ -64,7 +64,8 @@ func TestWriteOptionsReachTheServer(t *testing.T) {
 			return err
 		}, false},
 		{"delete", http.MethodDelete, "/api/v1/namespaces/wire/configmaps/w", func(string) error {
-			return cms.Delete(ctx, "w", &resource.DeleteOptions{DryRun: true})
+			_, err := cms.Delete(ctx, "w", &resource.DeleteOptions{DryRun: true})
+			return err
 		}, true},
 		{"delete collection", http.MethodDelete, "/api/v1/namespaces/wire/configmaps", func(string) error {
 			return cms.DeleteCollection(ctx, &resource.DeleteOptions{DryRun: true}, &resource.ListOptions{LabelSelector: "a=b"})
@@ -219,7 +220,7 @@ func TestZeroHandleEveryCall(t *testing.T) {
 		"update status":     func() error { _, err := h.UpdateStatus(ctx, cm, nil); return err },
 		"patch":             func() error { _, err := h.Patch(ctx, "x", resource.MergePatch, []byte(`{}`), nil); return err },
 		"apply":             func() error { _, err := h.Apply(ctx, cm, &resource.ApplyOptions{FieldManager: "m"}); return err },
-		"delete":            func() error { return h.Delete(ctx, "x", nil) },
+		"delete":            func() error { _, err := h.Delete(ctx, "x", nil); return err },
 		"delete collection": func() error { return h.DeleteCollection(ctx, nil, nil) },
 		"list page":         func() error { _, err := h.ListPage(ctx, nil); return err },
 		"list all":          func() error { _, _, err := h.ListAll(ctx, nil); return err },
@@ -261,7 +262,7 @@ func TestErrorsNameTheOperation(t *testing.T) {
 			_, err := cms.Patch(ctx, "missing", resource.MergePatch, []byte(`{}`), nil)
 			return err
 		}},
-		{"delete v1 configmaps default/missing: ", func() error { return cms.Delete(ctx, "missing", nil) }},
+		{"delete v1 configmaps default/missing: ", func() error { _, err := cms.Delete(ctx, "missing", nil); return err }},
 		{"update status apps/v1 deployments/status default/missing: ", func() error {
 			_, err := deploys.UpdateStatus(ctx, obj(t, deployment("missing", 1)), nil)
 			return err

@@ -134,8 +134,8 @@ func TestPatch(t *testing.T) {
 	require.ErrorIs(t, err, transport.ErrNotFound)
 	_, err = cms.Patch(ctx, "p", resource.ApplyPatch, []byte(`{}`), nil)
 	require.ErrorIs(t, err, resource.ErrFieldManagerRequired)
-	_, err = cms.Subresource("status").Patch(ctx, "p", resource.MergePatch, []byte(`{}`), &resource.PatchOptions{Subresource: "scale"})
-	require.Error(t, err)
+	_, err = cms.Patch(ctx, "p", resource.MergePatch, []byte(`{}`), &resource.PatchOptions{Force: true})
+	require.ErrorIs(t, err, resource.ErrPatchTypeUnsupported, "force is for apply patches only")
 }
 
 // widgetCRD installs a namespaced custom resource Widget in group and returns
@@ -218,7 +218,8 @@ func TestDryRunLeavesNothing(t *testing.T) {
 	require.NoError(t, err)
 	_, err = cms.Apply(ctx, changed, &resource.ApplyOptions{FieldManager: "dry", DryRun: true, Force: true})
 	require.NoError(t, err)
-	require.NoError(t, cms.Delete(ctx, "real", &resource.DeleteOptions{DryRun: true}))
+	_, err = cms.Delete(ctx, "real", &resource.DeleteOptions{DryRun: true})
+	require.NoError(t, err)
 	require.NoError(t, cms.DeleteCollection(ctx, &resource.DeleteOptions{DryRun: true}, nil))
 
 	got, err := cms.Get(ctx, "real", nil)
@@ -430,14 +431,14 @@ func TestDeleteOptions(t *testing.T) {
 	created, err := cms.Create(ctx, configMap(t, "d", nil), nil)
 	require.NoError(t, err)
 
-	err = cms.Delete(ctx, "d", &resource.DeleteOptions{Preconditions: &resource.Preconditions{UID: "not-the-uid"}})
+	_, err = cms.Delete(ctx, "d", &resource.DeleteOptions{Preconditions: &resource.Preconditions{UID: "not-the-uid"}})
 	require.ErrorIs(t, err, transport.ErrConflict)
-	err = cms.Delete(ctx, "d", &resource.DeleteOptions{Preconditions: &resource.Preconditions{ResourceVersion: "1"}})
+	_, err = cms.Delete(ctx, "d", &resource.DeleteOptions{Preconditions: &resource.Preconditions{ResourceVersion: "1"}})
 	require.ErrorIs(t, err, transport.ErrConflict)
 	_, err = cms.Get(ctx, "d", nil)
 	require.NoError(t, err, "failed preconditions delete nothing")
 
-	err = cms.Delete(ctx, "d", &resource.DeleteOptions{
+	_, err = cms.Delete(ctx, "d", &resource.DeleteOptions{
 		PropagationPolicy:  resource.PropagationForeground,
 		GracePeriodSeconds: new(int64),
 		Preconditions:      &resource.Preconditions{UID: created.UID(), ResourceVersion: created.ResourceVersion()},
@@ -571,4 +572,43 @@ func TestContextCancelled(t *testing.T) {
 	cancel()
 	_, err := c.Resource("v1", "ConfigMap").Namespace("default").Get(ctx, "x", nil)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestDeleteReturnsTheAnswer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, c := setup(t)
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	for _, name := range []string{"gone", "held"} {
+		_, err := cms.Create(ctx, configMap(t, name, nil), nil)
+		require.NoError(t, err)
+	}
+	_, err := cms.Patch(ctx, "held", resource.MergePatch, []byte(`{"metadata":{"finalizers":["example.com/hold"]}}`), nil)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name, obj   string
+		opts        *resource.DeleteOptions
+		wantKind    string
+		wantDeleted bool
+	}{
+		{"gone at once answers a Status", "gone", nil, "Status", false},
+		{"held by a finalizer answers the object", "held", nil, "ConfigMap", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := cms.Delete(ctx, tt.obj, tt.opts)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantKind, got.Kind())
+			_, deleting := got.DeletionTimestamp()
+			assert.Equal(t, tt.wantDeleted, deleting)
+			if tt.wantKind == "Status" {
+				assert.Equal(t, "Success", got.Get("status").String())
+				assert.Equal(t, tt.obj, got.Get("details.name").String())
+			} else {
+				assert.Equal(t, tt.obj, got.Name())
+				assert.Contains(t, got.Finalizers(), "example.com/hold")
+			}
+		})
+	}
 }

@@ -110,7 +110,7 @@ func podTour(ctx context.Context, out io.Writer, c *resource.Client, ns, name st
 	fmt.Fprintf(out, "created pod %s/%s (uid %s)\n", created.Namespace(), created.Name(), created.UID())
 	defer func() {
 		// Clean up even when a later step fails; a pod already gone is fine.
-		if err := pods.Delete(context.WithoutCancel(ctx), name, nil); err != nil && !errors.Is(err, transport.ErrNotFound) {
+		if _, err := pods.Delete(context.WithoutCancel(ctx), name, nil); err != nil && !errors.Is(err, transport.ErrNotFound) {
 			fmt.Fprintf(out, "cleanup: %v\n", err)
 		}
 	}()
@@ -138,7 +138,7 @@ func podTour(ctx context.Context, out io.Writer, c *resource.Client, ns, name st
 	}
 	fmt.Fprintf(out, "patched pod %s: labels %v\n", patched.Name(), patched.Labels())
 
-	if err := pods.Delete(ctx, name, nil); err != nil {
+	if _, err := pods.Delete(ctx, name, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "deleted pod %s\n", name)
@@ -192,7 +192,7 @@ func crdTour(ctx context.Context, out io.Writer, c *resource.Client, ns, suffix 
 	}
 	fmt.Fprintf(out, "created CRD widgets.%s\n", group)
 	defer func() {
-		if err := crds.Delete(context.WithoutCancel(ctx), "widgets."+group, nil); err != nil && !errors.Is(err, transport.ErrNotFound) {
+		if _, err := crds.Delete(context.WithoutCancel(ctx), "widgets."+group, nil); err != nil && !errors.Is(err, transport.ErrNotFound) {
 			fmt.Fprintf(out, "cleanup: %v\n", err)
 		}
 	}()
@@ -218,11 +218,11 @@ func crdTour(ctx context.Context, out io.Writer, c *resource.Client, ns, suffix 
 		return err
 	}
 	fmt.Fprintf(out, "created and read widget %s: spec.size %d\n", got.Name(), got.Get("spec.size").Int())
-	if err := widgets.Delete(ctx, "first", nil); err != nil {
+	if _, err := widgets.Delete(ctx, "first", nil); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "deleted widget first")
-	if err := crds.Delete(ctx, "widgets."+group, nil); err != nil {
+	if _, err := crds.Delete(ctx, "widgets."+group, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "deleted CRD widgets.%s\n", group)

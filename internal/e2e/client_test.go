@@ -66,7 +66,7 @@ func newNamespace(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_ = c.Resource("v1", "Namespace").Delete(ctx, name, nil)
+		_, _ = c.Resource("v1", "Namespace").Delete(ctx, name, nil)
 	})
 	return name
 }

@@ -59,7 +59,8 @@ func TestNamespaceVerbs(t *testing.T) {
 	_, err = nss.Namespace("default").Get(ctx, name, nil)
 	assert.ErrorIs(t, err, resource.ErrClusterScoped)
 
-	require.NoError(t, nss.Delete(ctx, name, nil))
+	_, err = nss.Delete(ctx, name, nil)
+	require.NoError(t, err)
 	// No namespace controller runs: the namespace stays, Terminating.
 	gone, err := nss.Get(ctx, name, nil)
 	require.NoError(t, err)
@@ -92,7 +93,7 @@ rules:
 `)
 	created, err := roles.Create(ctx, role, nil)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = roles.Delete(t.Context(), name, nil) })
+	t.Cleanup(func() { _, _ = roles.Delete(t.Context(), name, nil) })
 
 	got, err := c.ResourceFor("clusterroles").Get(ctx, name, nil)
 	require.NoError(t, err)
@@ -118,7 +119,8 @@ rules:
 	}
 	assert.Contains(t, names, name)
 
-	require.NoError(t, roles.Delete(ctx, name, nil))
+	_, err = roles.Delete(ctx, name, nil)
+	require.NoError(t, err)
 	_, err = roles.Get(ctx, name, nil)
 	assert.ErrorIs(t, err, transport.ErrNotFound)
 
@@ -126,7 +128,7 @@ rules:
 	for _, n := range []string{name + "-a", name + "-b"} {
 		_, err := roles.Create(ctx, obj(t, `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"`+n+`","labels":{"e2e-set":"`+name+`"}}}`), nil)
 		require.NoError(t, err)
-		t.Cleanup(func() { _ = roles.Delete(t.Context(), n, nil) })
+		t.Cleanup(func() { _, _ = roles.Delete(t.Context(), n, nil) })
 	}
 	sel := &resource.ListOptions{LabelSelector: "e2e-set=" + name}
 	items, _, err = roles.ListAll(ctx, sel)

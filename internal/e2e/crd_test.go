@@ -128,7 +128,7 @@ func installCRD(t testing.TB, c *resource.Client) string {
 	crds := c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 	_, err := crds.Create(ctx, obj(t, crdManifest(group)), nil)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = crds.Delete(ctx, "widgets."+group, nil) })
+	t.Cleanup(func() { _, _ = crds.Delete(ctx, "widgets."+group, nil) })
 	eventually(t, time.Minute, "the CRD to be established", func() bool {
 		got, err := crds.Get(ctx, "widgets."+group, nil)
 		require.NoError(t, err)
@@ -181,7 +181,8 @@ func TestCRDFoundByTheNextCallAndGoneAfterDelete(t *testing.T) {
 	assert.Equal(t, []string{group + "/Widget"}, kinds)
 
 	crds := c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
-	require.NoError(t, crds.Delete(ctx, "widgets."+group, nil))
+	_, err = crds.Delete(ctx, "widgets."+group, nil)
+	require.NoError(t, err)
 	eventually(t, time.Minute, "the group to leave discovery", func() bool { return !servedByDiscovery(t, group) })
 
 	_, err = widgets.Get(ctx, "w1", nil)
@@ -241,7 +242,7 @@ func TestCustomResourceVerbs(t *testing.T) {
 		ignored, err := widgets.Patch(ctx, "w1", resource.MergePatch, []byte(`{"status":{"phase":"Ignored"}}`), nil)
 		require.NoError(t, err)
 		assert.Equal(t, "Ready", ignored.Get("status.phase").String(), "the main resource ignores status")
-		p, err := widgets.Patch(ctx, "w1", resource.MergePatch, []byte(`{"status":{"phase":"Patched"}}`), &resource.PatchOptions{Subresource: "status"})
+		p, err := widgets.Subresource("status").Patch(ctx, "w1", resource.MergePatch, []byte(`{"status":{"phase":"Patched"}}`), nil)
 		require.NoError(t, err)
 		assert.Equal(t, "Patched", p.Get("status.phase").String())
 	})
@@ -306,9 +307,10 @@ func TestCustomResourceVerbs(t *testing.T) {
 	}
 	assert.Equal(t, []string{"applied"}, names, "only the labelled widgets were deleted")
 
-	require.NoError(t, widgets.Delete(ctx, "applied", nil))
+	_, err = widgets.Delete(ctx, "applied", nil)
+	require.NoError(t, err)
 	_, err = widgets.Get(ctx, "applied", nil)
 	assert.ErrorIs(t, err, transport.ErrNotFound)
-	err = widgets.Delete(ctx, "applied", nil)
+	_, err = widgets.Delete(ctx, "applied", nil)
 	assert.ErrorIs(t, err, transport.ErrNotFound)
 }

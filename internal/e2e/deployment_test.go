@@ -93,7 +93,7 @@ func TestDeploymentEveryVerb(t *testing.T) {
 	scale = set(t, scale, "spec.replicas", 5)
 	_, err = deploys.Subresource("scale").Update(ctx, scale, nil)
 	require.NoError(t, err)
-	_, err = deploys.Patch(ctx, "web", resource.MergePatch, []byte(`{"spec":{"replicas":7}}`), &resource.PatchOptions{Subresource: "scale"})
+	_, err = deploys.Subresource("scale").Patch(ctx, "web", resource.MergePatch, []byte(`{"spec":{"replicas":7}}`), nil)
 	require.NoError(t, err)
 	got, err := deploys.Get(ctx, "web", nil)
 	require.NoError(t, err)
@@ -108,7 +108,8 @@ func TestDeploymentEveryVerb(t *testing.T) {
 	assert.ElementsMatch(t, []string{"web", "api"}, names)
 
 	// delete and delete collection
-	require.NoError(t, deploys.Delete(ctx, "api", &resource.DeleteOptions{PropagationPolicy: resource.PropagationBackground}))
+	_, err = deploys.Delete(ctx, "api", &resource.DeleteOptions{PropagationPolicy: resource.PropagationBackground})
+	require.NoError(t, err)
 	_, err = deploys.Get(ctx, "api", nil)
 	assert.ErrorIs(t, err, transport.ErrNotFound)
 	require.NoError(t, deploys.DeleteCollection(ctx, nil, nil))
@@ -205,7 +206,8 @@ func TestWriteErrors(t *testing.T) {
 
 		_, err = deploys.Patch(ctx, "web", resource.MergePatch, []byte(`{"spec":{"replicas":9}}`), &resource.PatchOptions{DryRun: true})
 		require.NoError(t, err)
-		require.NoError(t, deploys.Delete(ctx, "web", &resource.DeleteOptions{DryRun: true}))
+		_, err = deploys.Delete(ctx, "web", &resource.DeleteOptions{DryRun: true})
+		require.NoError(t, err)
 		got, err := deploys.Get(ctx, "web", nil)
 		require.NoError(t, err)
 		assert.NotEqual(t, int64(9), got.Get("spec.replicas").Int())

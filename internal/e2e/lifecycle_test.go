@@ -20,7 +20,8 @@ func TestFinalizersHoldADeletedObject(t *testing.T) {
 	_, err := cms.Create(ctx, obj(t, `{"metadata":{"name":"held","finalizers":["e2e.example.com/hold"]}}`), nil)
 	require.NoError(t, err)
 
-	require.NoError(t, cms.Delete(ctx, "held", nil))
+	_, err = cms.Delete(ctx, "held", nil)
+	require.NoError(t, err)
 	held, err := cms.Get(ctx, "held", nil)
 	require.NoError(t, err, "a finalizer keeps the object")
 	_, deleting := held.DeletionTimestamp()
@@ -42,18 +43,20 @@ func TestDeletePreconditionsAndPropagation(t *testing.T) {
 	created, err := cms.Create(ctx, obj(t, `{"metadata":{"name":"pre"}}`), nil)
 	require.NoError(t, err)
 
-	err = cms.Delete(ctx, "pre", &resource.DeleteOptions{Preconditions: &resource.Preconditions{UID: "not-the-uid"}})
+	_, err = cms.Delete(ctx, "pre", &resource.DeleteOptions{Preconditions: &resource.Preconditions{UID: "not-the-uid"}})
 	assert.ErrorIs(t, err, transport.ErrConflict)
-	err = cms.Delete(ctx, "pre", &resource.DeleteOptions{Preconditions: &resource.Preconditions{ResourceVersion: "1"}})
+	_, err = cms.Delete(ctx, "pre", &resource.DeleteOptions{Preconditions: &resource.Preconditions{ResourceVersion: "1"}})
 	assert.ErrorIs(t, err, transport.ErrConflict)
-	require.NoError(t, cms.Delete(ctx, "pre", &resource.DeleteOptions{Preconditions: &resource.Preconditions{UID: created.UID(), ResourceVersion: created.ResourceVersion()}}))
+	_, err = cms.Delete(ctx, "pre", &resource.DeleteOptions{Preconditions: &resource.Preconditions{UID: created.UID(), ResourceVersion: created.ResourceVersion()}})
+	require.NoError(t, err)
 
 	// Foreground deletion waits for dependents through a finalizer that only
 	// the garbage collector removes; none runs here, so the object stays.
 	deploys := c.Resource("apps/v1", "Deployment").Namespace(ns)
 	_, err = deploys.Create(ctx, deployment(t, "fg"), nil)
 	require.NoError(t, err)
-	require.NoError(t, deploys.Delete(ctx, "fg", &resource.DeleteOptions{PropagationPolicy: resource.PropagationForeground}))
+	_, err = deploys.Delete(ctx, "fg", &resource.DeleteOptions{PropagationPolicy: resource.PropagationForeground})
+	require.NoError(t, err)
 	fg, err := deploys.Get(ctx, "fg", nil)
 	require.NoError(t, err)
 	assert.Contains(t, fg.Finalizers(), "foregroundDeletion")

@@ -48,8 +48,8 @@ func grant(t testing.TB, user, rulesJSON string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_ = bindings.Delete(ctx, name, nil)
-		_ = roles.Delete(ctx, name, nil)
+		_, _ = bindings.Delete(ctx, name, nil)
+		_, _ = roles.Delete(ctx, name, nil)
 	})
 }
 
@@ -86,7 +86,7 @@ func TestRBACForbidden(t *testing.T) {
 	assert.Equal(t, 1, listErrs, "List yields the Forbidden error once and stops")
 	_, err = cms.Create(ctx, obj(t, `{"metadata":{"name":"nope"}}`), nil)
 	assert.ErrorIs(t, err, transport.ErrForbidden)
-	err = cms.Delete(ctx, "secret-ish", nil)
+	_, err = cms.Delete(ctx, "secret-ish", nil)
 	assert.ErrorIs(t, err, transport.ErrForbidden)
 
 	// Discovery is open to every authenticated user, so the handle resolves.
@@ -123,7 +123,7 @@ func TestImpersonation(t *testing.T) {
 		"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"e2e-readers"}]}`), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		_ = c.Resource("rbac.authorization.k8s.io/v1", "ClusterRole").Delete(context.Background(), readers, nil)
+		_, _ = c.Resource("rbac.authorization.k8s.io/v1", "ClusterRole").Delete(context.Background(), readers, nil)
 	})
 
 	impersonating := func(name string, groups ...string) *resource.Client {

@@ -59,9 +59,10 @@ func TestSeedPodLifecycle(t *testing.T) {
 	assert.NotEqual(t, got.ResourceVersion(), patched.ResourceVersion())
 
 	zero := int64(0)
-	require.NoError(t, pods.Delete(ctx, "web", &resource.DeleteOptions{GracePeriodSeconds: &zero}))
+	_, err = pods.Delete(ctx, "web", &resource.DeleteOptions{GracePeriodSeconds: &zero})
+	require.NoError(t, err)
 	_, err = pods.Get(ctx, "web", nil)
 	assert.ErrorIs(t, err, transport.ErrNotFound)
-	err = pods.Delete(ctx, "web", nil)
+	_, err = pods.Delete(ctx, "web", nil)
 	assert.ErrorIs(t, err, transport.ErrNotFound)
 }

@@ -1,0 +1,41 @@
+package e2e_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubedyn/kubedyn/resource"
+)
+
+// TestDeleteAnswers checks what Delete returns against the real server: a
+// Status for an object gone at once, the object itself when the delete is
+// pending (foreground propagation adds a finalizer nobody removes here).
+func TestDeleteAnswers(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	ns := newNamespace(t)
+	c := admin(t)
+	cms := c.Resource("v1", "ConfigMap").Namespace(ns)
+	_, err := cms.Create(ctx, obj(t, `{"metadata":{"name":"gone"}}`), nil)
+	require.NoError(t, err)
+	got, err := cms.Delete(ctx, "gone", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Status", got.Kind())
+	assert.Equal(t, "Success", got.Get("status").String())
+	assert.Equal(t, "gone", got.Get("details.name").String())
+
+	deploys := c.Resource("apps/v1", "Deployment").Namespace(ns)
+	created, err := deploys.Create(ctx, deployment(t, "fg"), nil)
+	require.NoError(t, err)
+	got, err = deploys.Delete(ctx, "fg", &resource.DeleteOptions{PropagationPolicy: resource.PropagationForeground})
+	require.NoError(t, err)
+	assert.Equal(t, "Deployment", got.Kind())
+	assert.Equal(t, created.UID(), got.UID())
+	_, deleting := got.DeletionTimestamp()
+	assert.True(t, deleting, "a foreground delete answers the object marked for deletion")
+	assert.Contains(t, got.Finalizers(), "foregroundDeletion")
+	_, err = deploys.Patch(ctx, "fg", resource.MergePatch, []byte(`{"metadata":{"finalizers":null}}`), nil)
+	require.NoError(t, err)
+}

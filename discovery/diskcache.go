@@ -20,6 +20,9 @@ type diskCache struct {
 	dir  string
 	host string
 	log  *slog.Logger
+	// removeFile deletes a file; nil means os.Remove. Tests replace it to
+	// make a removal fail.
+	removeFile func(name string) error
 }
 
 // diskHeader is the first line of a cache file; the document follows.
@@ -88,7 +91,11 @@ func (d *diskCache) write(path, etag string, body []byte) error {
 
 // remove deletes the file for path.
 func (d *diskCache) remove(path string) {
-	if err := os.Remove(d.file(path)); err != nil && !os.IsNotExist(err) {
+	rm := d.removeFile
+	if rm == nil {
+		rm = os.Remove
+	}
+	if err := rm(d.file(path)); err != nil && !os.IsNotExist(err) {
 		d.log.Debug("discovery: disk cache remove failed", "path", path, "error", err)
 	}
 }

@@ -1,10 +1,12 @@
 package discovery
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,19 +65,7 @@ func TestDiskCacheDamagedBodyRefetches(t *testing.T) {
 	_, err := f.client(&Options{CacheDir: cacheDir}).Resources(ctx)
 	require.NoError(t, err)
 
-	// Keep each header line (so the ETag is sent) but damage the document.
-	files, err := os.ReadDir(cacheDir)
-	require.NoError(t, err)
-	for _, e := range files {
-		p := filepath.Join(cacheDir, e.Name())
-		b, err := os.ReadFile(p)
-		require.NoError(t, err)
-		i := 0
-		for b[i] != '\n' {
-			i++
-		}
-		require.NoError(t, os.WriteFile(p, append(b[:i+1], `{"kind":`...), 0o600))
-	}
+	damageBodies(t, cacheDir)
 	c := f.client(&Options{CacheDir: cacheDir})
 	rs, err := c.Resources(ctx)
 	require.NoError(t, err)
@@ -88,4 +78,44 @@ func TestDiskCacheDamagedBodyRefetches(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 8, f.totalHits())
 	assert.Equal(t, int64(2), again.Stats().Parses)
+}
+
+// A damaged cache file that cannot be removed, whose ETag the server still
+// answers 304, is read once: the document is fetched again without the
+// ETag, not revalidated over and over (the file would come back each time).
+func TestDiskCacheDamagedFileThatCannotBeRemoved(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	cacheDir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := f.client(&Options{CacheDir: cacheDir}).Resources(ctx)
+	require.NoError(t, err)
+	damageBodies(t, cacheDir)
+
+	c := f.client(&Options{CacheDir: cacheDir})
+	c.disk.removeFile = func(string) error { return os.ErrPermission }
+	rs, err := c.Resources(ctx)
+	require.NoError(t, err)
+	assert.Len(t, rs, 24)
+	assert.Equal(t, 3, f.hitsFor("/apis"), "one 304 for the damaged copy, one download without the ETag")
+	assert.Equal(t, 3, f.hitsFor("/api"))
+	assert.Equal(t, []string{f.etag("/apis")}, f.ifNoneMatch("/apis"), "the damaged copy's ETag was sent once")
+}
+
+// damageBodies keeps each cache file's header line (so its ETag is sent) but
+// cuts the document short.
+func damageBodies(t *testing.T, cacheDir string) {
+	t.Helper()
+	files, err := os.ReadDir(cacheDir)
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, e := range files {
+		p := filepath.Join(cacheDir, e.Name())
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		line, _, ok := bytes.Cut(b, []byte("\n"))
+		require.True(t, ok, "a header line")
+		require.NoError(t, os.WriteFile(p, append(line, "\n{\"kind\":"...), 0o600))
+	}
 }

@@ -30,13 +30,19 @@ type docEntry struct {
 // copy found only on disk decodes that copy. Every decode advances
 // c.docGen.
 func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]byte) (any, error)) (any, error) {
+	return c.fetchFrom(ctx, path, accept, parse, true)
+}
+
+// fetchFrom is fetch; useDisk=false ignores the disk cache for this request
+// (its copy turned out damaged).
+func (c *Client) fetchFrom(ctx context.Context, path, accept string, parse func([]byte) (any, error), useDisk bool) (any, error) {
 	prev, cached := c.docs.Get(path)
 	if cached && prev.etag == "" {
 		cached = false
 	}
 	var diskETag string
 	var diskBody []byte
-	if !cached && c.disk != nil {
+	if !cached && useDisk && c.disk != nil {
 		diskETag, diskBody, _ = c.disk.load(path)
 	}
 	h := http.Header{"Accept": {accept}}
@@ -61,9 +67,12 @@ func (c *Client) fetch(ctx context.Context, path, accept string, parse func([]by
 			c.docGen.Add(1)
 			v, err := parse(diskBody)
 			if err != nil {
-				// A damaged file: drop it and ask again without it.
+				// A damaged file: drop it and ask once more without its
+				// ETag. The removal may fail (a read-only directory), so
+				// the second request must not read the file again.
+				c.log.DebugContext(ctx, "discovery: disk cache copy damaged, fetching again", "path", path, "error", err)
 				c.disk.remove(path)
-				return c.fetch(ctx, path, accept, parse)
+				return c.fetchFrom(ctx, path, accept, parse, false)
 			}
 			c.docs.Add(path, docEntry{etag: diskETag, value: v})
 			return v, nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,13 +13,17 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// Decode decodes a manifest into objects: one JSON object, or a stream of
-// YAML documents separated by "---" lines. As in kubectl, input whose first
-// non-blank byte is '{' is read as JSON unless it has a "---" line. Empty
-// documents (nothing but comments or whitespace) are skipped. A document whose kind is "List", or
-// ends in "List" with an "items" array (PodList, ConfigMapList...), is
-// replaced by its items; items of a typed list (not of a plain List) that
-// lack apiVersion or kind get the list's apiVersion and the kind without its
+// Decode decodes a manifest into objects: one or more JSON objects, or a
+// stream of YAML documents separated by "---" lines. As in kubectl, input
+// whose first non-blank byte is '{' is read as JSON unless it has a "---"
+// line; JSON objects may follow one another directly or with whitespace
+// between them (`{...}{...}`, what a loop over `kubectl get -o json`
+// writes), each one a document. Empty documents (nothing but comments or
+// whitespace) are skipped. A document whose kind is "List", or ends in
+// "List" with an "items" array (PodList, ConfigMapList...), is replaced by
+// its items, and one whose items are null (or a "List" without items)
+// yields nothing; items of a typed list (not of a plain List) that lack
+// apiVersion or kind get the list's apiVersion and the kind without its
 // "List" suffix.
 //
 // The objects hold compact JSON. JSON input keeps its key order and bytes
@@ -27,48 +32,207 @@ import (
 // "yes" stays a string, 0644 is 420, and integers keep every digit).
 // Anchors, aliases and merge keys ("<<") are expanded.
 //
-// Untrusted input is bounded: at most MaxObjectBytes in all, MaxDepth of
-// nesting, and MaxYAMLExpansion nodes per document after alias expansion,
-// which is checked before anything is expanded, so an alias bomb fails at
-// once. Duplicate keys are refused, in JSON and in YAML.
+// Untrusted input is bounded: at most MaxObjectBytes in all, at most
+// DefaultMaxDocuments non-empty documents, MaxDepth of nesting, and
+// MaxYAMLExpansion nodes per document after alias expansion, which is
+// checked before anything is expanded, so an alias bomb fails at once.
+// Empty documents cost no parser. Duplicate keys are refused, in JSON and
+// in YAML.
 //
 // Errors are *DecodeError values naming the document (1-based) and the
 // line it starts on, wrapping the cause (a *SyntaxError or a YAML parser
 // error, and one of this package's sentinels where one applies).
 //
 // Decode does not keep data: the objects it returns hold their own text,
-// so the caller may reuse the slice.
+// so the caller may reuse the slice. DecodeManifest does the same and also
+// tells where each object came from.
 func Decode(data []byte) ([]Object, error) {
+	var out []Object
+	err := decodeManifest(data, nil, func(o Object, _ Source) { out = append(out, o) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DefaultMaxDocuments is the number of non-empty documents Decode and
+// DecodeManifest accept unless DecodeOptions.MaxDocuments says otherwise.
+// Each document costs a parser; empty documents cost none and do not count.
+const DefaultMaxDocuments = 10000
+
+// DecodeOptions tunes DecodeManifest. The zero value (or nil) gives
+// Decode's behaviour. DecodeManifest does not modify the options.
+type DecodeOptions struct {
+	// Source names the input, usually its file name; it is copied into
+	// each object's Source and into errors. Empty means unnamed.
+	Source string
+	// MaxDocuments caps the number of non-empty documents (each JSON
+	// object of a concatenated stream is one); more is an error wrapping
+	// ErrTooLarge. Zero means DefaultMaxDocuments.
+	MaxDocuments int
+}
+
+// Source tells where a decoded object came from, so that an error about it
+// can point at the manifest: "deploy/app.yaml:3:14". Sources are plain
+// values, safe to copy and share.
+type Source struct {
+	Name     string // DecodeOptions.Source: the file name, or "" when unnamed
+	Document int    // 1-based document number; empty documents count, as in an editor
+	Line     int    // 1-based line of the input where the object starts
+	Item     int    // 1-based position among the items of a List document, or 0
+}
+
+// String returns "name:document:line", with " (item n)" for an item of a
+// List document, or "document d, line l" when the input is unnamed.
+func (s Source) String() string {
+	var b []byte
+	if s.Name != "" {
+		b = append(b, s.Name...)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(s.Document), 10)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(s.Line), 10)
+	} else {
+		b = append(b, "document "...)
+		b = strconv.AppendInt(b, int64(s.Document), 10)
+		b = append(b, ", line "...)
+		b = strconv.AppendInt(b, int64(s.Line), 10)
+	}
+	if s.Item > 0 {
+		b = append(b, " (item "...)
+		b = strconv.AppendInt(b, int64(s.Item), 10)
+		b = append(b, ')')
+	}
+	return string(b)
+}
+
+// Decoded is one object of a manifest with its Source. Decoded values are
+// immutable and safe to share.
+type Decoded struct {
+	Object Object
+	Source Source
+}
+
+// DecodeManifest is Decode that also returns where each object came from
+// (the document, the line it starts on, its position in a List, and the
+// name given in opts), so a later error can name "file:document:line".
+// opts may be nil. Errors are *DecodeError values carrying opts.Source.
+func DecodeManifest(data []byte, opts *DecodeOptions) ([]Decoded, error) {
+	var out []Decoded
+	err := decodeManifest(data, opts, func(o Object, src Source) { out = append(out, Decoded{Object: o, Source: src}) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// manifestDecoder carries one Decode call's settings and counters.
+type manifestDecoder struct {
+	name    string
+	maxDocs int
+	docs    int // non-empty documents seen
+	emit    func(Object, Source)
+}
+
+func decodeManifest(data []byte, opts *DecodeOptions, emit func(Object, Source)) error {
+	d := manifestDecoder{maxDocs: DefaultMaxDocuments, emit: emit}
+	if opts != nil {
+		d.name = opts.Source
+		if opts.MaxDocuments > 0 {
+			d.maxDocs = opts.MaxDocuments
+		}
+	}
 	if len(data) > MaxObjectBytes {
-		return nil, &DecodeError{Document: 1, Line: 1, Err: fmt.Errorf("%w: input of %d bytes exceeds the limit of %d", ErrTooLarge, len(data), MaxObjectBytes)}
+		return d.errorf(1, 1, fmt.Errorf("%w: input of %d bytes exceeds the limit of %d", ErrTooLarge, len(data), MaxObjectBytes))
 	}
 	// Read data in place: every Object returned is built in new memory (the
 	// JSON compacted, the YAML converted), so nothing keeps data.
 	s := bytesString(data)
-	if i := skipWS(s, 0); i < len(s) && s[i] == '{' {
-		objs, err := decodeJSON(s)
-		if err == nil || !hasSeparator(s) {
-			return objs, err
-		}
+	if i := skipWS(s, 0); i < len(s) && s[i] == '{' && !hasSeparator(s) {
+		return d.decodeJSON(s)
 	}
-	return decodeYAML(s)
+	return d.decodeYAML(s)
 }
 
-func decodeJSON(s string) ([]Object, error) {
-	if err := validateObject(s); err != nil {
-		line := 1
-		var se *SyntaxError
-		if errors.As(err, &se) {
-			line = lineAt(s, se.Offset)
+func (d *manifestDecoder) errorf(doc, line int, err error) error {
+	return &DecodeError{Source: d.name, Document: doc, Line: line, Err: err}
+}
+
+// count counts one more non-empty document, failing past the cap.
+func (d *manifestDecoder) count() error {
+	d.docs++
+	if d.docs > d.maxDocs {
+		return fmt.Errorf("%w: more than %d documents", ErrTooLarge, d.maxDocs)
+	}
+	return nil
+}
+
+// decodeJSON reads one or more JSON objects, each a document.
+func (d *manifestDecoder) decodeJSON(s string) error {
+	lines := lineCounter{s: s}
+	for doc, i := 1, skipWS(s, 0); i < len(s); doc, i = doc+1, skipWS(s, i) {
+		line := lines.at(i)
+		if err := d.count(); err != nil {
+			return d.errorf(doc, line, err)
 		}
-		return nil, &DecodeError{Document: 1, Line: 1, Err: fmt.Errorf("line %d: %w", line, err)}
+		end, err := scanObject(s, i)
+		if err != nil {
+			errLine := line
+			var se *SyntaxError
+			if errors.As(err, &se) {
+				errLine = lines.at(se.Offset)
+			}
+			return d.errorf(doc, line, fmt.Errorf("line %d: %w", errLine, err))
+		}
+		src := Source{Name: d.name, Document: doc, Line: line}
+		text := s[i:end]
+		start := i
+		itemLine := func(_, off int) int { return lines.at(start + off) }
+		if err := d.expand(text, false, src, itemLine, 0); err != nil {
+			return d.errorf(doc, line, err)
+		}
+		i = end
 	}
-	o := Object{raw: bytesString(compactValid(s))}
-	objs, err := expandList(nil, o, 0)
-	if err != nil {
-		return nil, &DecodeError{Document: 1, Line: 1, Err: err}
+	return nil
+}
+
+// scanObject validates the JSON object starting at s[i] and returns the
+// index just after it. Offsets in errors count from the start of s.
+func scanObject(s string, i int) (int, error) {
+	sc := getScanner()
+	defer putScanner(sc)
+	sc.s = s
+	if s[i] != '{' {
+		if _, err := sc.value(i); err != nil {
+			return i, err
+		}
+		return i, sc.fail(i, ErrNotObject, "top-level value is not an object")
 	}
-	return objs, nil
+	end, err := sc.object(i)
+	if err == nil && end-i > MaxObjectBytes {
+		err = sc.fail(i, ErrTooLarge, "object of %d bytes exceeds the limit of %d", end-i, MaxObjectBytes)
+	}
+	return end, err
+}
+
+// lineCounter answers the line of increasing offsets in one pass over s.
+type lineCounter struct {
+	s         string
+	off, line int
+}
+
+// at returns the 1-based line of byte offset off. Offsets may go back, at
+// the cost of counting again from the start.
+func (c *lineCounter) at(off int) int {
+	if off > len(c.s) {
+		off = len(c.s)
+	}
+	if off < c.off {
+		c.off, c.line = 0, 0
+	}
+	c.line += strings.Count(c.s[c.off:off], "\n")
+	c.off = off
+	return c.line + 1
 }
 
 // compactValid returns a copy of s, which must be valid JSON, without the
@@ -92,14 +256,6 @@ func compactValid(s string) []byte {
 	return b
 }
 
-// lineAt returns the 1-based line of byte offset off in s.
-func lineAt(s string, off int) int {
-	if off > len(s) {
-		off = len(s)
-	}
-	return strings.Count(s[:off], "\n") + 1
-}
-
 // isSeparator reports whether line is a YAML document separator: "---"
 // followed by nothing but whitespace or a comment (kubectl's rule).
 func isSeparator(line string) bool {
@@ -119,105 +275,193 @@ func hasSeparator(s string) bool {
 	return false
 }
 
-type yamlChunk struct {
-	text string
-	line int // 1-based line of the chunk's first line
-}
-
-func splitYAML(s string) []yamlChunk {
-	var chunks []yamlChunk
-	start, startLine, lineNo := 0, 1, 1
-	off := 0
+// isBlankYAML reports whether a YAML document holds nothing but
+// whitespace and comments, so it can be skipped without a parser.
+func isBlankYAML(s string) bool {
 	for line := range strings.Lines(s) {
-		if isSeparator(line) {
-			chunks = append(chunks, yamlChunk{text: s[start:off], line: startLine})
-			start = off + len(line)
-			startLine = lineNo + 1
+		t := strings.TrimLeft(line, " \t\r\n")
+		if t != "" && t[0] != '#' {
+			return false
 		}
-		off += len(line)
-		lineNo++
 	}
-	return append(chunks, yamlChunk{text: s[start:], line: startLine})
+	return true
 }
 
-func decodeYAML(s string) ([]Object, error) {
-	var out []Object
-	for i, ch := range splitYAML(s) {
-		docErr := func(err error) error { return &DecodeError{Document: i + 1, Line: ch.line, Err: err} }
-		dec := yaml.NewDecoder(strings.NewReader(ch.text))
-		for {
-			var doc yaml.Node
-			err := decodeNode(dec, &doc)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, docErr(yamlError(err, ch.line-1))
-			}
-			root := &doc
-			if root.Kind == yaml.DocumentNode {
-				if len(root.Content) == 0 {
-					continue
+// yamlDocument is one document of a YAML stream.
+type yamlDocument struct {
+	number int    // 1-based
+	text   string // the document, without its separator line
+	line   int    // 1-based line of the input where text starts
+}
+
+// yamlDocuments yields each document of s (split on "---" lines) without
+// collecting them.
+func yamlDocuments(s string) iter.Seq[yamlDocument] {
+	return func(yield func(yamlDocument) bool) {
+		doc, start, startLine, lineNo, off := 1, 0, 1, 1, 0
+		for line := range strings.Lines(s) {
+			if isSeparator(line) {
+				if !yield(yamlDocument{number: doc, text: s[start:off], line: startLine}) {
+					return
 				}
-				root = root.Content[0]
+				doc++
+				start = off + len(line)
+				startLine = lineNo + 1
 			}
-			if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-				continue // an empty document
-			}
-			for root.Kind == yaml.AliasNode && root.Alias != nil {
-				root = root.Alias
-			}
-			if root.Kind != yaml.MappingNode {
-				return nil, docErr(&lineError{msg: fmt.Sprintf("line %d: the document is a %s, not an object", root.Line+ch.line-1, nodeKindName(root)), err: ErrNotObject})
-			}
-			if err := checkExpansion(root, ch.line-1); err != nil {
-				return nil, docErr(err)
-			}
-			c := yamlConverter{lineBase: ch.line - 1}
-			b, err := c.appendNode(nil, root, 0)
-			if err != nil {
-				return nil, docErr(err)
-			}
-			if err := validateObject(bytesString(b)); err != nil {
-				return nil, docErr(err)
-			}
-			out, err = expandList(out, Object{raw: bytesString(b)}, 0)
-			if err != nil {
-				return nil, docErr(err)
-			}
+			off += len(line)
+			lineNo++
 		}
+		yield(yamlDocument{number: doc, text: s[start:], line: startLine})
 	}
-	return out, nil
 }
 
-// expandList appends o to out, or o's items when o is a list kind.
-func expandList(out []Object, o Object, depth int) ([]Object, error) {
-	kind := o.Kind()
-	items := o.Get("items")
-	if !strings.HasSuffix(kind, "List") || !items.IsArray() {
-		return append(out, o), nil
+func (d *manifestDecoder) decodeYAML(s string) error {
+	for doc := range yamlDocuments(s) {
+		if isBlankYAML(doc.text) {
+			continue
+		}
+		if err := d.count(); err != nil {
+			return d.errorf(doc.number, doc.line, err)
+		}
+		if err := d.decodeYAMLDocument(doc.number, doc.text, doc.line); err != nil {
+			return d.errorf(doc.number, doc.line, err)
+		}
 	}
-	if depth > 8 {
-		return nil, fmt.Errorf("%w: lists nested more than 8 deep", ErrTooDeep)
+	return nil
+}
+
+// decodeYAMLDocument converts document number doc (whose first line is
+// line startLine of the input) and emits its objects.
+func (d *manifestDecoder) decodeYAMLDocument(doc int, text string, startLine int) error {
+	lineBase := startLine - 1
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	for {
+		var node yaml.Node
+		err := decodeNode(dec, &node)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return yamlError(err, lineBase)
+		}
+		root := &node
+		if root.Kind == yaml.DocumentNode {
+			if len(root.Content) == 0 {
+				continue
+			}
+			root = root.Content[0]
+		}
+		if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+			continue // an empty document
+		}
+		for root.Kind == yaml.AliasNode && root.Alias != nil {
+			root = root.Alias
+		}
+		if root.Kind != yaml.MappingNode {
+			return &lineError{msg: fmt.Sprintf("line %d: the document is a %s, not an object", root.Line+lineBase, nodeKindName(root)), err: ErrNotObject}
+		}
+		if err := checkExpansion(root, lineBase); err != nil {
+			return err
+		}
+		c := yamlConverter{lineBase: lineBase}
+		b, err := c.appendNode(nil, root, 0)
+		if err != nil {
+			return err
+		}
+		if err := validateObject(bytesString(b)); err != nil {
+			return err
+		}
+		src := Source{Name: d.name, Document: doc, Line: root.Line + lineBase}
+		items := yamlItems(root)
+		itemLine := func(i, _ int) int {
+			if i < len(items) {
+				return items[i].Line + lineBase
+			}
+			return src.Line
+		}
+		if err := d.expand(bytesString(b), true, src, itemLine, 0); err != nil {
+			return err
+		}
+	}
+}
+
+// yamlItems returns the item nodes of a mapping's "items" sequence, or nil.
+func yamlItems(root *yaml.Node) []*yaml.Node {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := root.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "items" {
+			v := root.Content[i+1]
+			for v.Kind == yaml.AliasNode && v.Alias != nil {
+				v = v.Alias
+			}
+			if v.Kind == yaml.SequenceNode {
+				return v.Content
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// isList reports whether an object of this kind with this "items" value
+// stands for its items: a kind ending in "List" whose items are an array
+// or null, or a plain "List" without items (an empty list).
+func isList(kind string, items gjson.Result) bool {
+	if !strings.HasSuffix(kind, "List") {
+		return false
+	}
+	return items.IsArray() || items.Type == gjson.Null && (items.Exists() || kind == "List")
+}
+
+// maxListNesting bounds Lists inside Lists.
+const maxListNesting = 8
+
+// expand emits the object whose JSON is text, or its items when it is a
+// list kind. compact tells whether text is already compact; src is the
+// object's source; itemLine gives the line of item i, which starts at
+// byte offset off of text.
+func (d *manifestDecoder) expand(text string, compact bool, src Source, itemLine func(i, off int) int, depth int) error {
+	o := Object{raw: text}
+	kind := o.Kind()
+	items := gjson.Get(text, "items")
+	if !isList(kind, items) {
+		if !compact {
+			o = Object{raw: bytesString(compactValid(text))}
+		}
+		d.emit(o, src)
+		return nil
+	}
+	if depth >= maxListNesting {
+		return fmt.Errorf("%w: lists nested more than %d deep", ErrTooDeep, maxListNesting)
+	}
+	if !items.IsArray() {
+		return nil // null or absent: an empty list
 	}
 	apiVersion := o.APIVersion()
 	itemKind := strings.TrimSuffix(kind, "List")
 	var err error
+	i := 0
 	items.ForEach(func(_, v gjson.Result) bool {
 		if !v.IsObject() {
 			err = fmt.Errorf("%w: an item of %s is not an object", ErrNotObject, kind)
 			return false
 		}
+		isrc := src
+		isrc.Item = i + 1
+		isrc.Line = itemLine(i, v.Index)
+		i++
 		item := Object{raw: v.Raw}
+		if !compact {
+			item = Object{raw: bytesString(compactValid(v.Raw))}
+		}
 		if kind != "List" && itemKind != "" {
 			if item, err = withTypeMeta(item, apiVersion, itemKind); err != nil {
 				return false
 			}
 		}
-		out, err = expandList(out, item, depth+1)
+		err = d.expand(item.raw, true, isrc, func(int, int) int { return isrc.Line }, depth+1)
 		return err == nil
 	})
-	return out, err
+	return err
 }
 
 // withTypeMeta gives item the apiVersion and kind it lacks (absent or

@@ -67,13 +67,18 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 // DecodeError names the document of a manifest that failed to decode.
 // DecodeError values are plain data, safe to share.
 type DecodeError struct {
-	Document int   // 1-based position of the document in the input (empty documents count)
-	Line     int   // 1-based line where the document starts
-	Err      error // the cause
+	Source   string // DecodeOptions.Source (the file name), or ""
+	Document int    // 1-based position of the document in the input (empty documents count)
+	Line     int    // 1-based line where the document starts
+	Err      error  // the cause
 }
 
-// Error returns "document <n> (line <l>): <cause>".
+// Error returns "document <n> (line <l>): <cause>", prefixed with
+// "<source>: " when the input was named.
 func (e *DecodeError) Error() string {
+	if e.Source != "" {
+		return fmt.Sprintf("%s: document %d (line %d): %v", e.Source, e.Document, e.Line, e.Err)
+	}
 	return fmt.Sprintf("document %d (line %d): %v", e.Document, e.Line, e.Err)
 }
 

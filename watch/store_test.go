@@ -1,0 +1,203 @@
+package watch
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubedyn/kubedyn/unstructured"
+)
+
+func cm(ns, name, rv string, labels map[string]string, owners ...string) unstructured.Object {
+	b := unstructured.NewBuilder("v1", "ConfigMap").
+		Set("metadata.name", name).
+		Set("metadata.resourceVersion", rv)
+	if ns != "" {
+		b.Set("metadata.namespace", ns)
+	}
+	for k, v := range labels {
+		b.Set(unstructured.Path("metadata", "labels", k), v)
+	}
+	for i, uid := range owners {
+		b.Set(fmt.Sprintf("metadata.ownerReferences.%d", i), map[string]any{
+			"apiVersion": "example.com/v1", "kind": "Widget", "name": "w" + uid, "uid": uid, "controller": i == 0,
+		})
+	}
+	obj, err := b.Object()
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+func names(objs []unstructured.Object) []string {
+	out := make([]string, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, KeyOf(o).String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestKey(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		key Key
+		s   string
+	}{
+		{Key{"ns", "a"}, "ns/a"},
+		{Key{"", "node-1"}, "node-1"},
+	} {
+		t.Run(tc.s, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.s, tc.key.String())
+			assert.Equal(t, tc.key, ParseKey(tc.s))
+		})
+	}
+	assert.Equal(t, Key{"ns", "a"}, KeyOf(cm("ns", "a", "1", nil)))
+}
+
+func TestStorePutGetRemove(t *testing.T) {
+	t.Parallel()
+	s := newStore()
+	_, existed := s.put(cm("a", "x", "1", nil))
+	assert.False(t, existed)
+	s.put(cm("a", "y", "1", nil))
+	s.put(cm("b", "x", "1", nil))
+	s.put(cm("", "cluster", "1", nil))
+	old, existed := s.put(cm("a", "x", "2", nil))
+	require.True(t, existed)
+	assert.Equal(t, "1", old.ResourceVersion())
+
+	assert.Equal(t, 4, s.Len())
+	got, ok := s.Get(Key{"a", "x"})
+	require.True(t, ok)
+	assert.Equal(t, "2", got.ResourceVersion())
+	_, ok = s.Get(Key{"c", "x"})
+	assert.False(t, ok)
+	assert.Equal(t, []string{"a/x", "a/y"}, names(s.ListNamespace("a")))
+	assert.Equal(t, []string{"cluster"}, names(s.ListNamespace("")))
+	assert.Equal(t, []string{"a/x", "a/y", "b/x", "cluster"}, names(s.List()))
+	assert.Equal(t, []Key{{"", "cluster"}, {"a", "x"}, {"a", "y"}, {"b", "x"}}, s.Keys())
+
+	old, existed = s.remove(Key{"b", "x"})
+	require.True(t, existed)
+	assert.Equal(t, "b", old.Namespace())
+	_, existed = s.remove(Key{"b", "x"})
+	assert.False(t, existed)
+	assert.Empty(t, s.ListNamespace("b"))
+	assert.NotContains(t, s.spaces, "b", "an emptied namespace is dropped")
+	assert.Equal(t, 3, s.Len())
+}
+
+func TestStoreIndexes(t *testing.T) {
+	t.Parallel()
+	s := newStore()
+	s.put(cm("a", "before", "1", map[string]string{"app": "web"}, "u1"))
+	require.NoError(t, s.AddIndexers(DefaultIndexers()))
+	require.NoError(t, s.AddIndexers(map[string]IndexFunc{
+		"app":  LabelIndex("app"),
+		"data": FieldIndex("data.k"),
+	}))
+	assert.ErrorIs(t, s.AddIndexers(map[string]IndexFunc{"app": LabelIndex("x")}), ErrIndexExists)
+	_, err := s.ByIndex("nope", "x")
+	assert.ErrorIs(t, err, ErrUnknownIndex)
+
+	s.put(cm("a", "x", "1", map[string]string{"app": "web"}, "u1", "u2"))
+	s.put(cm("b", "y", "1", map[string]string{"app": "db"}, "u2"))
+	s.put(cm("b", "z", "1", nil))
+
+	byIndex := func(idx, v string) []string {
+		objs, err := s.ByIndex(idx, v)
+		require.NoError(t, err)
+		return names(objs)
+	}
+	assert.Equal(t, []string{"a/before", "a/x"}, byIndex("app", "web"), "objects stored before the index was added are indexed")
+	assert.Equal(t, []string{"b/y"}, byIndex("app", "db"))
+	assert.Equal(t, []string{"a/before", "a/x"}, byIndex(IndexOwnerUID, "u1"))
+	assert.Equal(t, []string{"a/x", "b/y"}, byIndex(IndexOwnerUID, "u2"))
+	assert.Equal(t, []string{"b/y"}, byIndex(IndexControllerUID, "u2"))
+	assert.Equal(t, []string{"a/before", "a/x"}, byIndex(IndexControllerUID, "u1"))
+	vals, err := s.IndexValues("app")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"db", "web"}, vals)
+
+	// An update moves the object between index values.
+	s.put(cm("a", "x", "2", map[string]string{"app": "db"}, "u2"))
+	assert.Equal(t, []string{"a/before"}, byIndex("app", "web"))
+	assert.Equal(t, []string{"a/x", "b/y"}, byIndex("app", "db"))
+	assert.Equal(t, []string{"a/before"}, byIndex(IndexOwnerUID, "u1"))
+	keys, err := s.KeysByIndex("app", "db")
+	require.NoError(t, err)
+	assert.Equal(t, []Key{{"a", "x"}, {"b", "y"}}, keys)
+
+	// A delete takes it out; an emptied value disappears.
+	s.remove(Key{"a", "before"})
+	assert.Empty(t, byIndex("app", "web"))
+	vals, err = s.IndexValues("app")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"db"}, vals)
+}
+
+func TestFieldIndex(t *testing.T) {
+	t.Parallel()
+	f := FieldIndex("spec.v")
+	for _, tc := range []struct {
+		name, obj string
+		want      []string
+	}{
+		{"string", `{"spec":{"v":"a"}}`, []string{"a"}},
+		{"number", `{"spec":{"v":12}}`, []string{"12"}},
+		{"array", `{"spec":{"v":["a","b"]}}`, []string{"a", "b"}},
+		{"null", `{"spec":{"v":null}}`, nil},
+		{"missing", `{"spec":{}}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, f(unstructured.MustParse(tc.obj)))
+		})
+	}
+}
+
+func TestStoreConcurrentReaders(t *testing.T) {
+	t.Parallel()
+	s := newStore()
+	require.NoError(t, s.AddIndexers(map[string]IndexFunc{"app": LabelIndex("app")}))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range 2000 {
+			o := cm("ns", fmt.Sprint(i%100), fmt.Sprint(i), map[string]string{"app": fmt.Sprint(i % 3)})
+			if i%7 == 0 {
+				s.remove(KeyOf(o))
+			} else {
+				s.put(o)
+			}
+		}
+	})
+	for range 3 {
+		wg.Go(func() {
+			for range 500 {
+				_ = s.List()
+				_, _ = s.ByIndex("app", "1")
+				_ = s.Keys()
+				_, _ = s.Get(Key{"ns", "5"})
+			}
+		})
+	}
+	wg.Wait()
+	// Every index entry points at a stored object with that label.
+	total := 0
+	for _, v := range []string{"0", "1", "2"} {
+		objs, err := s.ByIndex("app", v)
+		require.NoError(t, err)
+		for _, o := range objs {
+			assert.Equal(t, v, o.Labels()["app"])
+		}
+		total += len(objs)
+	}
+	assert.Equal(t, s.Len(), total)
+}

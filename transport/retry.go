@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -23,7 +24,7 @@ import (
 // A wait that would outlive ctx's deadline is not attempted.
 func (c *Client) retryDelay(ctx context.Context, method string, resp *http.Response, attempt int) (time.Duration, bool) {
 	var d time.Duration
-	secs, hasRA := parseRetryAfter(resp.Header)
+	ra, hasRA := retryAfterDuration(resp.Header, time.Now())
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInternalServerError:
 	default:
@@ -31,7 +32,7 @@ func (c *Client) retryDelay(ctx context.Context, method string, resp *http.Respo
 	}
 	switch {
 	case hasRA:
-		d = time.Duration(secs) * time.Second
+		d = ra
 	case resp.StatusCode != http.StatusInternalServerError && idempotentRead(method):
 		d = c.backoffFor(attempt)
 	default:
@@ -72,6 +73,11 @@ func retryableConnError(method string, err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// maxRetryAfterSeconds is the largest Retry-After taken at its word; a larger
+// value (up to any number of digits) counts as this many seconds, so that
+// converting it to a time.Duration cannot overflow.
+const maxRetryAfterSeconds = int64(math.MaxInt64 / time.Second)
+
 // parseRetryAfter reads Retry-After as seconds or as an HTTP date.
 func parseRetryAfter(h http.Header) (int, bool) {
 	return parseRetryAfterAt(h, time.Now())
@@ -79,19 +85,38 @@ func parseRetryAfter(h http.Header) (int, bool) {
 
 // parseRetryAfterAt is parseRetryAfter with a date counted from now.
 func parseRetryAfterAt(h http.Header, now time.Time) (int, bool) {
+	d, ok := retryAfterDuration(h, now)
+	return int(d / time.Second), ok
+}
+
+// retryAfterDuration reads Retry-After as whole seconds (saturating at
+// maxRetryAfterSeconds, never overflowing) or as an HTTP date counted from
+// now (a date in the past means 0). A negative or malformed value counts as
+// no Retry-After.
+func retryAfterDuration(h http.Header, now time.Time) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0, false
+	if isDigits(v) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n > maxRetryAfterSeconds { // only a range error is possible
+			n = maxRetryAfterSeconds
 		}
-		return n, true
+		return time.Duration(n) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		secs := int(t.Sub(now).Round(time.Second) / time.Second)
-		return max(secs, 0), true
+		// Sub saturates instead of overflowing.
+		return max(t.Sub(now).Round(time.Second), 0), true
 	}
 	return 0, false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

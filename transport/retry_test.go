@@ -359,3 +359,56 @@ func TestRetryBudgetSharedByStatusAndCutOffBody(t *testing.T) {
 	assert.Equal(t, 3, rec.count(), "one request and MaxRetries retries in all")
 	assert.Len(t, waits(), 2)
 }
+
+// TestRetryAfterHugeOrNegative: Retry-After values too large for a
+// time.Duration wait MaxRetryWait, never a negative (instant) wait;
+// negative and malformed values count as no Retry-After.
+func TestRetryAfterHugeOrNegative(t *testing.T) {
+	t.Parallel()
+	const maxWait = 50 * time.Millisecond
+	huge := []string{"9999999999", "9223372036", "9223372037", "99999999999999999999999999"}
+	for _, ra := range huge {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			t.Run(method+" "+ra, func(t *testing.T) {
+				t.Parallel()
+				rec, srv := newRecorded(t, failing(10, http.StatusTooManyRequests, ra))
+				c, err := New(&Config{Host: srv.URL, MaxRetryWait: maxWait})
+				require.NoError(t, err)
+				waits := recordSleeps(c)
+				_, err = c.Do(context.Background(), &Request{Method: method, Path: "/api", Body: []byte(`{}`)})
+				assert.ErrorIs(t, err, ErrTooManyRequests)
+				assert.Equal(t, DefaultMaxRetries+1, rec.count())
+				assert.Equal(t, []time.Duration{maxWait, maxWait, maxWait}, waits())
+			})
+		}
+	}
+	t.Run("parse saturates", func(t *testing.T) {
+		t.Parallel()
+		for _, ra := range huge {
+			d, ok := retryAfterDuration(http.Header{"Retry-After": {ra}}, time.Now())
+			assert.True(t, ok, ra)
+			assert.Positive(t, d, ra)
+			secs, ok := parseRetryAfter(http.Header{"Retry-After": {ra}})
+			assert.True(t, ok, ra)
+			assert.Positive(t, secs, ra)
+		}
+		far := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Format(http.TimeFormat)
+		d, ok := retryAfterDuration(http.Header{"Retry-After": {far}}, time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC))
+		assert.True(t, ok)
+		assert.Positive(t, d)
+		for _, ra := range []string{"-1", "-9999999999", "+5", "1.5", "0x10"} {
+			_, ok := retryAfterDuration(http.Header{"Retry-After": {ra}}, time.Now())
+			assert.False(t, ok, ra)
+		}
+	})
+	t.Run("negative means no Retry-After", func(t *testing.T) {
+		t.Parallel()
+		// A POST is not retried without a Retry-After; a GET backs off.
+		rec, srv := newRecorded(t, failing(10, http.StatusTooManyRequests, "-9999999999"))
+		c, err := New(&Config{Host: srv.URL, MaxRetryWait: maxWait})
+		require.NoError(t, err)
+		_, err = c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/api", Body: []byte(`{}`)})
+		assert.ErrorIs(t, err, ErrTooManyRequests)
+		assert.Equal(t, 1, rec.count())
+	})
+}

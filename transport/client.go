@@ -23,9 +23,6 @@ const Version = "0.1.0-dev"
 // DefaultUserAgent is "kubedyn/<Version> (<GOOS>/<GOARCH>)".
 const DefaultUserAgent = "kubedyn/" + Version + " (" + runtime.GOOS + "/" + runtime.GOARCH + ")"
 
-// maxErrorBody bounds how much of an error response is read for decoding.
-const maxErrorBody = 1 << 20
-
 // Client sends requests to one API server: it adds credentials, the user
 // agent and default headers, waits on the client-side rate limiter, retries
 // where it is safe and turns error statuses into *APIError. It is built once
@@ -160,11 +157,11 @@ func ParseHost(host string) (*url.URL, error) {
 	if !strings.Contains(host, "://") {
 		host = "https://" + host
 	}
+	// The messages never quote host: user info in it may hold a password.
 	u, err := url.Parse(host)
 	if err != nil {
-		return nil, err
+		return nil, urlError(host, err)
 	}
-	// The messages do not quote host: user info in it may hold a password.
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("scheme %q: must be http or https", u.Scheme)
 	}
@@ -174,6 +171,18 @@ func ParseHost(host string) (*url.URL, error) {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
 	return u, nil
+}
+
+// urlError turns an error of url.Parse(raw) into one that does not quote
+// raw: the URL's user info may hold a password. When raw holds no user
+// info, the parser's reason is kept without the URL (`invalid port ":x"
+// after host`); otherwise only "not a valid URL" is said.
+func urlError(raw string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && !strings.Contains(raw, "@") && !strings.Contains(ue.Err.Error(), raw) {
+		return fmt.Errorf("not a valid URL: %w", ue.Err)
+	}
+	return errors.New("not a valid URL (not quoted here: it may hold a password)")
 }
 
 // Host returns the server's base URL, such as https://10.0.0.1:6443.
@@ -304,7 +313,7 @@ func isSuccess(code int) bool { return code >= 200 && code < 300 }
 
 // errorFrom reads (a bounded part of) resp's body and decodes it.
 func (c *Client) errorFrom(resp *http.Response) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBodyBytes))
 	return decodeAPIError(resp.StatusCode, resp.Header, body)
 }
 

@@ -259,3 +259,34 @@ func TestContextCancel(t *testing.T) {
 	assert.True(t, errors.Is(err, context.Canceled))
 	assert.Zero(t, rec.count())
 }
+
+// TestParseHostNeverQuotesPassword: whatever is wrong with a server URL that
+// holds a password, neither New's nor ParseHost's error quotes it.
+func TestParseHostNeverQuotesPassword(t *testing.T) {
+	t.Parallel()
+	const pw = "S3cr3tPW"
+	for _, host := range []string{
+		"https://admin:" + pw + "@host/%zz",
+		"https://admin:" + pw + "@host:xx",
+		"https://admin:" + pw + "@ho st",
+		"https://admin:" + pw + "@[::1",
+		"https://admin:" + pw + "@host",
+		"ftp://admin:" + pw + "@host",
+		"admin:" + pw + "@host:6443",
+		"https://host/?token=" + pw,
+		"https://host/#" + pw,
+	} {
+		t.Run(host, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseHost(host)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), pw)
+			_, err = New(&Config{Host: host})
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), pw)
+		})
+	}
+	_, err := ParseHost("https://host:xx")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `invalid port ":xx"`, "without user info the parser's reason is kept")
+}

@@ -3,9 +3,11 @@ package transport
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -96,6 +98,11 @@ var codeSentinels = map[int]error{
 // that is not a Status (an HTML page from a proxy) leaves Reason empty and
 // puts a trimmed snippet of the body in Message.
 //
+// The fields hold what the server sent (Message unabridged, Body its first
+// MaxErrorBodyBytes bytes); Error() is safe to print: it cuts the message
+// to MaxErrorMessageBytes and replaces control characters (newlines,
+// terminal escapes) with spaces.
+//
 // Match it with errors.Is against the sentinels (ErrNotFound, ...) or get it
 // with errors.As. An APIError is not modified after it is returned and may be
 // read from several goroutines.
@@ -111,7 +118,20 @@ type APIError struct {
 	Details *StatusDetails
 	// Header holds the response headers (Retry-After, Warning, ...).
 	Header http.Header
+	// Body is the raw response body, at most MaxErrorBodyBytes of it (the
+	// rest is not read); nil when the response had none.
+	Body []byte
 }
+
+// Bounds on what an error response can cost.
+const (
+	// MaxErrorBodyBytes is how much of an error response's body is read
+	// and kept in APIError.Body.
+	MaxErrorBodyBytes = 1 << 20
+	// MaxErrorMessageBytes bounds the message APIError.Error quotes; the
+	// whole message stays in APIError.Message.
+	MaxErrorMessageBytes = 1024
+)
 
 // StatusDetails is metav1.StatusDetails: the object the Status is about and
 // the causes. It is a plain value, not modified after decoding.
@@ -144,16 +164,19 @@ type StatusCause struct {
 	Field string `json:"field,omitempty"`
 }
 
-// Error reads like `pods "x" not found (404 NotFound)`.
+// Error reads like `pods "x" not found (404 NotFound)`. The message is cut
+// to MaxErrorMessageBytes (saying how much was left out) and its control
+// characters are replaced by spaces, so a hostile server cannot flood a log
+// line or send terminal escapes through it; the reason is bounded likewise.
 func (e *APIError) Error() string {
-	msg := e.Message
+	msg := printable(e.Message, MaxErrorMessageBytes)
 	if msg == "" {
 		msg = strings.ToLower(http.StatusText(e.StatusCode))
 		if msg == "" {
 			msg = "unexpected response"
 		}
 	}
-	reason := e.Reason
+	reason := printable(e.Reason, maxReasonBytes)
 	if reason == "" {
 		reason = http.StatusText(e.StatusCode)
 	}
@@ -197,6 +220,45 @@ func (e *APIError) RetryAfter() (seconds int, ok bool) {
 	return 0, false
 }
 
+// maxReasonBytes bounds the reason Error quotes (real reasons are short
+// CamelCase words).
+const maxReasonBytes = 64
+
+// printable returns s with every run of control characters (C0, DEL, C1,
+// and the Unicode bidi controls) replaced by one space, invalid UTF-8
+// replaced by U+FFFD, trimmed, and cut to at most max bytes on a rune
+// boundary, with a note of how many bytes were left out.
+func printable(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				r = '\uFFFD'
+			}
+		}
+		if unicode.IsControl(r) || isBidiControl(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		if b.Len()+utf8.RuneLen(r) > max {
+			return strings.TrimSpace(b.String()) + fmt.Sprintf("... (%d more bytes)", len(s)-i)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// isBidiControl reports the Unicode bidirectional formatting characters,
+// which can make printed text read differently from what it is.
+func isBidiControl(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F' || r == '\u061C'
+}
+
 // wireStatus is metav1.Status as it appears on the wire.
 type wireStatus struct {
 	Kind    string         `json:"kind"`
@@ -214,6 +276,9 @@ const maxSnippet = 256
 // headers and (possibly truncated) body.
 func decodeAPIError(code int, header http.Header, body []byte) *APIError {
 	e := &APIError{StatusCode: code, Header: header}
+	if len(body) > 0 {
+		e.Body = body
+	}
 	var st wireStatus
 	if len(body) > 0 && json.Unmarshal(body, &st) == nil && st.Kind == "Status" {
 		e.Reason = st.Reason

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -171,4 +172,65 @@ func TestSnippetInvalidUTF8(t *testing.T) {
 	s = snippet([]byte(long))
 	assert.True(t, strings.HasSuffix(s, "..."))
 	assert.True(t, strings.HasPrefix(long, strings.TrimSuffix(s, "...")))
+}
+
+// TestAPIErrorBoundsAndCleansMessage: a huge Status message with newlines
+// and terminal escapes is cut and cleaned in Error() but kept whole on the
+// value, and the raw body is kept (bounded by MaxErrorBodyBytes).
+func TestAPIErrorBoundsAndCleansMessage(t *testing.T) {
+	t.Parallel()
+	huge := "line1\nline2\r\n\x1b[31mred\x1b[0m\u202Eevil\x7f" + strings.Repeat("x", 900<<10)
+	st, err := json.Marshal(map[string]any{"kind": "Status", "apiVersion": "v1", "status": "Failure",
+		"code": 500, "reason": "Internal\nError\x1b[2J", "message": huge})
+	require.NoError(t, err)
+	body := string(st)
+	_, srv := newRecorded(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(500)
+		if r.URL.Path == "/toolarge" {
+			_, _ = w.Write([]byte(strings.Repeat("y", MaxErrorBodyBytes+10)))
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	})
+	c, err := New(&Config{Host: srv.URL, MaxRetries: -1})
+	require.NoError(t, err)
+	_, err = c.Do(context.Background(), &Request{Path: "/api"})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.True(t, huge == apiErr.Message, "the raw message stays on the value")
+	assert.True(t, body == string(apiErr.Body), "the raw body stays on the value")
+
+	msg := err.Error()
+	assert.LessOrEqual(t, len(msg), MaxErrorMessageBytes+200)
+	assert.True(t, strings.HasPrefix(msg, "line1 line2 [31mred [0m evil xxx"), msg[:60])
+	assert.Contains(t, msg, "more bytes)")
+	for _, r := range msg {
+		assert.False(t, r < 0x20 || r == 0x7f || r == '\u202E', "control character %U in Error()", r)
+	}
+	assert.True(t, strings.HasSuffix(msg, "(500 Internal Error [2J)"), msg[len(msg)-40:])
+
+	_, err = c.Do(context.Background(), &Request{Path: "/toolarge"})
+	require.ErrorAs(t, err, &apiErr)
+	assert.Len(t, apiErr.Body, MaxErrorBodyBytes)
+	assert.LessOrEqual(t, len(err.Error()), maxSnippet+100)
+
+	t.Run("printable", func(t *testing.T) {
+		t.Parallel()
+		for in, want := range map[string]string{
+			"":                "",
+			"plain":           "plain",
+			"a\n\n\tb":        "a b",
+			"\x00lead":        "lead",
+			"trail\n":         "trail",
+			"bad\xffutf8":     "bad\uFFFDutf8",
+			"héllo wö":        "héllo wö",
+			"0123456789":      "0123456789",
+			"01234567890":     "0123456789... (1 more bytes)",
+			"012345678é":      "012345678... (2 more bytes)",
+			"\u2066iso\u2069": "iso",
+		} {
+			assert.Equal(t, want, printable(in, 10), "%q", in)
+		}
+	})
 }

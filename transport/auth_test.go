@@ -380,3 +380,40 @@ func TestWrapTransportSeesEveryAttempt(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestWarningsDedupedAndCapped: 2,000 Warning headers on one response give
+// at most MaxWarningsPerResponse handler calls (or log lines), duplicates
+// counted once, and one record of how many were dropped.
+func TestWarningsDedupedAndCapped(t *testing.T) {
+	t.Parallel()
+	_, srv := newRecorded(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		for i := range 1000 {
+			w.Header().Add("Warning", `299 - "same"`)
+			w.Header().Add("Warning", fmt.Sprintf(`299 - "distinct %d"`, i))
+		}
+	})
+	var mu sync.Mutex
+	var got []Warning
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c, err := New(&Config{Host: srv.URL, Logger: logger, WarningHandler: func(w Warning) { mu.Lock(); got = append(got, w); mu.Unlock() }})
+	require.NoError(t, err)
+	_, err = c.Do(context.Background(), &Request{Path: "/api"})
+	require.NoError(t, err)
+	mu.Lock()
+	require.Len(t, got, MaxWarningsPerResponse)
+	assert.Equal(t, Warning{299, "-", "same"}, got[0])
+	assert.Equal(t, Warning{299, "-", "distinct 0"}, got[1])
+	assert.Equal(t, Warning{299, "-", "distinct 1"}, got[2], "the duplicate is passed once")
+	mu.Unlock()
+	assert.Contains(t, buf.String(), fmt.Sprintf("dropped=%d", 1001-MaxWarningsPerResponse))
+
+	var buf2 syncBuffer
+	c, err = New(&Config{Host: srv.URL, Logger: slog.New(slog.NewTextHandler(&buf2, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	require.NoError(t, err)
+	_, err = c.Do(context.Background(), &Request{Path: "/api"})
+	require.NoError(t, err)
+	out := buf2.String()
+	assert.Equal(t, MaxWarningsPerResponse, strings.Count(out, "msg=\"server warning\""), out)
+	assert.Equal(t, 1, strings.Count(out, "server warnings dropped"))
+}

@@ -7,16 +7,33 @@ import (
 	"strings"
 )
 
-// handleWarnings passes every Warning header of a response to the
-// WarningHandler, or, when there is none, logs it at Warn level to
-// Config.Logger or, when that is nil too, to slog.Default().
+// MaxWarningsPerResponse is how many distinct warnings of one response are
+// passed on; the rest are dropped and counted in one log record.
+const MaxWarningsPerResponse = 32
+
+// handleWarnings passes the distinct warnings of a response's Warning
+// headers (the same code, agent and text counted once), at most
+// MaxWarningsPerResponse of them, to the WarningHandler or, when there is
+// none, logs them at Warn level to Config.Logger or, when that is nil too,
+// to slog.Default(). When more distinct warnings came, one more Warn record
+// says how many were dropped.
 func (c *Client) handleWarnings(h http.Header) {
 	vals := h.Values("Warning")
 	if len(vals) == 0 {
 		return
 	}
+	seen := map[Warning]bool{}
+	dropped := 0
 	for _, v := range vals {
 		for _, w := range ParseWarnings(v) {
+			if seen[w] {
+				continue
+			}
+			if len(seen) >= MaxWarningsPerResponse {
+				dropped++
+				continue
+			}
+			seen[w] = true
 			if c.warnings != nil {
 				c.warnings(w)
 				continue
@@ -24,6 +41,10 @@ func (c *Client) handleWarnings(h http.Header) {
 			c.warnLog.LogAttrs(context.Background(), slog.LevelWarn, "server warning",
 				slog.Int("code", w.Code), slog.String("agent", w.Agent), slog.String("text", w.Text))
 		}
+	}
+	if dropped > 0 {
+		c.warnLog.LogAttrs(context.Background(), slog.LevelWarn, "server warnings dropped",
+			slog.Int("dropped", dropped), slog.Int("limit", MaxWarningsPerResponse))
 	}
 }
 

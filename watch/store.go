@@ -18,8 +18,8 @@ type Key struct {
 	Name      string
 }
 
-// KeyOf returns the key of obj (metadata.namespace and metadata.name).
-func KeyOf(obj unstructured.Object) Key {
+// ObjectKey returns the Key of obj (metadata.namespace and metadata.name).
+func ObjectKey(obj unstructured.Object) Key {
 	return Key{Namespace: obj.Namespace(), Name: obj.Name()}
 }
 
@@ -224,7 +224,7 @@ func (s *Store) AddIndexers(indexers map[string]IndexFunc) error {
 // put stores obj under its key and returns what it replaced. obj must be
 // the informer's own copy.
 func (s *Store) put(obj unstructured.Object) (old unstructured.Object, existed bool) {
-	k := KeyOf(obj)
+	k := ObjectKey(obj)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	names, ok := s.spaces[k.Namespace]

@@ -37,7 +37,7 @@ func cm(ns, name, rv string, labels map[string]string, owners ...string) unstruc
 func names(objs []unstructured.Object) []string {
 	out := make([]string, 0, len(objs))
 	for _, o := range objs {
-		out = append(out, KeyOf(o).String())
+		out = append(out, ObjectKey(o).String())
 	}
 	sort.Strings(out)
 	return out
@@ -58,7 +58,7 @@ func TestKey(t *testing.T) {
 			assert.Equal(t, tc.key, ParseKey(tc.s))
 		})
 	}
-	assert.Equal(t, Key{"ns", "a"}, KeyOf(cm("ns", "a", "1", nil)))
+	assert.Equal(t, Key{"ns", "a"}, ObjectKey(cm("ns", "a", "1", nil)))
 }
 
 func TestStorePutGetRemove(t *testing.T) {
@@ -172,7 +172,7 @@ func TestStoreConcurrentReaders(t *testing.T) {
 		for i := range 2000 {
 			o := cm("ns", fmt.Sprint(i%100), fmt.Sprint(i), map[string]string{"app": fmt.Sprint(i % 3)})
 			if i%7 == 0 {
-				s.remove(KeyOf(o))
+				s.remove(ObjectKey(o))
 			} else {
 				s.put(o)
 			}

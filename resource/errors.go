@@ -42,8 +42,11 @@ var (
 	// its options and none configured with WithFieldManager.
 	ErrFieldManagerRequired = errors.New("field manager required for server-side apply")
 	// ErrSubresourceNotAllowed means the call cannot be made on a
-	// Subresource handle (DeleteCollection, whose collection would be the
-	// main resource's).
+	// Subresource handle: List, ListPage, ListAll, Table and
+	// DeleteCollection always (a subresource belongs to one object and has
+	// no collection), and any other call whose verb discovery does not list
+	// for the subresource (Delete on "status", Get on "eviction"). It is
+	// returned before the call's request is sent.
 	ErrSubresourceNotAllowed = errors.New("call not allowed on a subresource handle")
 	// ErrInvalidHandle means the Handle is the zero value, not made by a
 	// Client.

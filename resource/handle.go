@@ -52,10 +52,15 @@ func (h Handle) AllNamespaces() Handle {
 }
 
 // Subresource returns a copy of h bound to the named subresource, such as
-// "status" or "scale": Get, Update, Patch and Apply then address
-// <object>/<subresource>. Calls on a subresource that discovery does not list
-// for the resource fail with ErrNoSubresource. Subresource("") returns a
-// handle on the main resource.
+// "status" or "scale": Get, Create, Update, Patch, Apply and Delete then
+// address <object>/<subresource>. Calls on a subresource that discovery does
+// not list for the resource fail with ErrNoSubresource. One rule decides
+// which calls a subresource takes, before their request is sent: a call
+// whose verb discovery does not list for the subresource fails with
+// ErrSubresourceNotAllowed (Delete on "status", Get on "eviction"), and so
+// do the collection calls List, ListPage, ListAll, Table and
+// DeleteCollection always, since a subresource belongs to one object.
+// Subresource("") returns a handle on the main resource.
 func (h Handle) Subresource(name string) Handle {
 	h.subresource = name
 	return h
@@ -125,10 +130,12 @@ type target struct {
 }
 
 // bind checks the handle's namespace and subresource, resolves the resource
-// and checks the scope. Names and namespaces are checked before discovery is
-// asked anything. The returned target is usable for error messages even when
-// err is set.
-func (h Handle) bind(ctx context.Context, sc scope, sub string) (target, error) {
+// and checks the scope and, on a Subresource handle, that the subresource
+// serves verb (see allowSubVerb). Names and namespaces are checked before
+// discovery is asked anything. The returned target is usable for error
+// messages even when err is set.
+func (h Handle) bind(ctx context.Context, sc scope, verb string) (target, error) {
+	sub := h.subresource
 	t := target{h: h, sub: sub}
 	if h.c == nil {
 		return t, ErrInvalidHandle
@@ -142,14 +149,27 @@ func (h Handle) bind(ctx context.Context, sc scope, sub string) (target, error) 
 		if err := transport.ValidatePathSegment("subresource", sub); err != nil {
 			return t, err
 		}
+		if verb == verbList || verb == verbDeleteCollection {
+			// No discovery needed: no subresource has a collection.
+			return t, fmt.Errorf("%w: subresource %q belongs to one object and has no collection to %s; use the handle without Subresource",
+				ErrSubresourceNotAllowed, sub, verb)
+		}
 	}
+	// The error names the handle once: the caller's wrap says what it was
+	// about.
 	r, err := h.Resolve(ctx)
 	if err != nil {
-		return t, fmt.Errorf("resolve %s: %w", h.what(), err)
+		return t, err
 	}
 	t.r, t.resolved = r, true
-	if _, ok := r.Subresource(sub); sub != "" && !ok {
-		return t, fmt.Errorf("%w: %s has no %q subresource", ErrNoSubresource, r.Kind, sub)
+	if sub != "" {
+		s, ok := r.Subresource(sub)
+		if !ok {
+			return t, fmt.Errorf("%w: %s has no %q subresource", ErrNoSubresource, r.Kind, sub)
+		}
+		if err := allowSubVerb(r, s, verb); err != nil {
+			return t, err
+		}
 	}
 	if !r.Namespaced {
 		if h.namespace != "" {
@@ -169,6 +189,40 @@ func (h Handle) bind(ctx context.Context, sc scope, sub string) (target, error) 
 	}
 	t.ns = h.namespace
 	return t, nil
+}
+
+// The verbs calls need, as discovery spells them.
+const (
+	verbGet              = "get"
+	verbList             = "list"
+	verbCreate           = "create"
+	verbUpdate           = "update"
+	verbPatch            = "patch"
+	verbDelete           = "delete"
+	verbDeleteCollection = "deletecollection"
+)
+
+// allowSubVerb is the one rule for calls on one object's subresource (bind
+// has already refused the collection verbs, list and deletecollection, which
+// have no URL on a subresource and would address the main resource's
+// collection). The verb must be among the verbs discovery lists for the
+// subresource; when discovery lists none for it (an old server), get,
+// create, update and patch are let through for the server to decide, and
+// delete is refused.
+func allowSubVerb(r discovery.APIResource, s discovery.Subresource, verb string) error {
+	name := r.Resource + "/" + s.Name
+	if len(s.Verbs) == 0 {
+		if verb == verbDelete {
+			return fmt.Errorf("%w: discovery lists no verbs for %s, so delete is not sent", ErrSubresourceNotAllowed, name)
+		}
+		return nil
+	}
+	for _, v := range s.Verbs {
+		if v == verb {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s does not serve %s (discovery lists %s)", ErrSubresourceNotAllowed, name, verb, strings.Join(s.Verbs, ", "))
 }
 
 // collectionPath is the URL path of the resource's collection.

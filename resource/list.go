@@ -41,7 +41,7 @@ func (h Handle) List(ctx context.Context, opts *ListOptions) iter.Seq2[unstructu
 		o = *opts
 	}
 	return func(yield func(unstructured.Object, error) bool) {
-		t, err := h.bind(ctx, scopeList, "")
+		t, err := h.bind(ctx, scopeList, verbList)
 		if err != nil {
 			yield(unstructured.Object{}, t.wrap("list", "", err))
 			return
@@ -65,7 +65,7 @@ func (h Handle) List(ctx context.Context, opts *ListOptions) iter.Seq2[unstructu
 // page (no limit when 0), and the returned List's Continue() is the token for
 // the next page ("" after the last). The page's items share its buffer.
 func (h Handle) ListPage(ctx context.Context, opts *ListOptions) (unstructured.List, error) {
-	t, err := h.bind(ctx, scopeList, "")
+	t, err := h.bind(ctx, scopeList, verbList)
 	if err != nil {
 		return unstructured.List{}, t.wrap("list", "", err)
 	}
@@ -88,7 +88,7 @@ func (h Handle) ListAll(ctx context.Context, opts *ListOptions) ([]unstructured.
 	if opts != nil {
 		o = *opts
 	}
-	t, err := h.bind(ctx, scopeList, "")
+	t, err := h.bind(ctx, scopeList, verbList)
 	if err != nil {
 		return nil, "", t.wrap("list", "", err)
 	}
@@ -156,7 +156,7 @@ func (t target) page(ctx context.Context, opts *ListOptions, cont string, defLim
 // metadata.continue is the next token. A server that cannot render a table
 // answers with the plain list; check the returned kind.
 func (h Handle) Table(ctx context.Context, opts *ListOptions) (unstructured.Object, error) {
-	t, err := h.bind(ctx, scopeList, "")
+	t, err := h.bind(ctx, scopeList, verbList)
 	if err != nil {
 		return unstructured.Object{}, t.wrap("table", "", err)
 	}

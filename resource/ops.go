@@ -35,7 +35,7 @@ func jsonHeader(contentType string) http.Header {
 // A missing object gives an error matching transport.ErrNotFound.
 func (h Handle) Get(ctx context.Context, name string, opts *GetOptions) (unstructured.Object, error) {
 	const op = "get"
-	t, err := h.bindNamed(ctx, op, name, h.subresource, false)
+	t, err := h.bindNamed(ctx, op, verbGet, name, false)
 	if err != nil {
 		return unstructured.Object{}, err
 	}
@@ -58,7 +58,7 @@ func (h Handle) Create(ctx context.Context, obj unstructured.Object, opts *Creat
 	name := obj.Name()
 	// A name is optional (generateName) unless it names a subresource's
 	// parent.
-	t, body, err := h.bindObject(ctx, op, obj, h.subresource == "")
+	t, body, err := h.bindObject(ctx, op, verbCreate, obj, h.subresource == "")
 	if err != nil {
 		return unstructured.Object{}, err
 	}
@@ -96,7 +96,7 @@ func (h Handle) UpdateStatus(ctx context.Context, obj unstructured.Object, opts 
 
 func (h Handle) update(ctx context.Context, op string, obj unstructured.Object, opts *UpdateOptions) (unstructured.Object, error) {
 	name := obj.Name()
-	t, body, err := h.bindObject(ctx, op, obj, false)
+	t, body, err := h.bindObject(ctx, op, verbUpdate, obj, false)
 	if err != nil {
 		return unstructured.Object{}, err
 	}
@@ -133,7 +133,7 @@ func (h Handle) Patch(ctx context.Context, name string, pt PatchType, data []byt
 		return unstructured.Object{}, t.wrap(op, name, ErrFieldManagerRequired)
 	}
 	// The name was checked above: bind the handle directly.
-	t, err := h.bind(ctx, scopeObject, h.subresource)
+	t, err := h.bind(ctx, scopeObject, verbPatch)
 	if err != nil {
 		return unstructured.Object{}, t.wrap(op, name, err)
 	}
@@ -191,7 +191,7 @@ func (h Handle) Apply(ctx context.Context, obj unstructured.Object, opts *ApplyO
 		t := target{h: h, sub: h.subresource}
 		return unstructured.Object{}, t.wrap(op, name, ErrFieldManagerRequired)
 	}
-	t, body, err := h.bindObject(ctx, op, obj, false)
+	t, body, err := h.bindObject(ctx, op, verbPatch, obj, false)
 	if err != nil {
 		return unstructured.Object{}, err
 	}
@@ -242,7 +242,7 @@ func (h Handle) Delete(ctx context.Context, name string, opts *DeleteOptions) (u
 		t := target{h: h, sub: h.subresource}
 		return unstructured.Object{}, t.wrap(op, name, err)
 	}
-	t, err := h.bindNamed(ctx, op, name, h.subresource, false)
+	t, err := h.bindNamed(ctx, op, verbDelete, name, false)
 	if err != nil {
 		return unstructured.Object{}, err
 	}
@@ -258,14 +258,11 @@ func (h Handle) Delete(ctx context.Context, name string, opts *DeleteOptions) (u
 func (h Handle) DeleteCollection(ctx context.Context, dopts *DeleteOptions, lopts *ListOptions) error {
 	const op = "delete collection"
 	t := target{h: h, sub: h.subresource}
-	if h.subresource != "" {
-		return t.wrap(op, "", ErrSubresourceNotAllowed)
-	}
 	q, body, err := dopts.request()
 	if err != nil {
 		return t.wrap(op, "", err)
 	}
-	t, err = h.bind(ctx, scopeObject, "")
+	t, err = h.bind(ctx, scopeObject, verbDeleteCollection)
 	if err != nil {
 		return t.wrap(op, "", err)
 	}
@@ -274,16 +271,16 @@ func (h Handle) DeleteCollection(ctx context.Context, dopts *DeleteOptions, lopt
 }
 
 // bindNamed checks name (unless it is optional and empty), then binds the
-// handle for a call on one object or its subresource sub. Its errors are
+// handle for a call (verb) on one object or its subresource. Its errors are
 // already wrapped with op.
-func (h Handle) bindNamed(ctx context.Context, op, name, sub string, nameOptional bool) (target, error) {
-	t := target{h: h, sub: sub}
+func (h Handle) bindNamed(ctx context.Context, op, verb, name string, nameOptional bool) (target, error) {
+	t := target{h: h, sub: h.subresource}
 	if name != "" || !nameOptional {
 		if err := checkName(name); err != nil {
 			return t, t.wrap(op, name, err)
 		}
 	}
-	t, err := h.bind(ctx, scopeObject, sub)
+	t, err := h.bind(ctx, scopeObject, verb)
 	if err != nil {
 		return t, t.wrap(op, name, err)
 	}
@@ -293,7 +290,7 @@ func (h Handle) bindNamed(ctx context.Context, op, name, sub string, nameOptiona
 // bindObject is bindNamed for a write that sends obj: it also refuses a
 // metadata.namespace that could change a URL before any request, and
 // returns obj checked and filled in by prepare.
-func (h Handle) bindObject(ctx context.Context, op string, obj unstructured.Object, nameOptional bool) (target, unstructured.Object, error) {
+func (h Handle) bindObject(ctx context.Context, op, verb string, obj unstructured.Object, nameOptional bool) (target, unstructured.Object, error) {
 	name := obj.Name()
 	if ns := obj.Namespace(); ns != "" {
 		if err := transport.ValidatePathSegment("metadata.namespace", ns); err != nil {
@@ -301,7 +298,7 @@ func (h Handle) bindObject(ctx context.Context, op string, obj unstructured.Obje
 			return t, obj, t.wrap(op, name, err)
 		}
 	}
-	t, err := h.bindNamed(ctx, op, name, h.subresource, nameOptional)
+	t, err := h.bindNamed(ctx, op, verb, name, nameOptional)
 	if err != nil {
 		return t, obj, err
 	}

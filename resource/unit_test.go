@@ -306,3 +306,34 @@ func TestNewClientOptions(t *testing.T) {
 	assert.Same(t, shared, c2.Discovery())
 	assert.Same(t, c.Transport(), c2.Transport())
 }
+
+func TestAllowSubVerb(t *testing.T) {
+	t.Parallel()
+	r := discovery.APIResource{Resource: "widgets"}
+	tests := []struct {
+		name  string
+		verbs []string
+		verb  string
+		ok    bool
+	}{
+		{"listed verb", []string{"get", "patch", "update"}, verbPatch, true},
+		{"unlisted verb", []string{"get", "patch", "update"}, verbDelete, false},
+		{"create only", []string{"create"}, verbGet, false},
+		{"delete when listed", []string{"get", "delete"}, verbDelete, true},
+		{"no verbs known: get goes to the server", nil, verbGet, true},
+		{"no verbs known: update goes to the server", nil, verbUpdate, true},
+		{"no verbs known: delete is not sent", nil, verbDelete, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := allowSubVerb(r, discovery.Subresource{Name: "sub", Verbs: tt.verbs}, tt.verb)
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, ErrSubresourceNotAllowed)
+			assert.Contains(t, err.Error(), "widgets/sub")
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/internal/testserver"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
@@ -285,4 +286,33 @@ func TestErrorsNameTheOperation(t *testing.T) {
 	_, err := cms.Create(ctx, obj(t, `{"metadata":{"generateName":"g-"}}`), nil)
 	require.ErrorIs(t, err, transport.ErrForbidden)
 	assert.True(t, strings.HasPrefix(err.Error(), "create v1 configmaps in namespace default: "), err.Error())
+}
+
+// TestUnknownKindErrorNamesTheHandleOnce checks a resolve failure is worded
+// once: the call's prefix names the handle, and nothing repeats it.
+func TestUnknownKindErrorNamesTheHandleOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, c := setup(t)
+	tests := []struct {
+		name string
+		h    resource.Handle
+		what string
+	}{
+		{"by kind", c.Resource("example.com/v1", "Gizmo").Namespace("default"), "example.com/v1 Gizmo"},
+		{"by name", c.ResourceFor("gizmos").Namespace("default"), "gizmos"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tt.h.Get(ctx, "g", nil)
+			require.ErrorIs(t, err, discovery.ErrUnknownResource)
+			msg := err.Error()
+			assert.True(t, strings.HasPrefix(msg, "get "+tt.what+" default/g: "), msg)
+			assert.NotContains(t, msg, "resolve")
+			// Discovery may quote the name it missed ("gizmos"), but the
+			// handle's own wording comes once.
+			assert.Equal(t, 1, strings.Count(msg, tt.what+" "), msg)
+		})
+	}
 }

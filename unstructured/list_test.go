@@ -2,6 +2,7 @@ package unstructured
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
@@ -124,4 +125,101 @@ func TestParseListEdgeCases(t *testing.T) {
 	out, err := json.Marshal(map[string]List{"a": l, "b": {}})
 	require.NoError(t, err)
 	assert.Equal(t, `{"a":{"items":[{"a":1}],"metadata":{"continue":"c","resourceVersion":"7"}},"b":null}`, string(out))
+}
+
+// tinyItemsList returns a list of n empty items, the cheapest item a
+// hostile server can send ("{}," is three bytes).
+func tinyItemsList(n int) []byte {
+	b := make([]byte, 0, 3*n+16)
+	b = append(b, `{"items":[`...)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "{}"...)
+	}
+	return append(b, "]}"...)
+}
+
+// A page of tiny items costs a small multiple of its bytes, not one
+// 16-byte Object (plus growth) per item: the item index takes 4 bytes an
+// item in fixed chunks, so building it copies nothing. Not parallel: heap
+// statistics count every goroutine's allocations.
+func TestListHeapBoundedByBytes(t *testing.T) {
+	page := tinyItemsList(8 << 20) // 24 MiB, 8 Mi items
+	n := uint64(len(page))
+	for _, tc := range []struct {
+		name  string
+		parse func([]byte) (List, error)
+		limit float64 // bytes of heap per byte of page
+	}{
+		{"ParseListNoCopy", ParseListNoCopy, 1.5},
+		{"ParseList", ParseList, 2.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l List
+			var err error
+			var before, after, held runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			l, err = tc.parse(page)
+			runtime.ReadMemStats(&after)
+			require.NoError(t, err)
+			runtime.GC()
+			runtime.ReadMemStats(&held)
+			require.Equal(t, 8<<20, l.Len())
+			allocated := after.TotalAlloc - before.TotalAlloc
+			retained := int64(held.HeapAlloc) - int64(before.HeapAlloc)
+			t.Logf("page %d bytes: allocated %d (%.2fx), retained %d (%.2fx)", n, allocated, float64(allocated)/float64(n), retained, float64(retained)/float64(n))
+			assert.LessOrEqual(t, float64(allocated), tc.limit*float64(n), "allocated while parsing")
+			assert.LessOrEqual(t, float64(retained), tc.limit*float64(n), "held by the List")
+			assert.Equal(t, "{}", l.Item(0).String())
+			assert.Equal(t, "{}", l.Item(l.Len()-1).String())
+			runtime.KeepAlive(l)
+		})
+	}
+}
+
+// Items are found again from the compact index exactly, whatever the
+// whitespace between them.
+func TestListItemBoundaries(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`{"items":[{"a":1}]}`,
+		`{"items":[ {"a":1} , {"b":[1,2]} ,{} ,  {"c":"}, {"}]}`,
+		"{\"items\":[\n\t{\"a\":1}\r\n,\n{\"b\":2}\n\n]}",
+		`{"metadata":{},"items":[{},{},{}],"kind":"X"}`,
+	} {
+		l, err := ParseListString(in)
+		require.NoError(t, err)
+		var want []string
+		gjsonItems := Object{raw: in}.Get("items").Array()
+		for _, r := range gjsonItems {
+			want = append(want, r.Raw)
+		}
+		require.Equal(t, len(want), l.Len(), in)
+		var got, all []string
+		for i := range l.Len() {
+			got = append(got, l.Item(i).String())
+		}
+		for _, it := range l.All() {
+			all = append(all, it.String())
+		}
+		assert.Equal(t, want, got, in)
+		assert.Equal(t, want, all, in)
+		assert.Equal(t, want, objectStrings(l.Items()), in)
+	}
+	// Many items cross the index's chunks.
+	l, err := ParseList(tinyItemsList(3*listIndexChunk + 7))
+	require.NoError(t, err)
+	assert.Equal(t, 3*listIndexChunk+7, l.Len())
+	n := 0
+	for i, it := range l.All() {
+		assert.Equal(t, n, i)
+		assert.Equal(t, "{}", it.String())
+		n++
+	}
+	assert.Equal(t, l.Len(), n)
+	assert.Equal(t, "{}", l.Item(listIndexChunk).String())
+	assert.Panics(t, func() { l.Item(l.Len()) })
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -26,8 +27,68 @@ type scanner struct {
 	sets []map[string]struct{}
 
 	list     bool
-	items    []Object
+	items    itemIndex
 	metadata string
+}
+
+// listIndexChunk is the number of item offsets in one chunk of an
+// itemIndex (16 KiB).
+const listIndexChunk = 4096
+
+// itemIndex records where each item of a list starts: four bytes an item
+// (lists are at most MaxListBytes, below 4 GiB), in chunks of
+// listIndexChunk offsets, so that growing it never copies what it holds
+// and a page of "{}" items costs about 1.3 bytes of index per byte of
+// page. An item ends at the last non-space byte before the comma that
+// precedes the next item's start; the last item ends at end.
+type itemIndex struct {
+	chunks [][]uint32
+	n      int
+	end    int // the offset just after the last item
+}
+
+func (x *itemIndex) add(start int) {
+	if len(x.chunks) == 0 {
+		// Small lists stay small: the first chunk grows to a full one.
+		x.chunks = append(x.chunks, make([]uint32, 0, 8))
+	}
+	last := len(x.chunks) - 1
+	if len(x.chunks[last]) == listIndexChunk {
+		x.chunks = append(x.chunks, make([]uint32, 0, listIndexChunk))
+		last++
+	}
+	x.chunks[last] = append(x.chunks[last], uint32(start))
+	x.n++
+}
+
+// item returns item i of the list whose text is s.
+func (x *itemIndex) item(s string, i int) Object {
+	if i < 0 || i >= x.n {
+		panic(fmt.Sprintf("unstructured: list item %d out of range [0:%d]", i, x.n))
+	}
+	start := int(x.chunks[i/listIndexChunk][i%listIndexChunk])
+	end := x.end
+	if i+1 < x.n {
+		end = int(x.chunks[(i+1)/listIndexChunk][(i+1)%listIndexChunk])
+		end = trimSpaceLeft(s, end) // before the next item's leading space
+		end--                       // the comma
+		end = trimSpaceLeft(s, end)
+	}
+	return Object{raw: s[start:end]}
+}
+
+// trimSpaceLeft returns the offset just after the last non-space byte
+// before offset i of s.
+func trimSpaceLeft(s string, i int) int {
+	for i > 0 {
+		switch s[i-1] {
+		case ' ', '\t', '\n', '\r':
+			i--
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // linearKeys is the number of keys up to which duplicates are found by a
@@ -277,7 +338,11 @@ func (sc *scanner) array(i int, items bool) (int, error) {
 			if err != nil {
 				return i, err
 			}
-			sc.items = append(sc.items, Object{raw: s[start:i]})
+			if uint64(start) > math.MaxUint32 {
+				return i, sc.fail(start, ErrTooLarge, "list larger than 4 GiB")
+			}
+			sc.items.add(start)
+			sc.items.end = i
 		} else {
 			i, err = sc.value(i)
 			if err != nil {

@@ -224,6 +224,21 @@ type Request struct {
 	// NoRateLimit bypasses the client-side rate limiter (discovery uses it
 	// so that it never queues behind user traffic).
 	NoRateLimit bool
+	// NoReplay marks a request the server must not act on twice, such as a
+	// create whose name the server generates (metadata.generateName): a
+	// second copy would create a second object. It is retried only after a
+	// 429, which the API server sends before acting on a request (API
+	// Priority and Fairness, max-in-flight, shutdown); never after a 5xx or
+	// a connection failure, which do not prove that nothing was done. Without
+	// it a request with a fixed name may be retried as the package doc
+	// describes (a repeated create then fails with AlreadyExists).
+	NoReplay bool
+	// MaxResponseBytes, when positive and below Config.MaxResponseBytes,
+	// caps the body Do reads for this request: resource sets it to the
+	// largest object it accepts for requests that return one object, so a
+	// hostile body is refused as soon as it passes the cap (counted as it
+	// arrives, a chunked body included) rather than after it was read whole.
+	MaxResponseBytes int64
 }
 
 // Response is a complete response. It is a plain value; Do hands each caller
@@ -257,7 +272,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			return nil, err
 		}
 		attempt = last
-		out, err := c.read(resp)
+		out, err := c.read(resp, req.MaxResponseBytes)
 		if err == nil || errors.Is(err, ErrResponseTooLarge) || ctx.Err() != nil ||
 			attempt >= c.maxRetries || !retryableConnError(resp.Request.Method, err) {
 			return out, err
@@ -272,23 +287,30 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	}
 }
 
-// read consumes and closes resp for Do.
-func (c *Client) read(resp *http.Response) (*Response, error) {
+// read consumes and closes resp for Do; limit, when positive, lowers the
+// Client's body cap.
+func (c *Client) read(resp *http.Response, limit int64) (*Response, error) {
 	defer resp.Body.Close()
 	if !isSuccess(resp.StatusCode) && resp.StatusCode != http.StatusNotModified {
 		return nil, c.errorFrom(resp)
 	}
-	if resp.ContentLength > c.maxBody {
-		return nil, fmt.Errorf("transport: %s %s: %w: Content-Length %d exceeds the limit of %d bytes",
-			resp.Request.Method, resp.Request.URL.Path, ErrResponseTooLarge, resp.ContentLength, c.maxBody)
+	maxBody := c.maxBody
+	if limit > 0 && limit < maxBody {
+		maxBody = limit
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if resp.ContentLength > maxBody {
+		return nil, fmt.Errorf("transport: %s %s: %w: Content-Length %d exceeds the limit of %d bytes",
+			resp.Request.Method, resp.Request.URL.Path, ErrResponseTooLarge, resp.ContentLength, maxBody)
+	}
+	// The cap is applied while reading, so a body without Content-Length
+	// (chunked) stops costing memory one byte past it.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("transport: %s %s: reading body: %w", resp.Request.Method, resp.Request.URL.Path, err)
 	}
-	if int64(len(body)) > c.maxBody {
+	if int64(len(body)) > maxBody {
 		return nil, fmt.Errorf("transport: %s %s: %w: more than %d bytes",
-			resp.Request.Method, resp.Request.URL.Path, ErrResponseTooLarge, c.maxBody)
+			resp.Request.Method, resp.Request.URL.Path, ErrResponseTooLarge, maxBody)
 	}
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
@@ -431,7 +453,7 @@ func (c *Client) send(ctx context.Context, req *Request, first int) (*http.Respo
 			continue
 		}
 		if attempt < c.maxRetries {
-			if d, ok := c.retryDelay(ctx, hreq.Method, resp, attempt); ok {
+			if d, ok := c.retryDelay(ctx, req, hreq.Method, resp, attempt); ok {
 				drain(resp)
 				c.logger.DebugContext(ctx, "retrying", "method", hreq.Method, "path", u.Path,
 					"status", resp.StatusCode, "wait", d, "attempt", attempt+1)

@@ -290,3 +290,37 @@ func TestParseHostNeverQuotesPassword(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `invalid port ":xx"`, "without user info the parser's reason is kept")
 }
+
+// TestRequestMaxResponseBytes: a request's own cap, below the Client's,
+// refuses a larger body with ErrResponseTooLarge whether it announces its
+// length or arrives chunked.
+func TestRequestMaxResponseBytes(t *testing.T) {
+	t.Parallel()
+	_, srv := newRecorded(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		chunk := strings.Repeat("a", 1000)
+		if r.URL.Path == "/length" {
+			w.Header().Set("Content-Length", "100000")
+		}
+		for range 100 {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	})
+	c, err := New(&Config{Host: srv.URL})
+	require.NoError(t, err)
+	for _, p := range []string{"/length", "/chunked"} {
+		_, err = c.Do(context.Background(), &Request{Path: p, MaxResponseBytes: 5000})
+		require.ErrorIs(t, err, ErrResponseTooLarge, p)
+		assert.Contains(t, err.Error(), "5000 bytes", p)
+		resp, err := c.Do(context.Background(), &Request{Path: p, MaxResponseBytes: 100000})
+		require.NoError(t, err, p)
+		assert.Len(t, resp.Body, 100000, p)
+	}
+	// A request's cap cannot raise the Client's.
+	small, err := New(&Config{Host: srv.URL, MaxResponseBytes: 1000})
+	require.NoError(t, err)
+	_, err = small.Do(context.Background(), &Request{Path: "/chunked", MaxResponseBytes: 1 << 30})
+	assert.ErrorIs(t, err, ErrResponseTooLarge)
+}

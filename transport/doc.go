@@ -11,7 +11,9 @@
 //
 // A Request names a method, an escaped absolute path built with JoinPath, a
 // query, headers and a body held as a byte slice. Do reads the whole
-// response (at most Config.MaxResponseBytes) and returns it for 2xx and 304;
+// response (at most Config.MaxResponseBytes, or the lower
+// Request.MaxResponseBytes, counted as the body arrives) and returns it for
+// 2xx and 304;
 // Stream returns the response with its body unread for watches and logs.
 // Config.Timeout bounds Do only; a stream lives as long as its context.
 //
@@ -25,7 +27,11 @@
 // # Errors
 //
 // Every other status becomes an *APIError carrying the HTTP code and the
-// Status reason, message and details (name, kind, causes). Match it with
+// Status reason, message and details (name, kind, causes), and the raw body
+// (at most MaxErrorBodyBytes). Error() quotes at most MaxErrorMessageBytes
+// of the message with control characters replaced, so a hostile server
+// cannot flood a log line or send terminal escapes; the fields keep the raw
+// text. Match it with
 // errors.Is against ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
 // ErrForbidden, ErrUnauthorized, ErrGone (also for the Expired reason),
 // ErrTooManyRequests, ErrServerTimeout, ErrMethodNotSupported,
@@ -66,7 +72,16 @@
 //     jittered exponential backoff;
 //   - connection refused, reset or closed before a response, and (in Do) a
 //     body cut off mid-way, for GET and HEAD only, since the server may have
-//     acted on a write.
+//     acted on a write;
+//   - a request marked Request.NoReplay (a create whose name the server
+//     generates, where a second copy makes a second object) only after a
+//     429, which the API server sends before acting (API Priority and
+//     Fairness, max-in-flight, shutdown); never after a 5xx, which may come
+//     after the object was created. A create with a fixed name is retried as
+//     above: a duplicate fails with AlreadyExists.
+//
+// A Retry-After too large for a time.Duration saturates; every wait is
+// capped at Config.MaxRetryWait.
 //
 // All of these together make at most Config.MaxRetries retries per call (a
 // re-authentication after a 401 is not counted).
@@ -77,7 +92,9 @@
 // # Warnings and logging
 //
 // Warning headers (`299 - "text"`) are parsed with ParseWarnings and passed
-// to Config.WarningHandler, or logged at Warn level. Config.Logger receives
+// to Config.WarningHandler, or logged at Warn level; the same warning twice
+// in one response is passed once, and at most MaxWarningsPerResponse per
+// response (one Warn record counts the rest). Config.Logger receives
 // a Debug record per attempt, credentials masked. Config.WrapTransport wraps
 // the round tripper for metrics or tests; it sees every attempt with the
 // credentials already added.

@@ -19,14 +19,21 @@ import (
 //     method (the body is a byte slice and can be replayed), waiting what the
 //     server asked, capped at MaxRetryWait;
 //   - without one, 429, 503 and 504 are retried only for GET and HEAD, with
-//     jittered exponential backoff.
+//     jittered exponential backoff;
+//   - a NoReplay request only after a 429 (with a Retry-After).
 //
 // A wait that would outlive ctx's deadline is not attempted.
-func (c *Client) retryDelay(ctx context.Context, method string, resp *http.Response, attempt int) (time.Duration, bool) {
+func (c *Client) retryDelay(ctx context.Context, req *Request, method string, resp *http.Response, attempt int) (time.Duration, bool) {
 	var d time.Duration
 	ra, hasRA := retryAfterDuration(resp.Header, time.Now())
 	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInternalServerError:
+	case http.StatusTooManyRequests:
+	case http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInternalServerError:
+		// The request may have been acted on (a timeout after the write, an
+		// aggregated API failing half-way): never repeat a NoReplay one.
+		if req.NoReplay {
+			return 0, false
+		}
 	default:
 		return 0, false
 	}

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -411,4 +412,46 @@ func TestRetryAfterHugeOrNegative(t *testing.T) {
 		assert.ErrorIs(t, err, ErrTooManyRequests)
 		assert.Equal(t, 1, rec.count())
 	})
+}
+
+// TestNoReplayRetriedOnlyAfter429: a create the server names
+// (generateName), marked NoReplay, is sent again only after a 429; a 5xx
+// with Retry-After (which the server may send after creating the object)
+// ends the call, while the same request with a fixed name is retried.
+func TestNoReplayRetriedOnlyAfter429(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		status   int
+		noReplay bool
+		wantReqs int
+	}{
+		{http.StatusTooManyRequests, true, 2},
+		{http.StatusServiceUnavailable, true, 1},
+		{http.StatusGatewayTimeout, true, 1},
+		{http.StatusInternalServerError, true, 1},
+		{http.StatusTooManyRequests, false, 2},
+		{http.StatusServiceUnavailable, false, 2},
+		{http.StatusGatewayTimeout, false, 2},
+		{http.StatusInternalServerError, false, 2},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%d noReplay=%v", tc.status, tc.noReplay), func(t *testing.T) {
+			t.Parallel()
+			rec, srv := newRecorded(t, failing(1, tc.status, "1"))
+			c, err := New(&Config{Host: srv.URL})
+			require.NoError(t, err)
+			waits := recordSleeps(c)
+			_, err = c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/api/v1/namespaces/a/configmaps",
+				Body: []byte(`{"metadata":{"generateName":"x-"}}`), NoReplay: tc.noReplay})
+			assert.Equal(t, tc.wantReqs, rec.count())
+			assert.Len(t, waits(), tc.wantReqs-1)
+			if tc.wantReqs == 1 {
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tc.status, apiErr.StatusCode)
+				return
+			}
+			assert.NoError(t, err)
+		})
+	}
 }

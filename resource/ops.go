@@ -14,6 +14,7 @@ const contentTypeJSON = "application/json"
 
 // doObject sends one request and parses the response body as an object.
 func (c *Client) doObject(ctx context.Context, req *transport.Request) (unstructured.Object, error) {
+	req.MaxResponseBytes = unstructured.MaxObjectBytes // refused while reading, not after
 	resp, err := c.tc.Do(ctx, req)
 	if err != nil {
 		return unstructured.Object{}, err
@@ -72,6 +73,9 @@ func (h Handle) Create(ctx context.Context, obj unstructured.Object, opts *Creat
 		Query:  opts.query(h.fieldManager()),
 		Header: jsonHeader(contentTypeJSON),
 		Body:   body.Bytes(),
+		// A server-generated name (generateName) makes a repeated POST a
+		// second object: transport retries it only after a 429.
+		NoReplay: name == "",
 	})
 }
 

@@ -48,6 +48,11 @@ var (
 	// for the subresource (Delete on "status", Get on "eviction"). It is
 	// returned before the call's request is sent.
 	ErrSubresourceNotAllowed = errors.New("call not allowed on a subresource handle")
+	// ErrContinueRepeated means a server answered a list page with a
+	// continue token the list had already followed, which would make List
+	// and ListAll request the same page forever. The list stops with this
+	// error (and, for ListAll, no objects).
+	ErrContinueRepeated = errors.New("server repeated a list continue token")
 	// ErrInvalidHandle means the Handle is the zero value, not made by a
 	// Client.
 	ErrInvalidHandle = errors.New("handle not made by a resource.Client")

@@ -22,7 +22,9 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/js
 // resource, a scope error, a request error, a malformed or truncated page —
 // is yielded once, as the last element, with a zero Object. A continue token
 // that expired (the server compacted its history) yields an error matching
-// transport.ErrGone: list again from the start.
+// transport.ErrGone: list again from the start. A server that answers a
+// continue token already followed yields ErrContinueRepeated instead of
+// being asked for the same page forever.
 //
 // A namespaced resource needs Namespace(ns) or AllNamespaces()
 // (ErrNamespaceRequired otherwise).
@@ -110,23 +112,37 @@ func (h Handle) ListAll(ctx context.Context, opts *ListOptions) ([]unstructured.
 
 // pages sends the list requests of List and ListAll one after the other,
 // from o.Continue to the last page, DefaultPageSize objects per page when
-// o.Limit is 0. A failure is yielded as the last element.
+// o.Limit is 0. A failure is yielded as the last element. A server that
+// answers a continue token it already gave (or was given) would make the
+// loop endless: that page is refused with ErrContinueRepeated before any of
+// its items is yielded.
 func (t target) pages(ctx context.Context, o *ListOptions) iter.Seq2[unstructured.List, error] {
 	return func(yield func(unstructured.List, error) bool) {
 		cont := o.Continue
-		for {
+		seen := map[string]struct{}{}
+		if cont != "" {
+			seen[cont] = struct{}{}
+		}
+		for n := 1; ; n++ {
 			page, err := t.page(ctx, o, cont, DefaultPageSize)
 			if err != nil {
 				yield(unstructured.List{}, err)
 				return
 			}
+			next := page.Continue()
+			if _, dup := seen[next]; dup && next != "" {
+				yield(unstructured.List{}, fmt.Errorf("%w: page %d (%d items) answered a continue token the list had already followed; stopping instead of listing forever",
+					ErrContinueRepeated, n, page.Len()))
+				return
+			}
 			if !yield(page, nil) {
 				return
 			}
-			cont = page.Continue()
-			if cont == "" {
+			if next == "" {
 				return
 			}
+			seen[next] = struct{}{}
+			cont = next
 		}
 	}
 }

@@ -181,6 +181,13 @@ func (r APIResource) GroupVersionKind() unstructured.GroupVersionKind {
 	return unstructured.GroupVersionKind{Group: r.Group, Version: r.Version, Kind: r.Kind}
 }
 
+// QualifiedName returns the name that resolves to r alone through
+// ResourceFor: resource.version.group ("deployments.v1.apps"), or
+// resource.version for the core group ("pods.v1").
+func (r APIResource) QualifiedName() string {
+	return r.GroupVersionResource().String()
+}
+
 // Subresource returns the named subresource and whether r has it.
 func (r APIResource) Subresource(name string) (Subresource, bool) {
 	for _, s := range r.Subresources {
@@ -201,34 +208,45 @@ func (r APIResource) HasVerb(verb string) bool {
 	return false
 }
 
-// ResourceFor finds a resource by name. It accepts, case-insensitively, the
-// plural ("deployments"), the singular ("deployment"), a short name
-// ("deploy"), the kind ("Deployment"), and any of these qualified by group
-// ("deployments.apps", "deploy.apps"), by version and group
-// ("deployments.v1.apps"), or by version alone for the core group
-// ("pods.v1").
+// ResourceFor finds a resource by name, the way kubectl reads the names
+// people type. It accepts, case-insensitively, the plural ("deployments"),
+// the singular ("deployment"), a short name ("deploy"), the kind
+// ("Deployment"), and any of these qualified by group ("deployments.apps",
+// "deploy.apps"), by a prefix that names one group ("deployments.ap",
+// "hpa.autosc", "storageclasses.storage"), by version and group
+// ("deployments.v1.apps"), by version alone for the core group ("pods.v1"),
+// or followed by kubectl's empty group, a trailing dot, meaning any group
+// ("deployments.", or "deployments.v1." for version v1 in any group).
 //
-// Plurals, singulars and kinds outrank short names. Of the versions of one
-// resource the group's preferred version is returned, or else the most
-// preferred version that serves it. When several groups serve the name, the
-// core group wins, then the first built-in group (no dot in its name, or
-// under k8s.io) in the server's priority order; several matches outside the
-// built-in groups give an *AmbiguousError listing them.
+// Plurals and singulars outrank short names, which outrank kinds. Of the
+// versions of one resource the group's preferred version is returned, or
+// else the most preferred version that serves it. When several groups serve
+// the name, the core group wins, then the first built-in group
+// (IsBuiltinGroup) in the server's priority order. Several matches outside
+// the built-in groups, several in one group, or a group prefix that several
+// serving groups share give an *AmbiguousError listing every candidate by
+// a name that resolves to it alone (where kubectl would take the first).
 //
 // A miss refreshes discovery once, unless a view newer than the one current
 // when the call began is already at hand; concurrent misses share one
-// refresh. If the name is still unknown the error wraps ErrUnknownResource
-// and, when some groups could not be discovered, the *PartialError too.
+// refresh. If the name is still unknown the error is an *UnknownError
+// (wrapping ErrUnknownResource) that suggests the nearest served name or
+// where the resource is served and, when some groups could not be
+// discovered, the error wraps the *PartialError too.
 func (c *Client) ResourceFor(ctx context.Context, name string) (APIResource, error) {
 	if strings.TrimSpace(name) == "" {
-		return APIResource{}, unknownName(name)
+		return APIResource{}, &UnknownError{Name: name}
 	}
 	return c.lookup(ctx, func(s *snapshot) (APIResource, error) { return s.resourceFor(name) })
 }
 
 // ResourceForKind finds the resource serving kind in apiVersion ("apps/v1",
 // "v1"), matching group, version and kind exactly. A miss refreshes discovery
-// once, as ResourceFor does, before an error wrapping ErrUnknownResource.
+// once, as ResourceFor does, before an *UnknownError (wrapping
+// ErrUnknownResource) whose hint names the likely fix: the kind's right case
+// ("deployment"), the kind of a resource named instead ("Deployments"), the
+// apiVersions that serve the kind (a missing or wrong group or version), or
+// the nearest served kind ("Deploymnet").
 func (c *Client) ResourceForKind(ctx context.Context, apiVersion, kind string) (APIResource, error) {
 	gv, err := unstructured.ParseGroupVersion(apiVersion)
 	if err != nil {
@@ -236,13 +254,13 @@ func (c *Client) ResourceForKind(ctx context.Context, apiVersion, kind string) (
 	}
 	gvk := gv.WithKind(kind)
 	if kind == "" {
-		return APIResource{}, fmt.Errorf("discovery: empty kind in %s: %w", apiVersion, ErrUnknownResource)
+		return APIResource{}, &UnknownError{APIVersion: apiVersion, Hint: "the kind is empty"}
 	}
 	return c.lookup(ctx, func(s *snapshot) (APIResource, error) {
 		if r, ok := s.resourceForKind(gvk); ok {
 			return r, nil
 		}
-		return APIResource{}, fmt.Errorf("discovery: no resource serves %s: %w", gvk, ErrUnknownResource)
+		return APIResource{}, s.unknownKind(apiVersion, gv, kind)
 	})
 }
 

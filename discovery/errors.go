@@ -80,24 +80,57 @@ func (e *PartialError) Unwrap() []error {
 	return out
 }
 
+// UnknownError reports a name or kind that no served resource answers to,
+// even after discovery was refreshed. errors.Is(err, ErrUnknownResource)
+// holds. It is a plain value, safe to share between goroutines.
+type UnknownError struct {
+	// Name is the name ResourceFor was asked for; empty for a kind.
+	Name string
+	// APIVersion and Kind are what ResourceForKind was asked for; empty
+	// for a name.
+	APIVersion, Kind string
+	// Hint suggests the likely fix, such as `did you mean kind
+	// "Deployment"? Kinds are case-sensitive`; empty when none is known.
+	Hint string
+}
+
+// Error names what was asked for and adds the hint.
+func (e *UnknownError) Error() string {
+	var msg string
+	if e.Kind != "" || e.APIVersion != "" {
+		msg = fmt.Sprintf("discovery: no resource serves kind %q in %q", e.Kind, e.APIVersion)
+	} else {
+		msg = fmt.Sprintf("discovery: no resource named %q is served", e.Name)
+	}
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
+}
+
+// Is reports whether target is ErrUnknownResource.
+func (e *UnknownError) Is(target error) bool { return target == ErrUnknownResource }
+
 // AmbiguousError reports a name that several resources answer to with equal
 // standing (see ResourceFor). errors.Is(err, ErrAmbiguousResource) holds.
 // It is safe to share between goroutines.
 type AmbiguousError struct {
 	// Name is the name asked for.
 	Name string
-	// Candidates are the resources that matched, in discovery order.
+	// Candidates are the resources that matched with equal standing, in
+	// discovery order, one version of each.
 	Candidates []APIResource
 }
 
-// Error names the candidates as resource.version.group.
+// Error lists every candidate by a name ResourceFor resolves to it alone:
+// resource.version.group, or resource.version in the core group.
 func (e *AmbiguousError) Error() string {
 	names := make([]string, len(e.Candidates))
 	for i, c := range e.Candidates {
-		names[i] = c.GroupVersionResource().String()
+		names[i] = c.QualifiedName() + " (kind " + c.Kind + ")"
 	}
-	return fmt.Sprintf("discovery: %q is ambiguous: it matches %s; qualify it with a group, such as %q",
-		e.Name, strings.Join(names, ", "), e.Candidates[0].Resource+"."+e.Candidates[0].Group)
+	return fmt.Sprintf("discovery: %q is ambiguous: it matches %s; use one of these names",
+		e.Name, strings.Join(names, ", "))
 }
 
 // Is reports whether target is ErrAmbiguousResource.

@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -23,11 +22,13 @@ type snapshot struct {
 	// lists them, each group's versions by preference.
 	resources []APIResource
 	partial   *PartialError
-	// names indexes resources by lower-case plural, singular and kind;
-	// shorts by short name; kinds by exact group, version and kind.
-	names  map[string][]int
-	shorts map[string][]int
-	kinds  map[unstructured.GroupVersionKind][]int
+	// names indexes resources by lower-case plural and singular; shorts by
+	// short name; kindNames by lower-case kind; kinds by exact group,
+	// version and kind.
+	names     map[string][]int
+	shorts    map[string][]int
+	kindNames map[string][]int
+	kinds     map[unstructured.GroupVersionKind][]int
 }
 
 // buildSnapshot assembles a snapshot from discovered groups. Versions marked
@@ -35,12 +36,13 @@ type snapshot struct {
 // in partial.
 func buildSnapshot(seq uint64, fetched time.Time, groups groupVersions, partial *PartialError) *snapshot {
 	s := &snapshot{
-		seq:     seq,
-		fetched: fetched,
-		partial: partial,
-		names:   make(map[string][]int),
-		shorts:  make(map[string][]int),
-		kinds:   make(map[unstructured.GroupVersionKind][]int),
+		seq:       seq,
+		fetched:   fetched,
+		partial:   partial,
+		names:     make(map[string][]int),
+		shorts:    make(map[string][]int),
+		kindNames: make(map[string][]int),
+		kinds:     make(map[unstructured.GroupVersionKind][]int),
 	}
 	for _, g := range groups {
 		preferred := g.Preferred
@@ -60,7 +62,7 @@ func buildSnapshot(seq uint64, fetched time.Time, groups groupVersions, partial 
 					addIndex(s.names, strings.ToLower(r.SingularName), i)
 				}
 				if r.Kind != "" {
-					addIndex(s.names, strings.ToLower(r.Kind), i)
+					addIndex(s.kindNames, strings.ToLower(r.Kind), i)
 					gvk := r.GroupVersionKind()
 					s.kinds[gvk] = append(s.kinds[gvk], i)
 				}
@@ -83,46 +85,81 @@ func addIndex(m map[string][]int, key string, i int) {
 	m[key] = append(l, i)
 }
 
+// query restricts a name lookup to a group (exact, or by prefix) and a
+// version.
+type query struct {
+	group   *string // nil: any group
+	prefix  string  // when group is nil and prefix is set: groups starting with it
+	version string  // "": any version
+}
+
+func (q query) accepts(r *APIResource) bool {
+	switch {
+	case q.group != nil && r.Group != *q.group:
+		return false
+	case q.group == nil && q.prefix != "" && !strings.HasPrefix(r.Group, q.prefix):
+		return false
+	}
+	return q.version == "" || r.Version == q.version
+}
+
 // resourceFor resolves name; see Client.ResourceFor for the rules.
 func (s *snapshot) resourceFor(name string) (APIResource, error) {
 	lname := strings.ToLower(strings.TrimSpace(name))
-	if lname == "" {
-		return APIResource{}, unknownName(name)
+	unknown := func() (APIResource, error) { return APIResource{}, s.unknownName(name, lname) }
+	if lname == "" || lname[0] == '.' {
+		return unknown()
+	}
+	if rest, ok := strings.CutSuffix(lname, "."); ok {
+		// kubectl reads a trailing dot as an empty group, which matches
+		// any group: "deployments." is "deployments", and
+		// "deployments.v1." is deployments at version v1 in any group.
+		res, version, _ := strings.Cut(rest, ".")
+		if res == "" || strings.HasSuffix(rest, ".") {
+			return unknown()
+		}
+		if !strings.Contains(version, ".") {
+			if r, ok, err := s.pick(name, s.match(res, query{version: version})); ok || err != nil {
+				return r, err
+			}
+			if version == "" {
+				return unknown()
+			}
+		}
+		// As in kubectl, "deployments.apps." may still be a group prefix.
 	}
 	if !strings.Contains(lname, ".") {
-		if r, ok, err := s.pick(name, s.match(lname, nil, "")); ok || err != nil {
+		if r, ok, err := s.pick(name, s.match(lname, query{})); ok || err != nil {
 			return r, err
 		}
-		return APIResource{}, unknownName(name)
+		return unknown()
 	}
 	parts := strings.SplitN(lname, ".", 3)
-	if len(parts) == 3 && parts[0] != "" {
+	if len(parts) == 3 && parts[1] != "" && parts[2] != "" {
 		// resource.version.group, such as deployments.v1.apps.
-		group := parts[2]
-		if r, ok, err := s.pick(name, s.match(parts[0], &group, parts[1])); ok || err != nil {
+		if r, ok, err := s.pick(name, s.match(parts[0], query{group: &parts[2], version: parts[1]})); ok || err != nil {
 			return r, err
 		}
 	}
 	res, group, _ := strings.Cut(lname, ".")
-	if res != "" && group != "" {
-		// resource.group, such as deployments.apps or deploy.apps.
-		if r, ok, err := s.pick(name, s.match(res, &group, "")); ok || err != nil {
+	// resource.group, such as deployments.apps or deploy.apps.
+	if r, ok, err := s.pick(name, s.match(res, query{group: &group})); ok || err != nil {
+		return r, err
+	}
+	// resource.version in the core group, such as pods.v1: the form
+	// unstructured.GroupVersionResource.String gives the core group.
+	if len(parts) == 2 && looksLikeVersion(parts[1]) {
+		core := ""
+		if r, ok, err := s.pick(name, s.match(res, query{group: &core, version: parts[1]})); ok || err != nil {
 			return r, err
 		}
-		// resource.version in the core group, such as pods.v1: the form
-		// unstructured.GroupVersionResource.String gives the core group.
-		if len(parts) == 2 && looksLikeVersion(parts[1]) {
-			core := ""
-			if r, ok, err := s.pick(name, s.match(res, &core, parts[1])); ok || err != nil {
-				return r, err
-			}
-		}
 	}
-	return APIResource{}, unknownName(name)
-}
-
-func unknownName(name string) error {
-	return fmt.Errorf("discovery: no resource named %q is served: %w", name, ErrUnknownResource)
+	// resource.prefix, such as deployments.ap or hpa.autosc: the groups
+	// whose names start with it, as kubectl allows; it must name one group.
+	if r, ok, err := s.pickOneGroup(name, s.match(res, query{prefix: group})); ok || err != nil {
+		return r, err
+	}
+	return unknown()
 }
 
 // looksLikeVersion reports whether s has the shape of a Kubernetes API
@@ -131,21 +168,16 @@ func looksLikeVersion(s string) bool {
 	return len(s) >= 2 && s[0] == 'v' && s[1] >= '0' && s[1] <= '9'
 }
 
-// match returns the indexes of the resources that answer to lname in the
-// best tier that has any: plural, singular and kind first, short names
-// second. A non-nil group and a non-empty version restrict the search.
-func (s *snapshot) match(lname string, group *string, version string) []int {
-	for _, idx := range []map[string][]int{s.names, s.shorts} {
+// match returns the indexes of the resources that answer to lname and q in
+// the best tier that has any, in kubectl's order: plural and singular names
+// first, short names second, kinds last.
+func (s *snapshot) match(lname string, q query) []int {
+	for _, idx := range [...]map[string][]int{s.names, s.shorts, s.kindNames} {
 		var out []int
 		for _, i := range idx[lname] {
-			r := &s.resources[i]
-			if group != nil && r.Group != *group {
-				continue
+			if q.accepts(&s.resources[i]) {
+				out = append(out, i)
 			}
-			if version != "" && r.Version != version {
-				continue
-			}
-			out = append(out, i)
 		}
 		if len(out) > 0 {
 			return out
@@ -181,11 +213,11 @@ func (s *snapshot) collapse(cand []int) []int {
 // there are none, and an *AmbiguousError when several have equal standing.
 //
 // The rule: after collapsing versions, one candidate wins outright. Among
-// several, the core group wins; otherwise built-in groups (a name without a
-// dot, or ending in .k8s.io) win over the others, the first of them in
-// discovery order (the server's priority order, as kubectl does). Several
-// candidates that are all outside the built-in groups, or several in one
-// group, are ambiguous.
+// several, the core group wins; otherwise the built-in groups
+// (IsBuiltinGroup) win over the others, the first of them in discovery
+// order (the server's priority order, as kubectl does). Several candidates
+// that are all outside the built-in groups, or several in one group, are
+// ambiguous.
 func (s *snapshot) pick(name string, cand []int) (APIResource, bool, error) {
 	cand = s.collapse(cand)
 	switch len(cand) {
@@ -198,36 +230,44 @@ func (s *snapshot) pick(name string, cand []int) (APIResource, bool, error) {
 	for _, i := range cand {
 		groups[s.resources[i].Group]++
 	}
-	ambiguous := func(list []int) (APIResource, bool, error) {
-		e := &AmbiguousError{Name: name}
-		for _, i := range list {
-			e.Candidates = append(e.Candidates, s.resources[i].clone())
-		}
-		return APIResource{}, true, e
-	}
 	if len(groups) == 1 {
-		return ambiguous(cand)
+		return s.ambiguous(name, cand)
 	}
 	if n := groups[""]; n > 0 {
+		core := filter(cand, func(i int) bool { return s.resources[i].Group == "" })
 		if n > 1 {
-			return ambiguous(filter(cand, func(i int) bool { return s.resources[i].Group == "" }))
+			return s.ambiguous(name, core)
 		}
-		for _, i := range cand {
-			if s.resources[i].Group == "" {
-				return s.resources[i].clone(), true, nil
-			}
-		}
+		return s.resources[core[0]].clone(), true, nil
 	}
-	builtin := filter(cand, func(i int) bool { return isBuiltinGroup(s.resources[i].Group) })
+	builtin := filter(cand, func(i int) bool { return IsBuiltinGroup(s.resources[i].Group) })
 	if len(builtin) > 0 {
 		first := s.resources[builtin[0]].Group
 		same := filter(builtin, func(i int) bool { return s.resources[i].Group == first })
 		if len(same) > 1 {
-			return ambiguous(same)
+			return s.ambiguous(name, same)
 		}
 		return s.resources[same[0]].clone(), true, nil
 	}
-	return ambiguous(cand)
+	return s.ambiguous(name, cand)
+}
+
+// pickOneGroup is pick for a group given by prefix: candidates in several
+// groups are ambiguous whatever the groups, since the prefix was meant to
+// name one.
+func (s *snapshot) pickOneGroup(name string, cand []int) (APIResource, bool, error) {
+	cand = s.collapse(cand)
+	for _, i := range cand {
+		if s.resources[i].Group != s.resources[cand[0]].Group {
+			return s.ambiguous(name, cand)
+		}
+	}
+	return s.pick(name, cand)
+}
+
+// ambiguous returns an *AmbiguousError listing the resources at idx.
+func (s *snapshot) ambiguous(name string, idx []int) (APIResource, bool, error) {
+	return APIResource{}, true, &AmbiguousError{Name: name, Candidates: s.clones(idx)}
 }
 
 func filter(in []int, keep func(int) bool) []int {
@@ -238,12 +278,6 @@ func filter(in []int, keep func(int) bool) []int {
 		}
 	}
 	return out
-}
-
-// isBuiltinGroup reports whether group is one of Kubernetes' own: the core
-// group, a name without a dot (apps, batch, ...) or a name under k8s.io.
-func isBuiltinGroup(group string) bool {
-	return !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
 }
 
 // resourceForKind finds the resource serving exactly gvk. Where several

@@ -105,7 +105,7 @@ func TestResourceForUnknownAndAmbiguous(t *testing.T) {
 	}
 	assert.Equal(t, 2, f.totalHits(), "an ambiguous name is no miss: no refresh")
 
-	for _, name := range []string{"nosuch", "deployments.nosuch", "deployments.v2.apps", "pods.v2", "pods.v1.apps", "", ".", "deployments.", ".apps"} {
+	for _, name := range []string{"nosuch", "deployments.nosuch", "deployments.v2.apps", "pods.v2", "pods.v1.apps", "", ".", "deployments..", ".apps"} {
 		t.Run("unknown "+name, func(t *testing.T) {
 			_, err := c.ResourceFor(ctx, name)
 			require.ErrorIs(t, err, ErrUnknownResource)

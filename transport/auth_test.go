@@ -86,7 +86,7 @@ func TestTokenFileFallsBackToStaticToken(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "token")
 	rec, srv := newRecorded(t, nil)
-	c, err := New(&Config{Host: srv.URL, BearerTokenFile: path, BearerToken: "static"})
+	c, err := New(&Config{Host: srv.URL, AllowPlainHTTPCredentials: true, BearerTokenFile: path, BearerToken: "static"})
 	require.NoError(t, err)
 	clock := newFakeClock()
 	c.auth.tokenFile.now = clock.Now
@@ -109,7 +109,7 @@ func TestTokenFileFallsBackToStaticToken(t *testing.T) {
 	// Without a static token a missing file fails the request, sending
 	// nothing.
 	rec2, srv2 := newRecorded(t, nil)
-	c2, err := New(&Config{Host: srv2.URL, BearerTokenFile: filepath.Join(t.TempDir(), "missing")})
+	c2, err := New(&Config{Host: srv2.URL, AllowPlainHTTPCredentials: true, BearerTokenFile: filepath.Join(t.TempDir(), "missing")})
 	require.NoError(t, err)
 	_, err = c2.Do(context.Background(), &Request{Path: "/api"})
 	require.Error(t, err)
@@ -139,7 +139,7 @@ func TestTokenFileRefreshAfter401(t *testing.T) {
 	var mu sync.Mutex
 	valid := "old"
 	rec, url := tokenServer(t, func() string { mu.Lock(); defer mu.Unlock(); return valid })
-	c, err := New(&Config{Host: url, BearerTokenFile: path, BearerToken: "ignored"})
+	c, err := New(&Config{Host: url, AllowPlainHTTPCredentials: true, BearerTokenFile: path, BearerToken: "ignored"})
 	require.NoError(t, err)
 	// A frozen clock: the re-read period never passes on its own.
 	c.auth.tokenFile.now = newFakeClock().Now
@@ -191,7 +191,7 @@ func TestCredentialProvider401RefreshOnce(t *testing.T) {
 		t.Parallel()
 		rec, url := tokenServer(t, func() string { return "tok2" })
 		p := &tokenProvider{tokens: []string{"tok1", "tok2"}}
-		c, err := New(&Config{Host: url, Credentials: p, BearerToken: "static"})
+		c, err := New(&Config{Host: url, AllowPlainHTTPCredentials: true, Credentials: p, BearerToken: "static"})
 		require.NoError(t, err)
 		resp, err := c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/api", Body: []byte(`{"a":1}`)})
 		require.NoError(t, err)
@@ -206,7 +206,7 @@ func TestCredentialProvider401RefreshOnce(t *testing.T) {
 		t.Parallel()
 		rec, url := tokenServer(t, func() string { return "never" })
 		p := &tokenProvider{tokens: []string{"tok1", "tok2", "tok3"}}
-		c, err := New(&Config{Host: url, Credentials: p})
+		c, err := New(&Config{Host: url, AllowPlainHTTPCredentials: true, Credentials: p})
 		require.NoError(t, err)
 		_, err = c.Do(context.Background(), &Request{Path: "/api"})
 		assert.ErrorIs(t, err, ErrUnauthorized)
@@ -216,7 +216,7 @@ func TestCredentialProvider401RefreshOnce(t *testing.T) {
 	t.Run("static token is not retried", func(t *testing.T) {
 		t.Parallel()
 		rec, url := tokenServer(t, func() string { return "never" })
-		c, err := New(&Config{Host: url, BearerToken: "static"})
+		c, err := New(&Config{Host: url, AllowPlainHTTPCredentials: true, BearerToken: "static"})
 		require.NoError(t, err)
 		_, err = c.Do(context.Background(), &Request{Path: "/api"})
 		assert.ErrorIs(t, err, ErrUnauthorized)
@@ -226,7 +226,7 @@ func TestCredentialProvider401RefreshOnce(t *testing.T) {
 		t.Parallel()
 		rec, url := tokenServer(t, func() string { return "x" })
 		p := &tokenProvider{err: fmt.Errorf("plugin exploded")}
-		c, err := New(&Config{Host: url, Credentials: p})
+		c, err := New(&Config{Host: url, AllowPlainHTTPCredentials: true, Credentials: p})
 		require.NoError(t, err)
 		_, err = c.Do(context.Background(), &Request{Path: "/api"})
 		assert.ErrorContains(t, err, "plugin exploded")
@@ -330,7 +330,7 @@ func TestDebugLogMasksCredentials(t *testing.T) {
 	})
 	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := New(&Config{Host: srv.URL, BearerToken: "top-secret-token", Logger: logger,
+	c, err := New(&Config{Host: srv.URL, AllowPlainHTTPCredentials: true, BearerToken: "top-secret-token", Logger: logger,
 		Impersonate: Impersonation{UserName: "secret-user", Groups: []string{"secret-group"}}})
 	require.NoError(t, err)
 	_, err = c.Do(context.Background(), &Request{Path: "/api", Header: http.Header{
@@ -361,7 +361,7 @@ func TestWrapTransportSeesEveryAttempt(t *testing.T) {
 	})
 	var mu sync.Mutex
 	var auths []string
-	c, err := New(&Config{Host: srv.URL, BearerToken: "t", WrapTransport: func(next http.RoundTripper) http.RoundTripper {
+	c, err := New(&Config{Host: srv.URL, AllowPlainHTTPCredentials: true, BearerToken: "t", WrapTransport: func(next http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			mu.Lock()
 			auths = append(auths, r.Header.Get("Authorization"))

@@ -15,7 +15,7 @@ func BenchmarkDo(b *testing.B) {
 		_, _ = w.Write(body)
 	}))
 	b.Cleanup(srv.Close)
-	c, err := New(&Config{Host: srv.URL, BearerToken: "t", QPS: 1e9, Burst: 1 << 30})
+	c, err := New(&Config{Host: srv.URL, AllowPlainHTTPCredentials: true, BearerToken: "t", QPS: 1e9, Burst: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}

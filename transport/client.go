@@ -42,6 +42,7 @@ type Client struct {
 	auth    *authenticator
 	http    *http.Client
 	base0   *http.Transport
+	other   *http.Transport // for other origins: no client certificate
 	tlsConf *tls.Config
 
 	logger   *slog.Logger
@@ -74,6 +75,16 @@ func New(cfg *Config) (*Client, error) {
 		return nil, errors.New("transport: impersonating a UID, groups or extra requires a user name")
 	}
 	tlsConf, err := buildTLS(&cfg.TLS, cfg.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	hasCredentials := cfg.BearerToken != "" || cfg.BearerTokenFile != "" || cfg.Username != "" ||
+		cfg.Password != "" || cfg.Credentials != nil
+	if base.Scheme == "http" && hasCredentials && !cfg.AllowPlainHTTPCredentials {
+		return nil, errors.New("transport: credentials configured for a plain http:// server would travel unencrypted; " +
+			"use https, or set Config.AllowPlainHTTPCredentials to send them anyway")
+	}
+	proxyTLS, err := buildProxyTLS(cfg.ProxyCAFile, cfg.ProxyCAData)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +125,10 @@ func New(cfg *Config) (*Client, error) {
 		c.logger = slog.New(slog.DiscardHandler)
 		c.warnLog = slog.Default()
 	}
+	if base.Scheme == "http" && hasCredentials {
+		c.warnLog.Warn("transport: sending credentials over plain HTTP, as Config.AllowPlainHTTPCredentials allows",
+			"host", base.Host)
+	}
 	if cfg.QPS > 0 {
 		c.limiter = newTokenBucket(cfg.QPS, cfg.Burst, time.Now)
 	}
@@ -123,9 +138,15 @@ func New(cfg *Config) (*Client, error) {
 	if proxy == nil {
 		proxy = http.ProxyFromEnvironment
 	}
+	px := &proxyDialer{
+		proxy:  proxy,
+		tls:    proxyTLS,
+		dialer: &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
+	}
 	c.base0 = &http.Transport{
-		Proxy:                 proxy,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:                 px.proxyFunc,
+		DialContext:           px.DialContext,
+		DisableCompression:    cfg.DisableCompression,
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ForceAttemptHTTP2:     true,
@@ -137,7 +158,12 @@ func New(cfg *Config) (*Client, error) {
 		// watch) is noticed by pinging after 30s without frames.
 		HTTP2: &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second},
 	}
-	var rt http.RoundTripper = &logRoundTripper{next: c.base0, logger: c.logger}
+	// Requests to any other origin (a redirect target, or HTTPClient used
+	// for another host) go through a twin transport that has no client
+	// certificate and checks the other host's own name.
+	c.other = c.base0.Clone()
+	c.other.TLSClientConfig = withoutClientCert(tlsConf)
+	var rt http.RoundTripper = &logRoundTripper{next: &originRoundTripper{base: base, same: c.base0, other: c.other}, logger: c.logger}
 	if cfg.WrapTransport != nil {
 		rt = cfg.WrapTransport(rt)
 	}
@@ -199,7 +225,10 @@ func (c *Client) HTTPClient() *http.Client { return c.http }
 func (c *Client) TLSConfig() *tls.Config { return c.tlsConf.Clone() }
 
 // CloseIdleConnections closes connections that are not in use.
-func (c *Client) CloseIdleConnections() { c.base0.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	c.base0.CloseIdleConnections()
+	c.other.CloseIdleConnections()
+}
 
 // Request is one API request. Do and Stream only read it, so one Request may
 // be sent by several goroutines at once as long as nobody modifies it.
@@ -434,6 +463,10 @@ func (c *Client) send(ctx context.Context, req *Request, first int) (*http.Respo
 				if werr := c.wait(ctx, d); werr == nil {
 					continue
 				}
+			}
+			if errors.Is(err, http.ErrSchemeMismatch) {
+				return nil, attempt, fmt.Errorf("transport: %w: the server at %s speaks plain HTTP, not TLS "+
+					"(a server address without a scheme is taken as https://; write http:// to use plain HTTP)", err, c.base.Host)
 			}
 			return nil, attempt, fmt.Errorf("transport: %w", err)
 		}

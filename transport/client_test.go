@@ -26,7 +26,7 @@ func newRecorded(t *testing.T, fn func(w http.ResponseWriter, r *http.Request, n
 func TestDoDefaultHeadersAndURL(t *testing.T) {
 	t.Parallel()
 	rec, srv := newRecorded(t, nil)
-	c, err := New(&Config{Host: srv.URL + "/prefix/", BearerToken: "tok"})
+	c, err := New(&Config{Host: srv.URL + "/prefix/", AllowPlainHTTPCredentials: true, BearerToken: "tok"})
 	require.NoError(t, err)
 	resp, err := c.Do(context.Background(), &Request{
 		Method: http.MethodPost,
@@ -53,7 +53,7 @@ func TestDoDefaultHeadersAndURL(t *testing.T) {
 func TestDoHeaderOverrides(t *testing.T) {
 	t.Parallel()
 	rec, srv := newRecorded(t, nil)
-	c, err := New(&Config{Host: srv.URL, UserAgent: "mine/1", Username: "u", Password: "p"})
+	c, err := New(&Config{Host: srv.URL, AllowPlainHTTPCredentials: true, UserAgent: "mine/1", Username: "u", Password: "p"})
 	require.NoError(t, err)
 	_, err = c.Do(context.Background(), &Request{
 		Method: http.MethodPatch,

@@ -39,7 +39,23 @@ type Config struct {
 	// UserAgent overrides the default "kubedyn/<version> (<os>/<arch>)".
 	UserAgent string
 	// Proxy chooses an HTTP proxy; nil means http.ProxyFromEnvironment.
+	// An https:// proxy is verified against the system roots plus
+	// ProxyCAFile and ProxyCAData, never against TLS's CA (that one is the
+	// API server's), and is never shown the client certificate.
 	Proxy func(*http.Request) (*url.URL, error)
+	// ProxyCAFile is a PEM file of extra CAs trusted for an https:// proxy,
+	// added to the system roots.
+	ProxyCAFile string
+	// ProxyCAData is ProxyCAFile's content inline; both may be given.
+	ProxyCAData []byte
+	// DisableCompression stops asking for gzip-compressed responses
+	// (kubeconfig's disable-compression): no Accept-Encoding: gzip is sent.
+	DisableCompression bool
+	// AllowPlainHTTPCredentials lets New accept credentials (a bearer
+	// token, token file, basic auth or a CredentialProvider) for an
+	// http:// Host, where anyone on the path can read them. Without it New
+	// refuses that combination; with it New logs a warning.
+	AllowPlainHTTPCredentials bool
 	// QPS is the client-side token bucket's refill rate in requests per
 	// second; 0 disables rate limiting.
 	QPS float64

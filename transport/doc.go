@@ -55,7 +55,20 @@
 // configured scheme, host and port. Redirects to anywhere else lose every
 // credential-bearing header, unlike Go's default policy, which ignores the
 // port, and client-go, which re-adds the bearer token after a cross-host
-// redirect. Debug logs mask Authorization, Proxy-Authorization, Cookie,
+// redirect. Requests to another origin also go through a connection pool
+// whose TLS configuration has no client certificate, so a redirect target
+// never sees it either.
+//
+// Credentials are refused for a plain http:// server, where anyone on the
+// path could read them, unless Config.AllowPlainHTTPCredentials is set (New
+// then logs a warning). A server address without a scheme is taken as
+// https://; when such a server answers in plain HTTP the error matches
+// http.ErrSchemeMismatch and says to write http:// explicitly.
+//
+// An https:// proxy is verified against the system roots plus
+// Config.ProxyCAFile and ProxyCAData, not against the API server's CA, and
+// is never shown the client certificate (Go's transport would use the API
+// server's TLS configuration for it). Debug logs mask Authorization, Proxy-Authorization, Cookie,
 // Set-Cookie and every Impersonate-* header.
 //
 // # Rate limiting and retries

@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 
 // A stand-in API server: one namespace exists, everything else is 404.
 func fakeAPIServer() *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path == "/api/v1/namespaces/default" && r.Header.Get("Authorization") == "Bearer my-token" {
 			_, _ = io.WriteString(w, `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"default"}}`)
@@ -30,7 +31,8 @@ func Example() {
 	srv := fakeAPIServer()
 	defer srv.Close()
 
-	c, err := transport.New(&transport.Config{Host: srv.URL, BearerToken: "my-token"})
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	c, err := transport.New(&transport.Config{Host: srv.URL, TLS: transport.TLSConfig{CAData: ca}, BearerToken: "my-token"})
 	if err != nil {
 		panic(err)
 	}

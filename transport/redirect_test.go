@@ -32,7 +32,7 @@ func TestRedirectDoesNotLeakCredentials(t *testing.T) {
 				_, _ = io.WriteString(w, "home")
 			})
 			require.NotEqual(t, strings.Split(apiSrv.URL, ":")[2], strings.Split(otherSrv.URL, ":")[2])
-			c, err := New(&Config{Host: apiSrv.URL, BearerToken: "secret",
+			c, err := New(&Config{Host: apiSrv.URL, AllowPlainHTTPCredentials: true, BearerToken: "secret",
 				Impersonate: Impersonation{UserName: "root", Groups: []string{"system:masters"}, Extra: map[string][]string{"k": {"v"}}}})
 			require.NoError(t, err)
 
@@ -71,7 +71,7 @@ func TestHTTPClientAddsCredentialsOnlyForConfiguredHost(t *testing.T) {
 	t.Parallel()
 	api, apiSrv := newRecorded(t, nil)
 	other, otherSrv := newRecorded(t, nil)
-	c, err := New(&Config{Host: apiSrv.URL, BearerToken: "secret"})
+	c, err := New(&Config{Host: apiSrv.URL, AllowPlainHTTPCredentials: true, BearerToken: "secret"})
 	require.NoError(t, err)
 	for _, u := range []string{apiSrv.URL + "/x", otherSrv.URL + "/y"} {
 		resp, err := c.HTTPClient().Get(u)

@@ -51,7 +51,7 @@
 //
 // The patch type is always explicit (JSONPatch, MergePatch,
 // StrategicMergePatch, ApplyPatch). Strategic merge patch is refused client
-// side for groups that are not built in (IsBuiltinGroup), because custom
+// side for groups that are not built in (discovery.IsBuiltinGroup), because custom
 // resources do not support it. Apply strips the fields the server owns
 // (managedFields, resourceVersion, uid, creationTimestamp, ...) so an object
 // read from the server can be applied back, and reports field-manager

@@ -36,7 +36,7 @@ var (
 	ErrNoSubresource = errors.New("subresource not served")
 	// ErrPatchTypeUnsupported means the patch type cannot be used for the
 	// resource; strategic merge patch is refused for custom resources (see
-	// IsBuiltinGroup), and unknown patch types are refused.
+	// discovery.IsBuiltinGroup), and unknown patch types are refused.
 	ErrPatchTypeUnsupported = errors.New("patch type not supported for this resource")
 	// ErrFieldManagerRequired means Apply was called with no field manager in
 	// its options and none configured with WithFieldManager.

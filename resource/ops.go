@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
@@ -116,7 +117,7 @@ func (h Handle) update(ctx context.Context, op string, obj unstructured.Object, 
 // Patch applies data, a patch of type pt, to the named object (or to the
 // handle's subresource, such as Subresource("scale")) and returns the result.
 // The patch type is always explicit. StrategicMergePatch on a resource whose
-// group is not built in (a custom resource, see IsBuiltinGroup) is refused
+// group is not built in (a custom resource, see discovery.IsBuiltinGroup) is refused
 // before any request with ErrPatchTypeUnsupported. ApplyPatch needs a field
 // manager (ErrFieldManagerRequired) and reports conflicts as
 // *ApplyConflictError; the Apply method is the convenient form.
@@ -141,7 +142,7 @@ func (h Handle) Patch(ctx context.Context, name string, pt PatchType, data []byt
 	if err != nil {
 		return unstructured.Object{}, t.wrap(op, name, err)
 	}
-	if pt == StrategicMergePatch && !IsBuiltinGroup(t.r.Group) {
+	if pt == StrategicMergePatch && !discovery.IsBuiltinGroup(t.r.Group) {
 		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf(
 			"%w: strategic merge patch needs a built-in type and %s is served by group %q (a custom resource); use MergePatch, JSONPatch or ApplyPatch",
 			ErrPatchTypeUnsupported, t.r.Kind, t.r.Group))

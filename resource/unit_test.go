@@ -275,11 +275,6 @@ func TestPatchTypes(t *testing.T) {
 		assert.True(t, pt.valid(), pt)
 	}
 	assert.False(t, PatchType("application/json").valid())
-	assert.True(t, IsBuiltinGroup(""))
-	assert.True(t, IsBuiltinGroup("apps"))
-	assert.True(t, IsBuiltinGroup("networking.k8s.io"))
-	assert.False(t, IsBuiltinGroup("gateway.networking.k8s.io"))
-	assert.False(t, IsBuiltinGroup("example.com"))
 }
 
 func TestNewClientOptions(t *testing.T) {

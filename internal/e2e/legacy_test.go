@@ -45,7 +45,7 @@ func TestDiscoveryLegacyFallback(t *testing.T) {
 	builtin := func(rs []discovery.APIResource) []discovery.APIResource {
 		var out []discovery.APIResource
 		for _, r := range rs {
-			if resource.IsBuiltinGroup(r.Group) {
+			if discovery.IsBuiltinGroup(r.Group) {
 				out = append(out, r)
 			}
 		}

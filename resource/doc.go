@@ -20,10 +20,21 @@
 //
 // Scope comes from discovery. A namespaced resource used without a namespace
 // is an error (ErrNamespaceRequired), never a silent cluster-wide request;
-// lists across all namespaces are asked for with AllNamespaces. A namespace on
-// a cluster-scoped resource is refused with ErrClusterScoped. Create, Update
-// and Apply take the namespace from the handle and fill it into an object
-// that has none; an object with another namespace is refused.
+// lists across all namespaces are asked for with AllNamespaces. A handle
+// given a namespace for a cluster-scoped resource is refused with
+// ErrClusterScoped. Create, Update and Apply take the namespace from the
+// handle and fill it into an object that has none; an object with another
+// namespace is refused. A cluster-scoped object that carries
+// metadata.namespace (Helm charts produce them) is written without it, as
+// the API server and kubectl do, and a warning says so.
+//
+// # Warnings
+//
+// The server's Warning headers go to transport.Config.WarningHandler, or to
+// the logger when there is none. Warnings resource raises itself (Agent
+// WarningAgent, such as a dropped namespace) go the same way. To learn which
+// call a warning came from, make the call with a context from
+// WithWarningHandler: it receives the warnings of that call alone.
 //
 // # Calls and options
 //

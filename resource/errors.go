@@ -18,8 +18,10 @@ var (
 	// needs Namespace(ns); for List and Table it needs Namespace(ns) or
 	// AllNamespaces(). kubedyn never falls back to the cluster-wide URL.
 	ErrNamespaceRequired = errors.New("namespace required for a namespaced resource")
-	// ErrClusterScoped means a namespace was given for a cluster-scoped
-	// resource, on the handle or in the object.
+	// ErrClusterScoped means the handle was given a namespace
+	// (Namespace(ns)) for a cluster-scoped resource. A metadata.namespace
+	// in a cluster-scoped object is not an error: it is dropped, with a
+	// warning (see WithWarningHandler).
 	ErrClusterScoped = errors.New("resource is cluster-scoped")
 	// ErrNamespaceMismatch means the object's metadata.namespace differs from
 	// the handle's namespace.

@@ -301,10 +301,12 @@ func checkName(name string) error {
 
 // prepare checks obj against the resource t is bound to and fills in what it
 // lacks: apiVersion and kind (for the main resource and status), and
-// metadata.namespace from the handle.
-func (t target) prepare(obj unstructured.Object) (unstructured.Object, error) {
+// metadata.namespace from the handle. A metadata.namespace on a
+// cluster-scoped object is dropped, as the API server and kubectl do; the
+// returned warning says so (empty when nothing was dropped).
+func (t target) prepare(obj unstructured.Object) (unstructured.Object, string, error) {
 	if obj.IsZero() {
-		return obj, errors.New("empty object")
+		return obj, "", errors.New("empty object")
 	}
 	b := obj.Builder()
 	changed := false
@@ -316,7 +318,7 @@ func (t target) prepare(obj unstructured.Object) (unstructured.Object, error) {
 			changed = true
 		case wantAV:
 		default:
-			return obj, fmt.Errorf("%w: object has apiVersion %q, the handle is bound to %s", ErrKindMismatch, av, wantAV)
+			return obj, "", fmt.Errorf("%w: object has apiVersion %q, the handle is bound to %s", ErrKindMismatch, av, wantAV)
 		}
 		switch k := obj.Kind(); k {
 		case "":
@@ -324,21 +326,30 @@ func (t target) prepare(obj unstructured.Object) (unstructured.Object, error) {
 			changed = true
 		case t.r.Kind:
 		default:
-			return obj, fmt.Errorf("%w: object has kind %q, the handle is bound to %s", ErrKindMismatch, k, t.r.Kind)
+			return obj, "", fmt.Errorf("%w: object has kind %q, the handle is bound to %s", ErrKindMismatch, k, t.r.Kind)
 		}
 	}
+	var warning string
 	objNS := obj.Namespace()
 	switch {
-	case !t.r.Namespaced && objNS != "":
-		return obj, fmt.Errorf("%w: %s takes no namespace, but the object has metadata.namespace %q", ErrClusterScoped, t.r.Kind, objNS)
+	case !t.r.Namespaced && obj.Get("metadata.namespace").Exists():
+		// Helm charts and kustomize output put namespaces on cluster-scoped
+		// objects; the server ignores them.
+		b.Delete("metadata.namespace")
+		changed = true
+		if objNS != "" {
+			warning = fmt.Sprintf("metadata.namespace %q dropped from %s %q: %s is cluster-scoped",
+				objNS, t.r.Kind, obj.Name(), t.r.GroupVersionResource().GroupResource())
+		}
 	case t.r.Namespaced && objNS == "":
 		b.Set("metadata.namespace", t.ns)
 		changed = true
 	case t.r.Namespaced && objNS != t.ns:
-		return obj, fmt.Errorf("%w: object has namespace %q, the handle %q", ErrNamespaceMismatch, objNS, t.ns)
+		return obj, "", fmt.Errorf("%w: object has namespace %q, the handle %q", ErrNamespaceMismatch, objNS, t.ns)
 	}
 	if !changed {
-		return obj, nil
+		return obj, "", nil
 	}
-	return b.Object()
+	out, err := b.Object()
+	return out, warning, err
 }

@@ -149,7 +149,7 @@ func (t target) pages(ctx context.Context, o *ListOptions) iter.Seq2[unstructure
 
 // page sends one list request.
 func (t target) page(ctx context.Context, opts *ListOptions, cont string, defLimit int64) (unstructured.List, error) {
-	resp, err := t.h.c.tc.Do(ctx, &transport.Request{
+	resp, err := t.h.c.do(ctx, &transport.Request{
 		Method: http.MethodGet,
 		Path:   t.collectionPath(),
 		Query:  opts.query(cont, defLimit),

@@ -16,7 +16,7 @@ const contentTypeJSON = "application/json"
 // doObject sends one request and parses the response body as an object.
 func (c *Client) doObject(ctx context.Context, req *transport.Request) (unstructured.Object, error) {
 	req.MaxResponseBytes = unstructured.MaxObjectBytes // refused while reading, not after
-	resp, err := c.tc.Do(ctx, req)
+	resp, err := c.do(ctx, req)
 	if err != nil {
 		return unstructured.Object{}, err
 	}
@@ -307,9 +307,12 @@ func (h Handle) bindObject(ctx context.Context, op, verb string, obj unstructure
 	if err != nil {
 		return t, obj, err
 	}
-	body, err := t.prepare(obj)
+	body, warning, err := t.prepare(obj)
 	if err != nil {
 		return t, obj, t.wrap(op, name, err)
+	}
+	if warning != "" {
+		h.c.warn(ctx, warning)
 	}
 	return t, body, nil
 }
@@ -342,7 +345,7 @@ func (t target) sendDelete(ctx context.Context, op, name, path string, q url.Val
 		req.Header = jsonHeader(contentTypeJSON)
 		req.Body = body
 	}
-	resp, err := t.h.c.tc.Do(ctx, req)
+	resp, err := t.h.c.do(ctx, req)
 	if err != nil {
 		return unstructured.Object{}, t.wrap(op, name, err)
 	}

@@ -1,12 +1,14 @@
 package e2e_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubedyn/kubedyn/resource"
+	"github.com/kubedyn/kubedyn/transport"
 )
 
 // TestDeleteAnswers checks what Delete returns against the real server: a
@@ -38,4 +40,30 @@ func TestDeleteAnswers(t *testing.T) {
 	assert.Contains(t, got.Finalizers(), "foregroundDeletion")
 	_, err = deploys.Patch(ctx, "fg", resource.MergePatch, []byte(`{"metadata":{"finalizers":null}}`), nil)
 	require.NoError(t, err)
+}
+
+// TestClusterScopedObjectWithNamespace checks that a ClusterRole carrying
+// metadata.namespace (as Helm charts produce) is created and applied on the
+// real server, the namespace dropped and the drop reported.
+func TestClusterScopedObjectWithNamespace(t *testing.T) {
+	t.Parallel()
+	c := admin(t)
+	roles := c.Resource("rbac.authorization.k8s.io/v1", "ClusterRole")
+	name := uniqueName("e2e-helm")
+	t.Cleanup(func() { _, _ = roles.Delete(context.Background(), name, nil) })
+	var got []transport.Warning
+	ctx := resource.WithWarningHandler(testContext(t), func(w transport.Warning) { got = append(got, w) })
+	manifest := obj(t, `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"`+name+`","namespace":"from-helm"},"rules":[]}`)
+
+	created, err := roles.Create(ctx, manifest, nil)
+	require.NoError(t, err)
+	assert.Empty(t, created.Namespace())
+	applied, err := roles.Apply(ctx, manifest, &resource.ApplyOptions{FieldManager: "e2e"})
+	require.NoError(t, err)
+	assert.Empty(t, applied.Namespace())
+	require.Len(t, got, 2, "one warning per write")
+	for _, w := range got {
+		assert.Equal(t, resource.WarningAgent, w.Agent)
+		assert.Contains(t, w.Text, `metadata.namespace "from-helm" dropped`)
+	}
 }

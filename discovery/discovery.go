@@ -20,6 +20,13 @@ import (
 // again when Options.TTL is zero.
 const DefaultTTL = 10 * time.Second
 
+// DefaultMissTTL is how long a lookup that missed is remembered when
+// Options.MissTTL is zero.
+const DefaultMissTTL = time.Second
+
+// missCacheSize bounds the misses remembered.
+const missCacheSize = 256
+
 // DefaultCacheSize is the number of discovery documents kept when
 // Options.CacheSize is zero.
 const DefaultCacheSize = 4096
@@ -39,6 +46,14 @@ type Options struct {
 	// Zero means DefaultTTL; a negative TTL revalidates (If-None-Match) on
 	// every call. A lookup that misses refreshes regardless of the TTL.
 	TTL time.Duration
+	// MissTTL is how long a name or kind that missed, even after the
+	// refresh the miss caused, is remembered: within it, another lookup of
+	// the same name or kind fails at once instead of refreshing again (a
+	// mistyped kind in a loop would otherwise cost two requests per call).
+	// A miss is forgotten at once when discovery changes: on Invalidate,
+	// and when a revalidation finds a changed document. Zero means
+	// DefaultMissTTL; negative means every miss refreshes.
+	MissTTL time.Duration
 	// CacheSize bounds the number of documents (one per URL) kept with
 	// their ETags. Zero means DefaultCacheSize.
 	CacheSize int
@@ -62,6 +77,7 @@ type Options struct {
 type Client struct {
 	tc          *transport.Client
 	ttl         time.Duration
+	missTTL     time.Duration
 	concurrency int
 	log         *slog.Logger
 	now         func() time.Time
@@ -70,6 +86,9 @@ type Client struct {
 	docs *lru.Cache[string, docEntry]
 	// disk, when not nil, backs docs with files.
 	disk *diskCache
+	// misses remembers lookups that missed, by lookup key; nil when
+	// Options.MissTTL is negative.
+	misses *lru.Cache[string, miss]
 	// specs caches OpenAPI v3 documents by their immutable hash URL.
 	// The documents are strings, immutable, so gjson reads them in place.
 	specs *lru.Cache[string, string]
@@ -93,6 +112,13 @@ type Client struct {
 	joinHook func()
 }
 
+// miss is a lookup that missed in the view built from the documents of
+// generation docGen, at time at.
+type miss struct {
+	docGen uint64
+	at     time.Time
+}
+
 // flight is one refresh in progress; done closes when snap and err are set.
 type flight struct {
 	seq  uint64
@@ -110,6 +136,9 @@ func New(tc *transport.Client, opts *Options) *Client {
 	}
 	if o.TTL == 0 {
 		o.TTL = DefaultTTL
+	}
+	if o.MissTTL == 0 {
+		o.MissTTL = DefaultMissTTL
 	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = DefaultCacheSize
@@ -133,10 +162,17 @@ func New(tc *transport.Client, opts *Options) *Client {
 		specs:       specs,
 		tc:          tc,
 		ttl:         o.TTL,
+		missTTL:     o.MissTTL,
 		concurrency: o.Concurrency,
 		log:         o.Logger,
 		now:         time.Now,
 		docs:        docs,
+	}
+	if o.MissTTL > 0 {
+		c.misses, err = lru.New[string, miss](missCacheSize)
+		if err != nil {
+			panic(err)
+		}
 	}
 	if o.CacheDir != "" {
 		c.disk = &diskCache{dir: o.CacheDir, host: tc.Host(), log: o.Logger}
@@ -237,7 +273,7 @@ func (c *Client) ResourceFor(ctx context.Context, name string) (APIResource, err
 	if strings.TrimSpace(name) == "" {
 		return APIResource{}, &UnknownError{Name: name}
 	}
-	return c.lookup(ctx, func(s *snapshot) (APIResource, error) { return s.resourceFor(name) })
+	return c.lookup(ctx, "name\x00"+name, func(s *snapshot) (APIResource, error) { return s.resourceFor(name) })
 }
 
 // ResourceForKind finds the resource serving kind in apiVersion ("apps/v1",
@@ -256,7 +292,7 @@ func (c *Client) ResourceForKind(ctx context.Context, apiVersion, kind string) (
 	if kind == "" {
 		return APIResource{}, &UnknownError{APIVersion: apiVersion, Hint: "the kind is empty"}
 	}
-	return c.lookup(ctx, func(s *snapshot) (APIResource, error) {
+	return c.lookup(ctx, "kind\x00"+apiVersion+"\x00"+kind, func(s *snapshot) (APIResource, error) {
 		if r, ok := s.resourceForKind(gvk); ok {
 			return r, nil
 		}
@@ -337,14 +373,18 @@ func (c *Client) Stats() Stats {
 	return Stats{Requests: c.stats.requests.Load(), NotModified: nm, Parses: parses}
 }
 
-// Invalidate marks the cached view and the OpenAPI v3 index stale: the next
-// call revalidates every document it needs with the server (If-None-Match,
-// so unchanged documents cost a 304 and no decoding). It does no I/O itself.
+// Invalidate marks the cached view and the OpenAPI v3 index stale and
+// forgets the lookups that missed: the next call revalidates every document
+// it needs with the server (If-None-Match, so unchanged documents cost a 304
+// and no decoding). It does no I/O itself.
 func (c *Client) Invalidate() {
 	c.mu.Lock()
 	c.stale = true
 	c.openapiStale = true
 	c.mu.Unlock()
+	if c.misses != nil {
+		c.misses.Purge()
+	}
 }
 
 func partialErr(s *snapshot) error {
@@ -355,8 +395,9 @@ func partialErr(s *snapshot) error {
 }
 
 // lookup runs find over the current view and, on ErrUnknownResource,
-// once more over a view fetched after this call began.
-func (c *Client) lookup(ctx context.Context, find func(*snapshot) (APIResource, error)) (APIResource, error) {
+// once more over a view fetched after this call began, unless key missed
+// in this same view less than missTTL ago.
+func (c *Client) lookup(ctx context.Context, key string, find func(*snapshot) (APIResource, error)) (APIResource, error) {
 	// A miss is answered by any view completed after the one current now,
 	// including one whose refresh is already under way.
 	var start uint64
@@ -374,7 +415,7 @@ func (c *Client) lookup(ctx context.Context, find func(*snapshot) (APIResource, 
 	if err == nil || !errors.Is(err, ErrUnknownResource) {
 		return r, err
 	}
-	if s.seq <= start {
+	if s.seq <= start && !c.missedRecently(key, s) {
 		c.log.DebugContext(ctx, "discovery: lookup missed, refreshing", "error", err)
 		fresh, lerr := c.loadAfter(ctx, start)
 		if fresh == nil {
@@ -385,10 +426,34 @@ func (c *Client) lookup(ctx context.Context, find func(*snapshot) (APIResource, 
 			return r, err
 		}
 	}
+	c.rememberMiss(key, s)
 	if s.partial != nil {
 		return APIResource{}, fmt.Errorf("%w (%w)", err, s.partial)
 	}
 	return APIResource{}, err
+}
+
+// missedRecently reports whether key missed in a view with the same
+// documents as s less than missTTL ago, with no Invalidate since.
+func (c *Client) missedRecently(key string, s *snapshot) bool {
+	if c.misses == nil {
+		return false
+	}
+	m, ok := c.misses.Get(key)
+	return ok && m.docGen == s.docGen && c.now().Sub(m.at) < c.missTTL
+}
+
+// rememberMiss records that key missed in view s. A miss already recorded
+// for the same documents keeps its time, so repeated misses do not extend
+// it.
+func (c *Client) rememberMiss(key string, s *snapshot) {
+	if c.misses == nil {
+		return
+	}
+	if c.missedRecently(key, s) {
+		return
+	}
+	c.misses.Add(key, miss{docGen: s.docGen, at: c.now()})
 }
 
 // load returns a view that is fresh by the TTL, refreshing if needed.

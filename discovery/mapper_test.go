@@ -323,3 +323,87 @@ func TestRemovedResourceDisappearsAfterTTL(t *testing.T) {
 	_, err = c.ResourceFor(ctx, "deploy")
 	assert.NoError(t, err)
 }
+
+// A name or kind that missed is remembered for MissTTL, so a mistyped kind
+// in a loop costs no request per call; any change to discovery (Invalidate,
+// a revalidation that finds a changed document) forgets it at once.
+func TestMissIsRememberedBriefly(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil) // DefaultTTL, DefaultMissTTL
+	ctx := context.Background()
+	_, err := c.ResourceFor(ctx, "deployments")
+	require.NoError(t, err)
+	require.Equal(t, 2, f.totalHits())
+
+	typo := func() error { _, err := c.ResourceForKind(ctx, "apps/v1", "Deploymnet"); return err }
+	require.ErrorIs(t, typo(), ErrUnknownResource)
+	assert.Equal(t, 4, f.totalHits(), "the first miss refreshes once")
+	for range 5 {
+		err := typo()
+		require.ErrorIs(t, err, ErrUnknownResource)
+		assert.Contains(t, err.Error(), `did you mean kind "Deployment"?`, "the remembered miss still says why")
+	}
+	assert.Equal(t, 4, f.totalHits(), "a remembered miss sends nothing")
+
+	// Another name is another miss.
+	_, err = c.ResourceFor(ctx, "gizmos")
+	require.ErrorIs(t, err, ErrUnknownResource)
+	assert.Equal(t, 6, f.totalHits())
+	_, err = c.ResourceFor(ctx, "gizmos")
+	require.ErrorIs(t, err, ErrUnknownResource)
+	assert.Equal(t, 6, f.totalHits())
+
+	// After MissTTL the next miss refreshes again.
+	f.clock.Advance(DefaultMissTTL)
+	require.ErrorIs(t, typo(), ErrUnknownResource)
+	assert.Equal(t, 8, f.totalHits())
+	require.ErrorIs(t, typo(), ErrUnknownResource)
+	assert.Equal(t, 8, f.totalHits())
+
+	// Invalidate forgets the misses: a CRD installed now is found by the
+	// next call.
+	widget := func() (APIResource, error) { return c.ResourceForKind(ctx, "example.com/v1", "Widget") }
+	_, err = widget()
+	require.ErrorIs(t, err, ErrUnknownResource)
+	assert.Equal(t, 10, f.totalHits())
+	f.appendItem("/apis", "items", widgetGroup)
+	_, err = widget()
+	require.ErrorIs(t, err, ErrUnknownResource, "remembered: the cached view is within its TTL")
+	assert.Equal(t, 10, f.totalHits())
+	c.Invalidate()
+	r, err := widget()
+	require.NoError(t, err)
+	assert.Equal(t, "widgets", r.Resource)
+	assert.Equal(t, 12, f.totalHits())
+
+	// A revalidation that finds a changed document answers from the new
+	// view at once, whatever was remembered.
+	_, err = c.ResourceFor(ctx, "gadgets")
+	require.ErrorIs(t, err, ErrUnknownResource)
+	assert.Equal(t, 14, f.totalHits())
+	f.appendItem("/apis", "items", `{"metadata":{"name":"gadgets.example.com"},"versions":[{"version":"v1","freshness":"Current","resources":[
+		{"resource":"gadgets","responseKind":{"group":"gadgets.example.com","version":"v1","kind":"Gadget"},"scope":"Cluster","singularResource":"gadget","verbs":["get"]}]}]}`)
+	f.clock.Advance(DefaultTTL)
+	r, err = c.ResourceFor(ctx, "gadgets")
+	require.NoError(t, err)
+	assert.Equal(t, "gadgets.example.com", r.Group)
+	assert.Equal(t, 16, f.totalHits())
+	assert.Equal(t, int64(16), c.Stats().Requests)
+}
+
+// With a negative MissTTL every miss refreshes, as before misses were
+// remembered.
+func TestNegativeMissTTLRefreshesEveryMiss(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(&Options{MissTTL: -1})
+	ctx := context.Background()
+	_, err := c.Resources(ctx)
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err := c.ResourceForKind(ctx, "apps/v1", "Deploymnet")
+		require.ErrorIs(t, err, ErrUnknownResource)
+		assert.Equal(t, 2+2*(i+1), f.totalHits())
+	}
+}

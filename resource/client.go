@@ -5,6 +5,7 @@ import (
 
 	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
 )
 
 // Client reads and writes any resource a server serves, resolving names and
@@ -121,6 +122,29 @@ func (c *Client) Discovery() *discovery.Client { return c.disc }
 // (which refreshes once on a miss, so a CRD created a moment ago is found).
 func (c *Client) Resource(apiVersion, kind string) Handle {
 	return Handle{c: c, apiVersion: apiVersion, kind: kind}
+}
+
+// ForObject returns a Handle for obj's apiVersion and kind whose scope comes
+// from the object, the way kubectl treats a manifest: when discovery says the
+// kind is namespaced, the handle is bound to obj's metadata.namespace, or to
+// the client's DefaultNamespace when obj names none; when the kind is
+// cluster-scoped, to no namespace (a metadata.namespace in obj is then
+// dropped from writes, with a warning). Errors name the object as a manifest
+// does, such as `apply apps/v1 Deployment default/web: ...`.
+//
+// It does no I/O and keeps nothing of obj but apiVersion, kind and
+// namespace: pass obj (or its name) to the calls. An object without
+// apiVersion or kind gives a handle whose calls fail saying so. Namespace
+// and AllNamespaces on the returned handle replace the scope it chose.
+//
+// It replaces the dozen lines every manifest tool writes: Resolve, check
+// Namespaced, pick a namespace, then act.
+func (c *Client) ForObject(obj unstructured.Object) Handle {
+	ns := obj.Namespace()
+	if ns == "" {
+		ns = c.namespace
+	}
+	return Handle{c: c, apiVersion: obj.APIVersion(), kind: obj.Kind(), namespace: ns, byObject: true}
 }
 
 // ResourceFor returns a Handle for a resource named the way kubectl accepts:

@@ -11,6 +11,16 @@
 //	pods := c.Resource("v1", "Pod").Namespace("default") // by apiVersion and kind
 //	deploy := c.ResourceFor("deploy")                      // by plural, singular, short name or "deployments.apps"
 //
+// A tool that works from manifests takes a handle for each object instead:
+// ForObject reads apiVersion and kind from the object and chooses the scope
+// once discovery has answered — the object's namespace, or the kubeconfig's
+// default namespace, for a namespaced kind; none for a cluster-scoped one —
+// and its errors name the object (`apply apps/v1 Deployment default/web:`):
+//
+//	for _, obj := range objs {
+//		_, err := c.ForObject(obj).Apply(ctx, obj, &resource.ApplyOptions{FieldManager: "me"})
+//	}
+//
 // A Handle is an immutable value: Namespace, AllNamespaces and Subresource
 // return copies. The first call with a context resolves the resource through
 // discovery (package discovery caches the answer, and refreshes once on a

@@ -275,3 +275,56 @@ func ExampleHandle_List_pull() {
 	}
 	// Output: found default
 }
+
+func ExampleClient_ForObject() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	// Objects decoded from a manifest: the handle takes each one's scope
+	// from discovery, its namespace from the object or the kubeconfig.
+	objs, err := unstructured.Decode([]byte(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {color: blue}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader, namespace: ignored}
+rules: []
+`))
+	if err != nil {
+		panic(err)
+	}
+	ctx = resource.WithWarningHandler(ctx, func(w transport.Warning) { fmt.Println("warning:", w.Text) })
+	for _, obj := range objs {
+		got, err := c.ForObject(obj).Apply(ctx, obj, &resource.ApplyOptions{FieldManager: "example"})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%s %q %s\n", got.Kind(), got.Namespace(), got.Name())
+	}
+	// Output:
+	// ConfigMap "default" settings
+	// warning: metadata.namespace "ignored" dropped from ClusterRole "reader": clusterroles.rbac.authorization.k8s.io is cluster-scoped
+	// ClusterRole "" reader
+}
+
+func ExampleWithWarningHandler() {
+	c, stop := exampleClient()
+	defer stop()
+
+	var warnings []string
+	ctx := resource.WithWarningHandler(context.Background(), func(w transport.Warning) {
+		warnings = append(warnings, w.Agent+": "+w.Text)
+	})
+	role, _ := unstructured.ParseString(`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole",
+		"metadata":{"name":"r","namespace":"from-a-chart"}}`)
+	if _, err := c.Resource("rbac.authorization.k8s.io/v1", "ClusterRole").Create(ctx, role, nil); err != nil {
+		panic(err)
+	}
+	fmt.Println(warnings)
+	// Output:
+	// [kubedyn: metadata.namespace "from-a-chart" dropped from ClusterRole "r": clusterroles.rbac.authorization.k8s.io is cluster-scoped]
+}

@@ -33,13 +33,18 @@ type Handle struct {
 	namespace     string
 	allNamespaces bool
 	subresource   string
+	// byObject marks a handle made by ForObject: namespace is the object's
+	// (or the client's default) and applies only if the resource turns out
+	// to be namespaced; errors name the kind rather than the resource.
+	byObject bool
 }
 
 // Namespace returns a copy of h bound to namespace ns. It replaces any
-// earlier Namespace or AllNamespaces.
+// earlier Namespace or AllNamespaces, and the scope ForObject chose.
 func (h Handle) Namespace(ns string) Handle {
 	h.namespace = ns
 	h.allNamespaces = false
+	h.byObject = false
 	return h
 }
 
@@ -48,6 +53,7 @@ func (h Handle) Namespace(ns string) Handle {
 func (h Handle) AllNamespaces() Handle {
 	h.namespace = ""
 	h.allNamespaces = true
+	h.byObject = false
 	return h
 }
 
@@ -77,6 +83,8 @@ func (h Handle) String() string {
 	switch {
 	case h.allNamespaces:
 		b.WriteString(" all-namespaces")
+	case h.namespace != "" && h.byObject:
+		b.WriteString(" namespace=" + h.namespace + " if namespaced")
 	case h.namespace != "":
 		b.WriteString(" namespace=" + h.namespace)
 	}
@@ -99,6 +107,9 @@ func (h Handle) Resolve(ctx context.Context) (discovery.APIResource, error) {
 	}
 	if h.lookup != "" {
 		return h.c.disc.ResourceFor(ctx, h.lookup)
+	}
+	if h.byObject && (h.apiVersion == "" || h.kind == "") {
+		return discovery.APIResource{}, fmt.Errorf("resource: the object needs an apiVersion and a kind, got %q and %q", h.apiVersion, h.kind)
 	}
 	if h.apiVersion == "" || h.kind == "" {
 		return discovery.APIResource{}, fmt.Errorf("resource: handle needs an apiVersion and a kind, got %q and %q", h.apiVersion, h.kind)
@@ -172,7 +183,7 @@ func (h Handle) bind(ctx context.Context, sc scope, verb string) (target, error)
 		}
 	}
 	if !r.Namespaced {
-		if h.namespace != "" {
+		if h.namespace != "" && !h.byObject {
 			return t, fmt.Errorf("%w: %s (%s) takes no namespace, but the handle has namespace %q",
 				ErrClusterScoped, r.Kind, r.GroupVersionResource().GroupResource(), h.namespace)
 		}
@@ -264,18 +275,24 @@ func (t target) wrap(op, name string, err error) error {
 	var b strings.Builder
 	b.WriteString(op)
 	b.WriteByte(' ')
-	if t.resolved {
+	switch {
+	case t.resolved && t.h.byObject:
+		// A handle for an object: name it as a manifest does.
+		b.WriteString(t.r.GroupVersionResource().GroupVersion().String())
+		b.WriteByte(' ')
+		b.WriteString(t.r.Kind)
+	case t.resolved:
 		b.WriteString(t.r.GroupVersionResource().GroupVersion().String())
 		b.WriteByte(' ')
 		b.WriteString(t.r.Resource)
-	} else {
+	default:
 		b.WriteString(t.h.what())
 	}
 	if t.sub != "" {
 		b.WriteString("/" + t.sub)
 	}
 	ns := t.ns
-	if ns == "" {
+	if ns == "" && (!t.resolved || !t.h.byObject) {
 		ns = t.h.namespace
 	}
 	switch {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
 )
 
 // TestDeleteAnswers checks what Delete returns against the real server: a
@@ -58,7 +59,7 @@ func TestClusterScopedObjectWithNamespace(t *testing.T) {
 	created, err := roles.Create(ctx, manifest, nil)
 	require.NoError(t, err)
 	assert.Empty(t, created.Namespace())
-	applied, err := roles.Apply(ctx, manifest, &resource.ApplyOptions{FieldManager: "e2e"})
+	applied, err := roles.Apply(ctx, manifest, &resource.ApplyOptions{FieldManager: "e2e", Force: true})
 	require.NoError(t, err)
 	assert.Empty(t, applied.Namespace())
 	require.Len(t, got, 2, "one warning per write")
@@ -66,4 +67,56 @@ func TestClusterScopedObjectWithNamespace(t *testing.T) {
 		assert.Equal(t, resource.WarningAgent, w.Agent)
 		assert.Contains(t, w.Text, `metadata.namespace "from-helm" dropped`)
 	}
+}
+
+// TestForObjectManifest applies a small manifest through ForObject handles
+// on the real server: a namespaced object without a namespace lands in the
+// kubeconfig's default namespace, a cluster-scoped one in none, and errors
+// name the object.
+func TestForObjectManifest(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	cfg := config(t, "admin")
+	cfg.Namespace = ns
+	c := newClientFromConfig(t, cfg, resource.WithFieldManager("e2e"))
+	ctx := testContext(t)
+	role := uniqueName("e2e-forobject")
+	t.Cleanup(func() {
+		_, _ = c.Resource("rbac.authorization.k8s.io/v1", "ClusterRole").Delete(context.Background(), role, nil)
+	})
+	objs, err := unstructured.Decode([]byte(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {color: blue}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ` + ns + `}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: busybox:1.36}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: ` + role + `, namespace: ` + ns + `}
+rules: []
+`))
+	require.NoError(t, err)
+	want := []string{ns, ns, ""}
+	for i, o := range objs {
+		got, err := c.ForObject(o).Apply(ctx, o, nil)
+		require.NoError(t, err, o.Kind())
+		assert.Equal(t, want[i], got.Namespace(), o.Kind())
+		read, err := c.ForObject(o).Get(ctx, o.Name(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, got.UID(), read.UID())
+	}
+
+	missing := obj(t, `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"nope"}}`)
+	_, err = c.ForObject(missing).Get(ctx, "nope", nil)
+	require.ErrorIs(t, err, transport.ErrNotFound)
+	assert.Contains(t, err.Error(), "get apps/v1 Deployment "+ns+"/nope: ")
 }

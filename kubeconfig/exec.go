@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/kubedyn/kubedyn/transport"
 )
@@ -26,8 +27,13 @@ const (
 	refreshBefore = time.Minute
 	// maxExecOutput caps what is read from a plugin's stdout.
 	maxExecOutput = 1 << 20
-	// stderrSnippet is how much of a failing plugin's stderr an error quotes.
+	// stderrSnippet is how much of a failing plugin's stderr an error quotes
+	// (stderr may hold secrets; the rest is never read into memory).
 	stderrSnippet = 1024
+	// minExecInterval is how long credentials that arrive already expired
+	// or about to expire (the plugin's clock behind ours, or a very short
+	// lifetime) are used before the plugin runs again.
+	minExecInterval = 10 * time.Second
 )
 
 // ExecProvider runs a kubeconfig exec credential plugin and caches what it
@@ -46,6 +52,7 @@ type ExecProvider struct {
 
 	mu       sync.Mutex
 	cached   *transport.Credentials
+	until    time.Time // when cached must be renewed; zero means never
 	inflight *execRun
 	// waiters counts callers waiting for inflight (tests use it).
 	waiters int
@@ -166,7 +173,7 @@ func (p *ExecProvider) Credentials(ctx context.Context, forceRefresh bool) (tran
 		return transport.Credentials{}, fmt.Errorf("exec plugin %q: %w", p.cfg.Command, err)
 	}
 	p.mu.Lock()
-	if !forceRefresh && p.cached != nil && p.fresh(*p.cached) {
+	if !forceRefresh && p.cached != nil && (p.until.IsZero() || p.now().Before(p.until)) {
 		c := *p.cached
 		p.mu.Unlock()
 		return c, nil
@@ -192,8 +199,23 @@ func (p *ExecProvider) Credentials(ctx context.Context, forceRefresh bool) (tran
 	}
 }
 
-func (p *ExecProvider) fresh(c transport.Credentials) bool {
-	return c.Expiry.IsZero() || p.now().Add(refreshBefore).Before(c.Expiry)
+// renewAt returns when credentials obtained now must be renewed: a minute
+// before they expire, but not sooner than minExecInterval from now, so that
+// an expirationTimestamp already past by our clock (clock skew) does not
+// make every request run the plugin; zero when they do not expire.
+func (p *ExecProvider) renewAt(c transport.Credentials) time.Time {
+	if c.Expiry.IsZero() {
+		return time.Time{}
+	}
+	now := p.now()
+	return later(c.Expiry.Add(-refreshBefore), now.Add(minExecInterval))
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (p *ExecProvider) run(ctx context.Context, run *execRun) {
@@ -201,6 +223,7 @@ func (p *ExecProvider) run(ctx context.Context, run *execRun) {
 	p.mu.Lock()
 	if err == nil {
 		p.cached = &creds
+		p.until = p.renewAt(creds)
 	}
 	p.inflight = nil
 	p.mu.Unlock()
@@ -246,8 +269,10 @@ func (p *ExecProvider) exec(ctx context.Context) (transport.Credentials, error) 
 	stdout := &limitedBuffer{max: maxExecOutput}
 	stderr := &limitedBuffer{max: stderrSnippet}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	// Stop waiting for the output pipes shortly after the process is
-	// killed, even when a child of the plugin keeps them open.
+	// The timeout kills the plugin's whole process group, children
+	// included; stop waiting for the output pipes shortly after, even when
+	// something still holds them open.
+	ownProcessGroup(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	err := cmd.Run()
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -256,7 +281,7 @@ func (p *ExecProvider) exec(ctx context.Context) (transport.Credentials, error) 
 	if err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
-			msg := strings.TrimSpace(stderr.buf.String())
+			msg := printable(stderr.buf.String())
 			if stderr.truncated {
 				msg += " ..."
 			}
@@ -274,6 +299,25 @@ func (p *ExecProvider) exec(ctx context.Context) (transport.Credentials, error) 
 		return fail("output is larger than %d bytes", maxExecOutput)
 	}
 	return p.decode(stdout.buf.Bytes())
+}
+
+// printable trims s and replaces each run of control characters (newlines,
+// terminal escapes) with one space, so a plugin's stderr reads as one line.
+func printable(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if unicode.IsControl(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func (p *ExecProvider) notFound(err error) (transport.Credentials, error) {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,6 +99,23 @@ func fakePlugin(mode string) int {
 	case "hang":
 		time.Sleep(time.Hour)
 		return 0
+	case "fork":
+		// Start a child that would outlive the plugin, report its pid,
+		// then hang.
+		child := exec.Command(os.Args[0])
+		child.Env = append(os.Environ(), pluginModeEnv+"=hang")
+		if err := child.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		if err := os.WriteFile(os.Getenv("TEST_PIDFILE"), []byte(strconv.Itoa(child.Process.Pid)), 0o600); err != nil {
+			return 2
+		}
+		time.Sleep(time.Hour)
+		return 0
+	case "escape-fail":
+		fmt.Fprint(os.Stderr, "line one\n\x1b[31mred\x1b[0m\r\nline two\n")
+		return 1
 	case "badjson":
 		fmt.Print(`{"apiVersion": "` + apiVersion + `", "kind": "ExecCredential", "status": {`)
 		return 0
@@ -153,13 +171,14 @@ func TestExecPluginThroughLoad(t *testing.T) {
 	for _, apiVersion := range []string{execAPIv1, execAPIv1beta1} {
 		t.Run(apiVersion, func(t *testing.T) {
 			t.Parallel()
+			caPEM, _ := selfSignedPEM(t)
 			doc := `
 current-context: c
 clusters:
 - name: k
   cluster:
     server: https://k.example.com:6443
-    certificate-authority-data: ` + b64("CA PEM") + `
+    certificate-authority-data: ` + b64(caPEM) + `
     tls-server-name: api.internal
     extensions:
     - name: client.authentication.k8s.io/exec
@@ -211,7 +230,7 @@ contexts:
 			assert.False(t, info.Spec.Interactive)
 			assert.Equal(t, "https://k.example.com:6443", info.Spec.Cluster.Server)
 			assert.Equal(t, "api.internal", info.Spec.Cluster.TLSServerName)
-			assert.Equal(t, b64("CA PEM"), info.Spec.Cluster.CertificateAuthorityData)
+			assert.Equal(t, b64(caPEM), info.Spec.Cluster.CertificateAuthorityData)
 			assert.JSONEq(t, `{"audience":"kubedyn-test"}`, string(info.Spec.Cluster.Config))
 		})
 	}
@@ -435,6 +454,11 @@ func TestExecFailures(t *testing.T) {
 			want: []string{"exit status 3", "boom: the identity provider said no"},
 		},
 		{
+			name: "stderr control characters are replaced",
+			cfg:  func(t *testing.T) ExecConfig { return pluginConfig(t, execAPIv1, "escape-fail") },
+			want: []string{"stderr: line one [31mred [0m line two"},
+		},
+		{
 			name: "long stderr is cut",
 			cfg:  func(t *testing.T) ExecConfig { return pluginConfig(t, execAPIv1, "noisy-fail") },
 			want: []string{"exit status 1", "xxx ..."},
@@ -563,4 +587,42 @@ contexts: [{name: c, context: {cluster: k, user: u}}]
 	creds, err := cfg.Credentials.Credentials(context.Background(), false)
 	require.NoError(t, err)
 	assert.True(t, decodeReport(t, creds.Token).StdinEOF)
+}
+
+// TestExecExpiredOnArrivalIsNotRerunPerRequest: a plugin whose clock runs
+// behind ours hands out an expirationTimestamp already past (or within the
+// minute) by our clock. Its credentials are used for minExecInterval before
+// the plugin runs again, instead of running it for every request; a forced
+// refresh (after a 401) still runs it at once.
+func TestExecExpiredOnArrivalIsNotRerunPerRequest(t *testing.T) {
+	t.Parallel()
+	for name, skew := range map[string]time.Duration{"already expired": -time.Hour, "expires within the minute": 30 * time.Second} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTokenServer(t, false)
+			start := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+			p, err := NewExecProvider(pluginConfig(t, execAPIv1, "http",
+				ExecEnvVar{Name: "TEST_URL", Value: ts.URL},
+				ExecEnvVar{Name: "TEST_EXPIRY", Value: start.Add(skew).Format(time.RFC3339)},
+			), 0)
+			require.NoError(t, err)
+			now := start
+			p.now = func() time.Time { return now }
+			get := func(force bool) string {
+				t.Helper()
+				c, err := p.Credentials(context.Background(), force)
+				require.NoError(t, err)
+				return c.Token
+			}
+			for range 5 {
+				assert.Equal(t, "token-1", get(false))
+			}
+			now = start.Add(minExecInterval - time.Second)
+			assert.Equal(t, "token-1", get(false))
+			assert.Equal(t, int32(1), ts.runs.Load(), "one run for all the requests within minExecInterval")
+			now = start.Add(minExecInterval)
+			assert.Equal(t, "token-2", get(false), "renewed after minExecInterval")
+			assert.Equal(t, "token-3", get(true), "a forced refresh runs at once")
+		})
+	}
 }

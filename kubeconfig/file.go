@@ -74,8 +74,7 @@ type File struct {
 }
 
 // Cluster is one entry of clusters[]. Like File, it is safe for concurrent
-// reads, not for concurrent modification. disable-compression is recorded
-// but transport.Config has no matching setting.
+// reads, not for concurrent modification.
 type Cluster struct {
 	// Name is the entry's name.
 	Name string
@@ -95,7 +94,8 @@ type Cluster struct {
 	TLSServerName string
 	// ProxyURL is proxy-url (http, https or socks5).
 	ProxyURL string
-	// DisableCompression is disable-compression.
+	// DisableCompression is disable-compression: no gzip is asked for
+	// (transport.Config.DisableCompression).
 	DisableCompression bool
 	// ExecExtension is the raw JSON of the extension named
 	// "client.authentication.k8s.io/exec", passed to exec plugins that ask

@@ -1,8 +1,13 @@
 package kubeconfig
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -31,6 +36,17 @@ type Options struct {
 	// ExecTimeout bounds one run of an exec credential plugin; 0 means one
 	// minute.
 	ExecTimeout time.Duration
+	// ProxyCAFile is a PEM file of extra CAs (added to the system roots)
+	// that verify an https:// proxy-url; kubeconfig has no field for it.
+	ProxyCAFile string
+	// AllowPlainHTTPCredentials lets a user's credentials go to an http://
+	// server (transport.Config.AllowPlainHTTPCredentials); without it
+	// transport.New refuses them.
+	AllowPlainHTTPCredentials bool
+	// Logger receives debug records about choices made while building the
+	// configuration (a context without a user, an exec plugin skipped for
+	// a static credential); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultNamespace is the namespace used when neither the options nor the
@@ -206,7 +222,19 @@ func (f *File) Config(opts *Options) (*transport.Config, error) {
 		}
 	}
 
-	cfg := &transport.Config{Namespace: DefaultNamespace}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if u == nil {
+		logger.Debug("kubeconfig: the context names no user; requests carry no credentials",
+			"context", name, "file", x.Source)
+	}
+	cfg := &transport.Config{
+		Namespace:                 DefaultNamespace,
+		ProxyCAFile:               opts.ProxyCAFile,
+		AllowPlainHTTPCredentials: opts.AllowPlainHTTPCredentials,
+	}
 	if x.Namespace != "" {
 		cfg.Namespace = x.Namespace
 	}
@@ -217,7 +245,7 @@ func (f *File) Config(opts *Options) (*transport.Config, error) {
 		return nil, err
 	}
 	if u != nil {
-		if err := applyUser(cfg, u, cl, opts); err != nil {
+		if err := applyUser(cfg, u, cl, opts, logger); err != nil {
 			return nil, err
 		}
 	}
@@ -236,21 +264,27 @@ func applyCluster(cfg *transport.Config, cl *Cluster) error {
 	cfg.TLS.CAData = cl.CertificateAuthorityData
 	cfg.TLS.ServerName = cl.TLSServerName
 	cfg.TLS.Insecure = cl.InsecureSkipTLSVerify
+	cfg.DisableCompression = cl.DisableCompression
 	if cl.InsecureSkipTLSVerify && (cl.CertificateAuthority != "" || len(cl.CertificateAuthorityData) > 0) {
 		return fail(".insecure-skip-tls-verify", errors.New("set together with a certificate-authority; use one or the other"))
 	}
-	// Files are checked now, as kubectl does, so that a broken reference is
-	// reported with the kubeconfig and the field rather than by the first
-	// request. A file that inline data overrides is not needed.
-	if len(cl.CertificateAuthorityData) == 0 {
-		if err := checkReadable(cl.CertificateAuthority); err != nil {
-			return fail(".certificate-authority", err)
-		}
+	if cl.CertificateAuthority != "" && len(cl.CertificateAuthorityData) > 0 {
+		return fail(".certificate-authority-data", bothForms("certificate-authority"))
+	}
+	// Files are read now, as kubectl does, so that a missing file or one
+	// that holds no certificate is reported with the kubeconfig and the
+	// field rather than by the first request.
+	ca, caField, err := dataOrFile(cl.CertificateAuthorityData, cl.CertificateAuthority, ".certificate-authority")
+	if err != nil {
+		return fail(caField, err)
+	}
+	if ca != nil && !x509.NewCertPool().AppendCertsFromPEM(ca) {
+		return fail(caField, errors.New("holds no PEM certificate"))
 	}
 	if cl.ProxyURL != "" {
 		u, err := url.Parse(cl.ProxyURL)
 		if err != nil {
-			return fail(".proxy-url", err)
+			return fail(".proxy-url", urlError(cl.ProxyURL, err))
 		}
 		switch u.Scheme {
 		case "http", "https", "socks5":
@@ -263,6 +297,54 @@ func applyCluster(cfg *transport.Config, cl *Cluster) error {
 		cfg.Proxy = http.ProxyURL(u)
 	}
 	return nil
+}
+
+// bothForms is the error for a setting given both inline and as a file:
+// kubectl refuses the ambiguity, and so do we.
+func bothForms(name string) error {
+	return fmt.Errorf("both %s-data and %s are set; give one of them", name, name)
+}
+
+// dataOrFile returns inline data, else the content of the file at path
+// (nil when neither is set), and the field that supplied it: field+"-data"
+// or field.
+func dataOrFile(data []byte, path, field string) ([]byte, string, error) {
+	if len(data) > 0 {
+		return data, field + "-data", nil
+	}
+	if path == "" {
+		return nil, field, nil
+	}
+	b, err := readCappedFile(path)
+	return b, field, err
+}
+
+// readCappedFile reads a referenced certificate or key file of at most
+// MaxFileSize bytes.
+func readCappedFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxFileSize)
+	}
+	return b, nil
+}
+
+// urlError describes url.Parse's error for raw without quoting raw: user
+// info in a proxy URL may hold a password.
+func urlError(raw string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && !strings.Contains(raw, "@") && !strings.Contains(ue.Err.Error(), raw) {
+		return fmt.Errorf("not a valid URL: %w", ue.Err)
+	}
+	return errors.New("not a valid URL (not quoted here: it may hold a password)")
 }
 
 // normalizeServer checks the server URL with transport.ParseHost, so that
@@ -281,7 +363,7 @@ func normalizeServer(s string) (string, error) {
 	return s, nil
 }
 
-func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error {
+func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options, logger *slog.Logger) error {
 	field := fmt.Sprintf("users[%q]", u.Name)
 	fail := func(sub string, err error) error { return &Error{Path: u.Source, Field: field + sub, Err: err} }
 	if u.AuthProvider != "" {
@@ -291,6 +373,12 @@ func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error
 	cfg.TLS.CertData = u.ClientCertificateData
 	cfg.TLS.KeyFile = u.ClientKey
 	cfg.TLS.KeyData = u.ClientKeyData
+	if u.ClientCertificate != "" && len(u.ClientCertificateData) > 0 {
+		return fail(".client-certificate-data", bothForms("client-certificate"))
+	}
+	if u.ClientKey != "" && len(u.ClientKeyData) > 0 {
+		return fail(".client-key-data", bothForms("client-key"))
+	}
 	hasCert := u.ClientCertificate != "" || len(u.ClientCertificateData) > 0
 	hasKey := u.ClientKey != "" || len(u.ClientKeyData) > 0
 	if hasCert != hasKey {
@@ -299,20 +387,15 @@ func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error
 		}
 		return fail(".client-certificate", errors.New("client key set without a client certificate"))
 	}
-	// Referenced files are checked as in applyCluster.
-	for _, f := range []struct {
-		field, path string
-		data        bool
-	}{
-		{".client-certificate", u.ClientCertificate, len(u.ClientCertificateData) > 0},
-		{".client-key", u.ClientKey, len(u.ClientKeyData) > 0},
-		// A static token serves until the token file can be read.
-		{".tokenFile", u.TokenFile, u.Token != ""},
-	} {
-		if !f.data {
-			if err := checkReadable(f.path); err != nil {
-				return fail(f.field, err)
-			}
+	if hasCert {
+		if err := checkKeyPair(u, fail); err != nil {
+			return err
+		}
+	}
+	// A static token serves until the token file can be read.
+	if u.Token == "" {
+		if err := checkReadable(u.TokenFile); err != nil {
+			return fail(".tokenFile", err)
 		}
 	}
 	cfg.BearerToken = u.Token
@@ -339,7 +422,68 @@ func applyUser(cfg *transport.Config, u *User, cl *Cluster, opts *Options) error
 		if err != nil {
 			return fail(".exec", err)
 		}
-		cfg.Credentials = p
+		// kubectl's precedence: a static token (or token file), basic auth
+		// or a client certificate wins, and the plugin never runs.
+		if static := staticCredential(u); static != "" {
+			logger.Debug("kubeconfig: exec plugin not used: the user has a static credential, which wins as in kubectl",
+				"user", u.Name, "file", u.Source, "credential", static)
+		} else {
+			cfg.Credentials = p
+		}
+	}
+	return nil
+}
+
+// staticCredential names the static credential u carries, if any.
+func staticCredential(u *User) string {
+	switch {
+	case u.Token != "":
+		return "token"
+	case u.TokenFile != "":
+		return "tokenFile"
+	case u.Username != "" || u.Password != "":
+		return "username/password"
+	case u.ClientCertificate != "" || len(u.ClientCertificateData) > 0:
+		return "client-certificate"
+	}
+	return ""
+}
+
+// checkKeyPair reads u's client certificate and key and checks that each
+// parses and that they belong together, naming the field at fault.
+func checkKeyPair(u *User, fail func(string, error) error) error {
+	certPEM, certField, err := dataOrFile(u.ClientCertificateData, u.ClientCertificate, ".client-certificate")
+	if err != nil {
+		return fail(certField, err)
+	}
+	keyPEM, keyField, err := dataOrFile(u.ClientKeyData, u.ClientKey, ".client-key")
+	if err != nil {
+		return fail(keyField, err)
+	}
+	var certs int
+	for rest := certPEM; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return fail(certField, fmt.Errorf("not a valid certificate: %w", err))
+		}
+		certs++
+	}
+	if certs == 0 {
+		return fail(certField, errors.New("holds no PEM certificate"))
+	}
+	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		if strings.Contains(err.Error(), "does not match") {
+			certName := strings.TrimPrefix(certField, ".")
+			return fail(keyField, fmt.Errorf("the private key does not match the certificate of %s", certName))
+		}
+		return fail(keyField, fmt.Errorf("not a valid private key: %w", err))
 	}
 	return nil
 }

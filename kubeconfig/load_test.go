@@ -40,6 +40,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 
 func TestLoadBytesMapsEveryField(t *testing.T) {
 	t.Parallel()
+	certPEM, keyPEM := selfSignedPEM(t)
 	doc := `
 apiVersion: v1
 kind: Config
@@ -48,17 +49,15 @@ clusters:
 - name: k
   cluster:
     server: https://k.example.com:6443/prefix
-    certificate-authority: /etc/ca.pem
-    certificate-authority-data: ` + b64("CA PEM") + `
+    certificate-authority-data: ` + b64(certPEM) + `
     tls-server-name: api.internal
     proxy-url: http://proxy.example.com:3128
+    disable-compression: true
 users:
 - name: u
   user:
-    client-certificate: /etc/cert.pem
-    client-certificate-data: ` + b64("CERT PEM") + `
-    client-key: /etc/key.pem
-    client-key-data: ` + b64("KEY PEM") + `
+    client-certificate-data: ` + b64(certPEM) + `
+    client-key-data: ` + b64(keyPEM) + `
     token: tok
     tokenFile: /var/tok
     as: bob
@@ -76,14 +75,15 @@ contexts:
 	cfg, err := LoadBytes([]byte(doc), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "https://k.example.com:6443/prefix", cfg.Host)
-	assert.Equal(t, "/etc/ca.pem", cfg.TLS.CAFile)
-	assert.Equal(t, []byte("CA PEM"), cfg.TLS.CAData)
+	assert.Empty(t, cfg.TLS.CAFile)
+	assert.Equal(t, []byte(certPEM), cfg.TLS.CAData)
 	assert.False(t, cfg.TLS.Insecure)
 	assert.Equal(t, "api.internal", cfg.TLS.ServerName)
-	assert.Equal(t, "/etc/cert.pem", cfg.TLS.CertFile)
-	assert.Equal(t, []byte("CERT PEM"), cfg.TLS.CertData)
-	assert.Equal(t, "/etc/key.pem", cfg.TLS.KeyFile)
-	assert.Equal(t, []byte("KEY PEM"), cfg.TLS.KeyData)
+	assert.True(t, cfg.DisableCompression)
+	assert.Empty(t, cfg.TLS.CertFile)
+	assert.Equal(t, []byte(certPEM), cfg.TLS.CertData)
+	assert.Empty(t, cfg.TLS.KeyFile)
+	assert.Equal(t, []byte(keyPEM), cfg.TLS.KeyData)
 	assert.Equal(t, "tok", cfg.BearerToken)
 	assert.Equal(t, "/var/tok", cfg.BearerTokenFile)
 	assert.Equal(t, "bob", cfg.Impersonate.UserName)
@@ -251,9 +251,11 @@ contexts:
 - {name: c, context: {cluster: k, user: u}}
 `)
 	sub := filepath.Join(dir, "sub")
-	for _, f := range []string{filepath.Join(sub, "certs", "ca.pem"), filepath.Join(sub, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(sub, "tok")} {
-		writeFile(t, f, "x")
-	}
+	certPEM, keyPEM := selfSignedPEM(t)
+	writeFile(t, filepath.Join(sub, "certs", "ca.pem"), certPEM)
+	writeFile(t, filepath.Join(sub, "cert.pem"), certPEM)
+	writeFile(t, filepath.Join(dir, "key.pem"), keyPEM)
+	writeFile(t, filepath.Join(sub, "tok"), "x")
 	cfg, err := load(&Options{Path: path}, testEnv(nil, "", ""))
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(sub, "certs", "ca.pem"), cfg.TLS.CAFile)
@@ -322,8 +324,9 @@ current-context: other
 contexts:
 - {name: third, context: {cluster: shared}}
 `)
-	writeFile(t, filepath.Join(dir, "one", "ca.pem"), "x")
-	writeFile(t, filepath.Join(dir, "two", "ca.pem"), "x")
+	caPEM, _ := selfSignedPEM(t)
+	writeFile(t, filepath.Join(dir, "one", "ca.pem"), caPEM)
+	writeFile(t, filepath.Join(dir, "two", "ca.pem"), caPEM)
 	missing := filepath.Join(dir, "missing", "config")
 	list := strings.Join([]string{missing, first, second, third}, string(os.PathListSeparator))
 	e := testEnv(map[string]string{"KUBECONFIG": list}, "", "")

@@ -68,6 +68,19 @@
 // one raw page, ListAll every object at once, Table the server-rendered
 // table kubectl prints. DeleteCollection takes the same selectors.
 //
+// A Table's rows carry only each object's metadata (a
+// PartialObjectMetadata) unless TableOptions.IncludeObject asks for the
+// whole object (IncludeObject) or none (IncludeNone).
+//
+// # Metadata-only reads
+//
+// A MetadataOnly handle reads objects as meta.k8s.io/v1
+// PartialObjectMetadata — apiVersion, kind and metadata, without spec,
+// status or data — for programs that need the names, labels and owners of
+// many objects. Get, List, ListPage and ListAll send the Accept header
+// AcceptPartialObjectMetadata (AcceptPartialObjectMetadataList for lists);
+// writes are unaffected.
+//
 // # Patches and server-side apply
 //
 // The patch type is always explicit (JSONPatch, MergePatch,

@@ -328,3 +328,48 @@ func ExampleWithWarningHandler() {
 	// Output:
 	// [kubedyn: metadata.namespace "from-a-chart" dropped from ClusterRole "r": clusterroles.rbac.authorization.k8s.io is cluster-scoped]
 }
+
+func ExampleHandle_MetadataOnly() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	cm, _ := unstructured.ParseString(`{"metadata":{"name":"big","labels":{"app":"web"}},"data":{"blob":"imagine megabytes here"}}`)
+	if _, err := cms.Create(ctx, cm, nil); err != nil {
+		panic(err)
+	}
+	// Names and labels only: the server leaves data out.
+	for obj, err := range cms.MetadataOnly().List(ctx, &resource.ListOptions{LabelSelector: "app=web"}) {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(obj.Kind(), obj.Name(), obj.Labels()["app"], obj.Get("data").Exists())
+	}
+	// Output:
+	// PartialObjectMetadata big web false
+}
+
+func ExampleHandle_Table_includeObject() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	cm, _ := unstructured.ParseString(`{"metadata":{"name":"settings"},"data":{"color":"blue"}}`)
+	if _, err := cms.Create(ctx, cm, nil); err != nil {
+		panic(err)
+	}
+	// Rows carry only the object's metadata unless asked for the object.
+	for _, include := range []resource.IncludeObjectPolicy{resource.IncludeMetadata, resource.IncludeObject} {
+		table, err := cms.Table(ctx, &resource.TableOptions{IncludeObject: include})
+		if err != nil {
+			panic(err)
+		}
+		row := table.Get("rows.0")
+		fmt.Println(include, row.Get("object.kind"), row.Get("object.data.color").Exists())
+	}
+	// Output:
+	// Metadata PartialObjectMetadata false
+	// Object ConfigMap true
+}

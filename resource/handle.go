@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/kubedyn/kubedyn/discovery"
@@ -33,6 +34,8 @@ type Handle struct {
 	namespace     string
 	allNamespaces bool
 	subresource   string
+	// metadataOnly makes reads ask for PartialObjectMetadata (MetadataOnly).
+	metadataOnly bool
 	// byObject marks a handle made by ForObject: namespace is the object's
 	// (or the client's default) and applies only if the resource turns out
 	// to be namespaced; errors name the kind rather than the resource.
@@ -72,6 +75,52 @@ func (h Handle) Subresource(name string) Handle {
 	return h
 }
 
+// MetadataOnly returns a copy of h whose reads — Get, List, ListPage and
+// ListAll — ask the server for metadata alone: each object comes back as a
+// meta.k8s.io/v1 PartialObjectMetadata, apiVersion, kind and metadata
+// (name, namespace, labels, annotations, ownerReferences, finalizers,
+// resourceVersion, managedFields, ...) and no spec or status, and a list
+// page as a PartialObjectMetadataList. For users who need the names, labels
+// or owners of many objects this cuts what the server sends and what the
+// client holds by the size of the bodies left out. The objects carry the
+// meta.k8s.io apiVersion and kind, not the resource's: Handle.Resolve tells
+// the kind. Writes and Delete are unaffected and answer whole objects.
+//
+// Every built-in resource and custom resource serves it; a server (or an
+// aggregated API) that cannot answers 406 Not Acceptable (a
+// *transport.APIError with Code 406), and the call does not fall back to
+// whole objects.
+func (h Handle) MetadataOnly() Handle {
+	h.metadataOnly = true
+	return h
+}
+
+// The Accept headers of metadata-only reads: one object (Get, and each event
+// of a watch) and a list page.
+const (
+	// AcceptPartialObjectMetadata asks for one object, or each watch event's
+	// object, as a meta.k8s.io/v1 PartialObjectMetadata.
+	AcceptPartialObjectMetadata = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+	// AcceptPartialObjectMetadataList asks for a list page as a
+	// meta.k8s.io/v1 PartialObjectMetadataList.
+	AcceptPartialObjectMetadataList = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+)
+
+// readHeader is the header of a read request on h: nil for a handle that
+// reads whole objects, else the metadata-only Accept header for one object
+// (list false: Get, and Watch, whose events carry one object each) or for a
+// list page. Every read of this package, a watch included, takes its Accept
+// header from here.
+func (h Handle) readHeader(list bool) http.Header {
+	if !h.metadataOnly {
+		return nil
+	}
+	if list {
+		return http.Header{"Accept": {AcceptPartialObjectMetadataList}}
+	}
+	return http.Header{"Accept": {AcceptPartialObjectMetadata}}
+}
+
 // String describes the handle for logs, such as `apps/v1 Deployment
 // namespace=default`; it does no I/O.
 func (h Handle) String() string {
@@ -87,6 +136,9 @@ func (h Handle) String() string {
 		b.WriteString(" namespace=" + h.namespace + " if namespaced")
 	case h.namespace != "":
 		b.WriteString(" namespace=" + h.namespace)
+	}
+	if h.metadataOnly {
+		b.WriteString(" metadata-only")
 	}
 	return b.String()
 }

@@ -153,6 +153,7 @@ func (t target) page(ctx context.Context, opts *ListOptions, cont string, defLim
 		Method: http.MethodGet,
 		Path:   t.collectionPath(),
 		Query:  opts.query(cont, defLimit),
+		Header: t.h.readHeader(true),
 	})
 	if err != nil {
 		return unstructured.List{}, err
@@ -171,19 +172,34 @@ func (t target) page(ctx context.Context, opts *ListOptions, cont string, defLim
 // request: opts.Limit and opts.Continue page as in ListPage, and the Table's
 // metadata.continue is the next token. A server that cannot render a table
 // answers with the plain list; check the returned kind.
-func (h Handle) Table(ctx context.Context, opts *ListOptions) (unstructured.Object, error) {
+//
+// By default each row's object is only the object's metadata, a
+// PartialObjectMetadata (apiVersion meta.k8s.io/v1, no spec, no status):
+// set opts.IncludeObject to IncludeObject for the whole object in each row,
+// or to IncludeNone for none. A MetadataOnly handle changes nothing here.
+func (h Handle) Table(ctx context.Context, opts *TableOptions) (unstructured.Object, error) {
 	t, err := h.bind(ctx, scopeList, verbList)
 	if err != nil {
 		return unstructured.Object{}, t.wrap("table", "", err)
 	}
-	var cont string
+	var o TableOptions
 	if opts != nil {
-		cont = opts.Continue
+		o = *opts
+	}
+	switch o.IncludeObject {
+	case "", IncludeNone, IncludeMetadata, IncludeObject:
+	default:
+		return unstructured.Object{}, t.wrap("table", "", fmt.Errorf("TableOptions.IncludeObject is %q; want %q, %q or %q",
+			o.IncludeObject, IncludeNone, IncludeMetadata, IncludeObject))
+	}
+	q := o.ListOptions.query(o.Continue, 0)
+	if o.IncludeObject != "" {
+		q.Set("includeObject", string(o.IncludeObject))
 	}
 	return t.send(ctx, "table", "", &transport.Request{
 		Method: http.MethodGet,
 		Path:   t.collectionPath(),
-		Query:  opts.query(cont, 0),
+		Query:  q,
 		Header: http.Header{"Accept": {tableAccept}},
 	})
 }

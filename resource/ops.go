@@ -45,6 +45,7 @@ func (h Handle) Get(ctx context.Context, name string, opts *GetOptions) (unstruc
 		Method: http.MethodGet,
 		Path:   t.objectPath(name),
 		Query:  opts.query(),
+		Header: h.readHeader(false),
 	})
 }
 

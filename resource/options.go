@@ -66,6 +66,32 @@ type ListOptions struct {
 	TimeoutSeconds int64
 }
 
+// IncludeObjectPolicy says what each row of a Table carries in its object
+// field. It is a plain string value, safe to share.
+type IncludeObjectPolicy string
+
+// The includeObject values the server accepts.
+const (
+	// IncludeNone leaves rows without an object.
+	IncludeNone IncludeObjectPolicy = "None"
+	// IncludeMetadata, the server's default, gives each row the object's
+	// metadata only, as a PartialObjectMetadata.
+	IncludeMetadata IncludeObjectPolicy = "Metadata"
+	// IncludeObject gives each row the whole object.
+	IncludeObject IncludeObjectPolicy = "Object"
+)
+
+// TableOptions are the query parameters of Table: those of a list and
+// includeObject. Nil means defaults. Calls only read options, so one value
+// may be shared by concurrent calls.
+type TableOptions struct {
+	ListOptions
+	// IncludeObject chooses what rows[].object holds: empty or
+	// IncludeMetadata for a PartialObjectMetadata (the server's default),
+	// IncludeObject for the whole object, IncludeNone for nothing.
+	IncludeObject IncludeObjectPolicy
+}
+
 // CreateOptions are the query parameters of Create. Nil means defaults.
 // Calls only read options, so one value may be shared by concurrent calls.
 type CreateOptions struct {

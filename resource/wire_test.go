@@ -187,7 +187,7 @@ func TestListResourceVersionOnFirstPageOnly(t *testing.T) {
 	page, err := cms.ListPage(ctx, opts)
 	require.NoError(t, err)
 	assert.Len(t, page.Items(), 2)
-	tbl, err := cms.Table(ctx, opts)
+	tbl, err := cms.Table(ctx, &resource.TableOptions{ListOptions: *opts})
 	require.NoError(t, err)
 	assert.Len(t, tbl.Get("rows").Array(), 2)
 	reqs := exactRequests(srv.Requests(), http.MethodGet, "/api/v1/namespaces/rv/configmaps")

@@ -143,7 +143,7 @@ func TestSelectorsTableAndDeleteCollection(t *testing.T) {
 	})
 
 	t.Run("table", func(t *testing.T) {
-		table, err := cms.Table(ctx, &resource.ListOptions{LabelSelector: "parity=even", Limit: 4})
+		table, err := cms.Table(ctx, &resource.TableOptions{ListOptions: resource.ListOptions{LabelSelector: "parity=even", Limit: 4}})
 		require.NoError(t, err)
 		assert.Equal(t, "meta.k8s.io/v1", table.APIVersion())
 		assert.Equal(t, "Table", table.Kind())

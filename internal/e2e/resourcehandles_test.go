@@ -120,3 +120,52 @@ rules: []
 	require.ErrorIs(t, err, transport.ErrNotFound)
 	assert.Contains(t, err.Error(), "get apps/v1 Deployment "+ns+"/nope: ")
 }
+
+// TestMetadataOnlyReads checks metadata-only Get, List and ListAll against the
+// real server, and Table rows with and without the whole object.
+func TestMetadataOnlyReads(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	ns := newNamespace(t)
+	c := admin(t)
+	deploys := c.Resource("apps/v1", "Deployment").Namespace(ns)
+	for _, name := range []string{"a", "b", "c"} {
+		_, err := deploys.Create(ctx, set(t, deployment(t, name), "metadata.labels.tier", "meta"), nil)
+		require.NoError(t, err)
+	}
+	meta := deploys.MetadataOnly()
+
+	got, err := meta.Get(ctx, "a", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "PartialObjectMetadata", got.Kind())
+	assert.Equal(t, "meta.k8s.io/v1", got.APIVersion())
+	assert.Equal(t, "meta", got.Labels()["tier"])
+	assert.False(t, got.Get("spec").Exists())
+
+	var names []string
+	for o, err := range meta.List(ctx, &resource.ListOptions{LabelSelector: "tier=meta", Limit: 2}) {
+		require.NoError(t, err)
+		assert.False(t, o.Get("spec").Exists(), o.Name())
+		assert.Equal(t, "meta", o.Labels()["tier"])
+		names = append(names, o.Name())
+	}
+	assert.Equal(t, []string{"a", "b", "c"}, names)
+	page, err := meta.ListPage(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "PartialObjectMetadataList", page.Kind())
+	items, rv, err := meta.ListAll(ctx, nil)
+	require.NoError(t, err)
+	assert.Len(t, items, 3)
+	assert.NotEmpty(t, rv)
+
+	for include, want := range map[resource.IncludeObjectPolicy]string{
+		"": "PartialObjectMetadata", resource.IncludeObject: "Deployment", resource.IncludeNone: "",
+	} {
+		tbl, err := deploys.Table(ctx, &resource.TableOptions{IncludeObject: include})
+		require.NoError(t, err)
+		rows := tbl.Get("rows").Array()
+		require.Len(t, rows, 3)
+		assert.Equal(t, want, rows[0].Get("object.kind").String(), "includeObject=%q", include)
+		assert.Equal(t, include == resource.IncludeObject, rows[0].Get("object.spec").Exists())
+	}
+}

@@ -122,6 +122,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		deadline = t.C
 	}
 	d := req.def
+	w = s.watchWriter(w) // watchfaults.go
 	flusher, _ := w.(http.Flusher)
 	// start writes the response header. It is called only once the watch
 	// holds its starting point and is registered, as the real server

@@ -62,7 +62,8 @@ func TestWatchChanges(t *testing.T) {
 	assert.Equal(t, watch.Bookmark, ev.Type)
 	assert.Equal(t, srv.ResourceVersion(), ev.ResourceVersion())
 
-	require.NoError(t, cms.Delete(ctx, "a", nil))
+	_, err = cms.Delete(ctx, "a", nil)
+	require.NoError(t, err)
 	ev, err = next()
 	require.NoError(t, err)
 	assert.Equal(t, watch.Deleted, ev.Type)

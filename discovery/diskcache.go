@@ -23,6 +23,16 @@ type diskCache struct {
 	// removeFile deletes a file; nil means os.Remove. Tests replace it to
 	// make a removal fail.
 	removeFile func(name string) error
+	// createTemp creates the temporary file a write goes to; nil means
+	// os.CreateTemp. Tests replace it to make writes fail (a full disk).
+	createTemp func(dir, pattern string) (tempFile, error)
+}
+
+// tempFile is what a write needs of an *os.File.
+type tempFile interface {
+	Name() string
+	Write(b []byte) (int, error)
+	Close() error
 }
 
 // diskHeader is the first line of a cache file; the document follows.
@@ -71,7 +81,11 @@ func (d *diskCache) write(path, etag string, body []byte) error {
 	if err := os.MkdirAll(d.dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(d.dir, ".tmp-*")
+	create := d.createTemp
+	if create == nil {
+		create = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
+	}
+	tmp, err := create(d.dir, ".tmp-*")
 	if err != nil {
 		return err
 	}

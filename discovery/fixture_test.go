@@ -31,13 +31,16 @@ type fixture struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	docs    map[string]fixtureDoc
-	hits    map[string]int
-	inm     map[string][]string // If-None-Match headers received, per path
-	gate    map[string]chan struct{}
-	gateHit map[string]int // requests to a gated path block from this hit on
-	arrived map[string]chan struct{}
+	mu   sync.Mutex
+	docs map[string]fixtureDoc
+	hits map[string]int
+	inm  map[string][]string // If-None-Match headers received, per path
+	gate map[string]chan struct{}
+	// variants, when set for a path, are served in turn, one per request,
+	// each with its own ETag.
+	variants map[string][][]byte
+	gateHit  map[string]int // requests to a gated path block from this hit on
+	arrived  map[string]chan struct{}
 	// clock is the clocks of the clients the fixture makes: it stands still
 	// unless a test advances it, so a TTL never runs out because the
 	// machine is slow, and request counts depend only on what the test does.
@@ -110,6 +113,11 @@ func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	d, ok := f.docs[r.URL.Path]
+	if v := f.variants[r.URL.Path]; len(v) > 0 {
+		body := v[n%len(v)]
+		sum := sha256.Sum256(body)
+		d, ok = fixtureDoc{body: body, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}, true
+	}
 	f.mu.Unlock()
 	switch {
 	case !ok:
@@ -149,6 +157,16 @@ func (f *fixture) set(path string, body []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.docs[path] = fixtureDoc{body: body, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+}
+
+// rotate serves the bodies at path in turn, one per request.
+func (f *fixture) rotate(path string, bodies ...[]byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.variants == nil {
+		f.variants = make(map[string][][]byte)
+	}
+	f.variants[path] = bodies
 }
 
 // body returns the document served at path.

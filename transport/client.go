@@ -285,7 +285,8 @@ type Response struct {
 // 2xx or 304 response is returned; any other status becomes an *APIError.
 // Config.Timeout, when set, bounds the whole call including retries and
 // reading the body. A GET or HEAD whose body is cut off (the connection
-// dropped mid-body) is retried like a connection error.
+// dropped or the HTTP/2 stream was reset mid-body) is retried like a
+// connection error.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -302,8 +303,9 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		}
 		attempt = last
 		out, err := c.read(resp, req.MaxResponseBytes)
-		if err == nil || errors.Is(err, ErrResponseTooLarge) || ctx.Err() != nil ||
-			attempt >= c.maxRetries || !retryableConnError(resp.Request.Method, err) {
+		var cut *bodyReadError
+		if err == nil || ctx.Err() != nil || attempt >= c.maxRetries ||
+			!errors.As(err, &cut) || !idempotentRead(resp.Request.Method) {
 			return out, err
 		}
 		d := c.backoffFor(attempt)
@@ -335,7 +337,7 @@ func (c *Client) read(resp *http.Response, limit int64) (*Response, error) {
 	// (chunked) stops costing memory one byte past it.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("transport: %s %s: reading body: %w", resp.Request.Method, resp.Request.URL.Path, err)
+		return nil, fmt.Errorf("transport: %s %s: reading body: %w", resp.Request.Method, resp.Request.URL.Path, &bodyReadError{err})
 	}
 	if int64(len(body)) > maxBody {
 		return nil, fmt.Errorf("transport: %s %s: %w: more than %d bytes",
@@ -343,6 +345,14 @@ func (c *Client) read(resp *http.Response, limit int64) (*Response, error) {
 	}
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
+
+// bodyReadError marks a failure while reading a 2xx body: the connection
+// dropped, the server closed it after the headers, or an HTTP/2 stream was
+// reset (RST_STREAM) mid-body. Do retries a GET or HEAD after any of them.
+type bodyReadError struct{ err error }
+
+func (e *bodyReadError) Error() string { return e.err.Error() }
+func (e *bodyReadError) Unwrap() error { return e.err }
 
 // Stream sends req and returns the response with its body unread; the caller
 // closes it. A non-2xx status becomes an *APIError. Config.Timeout does not

@@ -97,7 +97,24 @@
 // capped at Config.MaxRetryWait.
 //
 // All of these together make at most Config.MaxRetries retries per call (a
-// re-authentication after a 401 is not counted).
+// re-authentication after a 401 is not counted). A body cut off includes an
+// HTTP/2 stream reset (RST_STREAM) mid-body and a server that closes the
+// connection right after the headers.
+//
+// What the wire sees can be more than MaxRetries+1 copies of a read, because
+// Go's transport retries below ours, silently: over HTTP/1.1 it sends a GET
+// or HEAD again when a reused keep-alive connection closes before the
+// response starts (once per such idle connection, so in practice once; at
+// most 25, the idle pool's size), and any request of which nothing was
+// written yet; over HTTP/2 it sends a request again, up to 6 times, when
+// the server refused its stream unprocessed (GOAWAY naming an earlier
+// stream, REFUSED_STREAM) or reset it with PROTOCOL_ERROR. A request with
+// another method whose body reached the server is never re-sent by Go over
+// HTTP/1.1. So a POST, PUT, PATCH or DELETE the server may have acted on is
+// sent at most MaxRetries+1 times by us (once for NoReplay, unless a 429
+// came back); a GET or HEAD may be read more often, which is harmless. A
+// graceful HTTP/2 shutdown (GOAWAY) lets the streams in flight finish; new
+// requests go over a new connection.
 //
 // A wait that would outlive the context's deadline is not started: the last
 // response or error is returned instead.

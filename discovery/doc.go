@@ -35,11 +35,17 @@
 // its parsed form. A view younger than Options.TTL (DefaultTTL, 10s, when
 // zero) is used with no request at all; after that, or after Invalidate,
 // every document is revalidated with If-None-Match, and a 304 reuses the
-// parsed form without decoding. With Options.CacheDir the documents are
-// also kept in files, so a new process revalidates instead of downloading
-// everything again. No goroutine runs in the background:
+// parsed form without decoding. No goroutine runs in the background:
 // freshness is checked when a call needs it, and concurrent callers that
 // need a refresh share one.
+//
+// With Options.CacheDir the documents are also kept in files, so a new
+// process revalidates instead of downloading everything again. The disk
+// cache is best effort and safe to share between processes: each file is
+// written to a temporary file and renamed into place, so readers only ever
+// see whole files; a write that fails (a full disk) leaves the old files as
+// they were and is logged at debug level; a damaged copy is dropped and its
+// document fetched once more without the copy's ETag.
 //
 // Client.Stats reports how many requests the Client sent, how many were
 // answered 304 Not Modified and how many documents it decoded, so that
@@ -47,14 +53,26 @@
 //
 // # Lookups
 //
-// ResourceFor resolves plural, singular, short names and kinds, optionally
-// qualified as resource.group or resource.version.group; its documentation
-// states how ties between versions and groups are broken, and an
-// *AmbiguousError lists the candidates when no rule breaks one.
-// ResourceForKind matches group, version and kind exactly. A lookup that
-// misses refreshes discovery once before it fails with an error wrapping
-// ErrUnknownResource, so a CustomResourceDefinition created a moment ago is
-// found.
+// ResourceFor reads names the way kubectl does: plural, singular, short
+// name or kind, optionally qualified by group ("deployments.apps"), by a
+// prefix naming one group ("deployments.ap", "hpa.autosc"), by version and
+// group ("deployments.v1.apps"), or followed by a trailing dot for any
+// group ("deployments.", "deployments.v1."). Plural and singular names
+// outrank short names, which outrank kinds. Between groups, the core group
+// wins, then the built-in groups (IsBuiltinGroup, the one rule for what is
+// built in); where no rule decides, an *AmbiguousError lists every
+// candidate by a name that resolves to it alone. ResourceForKind matches
+// group, version and kind exactly.
+//
+// A lookup that misses refreshes discovery once before it fails with an
+// *UnknownError (errors.Is(err, ErrUnknownResource)) whose hint suggests the
+// likely fix: the kind's right case, the kind of a resource named instead,
+// the apiVersions that serve the kind, or the nearest served name. So a
+// CustomResourceDefinition is found as soon as the server serves it (once it
+// is Established). A miss is then remembered for Options.MissTTL
+// (DefaultMissTTL, 1s), so a mistyped kind in a loop does not cost two
+// requests per call; Invalidate, or a revalidation that finds a changed
+// document, forgets it at once.
 //
 // # OpenAPI v3
 //

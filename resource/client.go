@@ -118,8 +118,10 @@ func (c *Client) Discovery() *discovery.Client { return c.disc }
 
 // Resource returns a Handle for kind in apiVersion, such as ("apps/v1",
 // "Deployment") or ("v1", "Pod"). It does no I/O and does not check that the
-// kind exists: the first call with a context resolves it through discovery
-// (which refreshes once on a miss, so a CRD created a moment ago is found).
+// kind exists: the first call with a context resolves it through discovery,
+// which refreshes once on a miss. A custom resource's kind is served only
+// once its CRD is Established, 0.2-0.4 s after the CRD was created: call
+// WaitEstablished between creating a CRD and using its kind.
 func (c *Client) Resource(apiVersion, kind string) Handle {
 	return Handle{c: c, apiVersion: apiVersion, kind: kind}
 }

@@ -24,7 +24,22 @@
 // A Handle is an immutable value: Namespace, AllNamespaces and Subresource
 // return copies. The first call with a context resolves the resource through
 // discovery (package discovery caches the answer, and refreshes once on a
-// miss, so a CRD created a moment ago is found).
+// miss).
+//
+// # Custom resources
+//
+// The API server serves the kind of a new CustomResourceDefinition only once
+// the CRD's Established condition is True — 0.2-0.4 s after it was created
+// on a real server — so a custom resource sent right after its CRD fails as
+// an unknown kind. WaitEstablished waits for the condition and refreshes
+// discovery until the kind resolves:
+//
+//	_, err := crds.Create(ctx, crd, nil)
+//	_, err = c.WaitEstablished(ctx, "widgets.example.com", nil)
+//	_, err = c.ForObject(widget).Create(ctx, widget, nil) // the kind resolves
+//
+// The first write of a custom resource of a just-established CRD can still
+// take about two seconds inside the server.
 //
 // # Namespaces
 //

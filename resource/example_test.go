@@ -373,3 +373,29 @@ func ExampleHandle_Table_includeObject() {
 	// Metadata PartialObjectMetadata false
 	// Object ConfigMap true
 }
+
+func ExampleClient_WaitEstablished() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	crd, _ := unstructured.ParseString(`{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+		"metadata":{"name":"widgets.example.com"},
+		"spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"widgets","kind":"Widget"},
+		 "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}`)
+	if _, err := c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Create(ctx, crd, nil); err != nil {
+		panic(err)
+	}
+	// The kind is served only once the CRD is Established.
+	if _, err := c.WaitEstablished(ctx, "widgets.example.com", nil); err != nil {
+		panic(err)
+	}
+	w, _ := unstructured.ParseString(`{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"first"},"spec":{"size":3}}`)
+	got, err := c.ForObject(w).Create(ctx, w, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(got.Kind(), got.Namespace(), got.Name(), got.Get("spec.size"))
+	// Output:
+	// Widget default first 3
+}

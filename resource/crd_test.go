@@ -1,0 +1,132 @@
+package resource_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubedyn/kubedyn/internal/testserver"
+	"github.com/kubedyn/kubedyn/resource"
+	"github.com/kubedyn/kubedyn/transport"
+)
+
+// crdBody is a CRD for gizmos.<group> as the server would answer it, with
+// the given conditions (JSON array) and metadata extras.
+func crdBody(group, conditions, metaExtra string) string {
+	return `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+"metadata":{"name":"gizmos.` + group + `","resourceVersion":"5"` + metaExtra + `},
+"spec":{"group":"` + group + `","scope":"Namespaced","names":{"plural":"gizmos","kind":"Gizmo"},
+ "versions":[{"name":"v1","served":true,"storage":true}]},
+"status":{"conditions":` + conditions + `}}`
+}
+
+const (
+	notYet      = `[{"type":"NamesAccepted","status":"True"},{"type":"Established","status":"False","reason":"Installing"}]`
+	established = `[{"type":"NamesAccepted","status":"True"},{"type":"Established","status":"True"}]`
+)
+
+func TestWaitEstablished(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fast := &resource.WaitOptions{Interval: time.Millisecond}
+
+	t.Run("a created CRD is found when the wait returns", func(t *testing.T) {
+		t.Parallel()
+		srv, c := setup(t)
+		av := widgetCRD(t, c, "wait.example.com")
+		// Not yet established three times, as a real server answers in the
+		// first 0.2-0.4 s.
+		srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.wait.example.com",
+			Status: http.StatusOK, Body: strings.ReplaceAll(crdBody("wait.example.com", notYet, ""), "gizmos", "widgets"), ContentType: "application/json", Times: 3})
+		crd, err := c.WaitEstablished(ctx, "widgets.wait.example.com", fast)
+		require.NoError(t, err)
+		assert.Equal(t, "widgets.wait.example.com", crd.Name())
+		assert.Len(t, exactRequests(srv.Requests(), http.MethodGet, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.wait.example.com"), 4,
+			"polled until Established")
+		srv.ResetRequests()
+		_, err = c.Resource(av, "Widget").Namespace("default").Create(ctx, obj(t, `{"metadata":{"name":"w"}}`), nil)
+		require.NoError(t, err)
+		assert.Empty(t, exactRequests(srv.Requests(), http.MethodGet, "/apis"), "the kind resolves without another discovery refresh")
+	})
+
+	failures := []struct {
+		name, body string
+		is         error
+		msg        string
+	}{
+		{"names refused", crdBody("refused.example.com",
+			`[{"type":"NamesAccepted","status":"False","reason":"ListKindConflict","message":"\"GizmoList\" is already in use"},{"type":"Established","status":"False"}]`, ""),
+			resource.ErrCRDNotEstablished, `ListKindConflict: "GizmoList" is already in use`},
+		{"being deleted", crdBody("refused.example.com", notYet, `,"deletionTimestamp":"2026-01-01T00:00:00Z"`),
+			resource.ErrCRDNotEstablished, "being deleted"},
+	}
+	for _, tt := range failures {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t)
+			srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.refused.example.com",
+				Status: http.StatusOK, Body: tt.body, ContentType: "application/json"})
+			_, err := c.WaitEstablished(ctx, "gizmos.refused.example.com", &resource.WaitOptions{Interval: time.Millisecond, Timeout: time.Minute})
+			require.ErrorIs(t, err, tt.is)
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.Contains(t, err.Error(), "wait for CustomResourceDefinition gizmos.refused.example.com to be established: ")
+			assert.Len(t, exactRequests(srv.Requests(), http.MethodGet, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.refused.example.com"), 1,
+				"no polling for what cannot change")
+		})
+	}
+
+	t.Run("no such CRD", func(t *testing.T) {
+		t.Parallel()
+		_, c := setup(t)
+		_, err := c.WaitEstablished(ctx, "nothing.example.com", fast)
+		require.ErrorIs(t, err, transport.ErrNotFound)
+	})
+
+	t.Run("bounded when never established", func(t *testing.T) {
+		t.Parallel()
+		srv, c := setup(t)
+		srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.slow.example.com",
+			Status: http.StatusOK, Body: crdBody("slow.example.com", notYet, ""), ContentType: "application/json"})
+		_, err := c.WaitEstablished(ctx, "gizmos.slow.example.com", &resource.WaitOptions{Interval: time.Millisecond, Timeout: 200 * time.Millisecond})
+		require.ErrorIs(t, err, resource.ErrCRDNotEstablished)
+		assert.Contains(t, err.Error(), "Established is not True yet")
+	})
+
+	t.Run("bounded when discovery never lists it", func(t *testing.T) {
+		t.Parallel()
+		srv, c := setup(t)
+		// Established, but no such kind is served: discovery is asked again
+		// and again until the bound.
+		srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.ghost.example.com",
+			Status: http.StatusOK, Body: crdBody("ghost.example.com", established, ""), ContentType: "application/json"})
+		_, err := c.WaitEstablished(ctx, "gizmos.ghost.example.com", &resource.WaitOptions{Interval: 10 * time.Millisecond, Timeout: 300 * time.Millisecond})
+		require.ErrorIs(t, err, resource.ErrCRDNotEstablished)
+		assert.Contains(t, err.Error(), "discovery does not list ghost.example.com/v1 Gizmo yet")
+		assert.Greater(t, len(exactRequests(srv.Requests(), http.MethodGet, "/apis")), 2, "discovery refreshed while waiting")
+	})
+
+	t.Run("the caller's context ends the wait", func(t *testing.T) {
+		t.Parallel()
+		srv, c := setup(t)
+		srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.slow.example.com",
+			Status: http.StatusOK, Body: crdBody("slow.example.com", notYet, ""), ContentType: "application/json"})
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := c.WaitEstablished(cctx, "gizmos.slow.example.com", fast)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.NotErrorIs(t, err, resource.ErrCRDNotEstablished)
+	})
+
+	t.Run("a bad name is refused before any request", func(t *testing.T) {
+		t.Parallel()
+		srv, c := setup(t)
+		_, err := c.WaitEstablished(ctx, "../x", fast)
+		require.ErrorIs(t, err, transport.ErrInvalidName)
+		assert.Empty(t, srv.Requests())
+	})
+}

@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 )
 
 // diskCache keeps discovery documents as files, one per server and URL path,
@@ -26,7 +29,14 @@ type diskCache struct {
 	// createTemp creates the temporary file a write goes to; nil means
 	// os.CreateTemp. Tests replace it to make writes fail (a full disk).
 	createTemp func(dir, pattern string) (tempFile, error)
+	// sweep removes, once, the temporary files of writers that died.
+	sweep sync.Once
 }
+
+// staleTempAge is how old a temporary file must be before a writer takes it
+// for one left by a process that died between creating and renaming it (a
+// live writer renames within moments).
+const staleTempAge = time.Hour
 
 // tempFile is what a write needs of an *os.File.
 type tempFile interface {
@@ -81,6 +91,7 @@ func (d *diskCache) write(path, etag string, body []byte) error {
 	if err := os.MkdirAll(d.dir, 0o700); err != nil {
 		return err
 	}
+	d.sweep.Do(d.removeStaleTemps)
 	create := d.createTemp
 	if create == nil {
 		create = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
@@ -103,13 +114,34 @@ func (d *diskCache) write(path, etag string, body []byte) error {
 	return nil
 }
 
+// removeStaleTemps deletes temporary files older than staleTempAge: a
+// process killed while writing leaves its file behind, and nothing else
+// would ever remove it.
+func (d *diskCache) removeStaleTemps() {
+	entries, err := os.ReadDir(d.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".tmp-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTempAge {
+			d.removeName(filepath.Join(d.dir, e.Name()))
+		}
+	}
+}
+
 // remove deletes the file for path.
-func (d *diskCache) remove(path string) {
+func (d *diskCache) remove(path string) { d.removeName(d.file(path)) }
+
+// removeName deletes the named file, logging a failure.
+func (d *diskCache) removeName(name string) {
 	rm := d.removeFile
 	if rm == nil {
 		rm = os.Remove
 	}
-	if err := rm(d.file(path)); err != nil && !os.IsNotExist(err) {
-		d.log.Debug("discovery: disk cache remove failed", "path", path, "error", err)
+	if err := rm(name); err != nil && !os.IsNotExist(err) {
+		d.log.Debug("discovery: disk cache remove failed", "file", name, "error", err)
 	}
 }

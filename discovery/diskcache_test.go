@@ -119,3 +119,27 @@ func damageBodies(t *testing.T, cacheDir string) {
 		require.NoError(t, os.WriteFile(p, append(line, "\n{\"kind\":"...), 0o600))
 	}
 }
+
+// A temporary file left by a process killed between writing and renaming
+// it is removed by the next process that writes; one a live writer may
+// still be writing is not.
+func TestDiskCacheRemovesTempFilesOfDeadWriters(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	dir := t.TempDir()
+	dead := filepath.Join(dir, ".tmp-123")
+	live := filepath.Join(dir, ".tmp-456")
+	other := filepath.Join(dir, "notes.txt")
+	for _, p := range []string{dead, live, other} {
+		require.NoError(t, os.WriteFile(p, []byte(`{"partial`), 0o600))
+	}
+	old := time.Now().Add(-2 * staleTempAge)
+	require.NoError(t, os.Chtimes(dead, old, old))
+	require.NoError(t, os.Chtimes(other, old, old))
+
+	_, err := f.client(&Options{CacheDir: dir}).Resources(context.Background())
+	require.NoError(t, err)
+	assert.NoFileExists(t, dead)
+	assert.FileExists(t, live)
+	assert.FileExists(t, other, "only our temporary files are swept")
+}

@@ -56,6 +56,10 @@ const (
 // writes what the server writes back: "2000m" reads back as "2", "1.5Gi"
 // as "1536Mi", "0.5Ki" as "512".
 //
+// One more rule applies to values of a core/v1 ResourceList (container
+// requests and limits, quotas, limit ranges): the server's defaulting
+// rounds them up to milli, which RoundUp(-3) reproduces.
+//
 // Quantities are immutable values, safe for concurrent use and to copy;
 // arithmetic returns a new Quantity. The zero Quantity is 0 (DecimalSI).
 type Quantity struct {
@@ -512,6 +516,23 @@ func (q Quantity) ScaledValue(scale int) (v int64, ok bool) {
 		return math.MaxInt64, false
 	}
 	return m.Int64(), true
+}
+
+// RoundUp returns q rounded up, away from zero, to a multiple of
+// 10^scale, and whether that kept its value; the text is kept when
+// nothing needed rounding. The server applies RoundUp(-3) to every value
+// of a core/v1 ResourceList (a container's requests and limits, a
+// ResourceQuota's hard, a LimitRange, a PersistentVolumeClaim's
+// resources, a Pod's overhead...), so "100u" there comes back as "1m";
+// other quantity fields (emptyDir.sizeLimit) keep nano precision.
+func (q Quantity) RoundUp(scale int) (Quantity, bool) {
+	if int(q.exp) >= scale {
+		return q, true
+	}
+	d := pow10(scale - int(q.exp))
+	r := divRoundUp(q.mant(), d)
+	exact := new(big.Int).Mul(r, d).Cmp(q.mant()) == 0
+	return newQuantity(r, int32(scale), q.f), exact
 }
 
 // Value returns the value rounded up to an integer, away from zero

@@ -163,6 +163,39 @@ func TestQuantityArithmetic(t *testing.T) {
 	assert.Equal(t, "512", NewQuantity(512, BinarySI).String())
 }
 
+// RoundUp(-3) is what the server's defaulting does to every ResourceList
+// value (internal/e2e checks the same forms against it).
+func TestQuantityRoundUp(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in, milli string
+		exact     bool
+	}{
+		{"0.1m", "1m", false},
+		{"100u", "1m", false},
+		{"999999999n", "1", false},
+		{"1n", "1m", false},
+		{"-1n", "-1m", false},
+		{"1e-1000", "1e-3", false},
+		{"3e-9", "1e-3", false},
+		{"0.0000001Ki", "1m", false},
+		{"1.000001", "1001m", false},
+		{"1.500000", "1500m", true},
+		{"1.500", "1.500", true},
+		{"+1k", "+1k", true},
+		{"2000m", "2", true},
+		{"1.5Gi", "1536Mi", true},
+		{"0", "0", true},
+	} {
+		r, exact := MustParseQuantity(tc.in).RoundUp(-3)
+		assert.Equal(t, tc.milli, r.String(), tc.in)
+		assert.Equal(t, tc.exact, exact, tc.in)
+	}
+	r, exact := MustParseQuantity("1500m").RoundUp(0)
+	assert.Equal(t, "2", r.String())
+	assert.False(t, exact)
+}
+
 func TestQuantityValues(t *testing.T) {
 	t.Parallel()
 	q := MustParseQuantity

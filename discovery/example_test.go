@@ -113,7 +113,8 @@ func ExampleClient_ResourceFor() {
 	dc := discovery.New(tc, nil)
 	ctx := context.Background()
 
-	for _, name := range []string{"deploy", "Pod", "events", "hpa", "ingresses.extensions", "ct.stable.example.com"} {
+	for _, name := range []string{"deploy", "Pod", "events", "hpa", "ingresses.extensions", "ct.stable.example.com",
+		"deployments.ap", "hpa.autosc", "deploy.", "hpa.v1."} {
 		r, err := dc.ResourceFor(ctx, name)
 		if err != nil {
 			fmt.Println(err)
@@ -123,9 +124,9 @@ func ExampleClient_ResourceFor() {
 	}
 
 	_, err := dc.ResourceFor(ctx, "crontabs")
-	fmt.Println(errors.Is(err, discovery.ErrAmbiguousResource))
-	_, err = dc.ResourceFor(ctx, "widgets")
-	fmt.Println(errors.Is(err, discovery.ErrUnknownResource))
+	fmt.Println(errors.Is(err, discovery.ErrAmbiguousResource), err)
+	_, err = dc.ResourceFor(ctx, "deploymnets")
+	fmt.Println(errors.Is(err, discovery.ErrUnknownResource), err)
 	// Output:
 	// deploy                 deployments.v1.apps                           kind=Deployment namespaced=true
 	// Pod                    pods.v1                                       kind=Pod namespaced=true
@@ -133,8 +134,12 @@ func ExampleClient_ResourceFor() {
 	// hpa                    horizontalpodautoscalers.v2.autoscaling       kind=HorizontalPodAutoscaler namespaced=true
 	// ingresses.extensions   ingresses.v1beta1.extensions                  kind=Ingress namespaced=true
 	// ct.stable.example.com  crontabs.v1.stable.example.com                kind=CronTab namespaced=true
-	// true
-	// true
+	// deployments.ap         deployments.v1.apps                           kind=Deployment namespaced=true
+	// hpa.autosc             horizontalpodautoscalers.v2.autoscaling       kind=HorizontalPodAutoscaler namespaced=true
+	// deploy.                deployments.v1.apps                           kind=Deployment namespaced=true
+	// hpa.v1.                horizontalpodautoscalers.v1.autoscaling       kind=HorizontalPodAutoscaler namespaced=true
+	// true discovery: "crontabs" is ambiguous: it matches crontabs.v1.stable.example.com (kind CronTab), crontabs.v1.batch.example.org (kind CronTab); use one of these names
+	// true discovery: no resource named "deploymnets" is served; did you mean "deployments"?
 }
 
 func ExampleClient_ResourceForKind() {
@@ -150,9 +155,29 @@ func ExampleClient_ResourceForKind() {
 	scale, _ := r.Subresource("scale")
 	fmt.Println(r.Resource, r.Namespaced, r.Preferred)
 	fmt.Println("scale:", scale.Kind, scale.Verbs)
+
+	// An unknown kind comes with a hint.
+	_, err = dc.ResourceForKind(context.Background(), "apps/v1", "deployment")
+	var ue *discovery.UnknownError
+	if errors.As(err, &ue) {
+		fmt.Println(ue.Hint)
+	}
 	// Output:
 	// deployments true true
 	// scale: autoscaling/v1, Kind=Scale [get patch update]
+	// did you mean kind "Deployment"? Kinds are case-sensitive
+}
+
+func ExampleIsBuiltinGroup() {
+	for _, g := range []string{"", "apps", "networking.k8s.io", "gateway.networking.k8s.io", "stable.example.com"} {
+		fmt.Printf("%q %t\n", g, discovery.IsBuiltinGroup(g))
+	}
+	// Output:
+	// "" true
+	// "apps" true
+	// "networking.k8s.io" true
+	// "gateway.networking.k8s.io" false
+	// "stable.example.com" false
 }
 
 // A group whose aggregated API service is down does not break discovery:

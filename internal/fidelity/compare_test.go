@@ -65,6 +65,96 @@ func (d *differ) keys(prefix string, real, test any, collapse ...string) {
 	}
 }
 
+// values records every value of the real answer that the test server's
+// answer holds at the same key path with the same JSON type but a
+// different value ("value: $.spec.restartPolicy"), and every array whose
+// length differs ("length: $.items"; its elements are then not compared).
+// Keys missing, extra or of another type are left to keys. Volatile values
+// were replaced by placeholders before (see scrub), so what is left must
+// be equal. A managedFields entry's fieldsV1 is compared whole: its keys
+// are the field paths its manager owns.
+func (d *differ) values(p string, real, test any) {
+	switch r := real.(type) {
+	case map[string]any:
+		t, ok := test.(map[string]any)
+		if !ok {
+			return
+		}
+		for _, k := range slices.Sorted(maps.Keys(r)) {
+			tv, ok := t[k]
+			if !ok {
+				continue
+			}
+			if k == "fieldsV1" {
+				if missing, extra := fieldSetDiff(r[k], tv); len(missing)+len(extra) > 0 {
+					d.add("value: "+p+"."+k, "testserver lacks %v, has extra %v", missing, extra)
+				}
+				continue
+			}
+			d.values(p+"."+k, r[k], tv)
+		}
+	case []any:
+		t, ok := test.([]any)
+		if !ok {
+			return
+		}
+		if len(r) != len(t) {
+			d.add("length: "+p, "real %d elements %s, testserver %d elements %s", len(r), abbreviate(canonical(r)), len(t), abbreviate(canonical(t)))
+			return
+		}
+		for i := range r {
+			d.values(fmt.Sprintf("%s[%d]", p, i), r[i], t[i])
+		}
+	default:
+		if typeName(real) != typeName(test) {
+			return
+		}
+		d.value("value: "+p, real, test)
+	}
+}
+
+// abbreviate shortens s to at most 300 bytes for a diff's detail.
+func abbreviate(s string) string {
+	if len(s) <= 300 {
+		return s
+	}
+	return s[:300] + "..."
+}
+
+// fieldSetDiff compares two fieldsV1 sets: it returns the field paths
+// (leaves of the nested objects, "f:spec.f:replicas") only the real set
+// has, and those only the test server's has.
+func fieldSetDiff(real, test any) (missing, extra []string) {
+	leaves := func(v any) map[string]bool {
+		out := map[string]bool{}
+		var walk func(p string, v any)
+		walk = func(p string, v any) {
+			m, ok := v.(map[string]any)
+			if !ok || len(m) == 0 {
+				out[p] = true
+				return
+			}
+			for k, e := range m {
+				walk(strings.TrimPrefix(p+"."+k, "."), e)
+			}
+		}
+		walk("", v)
+		return out
+	}
+	rl, tl := leaves(real), leaves(test)
+	for _, k := range slices.Sorted(maps.Keys(rl)) {
+		if !tl[k] {
+			missing = append(missing, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(tl)) {
+		if !rl[k] {
+			extra = append(extra, k)
+		}
+	}
+	return missing, extra
+}
+
 // compare returns every difference of got (the test server's answer, or a
 // fresh answer of the real server) from want (the capture).
 func compare(c fcase, want, got capture) []diff {
@@ -121,6 +211,7 @@ func compare(c fcase, want, got capture) []diff {
 		compareStatus(d, w, g)
 	case kindWatch:
 		d.keys("", opaqueFieldsV1(w), opaqueFieldsV1(g))
+		d.values("$", w, g)
 		types := func(v any) []any {
 			var out []any
 			for _, e := range list(v, "events") {
@@ -151,6 +242,7 @@ func compare(c fcase, want, got capture) []diff {
 		d.value("value: error events (reason, code)", errs(w), errs(g))
 	case kindObject:
 		d.keys("", opaqueFieldsV1(w), opaqueFieldsV1(g))
+		d.values("$", w, g)
 		for _, f := range []string{"apiVersion", "kind"} {
 			d.value("value: "+f, path(w, f), path(g, f))
 		}

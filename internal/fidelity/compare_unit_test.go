@@ -1,6 +1,7 @@
 package fidelity
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,6 +69,39 @@ func TestCompareFindsDifferences(t *testing.T) {
 		{"table cell value", "object-table-configmaps", func(t *testing.T, c *capture) {
 			list(c.Body, "rows")[0].(map[string]any)["cells"].([]any)[1] = "1"
 		}, []string{"value: table cells"}},
+		// Values, not only shapes: a changed default, an ignored limit,
+		// another owner of a field, a different event.
+		{"pod default restartPolicy", "object-create-pod", func(t *testing.T, c *capture) {
+			path(c.Body, "spec").(map[string]any)["restartPolicy"] = "Never"
+		}, []string{"value: $.spec.restartPolicy"}},
+		{"pod default terminationGracePeriodSeconds", "object-create-pod", func(t *testing.T, c *capture) {
+			path(c.Body, "spec").(map[string]any)["terminationGracePeriodSeconds"] = json.Number("0")
+		}, []string{"value: $.spec.terminationGracePeriodSeconds"}},
+		{"container default", "object-create-pod", func(t *testing.T, c *capture) {
+			list(c.Body, "spec", "containers")[0].(map[string]any)["imagePullPolicy"] = "Always"
+		}, []string{"value: $.spec.containers[0].imagePullPolicy"}},
+		{"limit ignored", "object-list-page", func(t *testing.T, c *capture) {
+			items := list(c.Body, "items")
+			c.Body.(map[string]any)["items"] = append(items, items[0])
+		}, []string{"length: $.items"}},
+		{"toleration dropped", "object-create-pod", func(t *testing.T, c *capture) {
+			spec := path(c.Body, "spec").(map[string]any)
+			spec["tolerations"] = list(spec, "tolerations")[:1]
+		}, []string{"length: $.spec.tolerations"}},
+		{"managed field not owned", "object-create-pod", func(t *testing.T, c *capture) {
+			delete(path(list(c.Body, "metadata", "managedFields")[0], "fieldsV1", "f:spec").(map[string]any), "f:restartPolicy")
+		}, []string{"value: $.metadata.managedFields[0].fieldsV1"}},
+		{"manager name", "object-create-pod", func(t *testing.T, c *capture) {
+			list(c.Body, "metadata", "managedFields")[0].(map[string]any)["manager"] = "kubectl"
+		}, []string{"value: $.metadata.managedFields[0].manager"}},
+		{"watch event object", "watch-existing", func(t *testing.T, c *capture) {
+			path(list(c.Body, "events")[0], "object", "data").(map[string]any)["a"] = "2"
+		}, []string{"value: $.events[0].object.data.a"}},
+		{"volatile values are placeholders", "object-create-pod", func(t *testing.T, c *capture) {
+			// Both sides were scrubbed: a placeholder equals a placeholder.
+			assert.Equal(t, "<uid>", path(c.Body, "metadata", "uid"))
+			assert.Equal(t, "<generated>", path(c.Body, "metadata", "name"))
+		}, nil},
 		{"success status code", "status-delete-configmap", func(t *testing.T, c *capture) {
 			c.Body.(map[string]any)["code"] = 200
 		}, []string{"key extra: $.code", "value: code"}},

@@ -389,11 +389,13 @@ func list(v any, keys ...string) []any {
 
 // canonical is v as compact JSON with sorted keys, for comparing values.
 func canonical(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // placeholders such as <uid> stay readable
+	if err := enc.Encode(v); err != nil {
 		return fmt.Sprint(v)
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // stringSet is the sorted strings of a JSON array, for comparing lists

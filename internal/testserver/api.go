@@ -359,6 +359,21 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	if rv, _ := md["resourceVersion"].(string); rv != "" {
 		return nil, errBadRequest("resourceVersion should not be set on objects to be created")
 	}
+	if err := s.fieldCheck(d, obj, opts); err != nil {
+		return nil, err
+	}
+	if d.status {
+		delete(obj, "status")
+	}
+	// As on the real server, the field manager records the object after
+	// its decoding defaults and before the name is generated and what
+	// the registry and admission add on create (allocated addresses,
+	// priority, tolerations), which nobody owns.
+	s.normalize(d, obj)
+	if !opts.applied {
+		delete(md, "managedFields")
+		trackUpdate(d, nil, obj, opts.manager, "")
+	}
 	name, _ := md["name"].(string)
 	if name == "" {
 		if gen, _ := md["generateName"].(string); gen != "" {
@@ -366,13 +381,7 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 			md["name"] = name
 		}
 	}
-	if err := s.fieldCheck(d, obj, opts); err != nil {
-		return nil, err
-	}
-	if d.status {
-		delete(obj, "status")
-	}
-	s.applyCreateDefaults(d, obj)
+	s.admitCreate(d, obj)
 	if causes := s.validate(d, obj, nil); len(causes) > 0 {
 		return nil, errInvalid(d.group, d.kind, name, causes)
 	}
@@ -390,10 +399,6 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	md["creationTimestamp"] = nowRFC3339()
 	if d.generation {
 		md["generation"] = 1
-	}
-	if !opts.applied {
-		delete(md, "managedFields")
-		trackUpdate(d, nil, obj, opts.manager, "")
 	}
 	if d.resource == "customresourcedefinitions" {
 		// The server's own controller owns the status it sets.
@@ -538,9 +543,10 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	}
 	md["resourceVersion"] = oldRV
 	if d.group == "" && d.resource == "services" {
-		// An update that leaves out the allocated address keeps it.
+		// An update that leaves out the allocated address or IP
+		// families keeps them.
 		spec, oldSpec := getMap(obj, "spec", true), getMap(old, "spec", true)
-		for _, f := range []string{"clusterIP", "clusterIPs"} {
+		for _, f := range []string{"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"} {
 			if _, ok := spec[f]; !ok && oldSpec[f] != nil {
 				spec[f] = deepCopy(oldSpec[f])
 			}

@@ -563,16 +563,16 @@ func intField(o map[string]any, keys ...string) int64 {
 // built-in kinds (after Name), by group/resource.
 var builtinColumns = map[string][]tableColumn{
 	"/configmaps": {
-		{name: "Data", typ: "string", desc: "Data contains the configuration data.", cell: func(o map[string]any) any { return count(o["data"]) + count(o["binaryData"]) }},
+		{name: "Data", typ: "string", desc: "Data contains the configuration data. Each key must consist of alphanumeric characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The keys stored in Data must not overlap with the keys in the BinaryData field, this is enforced during validation process.", cell: func(o map[string]any) any { return count(o["data"]) + count(o["binaryData"]) }},
 		ageColumn("string"),
 	},
 	"/secrets": {
-		{name: "Type", typ: "string", desc: "The type of the secret.", cell: func(o map[string]any) any { return getString(o, "type") }},
-		{name: "Data", typ: "string", desc: "The number of data keys.", cell: func(o map[string]any) any { return count(o["data"]) }},
+		{name: "Type", typ: "string", desc: "Used to facilitate programmatic handling of secret data. More info: https://kubernetes.io/docs/concepts/configuration/secret/#secret-types", cell: func(o map[string]any) any { return getString(o, "type") }},
+		{name: "Data", typ: "string", desc: "Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. The serialized form of the secret data is a base64 encoded string, representing the arbitrary (possibly non-string) data value here. Described in https://tools.ietf.org/html/rfc4648#section-4", cell: func(o map[string]any) any { return count(o["data"]) }},
 		ageColumn("string"),
 	},
 	"/namespaces": {
-		{name: "Status", typ: "string", desc: "The phase of the namespace.", cell: func(o map[string]any) any { return getString(o, "status", "phase") }},
+		{name: "Status", typ: "string", desc: "The status of the namespace", cell: func(o map[string]any) any { return getString(o, "status", "phase") }},
 		ageColumn("string"),
 	},
 	"/serviceaccounts": {ageColumn("string")},
@@ -604,18 +604,18 @@ var builtinColumns = map[string][]tableColumn{
 			return fmt.Sprintf("%d/%d", r.ready, r.total)
 		}},
 		{name: "Status", typ: "string", desc: "The aggregate status of the containers in this pod.", cell: func(o map[string]any) any { return summarizePod(o).reason }},
-		{name: "Restarts", typ: "string", desc: "The number of times the containers in this pod have been restarted and when the last one restarted.", cell: func(o map[string]any) any { return summarizePod(o).restarts }},
+		{name: "Restarts", typ: "string", desc: "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", cell: func(o map[string]any) any { return summarizePod(o).restarts }},
 		ageColumn("string"),
-		{name: "IP", typ: "string", priority: 1, desc: "The IP address assigned to the pod.", cell: func(o map[string]any) any {
+		{name: "IP", typ: "string", priority: 1, desc: "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.", cell: func(o map[string]any) any {
 			var ip string
 			if ips := objects(getMap(o, "status", true)["podIPs"]); len(ips) > 0 {
 				ip = getString(ips[0], "ip")
 			}
 			return orNone(ip)
 		}},
-		{name: "Node", typ: "string", priority: 1, desc: "The node the pod is bound to.", cell: func(o map[string]any) any { return orNone(getString(o, "spec", "nodeName")) }},
-		{name: "Nominated Node", typ: "string", priority: 1, desc: "The node the pod may be bound to.", cell: func(o map[string]any) any { return orNone(getString(o, "status", "nominatedNodeName")) }},
-		{name: "Readiness Gates", typ: "string", priority: 1, desc: "The readiness gates of the pod.", cell: func(o map[string]any) any { return podReadinessGates(o) }},
+		{name: "Node", typ: "string", priority: 1, desc: "NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName. Once this field is set, the kubelet for this node becomes responsible for the lifecycle of this pod. This field should not be used to express a desire for the pod to be scheduled on a specific node. https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename", cell: func(o map[string]any) any { return orNone(getString(o, "spec", "nodeName")) }},
+		{name: "Nominated Node", typ: "string", priority: 1, desc: "nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods. This field does not guarantee that the pod will be scheduled on this node. Scheduler may decide to place the pod elsewhere if other nodes become available sooner. Scheduler may also decide to give the resources on this node to a higher priority pod that is created after preemption. As a result, this field may be different than PodSpec.nodeName when the pod is scheduled.", cell: func(o map[string]any) any { return orNone(getString(o, "status", "nominatedNodeName")) }},
+		{name: "Readiness Gates", typ: "string", priority: 1, desc: "If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when all its containers are ready AND all conditions specified in the readiness gates have status equal to \"True\" More info: https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates", cell: func(o map[string]any) any { return podReadinessGates(o) }},
 	},
 	"/events": {
 		{name: "Last Seen", typ: "string", desc: "The time at which the most recent occurrence of this event was recorded.", cell: func(o map[string]any) any {
@@ -627,8 +627,8 @@ var builtinColumns = map[string][]tableColumn{
 			}
 			return eventFirstSeen(o)
 		}},
-		{name: "Type", typ: "string", desc: "Type of this event (Normal, Warning).", cell: func(o map[string]any) any { return getString(o, "type") }},
-		{name: "Reason", typ: "string", desc: "A short, machine understandable reason for the event.", cell: func(o map[string]any) any { return getString(o, "reason") }},
+		{name: "Type", typ: "string", desc: "Type of this event (Normal, Warning), new types could be added in the future", cell: func(o map[string]any) any { return getString(o, "type") }},
+		{name: "Reason", typ: "string", desc: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", cell: func(o map[string]any) any { return getString(o, "reason") }},
 		{name: "Object", typ: "string", desc: "The object that this event is about.", cell: func(o map[string]any) any {
 			target := strings.ToLower(getString(o, "involvedObject", "kind"))
 			if n := getString(o, "involvedObject", "name"); n != "" {
@@ -636,16 +636,16 @@ var builtinColumns = map[string][]tableColumn{
 			}
 			return target
 		}},
-		{name: "Subobject", typ: "string", priority: 1, desc: "The part of the object the event is about.", cell: func(o map[string]any) any { return getString(o, "involvedObject", "fieldPath") }},
-		{name: "Source", typ: "string", priority: 1, desc: "The component reporting this event.", cell: func(o map[string]any) any {
+		{name: "Subobject", typ: "string", priority: 1, desc: "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2]. For example, if the object reference is to a container within a pod, this would take on a value like: \"spec.containers{name}\" (where \"name\" refers to the name of the container that triggered the event) or if no container name is specified \"spec.containers[2]\" (container with index 2 in this pod). This syntax is chosen only to have some well-defined way of referencing a part of an object.", cell: func(o map[string]any) any { return getString(o, "involvedObject", "fieldPath") }},
+		{name: "Source", typ: "string", priority: 1, desc: "The component reporting this event. Should be a short machine understandable string.", cell: func(o map[string]any) any {
 			src := cmp.Or(getString(o, "source", "component"), getString(o, "reportingComponent"))
 			if h := cmp.Or(getString(o, "source", "host"), getString(o, "reportingInstance")); h != "" {
 				src += ", " + h
 			}
 			return src
 		}},
-		{name: "Message", typ: "string", desc: "A human-readable description of the event.", cell: func(o map[string]any) any { return strings.TrimSpace(getString(o, "message")) }},
-		{name: "First Seen", typ: "string", priority: 1, desc: "The time at which the event was first recorded.", cell: eventFirstSeen},
+		{name: "Message", typ: "string", desc: "A human-readable description of the status of this operation.", cell: func(o map[string]any) any { return strings.TrimSpace(getString(o, "message")) }},
+		{name: "First Seen", typ: "string", priority: 1, desc: "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", cell: eventFirstSeen},
 		{name: "Count", typ: "string", priority: 1, desc: "The number of times this event has occurred.", cell: func(o map[string]any) any {
 			// A number, as the real printer gives it; a singleton event
 			// (count unset) counts 1.
@@ -660,28 +660,28 @@ var builtinColumns = map[string][]tableColumn{
 		{name: "Name", typ: "string", format: "name", priority: 1, desc: nameColumnDesc, cell: func(o map[string]any) any { return getString(o, "metadata", "name") }},
 	},
 	"apps/deployments": {
-		{name: "Ready", typ: "string", desc: "The number of ready replicas and of desired replicas.", cell: func(o map[string]any) any {
+		{name: "Ready", typ: "string", desc: "Number of the pod with ready state", cell: func(o map[string]any) any {
 			return fmt.Sprintf("%d/%d", intField(o, "status", "readyReplicas"), intField(o, "spec", "replicas"))
 		}},
-		{name: "Up-to-date", typ: "string", desc: "The number of replicas updated to the latest template.", cell: func(o map[string]any) any { return intField(o, "status", "updatedReplicas") }},
-		{name: "Available", typ: "string", desc: "The number of available replicas.", cell: func(o map[string]any) any { return intField(o, "status", "availableReplicas") }},
+		{name: "Up-to-date", typ: "string", desc: "Total number of non-terminating pods targeted by this deployment that have the desired template spec.", cell: func(o map[string]any) any { return intField(o, "status", "updatedReplicas") }},
+		{name: "Available", typ: "string", desc: "Total number of available non-terminating pods (ready for at least minReadySeconds) targeted by this deployment.", cell: func(o map[string]any) any { return intField(o, "status", "availableReplicas") }},
 		ageColumn("string"),
-		{name: "Containers", typ: "string", priority: 1, desc: "The names of the containers.", cell: func(o map[string]any) any { return joinContainers(o, "name") }},
-		{name: "Images", typ: "string", priority: 1, desc: "The images of the containers.", cell: func(o map[string]any) any { return joinContainers(o, "image") }},
-		{name: "Selector", typ: "string", priority: 1, desc: "The label selector of the pods.", cell: func(o map[string]any) any {
+		{name: "Containers", typ: "string", priority: 1, desc: "Names of each container in the template.", cell: func(o map[string]any) any { return joinContainers(o, "name") }},
+		{name: "Images", typ: "string", priority: 1, desc: "Images referenced by each container in the template.", cell: func(o map[string]any) any { return joinContainers(o, "image") }},
+		{name: "Selector", typ: "string", priority: 1, desc: "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.", cell: func(o map[string]any) any {
 			return orNone(formatLabelSelector(getMap(getMap(o, "spec", true), "selector", false)))
 		}},
 	},
 	"/services": {
-		{name: "Type", typ: "string", desc: "The type of the service.", cell: func(o map[string]any) any { return getString(o, "spec", "type") }},
-		{name: "Cluster-IP", typ: "string", desc: "The cluster address of the service.", cell: func(o map[string]any) any {
+		{name: "Type", typ: "string", desc: "type determines how the Service is exposed. Defaults to ClusterIP. Valid options are ExternalName, ClusterIP, NodePort, and LoadBalancer. \"ClusterIP\" allocates a cluster-internal IP address for load-balancing to endpoints. Endpoints are determined by the selector or if that is not specified, by manual construction of an Endpoints object or EndpointSlice objects. If clusterIP is \"None\", no virtual IP is allocated and the endpoints are published as a set of endpoints rather than a virtual IP. \"NodePort\" builds on ClusterIP and allocates a port on every node which routes to the same endpoints as the clusterIP. \"LoadBalancer\" builds on NodePort and creates an external load-balancer (if supported in the current cloud) which routes to the same endpoints as the clusterIP. \"ExternalName\" aliases this service to the specified externalName. Several other fields do not apply to ExternalName services. More info: https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types", cell: func(o map[string]any) any { return getString(o, "spec", "type") }},
+		{name: "Cluster-IP", typ: "string", desc: "clusterIP is the IP address of the service and is usually assigned randomly. If an address is specified manually, is in-range (as per system configuration), and is not in use, it will be allocated to the service; otherwise creation of the service will fail. This field may not be changed through updates unless the type field is also being changed to ExternalName (which requires this field to be blank) or the type field is being changed from ExternalName (in which case this field may optionally be specified, as describe above).  Valid values are \"None\", empty string (\"\"), or a valid IP address. Setting this to \"None\" makes a \"headless service\" (no virtual IP), which is useful when direct endpoint connections are preferred and proxying is not required.  Only applies to types ClusterIP, NodePort, and LoadBalancer. If this field is specified when creating a Service of type ExternalName, creation will fail. This field will be wiped when updating a Service to type ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies", cell: func(o map[string]any) any {
 			if ips := asSlice(getMap(o, "spec", true)["clusterIPs"]); len(ips) > 0 {
 				return fmt.Sprint(ips[0])
 			}
 			return "<none>"
 		}},
-		{name: "External-IP", typ: "string", desc: "The external addresses of the service.", cell: serviceExternalIP},
-		{name: "Port(s)", typ: "string", desc: "The ports of the service.", cell: func(o map[string]any) any {
+		{name: "External-IP", typ: "string", desc: "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.  These IPs are not managed by Kubernetes.  The user is responsible for ensuring that traffic arrives at a node with this IP.  A common example is external load-balancers that are not part of the Kubernetes system.", cell: serviceExternalIP},
+		{name: "Port(s)", typ: "string", desc: "The list of ports that are exposed by this service. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies", cell: func(o map[string]any) any {
 			var ports []string
 			for _, pm := range objects(getMap(o, "spec", true)["ports"]) {
 				if np := intField(pm, "nodePort"); np > 0 {
@@ -693,7 +693,7 @@ var builtinColumns = map[string][]tableColumn{
 			return orNone(strings.Join(ports, ","))
 		}},
 		ageColumn("string"),
-		{name: "Selector", typ: "string", priority: 1, desc: "The label selector of the pods.", cell: func(o map[string]any) any {
+		{name: "Selector", typ: "string", priority: 1, desc: "Route service traffic to pods with label keys and values matching this selector. If empty or not present, the service is assumed to have an external process managing its endpoints, which Kubernetes will not modify. Only applies to types ClusterIP, NodePort, and LoadBalancer. Ignored if type is ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/", cell: func(o map[string]any) any {
 			sel := stringMap(getMap(o, "spec", true)["selector"])
 			keys := make([]string, 0, len(sel))
 			for k := range sel {
@@ -826,7 +826,7 @@ func (s *Server) tableColumns(d *resourceDef) []tableColumn {
 		return cols
 	}
 	if d.crd == "" {
-		return []tableColumn{{name: "Created At", typ: "date", desc: "CreationTimestamp is a timestamp representing the server time when this object was created.", cell: func(o map[string]any) any {
+		return []tableColumn{{name: "Created At", typ: "date", desc: creationTimestampDesc, cell: func(o map[string]any) any {
 			return getString(o, "metadata", "creationTimestamp")
 		}}}
 	}

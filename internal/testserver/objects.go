@@ -9,10 +9,18 @@ import (
 	"strings"
 )
 
-// applyCreateDefaults fills what the real server sets on create only:
-// admission defaults, initial status, allocated addresses; then the
-// defaults of every write (normalize). Callers hold s.mu.
+// applyCreateDefaults fills the defaults of every write (normalize) and
+// then what the real server sets on create only (admitCreate). Callers
+// hold s.mu.
 func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
+	s.normalize(d, obj)
+	s.admitCreate(d, obj)
+}
+
+// admitCreate fills what the real server sets on create only, after its
+// field manager has recorded the object: admission defaults, initial
+// status, allocated addresses. Callers hold s.mu.
+func (s *Server) admitCreate(d *resourceDef, obj map[string]any) {
 	if d.crd != "" {
 		return
 	}
@@ -23,6 +31,7 @@ func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 			spec["finalizers"] = []any{"kubernetes"}
 		}
 		obj["status"] = map[string]any{"phase": "Active"}
+		// A generated name was not known to the decoding defaults.
 		getMap(meta(obj), "labels", true)["kubernetes.io/metadata.name"] = getString(obj, "metadata", "name")
 	case "/pods":
 		// What the Priority and DefaultTolerationSeconds admission plugins
@@ -45,9 +54,12 @@ func (s *Server) applyCreateDefaults(d *resourceDef, obj map[string]any) {
 				spec["clusterIPs"] = []any{ip}
 			}
 		}
+		if getString(obj, "spec", "type") != "ExternalName" {
+			setDefault(spec, "ipFamilies", []any{"IPv4"})
+			setDefault(spec, "ipFamilyPolicy", "SingleStack")
+		}
 		obj["status"] = map[string]any{"loadBalancer": map[string]any{}}
 	}
-	s.normalize(d, obj)
 }
 
 // normalize applies the defaults and conversions the real server applies
@@ -59,6 +71,10 @@ func (s *Server) normalize(d *resourceDef, obj map[string]any) {
 	switch d.group + "/" + d.resource {
 	case "apiextensions.k8s.io/customresourcedefinitions":
 		defaultCRDSpec(obj)
+	case "/namespaces":
+		if name := getString(obj, "metadata", "name"); name != "" {
+			getMap(meta(obj), "labels", true)["kubernetes.io/metadata.name"] = name
+		}
 	case "/pods":
 		spec := getMap(obj, "spec", true)
 		defaultPodSpec(spec)
@@ -102,9 +118,10 @@ func (s *Server) normalize(d *resourceDef, obj map[string]any) {
 		setDefault(spec, "type", "ClusterIP")
 		setDefault(spec, "sessionAffinity", "None")
 		if spec["type"] != "ExternalName" {
-			setDefault(spec, "ipFamilies", []any{"IPv4"})
-			setDefault(spec, "ipFamilyPolicy", "SingleStack")
 			setDefault(spec, "internalTrafficPolicy", "Cluster")
+		}
+		if spec["type"] == "NodePort" || spec["type"] == "LoadBalancer" || len(asSlice(spec["externalIPs"])) > 0 {
+			setDefault(spec, "externalTrafficPolicy", "Cluster")
 		}
 		for _, p := range asSlice(getMap(obj, "spec", true)["ports"]) {
 			if pm, ok := p.(map[string]any); ok {

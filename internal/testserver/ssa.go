@@ -27,8 +27,13 @@ var dotFields = map[string]bool{
 	"labels": true, "annotations": true, "data": true, "binaryData": true, "nodeSelector": true,
 	"rollingUpdate": true, "ports": true, "env": true, "envFrom": true, "volumes": true,
 	"volumeMounts": true, "imagePullSecrets": true, "finalizers": true, "ownerReferences": true,
-	"conversion": true,
+	"conversion": true, "podIPs": true, "hostIPs": true,
 }
+
+// atomicFields are the built-in maps and structs owned whole, as their
+// schemas' x-kubernetes-map-type atomic says: selectors (a Service's map
+// and a LabelSelector alike) and object references.
+var atomicFields = map[string]bool{"selector": true, "involvedObject": true, "related": true}
 
 // listKeys returns the keys that identify the items of a built-in list
 // field ("" for a set of scalars), or nil for an atomic list.
@@ -42,6 +47,8 @@ func listKeys(name string, items []any) []string {
 		return []string{"uid"}
 	case "conditions":
 		return []string{"type"}
+	case "podIPs", "hostIPs":
+		return []string{"ip"}
 	case "finalizers":
 		return []string{""}
 	case "ports":
@@ -116,8 +123,8 @@ func (w *leafWalker) walk(v any, prefix, name string, sch map[string]any, depth 
 	builtin := !w.crd || strings.HasPrefix(prefix, "f:metadata")
 	switch t := v.(type) {
 	case map[string]any:
-		if builtin && name == "selector" && (t["matchLabels"] != nil || t["matchExpressions"] != nil) {
-			w.out[prefix] = t // a LabelSelector is atomic
+		if builtin && atomicFields[name] {
+			w.out[prefix] = t
 			return
 		}
 		if len(t) == 0 && prefix != "" && !w.crd {
@@ -215,9 +222,12 @@ func ownedView(d *resourceDef, obj map[string]any, sub string) map[string]any {
 		case k == "status" && d.status:
 		case k == "spec" && d.group == "" && d.resource == "namespaces":
 			// Set by the server after ownership is recorded.
+		case d.group == "" && d.resource == "events" && (k == "eventTime" || k == "reportingComponent" || k == "reportingInstance") && (v == nil || v == ""):
+			// Written as null or "" by the real server's encoder, not
+			// set by anyone.
 		case k == "metadata":
 			md := map[string]any{}
-			for _, f := range []string{"labels", "annotations", "finalizers", "ownerReferences"} {
+			for _, f := range []string{"generateName", "labels", "annotations", "finalizers", "ownerReferences"} {
 				if fv, ok := v.(map[string]any)[f]; ok {
 					md[f] = fv
 				}

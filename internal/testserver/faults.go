@@ -99,12 +99,17 @@ func (s *Server) matchFault(r *http.Request) *Fault {
 }
 
 // apply carries out the fault; it reports whether the request was answered.
-func (f *Fault) apply(w http.ResponseWriter, r *http.Request, next http.HandlerFunc) bool {
+// A delay ends early, unanswered, when the client goes or done is closed
+// (the server is closing).
+func (f *Fault) apply(w http.ResponseWriter, r *http.Request, next http.HandlerFunc, done <-chan struct{}) bool {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
+			t.Stop()
+			return true
+		case <-done:
 			t.Stop()
 			return true
 		}

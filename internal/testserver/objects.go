@@ -300,6 +300,20 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 				causes = append(causes, causeInvalid("data["+k+"]", v, "must be a string"))
 			}
 		}
+		causes = append(causes, validateDataKeys(obj, "data")...)
+		causes = append(causes, validateDataKeys(obj, "binaryData")...)
+		for _, k := range sortedKeys(getMap(obj, "binaryData", false)) {
+			if _, dup := getMap(obj, "data", false)[k]; dup {
+				causes = append(causes, causeInvalid("binaryData["+k+"]", k, "duplicate of key present in data"))
+			}
+		}
+		causes = append(causes, validateImmutableData(obj, old, "data", "binaryData")...)
+	case "/secrets":
+		causes = append(causes, validateDataKeys(obj, "data")...)
+		causes = append(causes, validateImmutableData(obj, old, "data")...)
+		if old != nil && getString(old, "type") != getString(obj, "type") {
+			causes = append(causes, causeInvalid("type", getString(obj, "type"), "field is immutable"))
+		}
 	case "/services":
 		if spec["type"] != "ExternalName" && len(asSlice(spec["ports"])) == 0 && spec["clusterIP"] != "None" {
 			causes = append(causes, causeRequired("spec.ports", ""))
@@ -319,6 +333,63 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 		causes = append(causes, validateSchema(obj, d.schema, "")...)
 	}
 	return causes
+}
+
+// configKeyRe is what a ConfigMap's or a Secret's data key may consist of.
+var configKeyRe = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+
+const configKeyMsg = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+
+// validateDataKeys checks the keys of the map obj[field] as the real
+// server checks config keys: they become file names in a volume.
+func validateDataKeys(obj map[string]any, field string) []statusCause {
+	var causes []statusCause
+	for _, k := range sortedKeys(getMap(obj, field, false)) {
+		p := field + "[" + k + "]"
+		if len(k) > 253 {
+			causes = append(causes, causeInvalid(p, k, "must be no more than 253 characters"))
+		}
+		if !configKeyRe.MatchString(k) {
+			causes = append(causes, causeInvalid(p, k, configKeyMsg))
+		}
+		switch {
+		case k == ".":
+			causes = append(causes, causeInvalid(p, k, "must not be '.'"))
+		case k == "..":
+			causes = append(causes, causeInvalid(p, k, "must not be '..'"))
+		case strings.HasPrefix(k, ".."):
+			causes = append(causes, causeInvalid(p, k, "must not start with '..'"))
+		}
+	}
+	return causes
+}
+
+// validateImmutableData refuses an update of an object whose stored
+// version has immutable: true if it unsets immutable or changes any of
+// fields.
+func validateImmutableData(obj, old map[string]any, fields ...string) []statusCause {
+	if old == nil || old["immutable"] != true {
+		return nil
+	}
+	const msg = "Forbidden: field is immutable when `immutable` is set"
+	var causes []statusCause
+	if obj["immutable"] != true {
+		causes = append(causes, statusCause{Reason: "FieldValueForbidden", Field: "immutable", Message: msg})
+	}
+	for _, f := range fields {
+		if !equalJSON(emptyAsNil(old[f]), emptyAsNil(obj[f])) {
+			causes = append(causes, statusCause{Reason: "FieldValueForbidden", Field: f, Message: msg})
+		}
+	}
+	return causes
+}
+
+// emptyAsNil is nil for an empty map, which the real server stores as none.
+func emptyAsNil(v any) any {
+	if m, ok := v.(map[string]any); ok && len(m) == 0 {
+		return nil
+	}
+	return v
 }
 
 var metadataFields = strings.Fields("name generateName namespace selfLink uid resourceVersion generation creationTimestamp deletionTimestamp deletionGracePeriodSeconds labels annotations ownerReferences finalizers managedFields")

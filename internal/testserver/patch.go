@@ -538,6 +538,11 @@ func (s *Server) updateScale(req request, scale map[string]any, opts *writeOptio
 	if !ok {
 		return nil, errNotFound(d.group, d.resource, req.name)
 	}
+	// The body must be a Scale: another kind is refused before anything
+	// is read from it.
+	if err := checkTypeMeta(&resourceDef{group: "autoscaling", version: "v1", kind: "Scale"}, scale); err != nil {
+		return nil, err
+	}
 	replicas, ok := getMap(scale, "spec", true)["replicas"].(json.Number)
 	if n, err := replicas.Int64(); !ok || err != nil || n < 0 {
 		return nil, errInvalid("autoscaling", "Scale", req.name, []statusCause{causeInvalid("spec.replicas", getMap(scale, "spec", true)["replicas"], "must be greater than or equal to 0")})

@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -149,11 +150,23 @@ func (s *Server) CAPEM() []byte { return bytes.Clone(s.caPEM) }
 // gets 401.
 func (s *Server) Token() string { return s.token }
 
-// Close shuts the server down, ending open watches. It may be called more
-// than once.
+// closeGrace bounds how long Close waits for requests in flight to finish
+// before it closes their connections.
+const closeGrace = 2 * time.Second
+
+// Close shuts the server down. Open watches end cleanly, as a server-side
+// timeout ends them (the stream is complete, the client reads io.EOF), and
+// so do delayed faults and followed logs; requests still running after
+// closeGrace, and WebSocket streams, have their connections closed. It may
+// be called more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+		defer cancel()
+		// Shutdown waits until every handler has returned and its
+		// response is complete.
+		_ = s.hs.Config.Shutdown(ctx)
 		s.hs.CloseClientConnections()
 		s.hs.Close()
 	})
@@ -234,7 +247,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if f := s.matchFault(r); f != nil {
-		if f.apply(w, r, s.route) {
+		if f.apply(w, r, s.route, s.done) {
 			return
 		}
 	}

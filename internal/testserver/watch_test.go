@@ -3,7 +3,6 @@ package testserver
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -134,16 +133,25 @@ func TestWatchExpired(t *testing.T) {
 	w2.expect("ADDED", "y")
 }
 
+// timeoutSeconds and Close both end a watch cleanly: the chunked stream
+// is complete (io.EOF, not io.ErrUnexpectedEOF or a reset), with no
+// event, and the timeout comes no earlier than asked.
 func TestWatchTimeoutAndClose(t *testing.T) {
 	t.Parallel()
 	c := setup(t)
-	w := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1")
+	start := time.Now()
+	w := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+c.srv.ResourceVersion()+"&timeoutSeconds=1")
 	var ev watchEvent
-	assert.Error(t, w.dec.Decode(&ev), "the stream ends after timeoutSeconds")
+	assert.ErrorIs(t, w.dec.Decode(&ev), io.EOF, "the stream ends cleanly after timeoutSeconds")
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "not before timeoutSeconds")
+	assert.Empty(t, ev.Type, "no event before the end")
 
-	w2 := c.watch(t, fmt.Sprintf("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s", c.srv.ResourceVersion()))
+	w2 := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="+c.srv.ResourceVersion())
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"before-close"}}`).code)
+	w2.expect("ADDED", "before-close")
 	c.srv.Close()
-	assert.Error(t, w2.dec.Decode(&ev), "Close ends open watches")
+	assert.ErrorIs(t, w2.dec.Decode(&ev), io.EOF, "Close ends open watches cleanly")
+	c.srv.Close() // a second Close does nothing
 }
 
 func TestEndAndDropWatches(t *testing.T) {

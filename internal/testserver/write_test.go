@@ -3,6 +3,7 @@ package testserver
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -227,4 +228,62 @@ func TestUpdateNamespace(t *testing.T) {
 	cluster := c.do("POST", "/api/v1/namespaces", `{"metadata":{"name":"nsx","namespace":"default"}}`)
 	require.Equal(t, http.StatusCreated, cluster.code, string(cluster.raw))
 	assert.Nil(t, cluster.get("metadata.namespace"), "a cluster-scoped object keeps no namespace")
+}
+
+// Data keys become file names: the real server refuses '/' and friends in
+// ConfigMap and Secret keys with 422, and keeps an immutable ConfigMap's
+// data and immutable flag.
+func TestDataKeysAndImmutable(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	for _, tc := range []struct {
+		name, path, body, field, message string
+	}{
+		{"slash", "configmaps", `{"metadata":{"name":"k1"},"data":{"a/b":"1"}}`, "data[a/b]",
+			`ConfigMap "k1" is invalid: data[a/b]: Invalid value: "a/b": ` + configKeyMsg},
+		{"dot dot", "configmaps", `{"metadata":{"name":"k2"},"binaryData":{"..x":"MQ=="}}`, "binaryData[..x]",
+			`ConfigMap "k2" is invalid: binaryData[..x]: Invalid value: "..x": must not start with '..'`},
+		{"duplicate", "configmaps", `{"metadata":{"name":"k3"},"data":{"a":"1"},"binaryData":{"a":"MQ=="}}`, "binaryData[a]",
+			`ConfigMap "k3" is invalid: binaryData[a]: Invalid value: "a": duplicate of key present in data`},
+		{"secret", "secrets", `{"metadata":{"name":"k4"},"data":{"a b":"MQ=="}}`, "data[a b]",
+			`Secret "k4" is invalid: data[a b]: Invalid value: "a b": ` + configKeyMsg},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", "/api/v1/namespaces/default/"+tc.path, tc.body)
+			require.Equal(t, http.StatusUnprocessableEntity, r.code, string(r.raw))
+			assert.Equal(t, tc.message, r.str("message"))
+			assert.Equal(t, tc.field, r.str("details.causes.0.field"))
+		})
+	}
+	ok := c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"keys"},"data":{"a.b_c-D":"1"}}`)
+	assert.Equal(t, http.StatusCreated, ok.code, string(ok.raw))
+
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"frozen"},"data":{"a":"1"},"immutable":true}`).code)
+	changed := c.do("PATCH", "/api/v1/namespaces/default/configmaps/frozen", `{"data":{"a":"2"}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusUnprocessableEntity, changed.code, string(changed.raw))
+	assert.Equal(t, "ConfigMap \"frozen\" is invalid: data: Forbidden: field is immutable when `immutable` is set", changed.str("message"))
+	unset := c.do("PATCH", "/api/v1/namespaces/default/configmaps/frozen", `{"immutable":false}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusUnprocessableEntity, unset.code, string(unset.raw))
+	assert.Equal(t, "immutable", unset.str("details.causes.0.field"))
+	labelled := c.do("PATCH", "/api/v1/namespaces/default/configmaps/frozen", `{"metadata":{"labels":{"a":"b"}}}`, "Content-Type", "application/merge-patch+json")
+	assert.Equal(t, http.StatusOK, labelled.code, "metadata stays mutable: %s", labelled.raw)
+}
+
+// The scale subresource takes a Scale: another kind's body is a 400, and
+// the deployment is left alone.
+func TestScaleRefusesOtherKinds(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	deploy := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},
+"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}`
+	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/apps/v1/namespaces/default/deployments", deploy).code)
+	wrong := strings.Replace(deploy, `"replicas":1`, `"replicas":5`, 1)
+	r := c.do("PUT", "/apis/apps/v1/namespaces/default/deployments/web/scale", wrong)
+	require.Equal(t, http.StatusBadRequest, r.code, string(r.raw))
+	assert.Equal(t, "the API version in the data (apps/v1) does not match the expected API version (autoscaling/v1)", r.str("message"))
+	assert.EqualValues(t, 1, c.do("GET", "/apis/apps/v1/namespaces/default/deployments/web", "").get("spec.replicas"))
+
+	scale := c.do("PUT", "/apis/apps/v1/namespaces/default/deployments/web/scale", `{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{"replicas":3}}`)
+	require.Equal(t, http.StatusOK, scale.code, string(scale.raw))
+	assert.EqualValues(t, 3, scale.get("spec.replicas"))
 }

@@ -400,7 +400,11 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	if d.generation {
 		md["generation"] = 1
 	}
-	if d.resource == "customresourcedefinitions" {
+	isCRD := d.resource == "customresourcedefinitions"
+	switch {
+	case isCRD && s.crdDelay > 0:
+		pendingCRDStatus(obj)
+	case isCRD:
 		// The server's own controller owns the status it sets.
 		before := copyObj(obj)
 		setCRDStatus(obj)
@@ -412,7 +416,10 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	md["resourceVersion"] = s.nextRV()
 	s.bucket(d)[key] = obj
 	s.record("ADDED", d, obj, nil)
-	if d.resource == "customresourcedefinitions" {
+	switch {
+	case isCRD && s.crdDelay > 0:
+		s.establishAfter(name, getString(md, "uid"), s.crdDelay)
+	case isCRD:
 		s.registerCRD(obj)
 	}
 	return output(d, obj), nil
@@ -567,7 +574,9 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	if len(causes) > 0 {
 		return nil, errInvalid(d.group, d.kind, req.name, causes)
 	}
-	if d.resource == "customresourcedefinitions" {
+	if d.resource == "customresourcedefinitions" && crdEstablished(old) {
+		// A CRD not yet established keeps its pending status until
+		// establishAfter sets it.
 		setCRDStatus(obj)
 	}
 	if !opts.applied {
@@ -592,7 +601,7 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	}
 	s.bucket(d)[key] = obj
 	s.record("MODIFIED", d, obj, old)
-	if d.resource == "customresourcedefinitions" {
+	if d.resource == "customresourcedefinitions" && crdEstablished(obj) {
 		s.registerCRD(obj)
 	}
 	return output(d, obj), nil

@@ -2,7 +2,9 @@ package testserver
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -176,4 +178,40 @@ func TestCustomResourceScale(t *testing.T) {
 	assert.Equal(t, map[string]any{"group": "example.com", "version": "v1", "kind": "Pool"}, pools["responseKind"])
 	assert.Equal(t, map[string]any{"group": "autoscaling", "version": "v1", "kind": "Scale"}, path(findByField(pools["subresources"], "subresource", "scale"), "responseKind"))
 	assert.Equal(t, map[string]any{"group": "example.com", "version": "v1", "kind": "Pool"}, path(findByField(pools["subresources"], "subresource", "status"), "responseKind"))
+}
+
+// With CRDEstablishDelay a new CRD is answered pending, as the real server
+// answers it, and is served only once a MODIFIED event has made it
+// Established, no earlier than the delay.
+func TestCRDEstablishDelay(t *testing.T) {
+	t.Parallel()
+	const delay = 200 * time.Millisecond
+	c := setup(t)
+	c.srv.SetCRDEstablishDelay(delay)
+	accept := "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+	w := c.watch(t, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?watch=true&resourceVersion="+c.srv.ResourceVersion())
+	start := time.Now()
+	r := c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCRD)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	assert.Nil(t, r.get("status.conditions"), "no conditions in the create's answer")
+	assert.Equal(t, map[string]any{"plural": "", "kind": ""}, r.get("status.acceptedNames"))
+	assert.Equal(t, []any{"v1"}, r.get("status.storedVersions"))
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/apis/example.com/v1/namespaces/default/widgets", "").code, "not served yet")
+	assert.Nil(t, findByField(c.do("GET", "/apis", "", "Accept", accept).get("items"), "metadata.name", "example.com"), "not in discovery yet")
+	got := c.do("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com", "")
+	assert.Nil(t, got.get("status.conditions"), "stored pending")
+
+	w.expect("ADDED", "widgets.example.com")
+	ev := w.expect("MODIFIED", "widgets.example.com")
+	assert.GreaterOrEqual(t, time.Since(start), delay, "established no earlier than the delay")
+	assert.Equal(t, "True", path(findByField(path(ev.Object, "status.conditions"), "type", "Established"), "status"))
+	assert.Equal(t, "Widget", path(ev.Object, "status.acceptedNames.kind"))
+	assert.Equal(t, "kube-apiserver", path(ev.Object, "metadata.managedFields.1.manager"), "the controller owns the status it set")
+	assert.Equal(t, http.StatusOK, c.do("GET", "/apis/example.com/v1/namespaces/default/widgets", "").code, "served once established")
+	assert.NotNil(t, findByField(c.do("GET", "/apis", "", "Accept", accept).get("items"), "metadata.name", "example.com"))
+
+	c.srv.SetCRDEstablishDelay(0)
+	now := c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", strings.ReplaceAll(strings.ReplaceAll(widgetCRD, "widgets", "gadgets"), "Widget", "Gadget"))
+	require.Equal(t, http.StatusCreated, now.code, string(now.raw))
+	assert.Equal(t, "True", path(findByField(now.get("status.conditions"), "type", "Established"), "status"), "zero establishes at once")
 }

@@ -39,7 +39,10 @@
 //     creationTimestamp, generation (bumped when anything but metadata and
 //     status changes), 409 AlreadyExists, 409 Conflict on a stale
 //     resourceVersion, 404 for a missing namespace, 422 Invalid with causes
-//     for bad names, labels and a few required fields per kind, the real
+//     for bad names, labels, ConfigMap and Secret data keys (config keys:
+//     no '/', no leading '..'), changes to an immutable ConfigMap or Secret
+//     and a few required fields per kind, 400 for a body of another kind
+//     (a Deployment sent to .../scale included), the real
 //     defaults of pods, pod templates, deployments, services, secrets,
 //     events and namespaces (decoding defaults on every write, admission
 //     and status defaults on create). Finalizers hold a deleted object (with deletionTimestamp)
@@ -54,7 +57,10 @@
 //     server-side apply (see below).
 //   - Field ownership: every write records metadata.managedFields (FieldsV1)
 //     for its field manager (the fieldManager parameter, else the
-//     User-Agent up to "/"). Apply takes ownership of the fields it sets,
+//     User-Agent up to "/"), as the real field manager does: after the
+//     decoding defaults, before the name is generated and before what the
+//     registry and admission add on create (allocated addresses, pod
+//     priority and tolerations), which nobody owns. Apply takes ownership of the fields it sets,
 //     fails with 409 Conflict and FieldManagerConflict causes when another
 //     manager owns a field it changes (unless force=true), and removes the
 //     fields its manager stops applying when nobody else owns them.
@@ -63,12 +69,19 @@
 //     (autoscaling/v1) for deployments and for custom resources whose CRD
 //     declares it (simple specReplicasPath, statusReplicasPath and
 //     labelSelectorPath).
-//   - CustomResourceDefinitions: creating one serves its versions at once
-//     with conditions NamesAccepted and Established True (the real server
-//     sets them a moment later, so clients should wait for Established
-//     either way); its schema prunes
-//     unknown fields and checks types, required fields and enums; deleting
-//     it removes the resources and their objects.
+//   - CustomResourceDefinitions: by default creating one serves its
+//     versions at once, with conditions NamesAccepted and Established True
+//     in the create's answer, which keeps tests fast. The real server
+//     answers the create with no conditions and no accepted names and
+//     establishes the CRD 0.2-0.4 s later; until then its kinds are
+//     neither in discovery nor served. Options.CRDEstablishDelay (or
+//     SetCRDEstablishDelay) emulates that: RealCRDEstablishDelay is the
+//     real server's delay, and internal/fidelity runs with it. Instant
+//     stays the default so that tests and examples need no wait; code
+//     meant for real clusters must wait for Established either way, and
+//     its tests should set the delay. A CRD's schema prunes unknown fields
+//     and checks types, required fields and enums; deleting it removes the
+//     resources and their objects.
 //   - Lists: label selectors with the real parser's syntax and errors,
 //     field selectors (metadata.name, metadata.namespace and a few per
 //     kind), limit and continue (a malformed token gets 400, one older than
@@ -79,8 +92,9 @@
 //     state first when none is given), selectors (objects entering or
 //     leaving one become ADDED or DELETED), bookmarks on SendBookmarks,
 //     sendInitialEvents with the initial-events-end bookmark, an ERROR 410
-//     Expired event after Compact, timeoutSeconds; EndWatches closes open
-//     watches cleanly and DropWatches breaks them mid-stream. As on the
+//     Expired event after Compact, timeoutSeconds; EndWatches and Close
+//     end open watches cleanly (the client reads the end of the stream,
+//     as after a timeout) and DropWatches breaks them mid-stream. As on the
 //     real server a watch is established before its response header is
 //     sent, so a client that has the header sees every later change.
 //   - dryRun=All on every write; fieldValidation Ignore, Warn (the default:
@@ -114,8 +128,8 @@
 //     termination (a deleted namespace and its objects go at once, where the
 //     real server keeps the namespace Terminating).
 //   - Apply is simplified: field sets are not converted between versions;
-//     only labels, annotations, finalizers and ownerReferences of metadata
-//     are tracked; lists are keyed as the built-in kinds key them (by name,
+//     only generateName, labels, annotations, finalizers and
+//     ownerReferences of metadata are tracked; lists are keyed as the built-in kinds key them (by name,
 //     mountPath, port and protocol; finalizers as a set) or as a CRD schema
 //     says, everything else is atomic; apply to the scale subresource is a
 //     merge patch.

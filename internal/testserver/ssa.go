@@ -14,8 +14,8 @@ import (
 // with 409 Conflict unless forced, and fields a manager stops applying are
 // removed when nobody else owns them. Simplifications: lists of objects
 // that all have a "name" are keyed by name, every other list is atomic;
-// only labels, annotations, finalizers and ownerReferences of metadata are
-// tracked; there is no version conversion of field sets.
+// only generateName, labels, annotations, finalizers and ownerReferences
+// of metadata are tracked; there is no version conversion of field sets.
 
 // A field path is a list of FieldsV1 segments ("f:spec", `k:{"name":"web"}`,
 // "." for a keyed list item itself) joined by pathSep.

@@ -348,6 +348,9 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	if err := checkTypeMeta(d, obj); err != nil {
 		return nil, err
 	}
+	if err := typeError(d, obj); err != nil {
+		return nil, err
+	}
 	md, ok := obj["metadata"].(map[string]any)
 	if !ok {
 		md = map[string]any{}
@@ -478,6 +481,11 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	}
 	if err := checkTypeMeta(d, obj); err != nil {
 		return nil, err
+	}
+	if put {
+		if err := typeError(d, obj); err != nil {
+			return nil, err
+		}
 	}
 	md := meta(obj)
 	if n, _ := md["name"].(string); n != req.name {

@@ -28,7 +28,7 @@ func pendingCRDStatus(obj map[string]any) {
 			stored = append(stored, vm["name"])
 		}
 	}
-	obj["status"] = map[string]any{"acceptedNames": map[string]any{"plural": "", "kind": ""}, "storedVersions": stored}
+	obj["status"] = map[string]any{"conditions": nil, "acceptedNames": map[string]any{"plural": "", "kind": ""}, "storedVersions": stored}
 }
 
 // establishAfter establishes the CRD name (if it still exists with that

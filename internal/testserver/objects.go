@@ -294,6 +294,11 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 		if len(asSlice(getMap(getMap(spec, "template", true), "spec", true)["containers"])) == 0 {
 			causes = append(causes, causeRequired("spec.template.spec.containers", ""))
 		}
+		if old != nil {
+			if oldSel := getMap(getMap(old, "spec", true), "selector", false); !equalJSON(oldSel, sel) {
+				causes = append(causes, causeInvalid("spec.selector", rawValue(labelSelectorJSON(sel)), "field is immutable"))
+			}
+		}
 	case "/configmaps":
 		for k, v := range getMap(obj, "data", false) {
 			if _, ok := v.(string); !ok {
@@ -333,6 +338,19 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 		causes = append(causes, validateSchema(obj, d.schema, "")...)
 	}
 	return causes
+}
+
+// labelSelectorJSON writes a LabelSelector as the real server's messages
+// quote one: Go's encoding of the struct, matchLabels first.
+func labelSelectorJSON(sel map[string]any) string {
+	var parts []string
+	for _, f := range []string{"matchLabels", "matchExpressions"} {
+		if v, ok := sel[f]; ok && v != nil {
+			b, _ := json.Marshal(v)
+			parts = append(parts, fmt.Sprintf("%q:%s", f, b))
+		}
+	}
+	return "{" + strings.Join(parts, ",") + "}"
 }
 
 // configKeyRe is what a ConfigMap's or a Secret's data key may consist of.

@@ -538,8 +538,13 @@ func (s *Server) updateScale(req request, scale map[string]any, opts *writeOptio
 	if !ok {
 		return nil, errNotFound(d.group, d.resource, req.name)
 	}
-	// The body must be a Scale: another kind is refused before anything
-	// is read from it.
+	// The body must be a Scale: another kind cannot be converted to one
+	// and is refused before anything is read from it.
+	if k, _ := scale["kind"].(string); k != "" && k != "Scale" {
+		gv, _ := scale["apiVersion"].(string)
+		version := gv[strings.LastIndex(gv, "/")+1:]
+		return nil, errBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a Scale: converting (%s.%s) to (autoscaling.Scale): unknown conversion", k, version, version, k))
+	}
 	if err := checkTypeMeta(&resourceDef{group: "autoscaling", version: "v1", kind: "Scale"}, scale); err != nil {
 		return nil, err
 	}

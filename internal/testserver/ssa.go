@@ -1,9 +1,11 @@
 package testserver
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -94,6 +96,11 @@ func itemSegment(item any, keys []string) (string, bool) {
 	key := map[string]any{}
 	for _, k := range keys {
 		v, ok := m[k]
+		if !ok && k == "protocol" {
+			// A port's protocol key defaults to TCP, also in an
+			// applied configuration that leaves it out.
+			v, ok = "TCP", true
+		}
 		if !ok {
 			return "", false
 		}
@@ -305,6 +312,13 @@ func pathsToTree(paths map[string]bool) map[string]any {
 }
 
 func writeManaged(obj map[string]any, entries []*managedEntry) {
+	// The real field manager sorts the entries: Apply before Update, then
+	// by time (to the second), manager, apiVersion and subresource.
+	entries = slices.Clone(entries)
+	slices.SortStableFunc(entries, func(a, b *managedEntry) int {
+		return cmp.Or(cmp.Compare(a.operation, b.operation), cmp.Compare(a.time, b.time),
+			cmp.Compare(a.manager, b.manager), cmp.Compare(a.apiVersion, b.apiVersion), cmp.Compare(a.subresource, b.subresource))
+	})
 	var list []any
 	for _, e := range entries {
 		if len(e.fields) == 0 {

@@ -215,16 +215,21 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 			}
 			now := o.matches(e.obj)
 			before := e.prev != nil && o.matches(e.prev)
-			typ := e.typ
+			typ, obj := e.typ, e.obj
 			switch {
 			case e.typ == "MODIFIED" && now && !before:
 				typ = "ADDED"
 			case e.typ == "MODIFIED" && !now && before:
+				// Leaving the selector: as from the real server's watch
+				// cache, DELETED carries the object as it was (the one
+				// that matched) at the change's resourceVersion.
 				typ = "DELETED"
+				obj = copyObj(e.prev)
+				meta(obj)["resourceVersion"] = strconv.FormatInt(e.rv, 10)
 			case !now && !(e.typ == "DELETED" && before):
 				continue
 			}
-			frames = append(frames, watchFrame{Type: typ, Object: output(d, e.obj)})
+			frames = append(frames, watchFrame{Type: typ, Object: output(d, obj)})
 		}
 		if last < s.rv {
 			last = s.rv

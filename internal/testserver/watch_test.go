@@ -192,3 +192,18 @@ func TestWatchEstablishedBeforeHeader(t *testing.T) {
 	var ev watchEvent
 	assert.ErrorIs(t, ended.dec.Decode(&ev), io.EOF, "EndWatches reaches a watch whose client has only the header")
 }
+
+// An object that leaves a watch's selector is a DELETED event carrying the
+// object as it was, at the change's resourceVersion, as the real server's
+// watch cache sends it.
+func TestWatchLeavingSelectorSendsPreviousObject(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a","labels":{"app":"web"}}}`).code)
+	w := c.watch(t, "/api/v1/namespaces/default/configmaps?watch=true&labelSelector=app%3Dweb&resourceVersion="+c.srv.ResourceVersion())
+	p := c.do("PATCH", "/api/v1/namespaces/default/configmaps/a", `{"metadata":{"labels":{"app":"db"}}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, p.code)
+	ev := w.expect("DELETED", "a")
+	assert.Equal(t, "web", path(ev.Object, "metadata.labels.app"), "the object as it matched")
+	assert.Equal(t, p.str("metadata.resourceVersion"), path(ev.Object, "metadata.resourceVersion"), "at the change's resourceVersion")
+}

@@ -269,8 +269,8 @@ func TestDataKeysAndImmutable(t *testing.T) {
 	assert.Equal(t, http.StatusOK, labelled.code, "metadata stays mutable: %s", labelled.raw)
 }
 
-// The scale subresource takes a Scale: another kind's body is a 400, and
-// the deployment is left alone.
+// The scale subresource takes a Scale: another kind's body is a 400 (the
+// real server cannot convert it), and the deployment is left alone.
 func TestScaleRefusesOtherKinds(t *testing.T) {
 	t.Parallel()
 	c := setup(t)
@@ -280,10 +280,70 @@ func TestScaleRefusesOtherKinds(t *testing.T) {
 	wrong := strings.Replace(deploy, `"replicas":1`, `"replicas":5`, 1)
 	r := c.do("PUT", "/apis/apps/v1/namespaces/default/deployments/web/scale", wrong)
 	require.Equal(t, http.StatusBadRequest, r.code, string(r.raw))
-	assert.Equal(t, "the API version in the data (apps/v1) does not match the expected API version (autoscaling/v1)", r.str("message"))
+	assert.Equal(t, `Deployment in version "v1" cannot be handled as a Scale: converting (v1.Deployment) to (autoscaling.Scale): unknown conversion`, r.str("message"))
 	assert.EqualValues(t, 1, c.do("GET", "/apis/apps/v1/namespaces/default/deployments/web", "").get("spec.replicas"))
 
 	scale := c.do("PUT", "/apis/apps/v1/namespaces/default/deployments/web/scale", `{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{"replicas":3}}`)
 	require.Equal(t, http.StatusOK, scale.code, string(scale.raw))
 	assert.EqualValues(t, 3, scale.get("spec.replicas"))
+}
+
+// A value of the wrong JSON type in a built-in kind is the decoder's 400,
+// naming the Go struct field, before any validation.
+func TestWrongTypes(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	deploy := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"%s"},"spec":{"replicas":%s,"selector":{"matchLabels":{"app":"web"}},
+"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":%s}]}}}}`
+	for _, tc := range []struct{ name, path, body, message string }{
+		{"map value", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"t1"},"data":{"a":1}}`,
+			`ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string`},
+		{"nested int32", "/apis/apps/v1/namespaces/default/deployments", fmt.Sprintf(deploy, "t2", `"two"`, `"nginx"`),
+			`Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32`},
+		{"list item field", "/apis/apps/v1/namespaces/default/deployments", fmt.Sprintf(deploy, "t3", `1`, `true`),
+			`Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal bool into Go struct field Container.spec.template.spec.containers.image of type string`},
+		{"bool", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"t4"},"immutable":"yes"}`,
+			`ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal string into Go struct field ConfigMap.immutable of type bool`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", tc.path, tc.body)
+			require.Equal(t, http.StatusBadRequest, r.code, string(r.raw))
+			assert.Equal(t, "BadRequest", r.str("reason"))
+			assert.Equal(t, tc.message, r.str("message"))
+		})
+	}
+}
+
+// A Deployment's selector cannot change; the message quotes the new one
+// as JSON.
+func TestDeploymentSelectorImmutable(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/apps/v1/namespaces/default/deployments", `{"metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"web"}},
+"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}`).code)
+	r := c.do("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", `{"spec":{"selector":{"matchLabels":{"app":"db"}},"template":{"metadata":{"labels":{"app":"db"}}}}}`,
+		"Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusUnprocessableEntity, r.code, string(r.raw))
+	assert.Equal(t, `Deployment.apps "web" is invalid: spec.selector: Invalid value: {"matchLabels":{"app":"db"}}: field is immutable`, r.str("message"))
+}
+
+// managedFields come sorted as the real field manager sorts them (Apply
+// entries first), and an applied container port is keyed with its default
+// protocol.
+func TestManagedFieldsOrderAndPortKeys(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"shared"},"data":{"a":"1"}}`).code)
+	r := c.do("PATCH", "/api/v1/namespaces/default/configmaps/shared?fieldManager=applier", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"shared"},"data":{"b":"2"}}`,
+		"Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusOK, r.code, string(r.raw))
+	assert.Equal(t, "Apply", r.str("metadata.managedFields.0.operation"))
+	assert.Equal(t, "applier", r.str("metadata.managedFields.0.manager"))
+	assert.Equal(t, "Update", r.str("metadata.managedFields.1.operation"))
+
+	d := c.do("PATCH", "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=applier", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"web"}},
+"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27","ports":[{"containerPort":80}]}]}}}}`, "Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusCreated, d.code, string(d.raw))
+	ports := d.get(`metadata.managedFields.0.fieldsV1.f:spec.f:template.f:spec.f:containers.k:{"name":"web"}.f:ports`)
+	assert.Equal(t, map[string]any{`k:{"containerPort":80,"protocol":"TCP"}`: map[string]any{".": map[string]any{}, "f:containerPort": map[string]any{}}}, ports)
 }

@@ -41,10 +41,10 @@ func goldenPath(c fcase) string {
 // run sets up c on tg, sends its request and returns the normalised answer.
 func run(t *testing.T, tg *target, c fcase) capture {
 	t.Helper()
-	tg.setup(t, c.Setup)
+	vars := tg.setup(t, c.Setup)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rq := c.Request
+	rq := fill(c.Request, vars)
 	if c.FollowIndex != "" {
 		resp, err := tg.do(ctx, get("/openapi/v3"))
 		require.NoError(t, err)
@@ -132,7 +132,7 @@ func TestCapture(t *testing.T) {
 	for _, group := range []struct {
 		name  string
 		cases []fcase
-	}{{"discovery", discoveryCases}, {"errors", errorCases}, {"objects", objectCases}} {
+	}{{"discovery", discoveryCases}, {"errors", errorCases}, {"objects", objectCases}, {"changes", changeCases}} {
 		t.Run(group.name, func(t *testing.T) {
 			for _, c := range group.cases {
 				t.Run(c.Name, func(t *testing.T) {

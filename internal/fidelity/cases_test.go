@@ -14,6 +14,16 @@ type request struct {
 	Body   string            `json:"body,omitempty"`
 	// Retry repeats a setup step until it answers 2xx (a minute at most).
 	Retry bool `json:"-"`
+	// Save names placeholders ("<rv>") to fill, in later steps' and the
+	// case request's paths and bodies, with the string at a dotted path
+	// of this setup step's answer ("metadata.resourceVersion").
+	Save map[string]string `json:"-"`
+}
+
+// saving returns rq that saves the string at path of its answer as name.
+func saving(rq request, name, path string) request {
+	rq.Save = map[string]string{name: path}
+	return rq
 }
 
 // kind says how a case's answers are compared.
@@ -409,4 +419,115 @@ var objectCases = []fcase{
 		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"generateName":"fidelity-created-ns-"}}`)},
 }
 
-func allCases() []fcase { return slices.Concat(discoveryCases, errorCases, objectCases) }
+// The Gizmo CRD is created by a case of its own (in its own group, so
+// that crdSetup's group keeps one kind).
+const gizmoCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+"metadata":{"name":"gizmos.created.fidelity.example.com"},
+"spec":{"group":"created.fidelity.example.com","scope":"Namespaced",
+"names":{"plural":"gizmos","singular":"gizmo","kind":"Gizmo","listKind":"GizmoList"},
+"versions":[{"name":"v1","served":true,"storage":true,
+"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{"size":{"type":"integer"}}}}}}}]}}`
+
+// watchedConfigMap is a ConfigMap in the objects' namespace labelled
+// label=me.
+func watchedConfigMap(name, label string) request {
+	return withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, labeledConfigMap(name, label))
+}
+
+// changeCases change objects and watch the changes, write successfully
+// (their answers show managedFields), page, and fail validation in ways
+// the earlier cases do not.
+var changeCases = []fcase{
+	// A watch from the resourceVersion of a create sees what came after
+	// it: a change, then the delete.
+	{Name: "watch-modified-deleted", Kind: kindWatch,
+		Setup: []request{objNamespace,
+			saving(watchedConfigMap("fidelity-watch-mod", "watchmod"), "<rv>", "metadata.resourceVersion"),
+			withBody(http.MethodPatch, objNS+"/configmaps/fidelity-watch-mod", mergePatch, `{"data":{"a":"2"}}`),
+			{Method: http.MethodDelete, Path: objNS + "/configmaps/fidelity-watch-mod"}},
+		Request: get(objNS + "/configmaps?watch=1&labelSelector=watchmod%3Dme&resourceVersion=<rv>&timeoutSeconds=1")},
+	// An object whose labels stop matching the selector leaves it: a
+	// DELETED event carrying the changed object.
+	{Name: "watch-leaves-selector", Kind: kindWatch,
+		Setup: []request{objNamespace,
+			saving(watchedConfigMap("fidelity-watch-leave", "watchleave"), "<rv>", "metadata.resourceVersion"),
+			withBody(http.MethodPatch, objNS+"/configmaps/fidelity-watch-leave", mergePatch, `{"metadata":{"labels":{"watchleave":"gone"}}}`)},
+		Request: get(objNS + "/configmaps?watch=1&labelSelector=watchleave%3Dme&resourceVersion=<rv>&timeoutSeconds=1")},
+	// And one that comes to match it enters it: ADDED.
+	{Name: "watch-enters-selector", Kind: kindWatch,
+		Setup: []request{objNamespace,
+			saving(watchedConfigMap("fidelity-watch-enter", "watchenter"), "<rv>", "metadata.resourceVersion"),
+			withBody(http.MethodPatch, objNS+"/configmaps/fidelity-watch-enter", mergePatch, `{"metadata":{"labels":{"watchenter":"now"}}}`)},
+		Request: get(objNS + "/configmaps?watch=1&labelSelector=watchenter%3Dnow&resourceVersion=<rv>&timeoutSeconds=1")},
+	// Successful writes: their answers carry the managedFields.
+	{Name: "object-apply-create", Kind: kindObject, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-applied?fieldManager=fidelity", applyPatch,
+			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-applied","labels":{"by":"apply"}},"data":{"a":"1"}}`)},
+	{Name: "object-apply-shared", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-apply-shared", ""))},
+		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-apply-shared?fieldManager=fidelity", applyPatch,
+			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-apply-shared","annotations":{"note":"x"}},"data":{"b":"2"}}`)},
+	{Name: "object-apply-deployment", Kind: kindObject, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPatch, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-applied-web?fieldManager=fidelity", applyPatch,
+			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-applied-web"`, 1))},
+	{Name: "object-merge-patch", Kind: kindObject,
+		Setup:   []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-merged", ""))},
+		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-merged", mergePatch, `{"metadata":{"labels":{"x":"y"}},"data":{"a":null,"b":"2"}}`)},
+	{Name: "object-json-patch", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-json-patched", ""))},
+		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-json-patched", jsonPatch,
+			`[{"op":"add","path":"/data/b","value":"2"},{"op":"replace","path":"/data/a","value":"3"}]`)},
+	{Name: "object-strategic-patch-deployment", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
+			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-patched-web"`, 1))},
+		Request: withBody(http.MethodPatch, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-patched-web", strategicPatch,
+			`{"spec":{"replicas":3,"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"},{"name":"sidecar","image":"busybox:1.36"}]}}}}`)},
+	{Name: "object-update", Kind: kindObject,
+		Setup: []request{objNamespace, saving(withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-updated", "")),
+			"<rv>", "metadata.resourceVersion")},
+		Request: withBody(http.MethodPut, objNS+"/configmaps/fidelity-updated?fieldManager=updater", contentTypeJSON,
+			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-updated","resourceVersion":"<rv>","labels":{"u":"1"}},"data":{"a":"1","c":"3"}}`)},
+	{Name: "object-update-scale", Kind: kindObject,
+		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
+			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-rescaled"`, 1))},
+		Request: withBody(http.MethodPut, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-rescaled/scale", contentTypeJSON,
+			`{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"fidelity-rescaled","namespace":"fidelity-objects"},"spec":{"replicas":4}}`)},
+	{Name: "object-create-crd", Kind: kindObject,
+		Request: withBody(http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", contentTypeJSON, gizmoCRD)},
+	// Paging: the second page, through the first page's continue token.
+	{Name: "object-list-second-page", Kind: kindObject,
+		Setup: []request{objNamespace,
+			watchedConfigMap("fidelity-paged-1", "paged"), watchedConfigMap("fidelity-paged-2", "paged"), watchedConfigMap("fidelity-paged-3", "paged"),
+			saving(get(objNS+"/configmaps?labelSelector=paged%3Dme&limit=1"), "<continue>", "metadata.continue")},
+		Request: get(objNS + "/configmaps?labelSelector=paged%3Dme&limit=1&continue=<continue>")},
+	// Validation the earlier cases miss.
+	{Name: "error-configmap-key-slash", Kind: kindStatus, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-slash"},"data":{"a/b":"1"}}`)},
+	{Name: "error-secret-key-invalid", Kind: kindStatus, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPost, objNS+"/secrets", contentTypeJSON, `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"fidelity-bad-key"},"data":{"..x":"MQ==","a b":"MQ=="}}`)},
+	{Name: "error-scale-wrong-kind", Kind: kindStatus,
+		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
+			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-wrong-scale"`, 1))},
+		Request: withBody(http.MethodPut, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-wrong-scale/scale", contentTypeJSON,
+			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-wrong-scale"`, 1))},
+	{Name: "error-wrong-type-configmap-data", Kind: kindStatus, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-typed"},"data":{"a":1}}`)},
+	{Name: "error-wrong-type-deployment-replicas", Kind: kindStatus, Setup: []request{objNamespace},
+		Request: withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
+			strings.Replace(deployment, `"replicas":2`, `"replicas":"two"`, 1))},
+	{Name: "error-crd-schema-violation", Kind: kindStatus, Setup: crdSetup,
+		Request: withBody(http.MethodPost, "/apis/"+testGroup+"/v1/namespaces/default/widgets", contentTypeJSON,
+			`{"apiVersion":"`+fidelityCRDGroupVersion+`","kind":"Widget","metadata":{"name":"w-invalid"},"spec":{"size":"big"}}`)},
+	{Name: "error-immutable-configmap", Kind: kindStatus,
+		Setup:   []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-immutable", `,"immutable":true`))},
+		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-immutable", mergePatch, `{"data":{"a":"2"}}`)},
+	{Name: "error-immutable-deployment-selector", Kind: kindStatus,
+		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
+			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-reselected"`, 1))},
+		Request: withBody(http.MethodPatch, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-reselected", mergePatch,
+			`{"spec":{"selector":{"matchLabels":{"app":"other"}},"template":{"metadata":{"labels":{"app":"other"}}}}}`)},
+}
+
+func allCases() []fcase {
+	return slices.Concat(discoveryCases, errorCases, objectCases, changeCases)
+}

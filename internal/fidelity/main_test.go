@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -52,11 +53,21 @@ func realTarget(t testing.TB) *target {
 	return newTarget(t, c.URL, c.CAPEM, c.AdminToken)
 }
 
-// testTarget starts a fresh test server.
+// testTarget starts a fresh test server, which establishes CRDs after the
+// real server's delay.
 func testTarget(t testing.TB) *target {
 	t.Helper()
-	s := testserver.New(t)
+	s := testserver.NewWithOptions(t, &testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
 	return newTarget(t, s.URL(), s.CAPEM(), s.Token())
+}
+
+// fill replaces every saved placeholder in rq's path and body.
+func fill(rq request, vars map[string]string) request {
+	for k, v := range vars {
+		rq.Path = strings.ReplaceAll(rq.Path, k, url.QueryEscape(v))
+		rq.Body = strings.ReplaceAll(rq.Body, k, v)
+	}
+	return rq
 }
 
 // response is what a capture keeps of an answer.
@@ -107,16 +118,24 @@ func (tg *target) do(ctx context.Context, rq request) (*response, error) {
 }
 
 // setup runs a case's setup steps; each must answer 2xx, or 409 when it
-// creates something that an earlier run of the same process created.
-func (tg *target) setup(t testing.TB, steps []request) {
+// creates something that an earlier run of the same process created. It
+// returns the values the steps saved (see request.Save).
+func (tg *target) setup(t testing.TB, steps []request) map[string]string {
 	t.Helper()
+	vars := map[string]string{}
 	for _, st := range steps {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		st = fill(st, vars)
 		for {
 			resp, err := tg.do(ctx, st)
 			require.NoError(t, err, "setup %s %s", st.Method, st.Path)
 			ok := resp.Status/100 == 2 || (st.Method == http.MethodPost && resp.Status == http.StatusConflict)
 			if ok {
+				for name, p := range st.Save {
+					v := str(decode(resp.Body), strings.Split(p, ".")...)
+					require.NotEmpty(t, v, "setup %s %s: nothing at %s to save as %s: %s", st.Method, st.Path, p, name, resp.Body)
+					vars[name] = v
+				}
 				break
 			}
 			if !st.Retry {
@@ -134,6 +153,7 @@ func (tg *target) setup(t testing.TB, steps []request) {
 		}
 		cancel()
 	}
+	return vars
 }
 
 // mediaType splits a Content-Type into its media type and parameters; an

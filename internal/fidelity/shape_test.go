@@ -36,6 +36,10 @@ var uidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 // precondition quotes ("... in record (123)").
 var recordRVRE = regexp.MustCompile(`ResourceVersion in record \([0-9]+\)`)
 
+// tooOldRE matches the oldest resourceVersion a "too old resource
+// version" message quotes after the one asked for.
+var tooOldRE = regexp.MustCompile(`(too old resource version: [0-9]+) \([0-9]+\)`)
+
 // decode parses a JSON body keeping numbers exact. A body that is not JSON
 // is returned as a string.
 func decode(body []byte) any {
@@ -219,6 +223,7 @@ func scrub(v any) any {
 	case string:
 		x = uidRE.ReplaceAllString(x, "<uid>")
 		x = recordRVRE.ReplaceAllString(x, "ResourceVersion in record (<resourceVersion>)")
+		x = tooOldRE.ReplaceAllString(x, "$1 (<resourceVersion>)")
 		return hashRE.ReplaceAllString(x, "hash=<hash>")
 	}
 	return v

@@ -56,18 +56,45 @@
 // ParseList validates a list response and finds its items in the same pass;
 // Items are sub-strings of the list, so nothing is copied. ParseListNoCopy
 // also skips the copy of the input buffer, taking ownership of it. An item
-// keeps its whole list in memory: Clone the items a cache keeps.
+// keeps its whole list in memory: Clone the items a cache keeps. The item
+// index costs four bytes an item, so even a page of "{}" items holds little
+// more than its own size; Item and All allocate nothing, Items allocates a
+// slice of 16 bytes an item.
 //
 // # Manifests
 //
-// Decode reads one JSON object or multi-document YAML (documents separated
-// by "---"), expands List and *List kinds into their items, and returns
-// compact JSON objects in the document's key order. YAML scalars follow
-// YAML 1.2 (go.yaml.in/yaml/v3): "yes" and "on" stay strings, unlike
-// kubectl's YAML 1.1 reading; integers keep every digit. Errors name the
-// document and the line it starts on. Input is capped (MaxObjectBytes, MaxDepth) and
-// YAML alias expansion is counted before it happens (MaxYAMLExpansion), so
-// "billion laughs" documents fail at once.
+// Decode reads JSON objects (one, or several concatenated as a loop over
+// `kubectl get -o json` writes them) or multi-document YAML (documents
+// separated by "---"), expands List and *List kinds into their items (a
+// List with null items yields nothing), and returns compact JSON objects in
+// the document's key order. DecodeManifest does the same and returns each
+// object with its Source (the name given in DecodeOptions, the document,
+// the line it starts on, its position in a List), so later errors can say
+// "deploy.yaml:3:14". YAML scalars follow YAML 1.2 (go.yaml.in/yaml/v3):
+// "yes" and "on" stay strings, unlike kubectl's YAML 1.1 reading; integers
+// keep every digit. Errors name the document and the line it starts on.
+// Input is capped (MaxObjectBytes, MaxDepth, DefaultMaxDocuments non-empty
+// documents); empty documents cost no parser; YAML alias expansion is
+// counted before it happens (MaxYAMLExpansion), so "billion laughs"
+// documents fail at once.
+//
+// # Values
+//
+// Kubernetes value types are read from gjson results, as the API server
+// reads them:
+//
+//	q, err := unstructured.QuantityOf(o.Get("spec.containers.0.resources.limits.memory"))
+//	q.Cmp(unstructured.MustParseQuantity("1Gi"))
+//
+// Quantity parses, compares, adds and formats resource quantities exactly
+// as the server does: "2000m" is written back as "2", "1.5Gi" as "1536Mi",
+// and values of a core/v1 ResourceList (requests, limits, quotas) are also
+// rounded up to milli, which RoundUp(-3) reproduces. IntOrString reads
+// int-or-string fields and scales percentages as the controllers do
+// (ResolveFenceposts for a Deployment's rolling update); DurationOf,
+// TimeOf and MicroTimeOf read metav1.Duration, Time and MicroTime, and
+// FormatDuration, FormatTime and FormatMicroTime write them as the server
+// does.
 //
 // # Errors
 //
@@ -75,5 +102,5 @@
 // errors are *DecodeError values carrying the document and line. Both wrap
 // a sentinel (ErrMalformed, ErrDuplicateKey, ErrTooDeep, ErrTooLarge,
 // ErrNotObject) for errors.Is; writes fail with ErrInvalidPath or
-// ErrInvalidValue.
+// ErrInvalidValue, and so do values that are not of their Kubernetes type.
 package unstructured

@@ -167,3 +167,91 @@ func ExampleObject_Delete() {
 	// Output:
 	// {"metadata":{"name":"web","annotations":{"keep":"x"}}}
 }
+
+func ExampleDecodeManifest() {
+	manifest := `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}
+`
+	decoded, err := unstructured.DecodeManifest([]byte(manifest), &unstructured.DecodeOptions{Source: "shop.yaml"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range decoded {
+		fmt.Println(d.Source, d.Object.Kind(), d.Object.Name())
+	}
+
+	// Concatenated JSON, as a loop over `kubectl get -o json` writes it.
+	decoded, _ = unstructured.DecodeManifest([]byte("{\"kind\":\"A\"}\n{\"kind\":\"B\"}\n"), nil)
+	fmt.Println(len(decoded), decoded[1].Source)
+	// Output:
+	// shop.yaml:1:1 Namespace shop
+	// shop.yaml:2:8 (item 1) ConfigMap a
+	// shop.yaml:2:9 (item 2) ConfigMap b
+	// 2 document 2, line 2
+}
+
+func ExampleParseQuantity() {
+	for _, s := range []string{"2000m", "1.5Gi", "0.5Ki", "1e3", "100u"} {
+		q, err := unstructured.ParseQuantity(s)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		// A ResourceList value (requests, limits, quota) is also rounded up to milli.
+		inList, _ := q.RoundUp(-3)
+		fmt.Println(s, "->", q, q.Format(), inList)
+	}
+	cpu := unstructured.MustParseQuantity("250m").Add(unstructured.MustParseQuantity("1.5"))
+	fmt.Println(cpu, cpu.MilliValue(), cpu.Cmp(unstructured.MustParseQuantity("2")))
+	// Output:
+	// 2000m -> 2 DecimalSI 2
+	// 1.5Gi -> 1536Mi BinarySI 1536Mi
+	// 0.5Ki -> 512 BinarySI 512
+	// 1e3 -> 1e3 DecimalExponent 1e3
+	// 100u -> 100u DecimalSI 1m
+	// 1750m 1750 -1
+}
+
+func ExampleQuantityOf() {
+	pod := unstructured.MustParse(`{"spec":{"containers":[{"resources":{"requests":{"cpu":"500m","memory":"256Mi"}}},{"resources":{"requests":{"cpu":1,"memory":"0.5Gi"}}}]}}`)
+	var cpu, memory unstructured.Quantity
+	for _, c := range pod.Get("spec.containers").Array() {
+		q, err := unstructured.QuantityOf(c.Get("resources.requests.cpu"))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		cpu = cpu.Add(q)
+		q, err = unstructured.QuantityOf(c.Get("resources.requests.memory"))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		memory = memory.Add(q)
+	}
+	fmt.Println(cpu, memory)
+	// Output:
+	// 1500m 768Mi
+}
+
+func ExampleIntOrString_ScaledValue() {
+	d := unstructured.MustParse(`{"spec":{"replicas":10,"strategy":{"rollingUpdate":{"maxSurge":"25%","maxUnavailable":1}}}}`)
+	surge, _ := unstructured.IntOrStringOf(d.Get("spec.strategy.rollingUpdate.maxSurge"))
+	unavailable, _ := unstructured.IntOrStringOf(d.Get("spec.strategy.rollingUpdate.maxUnavailable"))
+	up, _ := surge.ScaledValue(10, true)
+	down, _ := surge.ScaledValue(10, false)
+	fmt.Println(surge, up, down)
+	s, u, err := unstructured.ResolveFenceposts(surge, unavailable, int32(d.Get("spec.replicas").Int()))
+	fmt.Println(s, u, err)
+	// Output:
+	// 25% 3 2
+	// 3 1 <nil>
+}

@@ -215,8 +215,9 @@ func urlError(raw string, err error) error {
 func (c *Client) Host() string { return c.base.String() }
 
 // HTTPClient returns the underlying *http.Client: TLS, credentials (only
-// for requests to the configured host), logging and redirect policy, but no
-// rate limiting, retries or error decoding. Use it for protocols Do and Stream
+// for requests to the configured host; other hosts get neither the
+// credential headers nor the client certificate), logging and redirect
+// policy, but no rate limiting, retries or error decoding. Use it for protocols Do and Stream
 // do not cover, such as WebSocket upgrades.
 func (c *Client) HTTPClient() *http.Client { return c.http }
 

@@ -32,7 +32,9 @@ type Config struct {
 	// Username and Password enable basic auth.
 	Username, Password string
 	// Credentials, when set, supplies tokens or client certificates
-	// (exec credential plugins); it wins over static tokens.
+	// (exec credential plugins); its token wins over static tokens.
+	// kubeconfig sets it only for a user without a static credential, as
+	// kubectl does.
 	Credentials CredentialProvider
 	// Impersonate adds the Impersonate-* headers.
 	Impersonate Impersonation

@@ -131,6 +131,9 @@ func nearest(word string, candidates []string) string {
 	best, bestD := "", 0
 	limit := min(2, len(lw)/3)
 	for _, c := range candidates {
+		if len(c) > len(lw)+limit || len(c) < len(lw)-limit {
+			continue // too far apart: skip the quadratic work (a hostile 1 MB name)
+		}
 		d := editDistance(lw, strings.ToLower(c))
 		if d <= limit && (best == "" || d < bestD) {
 			best, bestD = c, d

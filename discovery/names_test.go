@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -254,4 +256,24 @@ func TestEditDistance(t *testing.T) {
 		assert.Equal(t, tc.want, editDistance(tc.a, tc.b), "%q %q", tc.a, tc.b)
 		assert.Equal(t, tc.want, editDistance(tc.b, tc.a), "%q %q", tc.b, tc.a)
 	}
+}
+
+// A huge unknown name or kind is answered quickly: the hint does not
+// compare it with every served name character by character.
+func TestHugeUnknownNameIsCheap(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "real/aggregated")
+	c := f.client(nil)
+	ctx := context.Background()
+	_, err := c.Resources(ctx)
+	require.NoError(t, err)
+	huge := strings.Repeat("deployment", 100_000) // 1 MB
+	start := time.Now()
+	_, err = c.ResourceForKind(ctx, "apps/v1", huge)
+	require.ErrorIs(t, err, ErrUnknownResource)
+	_, err = c.ResourceFor(ctx, huge)
+	require.ErrorIs(t, err, ErrUnknownResource)
+	// Comparing it with every served name took 23 s; skipping names of a
+	// too different length takes milliseconds.
+	assert.Less(t, time.Since(start), 2*time.Second)
 }

@@ -248,3 +248,42 @@ func TestListReadAllocationBudget(t *testing.T) {
 		t.Errorf("a truncated list was not refused: %v", err)
 	}
 }
+
+// manifestYAML is a multi-document manifest of n ConfigMaps.
+func manifestYAML(n int) []byte {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "---\n# config %d\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-%05d\n  namespace: team-%02d\n  labels:\n    app.kubernetes.io/name: svc-%d\n    tier: backend\ndata:\n  app.properties: |\n    server.port=%d\n    cache.size=%d\n  log.level: info\n", i, i, i%37, i%113, 8000+i%1000, 1024*(1+i%16))
+	}
+	return []byte(b.String())
+}
+
+var benchManifest = sync.OnceValue(func() []byte { return manifestYAML(500) })
+
+// BenchmarkDecodeYAML: 500 YAML documents.
+func BenchmarkDecodeYAML(b *testing.B) {
+	src := benchManifest()
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		objs, err := Decode(src)
+		if err != nil || len(objs) != 500 {
+			b.Fatal(err, len(objs))
+		}
+	}
+}
+
+var benchJSONList = sync.OnceValue(func() []byte { return configMapListJSON(2000) })
+
+// BenchmarkDecodeJSONList: a JSON ConfigMapList of 2,000 items, expanded.
+func BenchmarkDecodeJSONList(b *testing.B) {
+	src := benchJSONList()
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		objs, err := Decode(src)
+		if err != nil || len(objs) != 2000 {
+			b.Fatal(err, len(objs))
+		}
+	}
+}

@@ -238,8 +238,11 @@ func (c *lineCounter) at(off int) int {
 // compactValid returns a copy of s, which must be valid JSON, without the
 // whitespace between tokens (what json.Compact gives, without checking the
 // syntax a second time).
-func compactValid(s string) []byte {
-	b := make([]byte, 0, len(s))
+func compactValid(s string) []byte { return appendCompact(make([]byte, 0, len(s)), s) }
+
+// appendCompact appends s, which must be valid JSON, to b without the
+// whitespace between tokens.
+func appendCompact(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		switch c := s[i]; c {
 		case ' ', '\t', '\n', '\r':
@@ -417,8 +420,8 @@ const maxListNesting = 8
 
 // expand emits the object whose JSON is text, or its items when it is a
 // list kind. compact tells whether text is already compact; src is the
-// object's source; itemLine gives the line of item i, which starts at
-// byte offset off of text.
+// object's source; itemLine, when not nil, gives the line of item i, which
+// starts at byte offset off of text (else items have the list's line).
 func (d *manifestDecoder) expand(text string, compact bool, src Source, itemLine func(i, off int) int, depth int) error {
 	o := Object{raw: text}
 	kind := o.Kind()
@@ -438,6 +441,10 @@ func (d *manifestDecoder) expand(text string, compact bool, src Source, itemLine
 	}
 	apiVersion := o.APIVersion()
 	itemKind := strings.TrimSuffix(kind, "List")
+	var buf []byte // compact items, one after another; never reallocated
+	if !compact {
+		buf = make([]byte, 0, len(items.Raw))
+	}
 	var err error
 	i := 0
 	items.ForEach(func(_, v gjson.Result) bool {
@@ -447,18 +454,22 @@ func (d *manifestDecoder) expand(text string, compact bool, src Source, itemLine
 		}
 		isrc := src
 		isrc.Item = i + 1
-		isrc.Line = itemLine(i, v.Index)
+		if itemLine != nil {
+			isrc.Line = itemLine(i, v.Index)
+		}
 		i++
 		item := Object{raw: v.Raw}
 		if !compact {
-			item = Object{raw: bytesString(compactValid(v.Raw))}
+			start := len(buf)
+			buf = appendCompact(buf, v.Raw)
+			item = Object{raw: bytesString(buf[start:])}
 		}
 		if kind != "List" && itemKind != "" {
 			if item, err = withTypeMeta(item, apiVersion, itemKind); err != nil {
 				return false
 			}
 		}
-		err = d.expand(item.raw, true, isrc, func(int, int) int { return isrc.Line }, depth+1)
+		err = d.expand(item.raw, true, isrc, nil, depth+1)
 		return err == nil
 	})
 	return err

@@ -2,7 +2,6 @@ package resource
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -12,12 +11,6 @@ import (
 	"github.com/kubedyn/kubedyn/unstructured"
 	"github.com/kubedyn/kubedyn/watch"
 )
-
-// watchMetadataAccept asks for objects as meta.k8s.io/v1
-// PartialObjectMetadata (names, labels, annotations, owners, no spec or
-// status), falling back to whole objects where a server (an aggregated API)
-// cannot convert them.
-const watchMetadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 // WatchOptions are the query parameters of Watch and WatchMetadata. Nil
 // means defaults: a watch from now on, without bookmarks. Calls only read
@@ -86,25 +79,16 @@ func (o *WatchOptions) query() url.Values {
 // *transport.APIError: 410 Gone for a resourceVersion too old, 422 for a
 // bad combination of options) or a broken stream is yielded once as the
 // last element; a clean close by the server (its timeout) ends the loop
-// without error. opts is copied when Watch is called.
+// without error. opts is copied when Watch is called. A MetadataOnly handle
+// watches PartialObjectMetadata objects.
 //
 // Watch is one connection: it does not reconnect, remember where it was or
 // relist. watch.NewWatcher(h.ListWatcher(nil), nil) does. A namespaced
 // resource needs Namespace(ns) or AllNamespaces() (ErrNamespaceRequired).
+//
+// For callers that need to select on other channels, iter.Pull2 turns the
+// sequence into a next function.
 func (h Handle) Watch(ctx context.Context, opts *WatchOptions) iter.Seq2[watch.Event, error] {
-	return h.watch(ctx, opts, "")
-}
-
-// WatchMetadata is Watch with objects as meta.k8s.io/v1
-// PartialObjectMetadata: kind, apiVersion and metadata only (names,
-// labels, annotations, owner references), which is all many controllers
-// need and a fraction of the bytes. A server that cannot convert a
-// resource (some aggregated APIs) sends whole objects instead; check Kind.
-func (h Handle) WatchMetadata(ctx context.Context, opts *WatchOptions) iter.Seq2[watch.Event, error] {
-	return h.watch(ctx, opts, watchMetadataAccept)
-}
-
-func (h Handle) watch(ctx context.Context, opts *WatchOptions, accept string) iter.Seq2[watch.Event, error] {
 	q := opts.query()
 	return func(yield func(watch.Event, error) bool) {
 		t, err := h.bind(ctx, scopeList, "")
@@ -114,11 +98,8 @@ func (h Handle) watch(ctx context.Context, opts *WatchOptions, accept string) it
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		req := &transport.Request{Method: http.MethodGet, Path: t.collectionPath(), Query: q}
-		if accept != "" {
-			req.Header = http.Header{"Accept": {accept}}
-		}
-		resp, err := h.c.tc.Stream(ctx, req)
+		resp, err := h.c.tc.Stream(ctx, &transport.Request{Method: http.MethodGet, Path: t.collectionPath(),
+			Query: q, Header: h.readHeader(false)})
 		if err != nil {
 			yield(watch.Event{}, t.wrap("watch", "", err))
 			return
@@ -135,6 +116,14 @@ func (h Handle) watch(ctx context.Context, opts *WatchOptions, accept string) it
 	}
 }
 
+// WatchMetadata is h.MetadataOnly().Watch: objects come as meta.k8s.io/v1
+// PartialObjectMetadata, kind, apiVersion and metadata only (names,
+// labels, annotations, owner references), which is all many controllers
+// need and a fraction of the bytes.
+func (h Handle) WatchMetadata(ctx context.Context, opts *WatchOptions) iter.Seq2[watch.Event, error] {
+	return h.MetadataOnly().Watch(ctx, opts)
+}
+
 // ListWatcherOptions choose the collection a ListWatcher lists and
 // watches. Nil means every object of the handle's namespace (or all
 // namespaces). It is read once, by ListWatcher.
@@ -143,14 +132,12 @@ type ListWatcherOptions struct {
 	LabelSelector string
 	// FieldSelector filters by fields.
 	FieldSelector string
-	// MetadataOnly lists and watches objects as PartialObjectMetadata, as
-	// WatchMetadata does.
-	MetadataOnly bool
 }
 
 // ListWatcher returns h, with the selectors of opts, as the
 // watch.ListWatcher that watch.NewWatcher and informers need. It does no
-// I/O; each List and Watch resolves the handle as other calls do.
+// I/O; each List and Watch resolves the handle as other calls do. On a
+// MetadataOnly handle it lists and watches PartialObjectMetadata.
 func (h Handle) ListWatcher(opts *ListWatcherOptions) watch.ListWatcher {
 	lw := handleListWatcher{h: h}
 	if opts != nil {
@@ -166,13 +153,6 @@ type handleListWatcher struct {
 	o ListWatcherOptions
 }
 
-func (lw handleListWatcher) accept() string {
-	if lw.o.MetadataOnly {
-		return watchMetadataAccept
-	}
-	return ""
-}
-
 // List sends one list request.
 func (lw handleListWatcher) List(ctx context.Context, req *watch.ListRequest) (unstructured.List, error) {
 	t, err := lw.h.bind(ctx, scopeList, "")
@@ -183,19 +163,10 @@ func (lw handleListWatcher) List(ctx context.Context, req *watch.ListRequest) (u
 	if req != nil {
 		r = *req
 	}
-	lo := &ListOptions{LabelSelector: lw.o.LabelSelector, FieldSelector: lw.o.FieldSelector, Limit: r.Limit,
-		ResourceVersion: r.ResourceVersion, ResourceVersionMatch: r.ResourceVersionMatch}
-	treq := &transport.Request{Method: http.MethodGet, Path: t.collectionPath(), Query: lo.query(r.Continue, 0)}
-	if a := lw.accept(); a != "" {
-		treq.Header = http.Header{"Accept": {a}}
-	}
-	resp, err := lw.h.c.tc.Do(ctx, treq)
+	page, err := t.page(ctx, &ListOptions{LabelSelector: lw.o.LabelSelector, FieldSelector: lw.o.FieldSelector,
+		Limit: r.Limit, ResourceVersion: r.ResourceVersion, ResourceVersionMatch: r.ResourceVersionMatch}, r.Continue, 0)
 	if err != nil {
 		return unstructured.List{}, t.wrap("list", "", err)
-	}
-	page, err := unstructured.ParseListNoCopy(resp.Body)
-	if err != nil {
-		return unstructured.List{}, t.wrap("list", "", fmt.Errorf("decode list page: %w", err))
 	}
 	return page, nil
 }
@@ -210,7 +181,7 @@ func (lw handleListWatcher) Watch(ctx context.Context, req *watch.WatchRequest) 
 		o.SendInitialEvents = req.SendInitialEvents
 		o.TimeoutSeconds = req.TimeoutSeconds
 	}
-	return lw.h.watch(ctx, o, lw.accept())
+	return lw.h.Watch(ctx, o)
 }
 
 // Key names the server and the resource as the handle names it.

@@ -151,8 +151,6 @@ func TestDecodeEventHelpers(t *testing.T) {
 	assert.False(t, evs[0].IsInitialEventsEnd())
 	assert.True(t, evs[1].IsInitialEventsEnd())
 	assert.False(t, evs[2].IsInitialEventsEnd())
-	assert.Equal(t, "ns/a", watch.KeyOf(evs[0].Object))
-	assert.Equal(t, "x", watch.KeyOf(unstructured.MustParse(`{"metadata":{"name":"x"}}`)))
 }
 
 // TestDecodeLongEvent decodes events larger than the read window, next to

@@ -13,8 +13,7 @@
 // server's types are Added, Modified, Deleted and Bookmark; an ERROR event
 // never appears as an Event but as the *transport.APIError it carries (a
 // 410 Expired matches transport.ErrGone). A Watcher adds two markers,
-// Restarted and Synced. KeyOf gives the "namespace/name" key an object is
-// stored under.
+// Restarted and Synced. ObjectKey gives the Key an object is stored under.
 //
 // # Decoding a stream
 //
@@ -59,6 +58,10 @@
 // is skipped silently, and a relist never holds two copies of the state:
 // objects are yielded page by page (each copied out of its page) and the
 // consumer applies them in place.
+//
+// Config.Known lets a caller that holds the objects anyway (an informer's
+// Store) answer the Watcher's questions (KeyStore: the resourceVersion held
+// per Key, and every Key held), so the Watcher keeps no record of its own.
 //
 // # WatchList
 //

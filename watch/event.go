@@ -72,13 +72,3 @@ func (e Event) ResourceVersion() string { return e.Object.ResourceVersion() }
 func (e Event) IsInitialEventsEnd() bool {
 	return e.Type == Bookmark && e.Object.Get(initialEventsEndPath).String() == "true"
 }
-
-// KeyOf returns the key objects are stored under: "namespace/name", or
-// "name" for a cluster-scoped object (client-go's MetaNamespaceKeyFunc).
-func KeyOf(obj unstructured.Object) string {
-	ns, name := obj.Namespace(), obj.Name()
-	if ns == "" {
-		return name
-	}
-	return ns + "/" + name
-}

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -433,13 +434,27 @@ func (c *Client) lookup(ctx context.Context, key string, find func(*snapshot) (A
 	return APIResource{}, err
 }
 
+// maxMissKey is the longest lookup key remembered as it is; a longer one
+// (a hostile name) is remembered by its hash, so the misses remembered stay
+// small whatever the names.
+const maxMissKey = 128
+
+// missKey returns key, or its hash when key is longer than maxMissKey.
+func missKey(key string) string {
+	if len(key) <= maxMissKey {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "sha256\x00" + string(sum[:])
+}
+
 // missedRecently reports whether key missed in a view with the same
 // documents as s less than missTTL ago, with no Invalidate since.
 func (c *Client) missedRecently(key string, s *snapshot) bool {
 	if c.misses == nil {
 		return false
 	}
-	m, ok := c.misses.Get(key)
+	m, ok := c.misses.Get(missKey(key))
 	return ok && m.docGen == s.docGen && c.now().Sub(m.at) < c.missTTL
 }
 
@@ -453,7 +468,7 @@ func (c *Client) rememberMiss(key string, s *snapshot) {
 	if c.missedRecently(key, s) {
 		return
 	}
-	c.misses.Add(key, miss{docGen: s.docGen, at: c.now()})
+	c.misses.Add(missKey(key), miss{docGen: s.docGen, at: c.now()})
 }
 
 // load returns a view that is fresh by the TTL, refreshing if needed.

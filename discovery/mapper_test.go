@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -405,5 +406,31 @@ func TestNegativeMissTTLRefreshesEveryMiss(t *testing.T) {
 		_, err := c.ResourceForKind(ctx, "apps/v1", "Deploymnet")
 		require.ErrorIs(t, err, ErrUnknownResource)
 		assert.Equal(t, 2+2*(i+1), f.totalHits())
+	}
+}
+
+// Misses of huge names are remembered by a small key: 256 distinct 1 MB
+// names do not pin 256 MB.
+func TestMissMemoryStaysSmall(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	c := f.client(nil)
+	ctx := context.Background()
+	_, err := c.Resources(ctx)
+	require.NoError(t, err)
+	for i := range 3 {
+		huge := strings.Repeat("x", 1<<20) + fmt.Sprint(i)
+		_, err := c.ResourceFor(ctx, huge)
+		require.ErrorIs(t, err, ErrUnknownResource)
+		_, err = c.ResourceFor(ctx, huge)
+		require.ErrorIs(t, err, ErrUnknownResource)
+		assert.Equal(t, 2+2*(i+1), f.totalHits(), "each huge name is still remembered")
+	}
+	_, err = c.ResourceFor(ctx, "gizmos")
+	require.ErrorIs(t, err, ErrUnknownResource)
+	keys := c.misses.Keys()
+	require.Len(t, keys, 4)
+	for _, k := range keys {
+		assert.LessOrEqual(t, len(k), maxMissKey)
 	}
 }

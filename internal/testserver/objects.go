@@ -211,6 +211,63 @@ func validateName(d *resourceDef, name string) []statusCause {
 	return nil
 }
 
+// qualifiedKeyCauses checks a label or annotation key: an optional DNS
+// subdomain prefix and "/", then a name of at most 63 characters.
+func qualifiedKeyCauses(field, k string) []statusCause {
+	name := k
+	if i := strings.LastIndex(k, "/"); i >= 0 {
+		prefix := k[:i]
+		name = k[i+1:]
+		if len(prefix) > 253 || !dns1123SubdomainRe.MatchString(prefix) {
+			return []statusCause{causeInvalid(field, k, "prefix part "+dns1123SubdomainMsg)}
+		}
+	}
+	if name == "" || len(name) > 63 || !labelValueRe.MatchString(name) {
+		return []statusCause{causeInvalid(field, k, qualifiedNameMsg)}
+	}
+	return nil
+}
+
+// validateContainers checks the containers of a pod spec at field
+// ("spec" or "spec.template.spec"): names required, DNS labels and unique
+// across init and regular containers, images required.
+func validateContainers(spec map[string]any, field string) []statusCause {
+	var causes []statusCause
+	seen := map[string]bool{}
+	for _, list := range []string{"initContainers", "containers"} {
+		for i, c := range asSlice(spec[list]) {
+			cm, _ := c.(map[string]any)
+			p := fmt.Sprintf("%s.%s[%d]", field, list, i)
+			switch n, _ := cm["name"].(string); {
+			case n == "":
+				causes = append(causes, causeRequired(p+".name", ""))
+			case len(n) > 63 || !dns1123LabelRe.MatchString(n):
+				causes = append(causes, causeInvalid(p+".name", n, dns1123LabelMsg))
+			case seen[n]:
+				causes = append(causes, statusCause{Reason: "FieldValueDuplicate", Field: p + ".name", Message: fmt.Sprintf("Duplicate value: %q", n)})
+			default:
+				seen[n] = true
+			}
+			if img, _ := cm["image"].(string); img == "" && list == "containers" {
+				causes = append(causes, causeRequired(p+".image", ""))
+			}
+		}
+	}
+	return causes
+}
+
+// portCauses checks that v, when a number, is a valid port.
+func portCauses(field string, v any) []statusCause {
+	n, ok := v.(json.Number)
+	if !ok {
+		return nil
+	}
+	if i, err := n.Int64(); err != nil || i < 1 || i > 65535 {
+		return []statusCause{causeInvalid(field, rawValue(n.String()), "must be between 1 and 65535, inclusive")}
+	}
+	return nil
+}
+
 func validateLabels(labels map[string]any) []statusCause {
 	var causes []statusCause
 	keys := make([]string, 0, len(labels))
@@ -219,17 +276,8 @@ func validateLabels(labels map[string]any) []statusCause {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		name := k
-		if i := strings.LastIndex(k, "/"); i >= 0 {
-			prefix := k[:i]
-			name = k[i+1:]
-			if len(prefix) > 253 || !dns1123SubdomainRe.MatchString(prefix) {
-				causes = append(causes, causeInvalid("metadata.labels", k, "prefix part "+dns1123SubdomainMsg))
-				continue
-			}
-		}
-		if name == "" || len(name) > 63 || !labelValueRe.MatchString(name) {
-			causes = append(causes, causeInvalid("metadata.labels", k, qualifiedNameMsg))
+		if c := qualifiedKeyCauses("metadata.labels", k); len(c) > 0 {
+			causes = append(causes, c...)
 			continue
 		}
 		v, ok := labels[k].(string)
@@ -261,25 +309,20 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 	} else if md["labels"] != nil {
 		causes = append(causes, causeInvalid("metadata.labels", md["labels"], "must be an object"))
 	}
+	for _, k := range sortedKeys(getMap(md, "annotations", false)) {
+		causes = append(causes, qualifiedKeyCauses("metadata.annotations", k)...)
+	}
 	spec, _ := obj["spec"].(map[string]any)
 	switch d.group + "/" + d.resource {
 	case "/pods":
-		cs := asSlice(spec["containers"])
-		if len(cs) == 0 {
+		if len(asSlice(spec["containers"])) == 0 {
 			causes = append(causes, causeRequired("spec.containers", ""))
 		}
-		for i, c := range cs {
-			cm, _ := c.(map[string]any)
-			if n, _ := cm["name"].(string); n == "" {
-				causes = append(causes, causeRequired(fmt.Sprintf("spec.containers[%d].name", i), ""))
-			} else if len(n) > 63 || !dns1123LabelRe.MatchString(n) {
-				causes = append(causes, causeInvalid(fmt.Sprintf("spec.containers[%d].name", i), n, dns1123LabelMsg))
-			}
-			if img, _ := cm["image"].(string); img == "" {
-				causes = append(causes, causeRequired(fmt.Sprintf("spec.containers[%d].image", i), ""))
-			}
-		}
+		causes = append(causes, validateContainers(spec, "spec")...)
 	case "apps/deployments":
+		if n, ok := spec["replicas"].(json.Number); ok && strings.HasPrefix(n.String(), "-") {
+			causes = append(causes, causeInvalid("spec.replicas", rawValue(n.String()), "must be greater than or equal to 0"))
+		}
 		sel, _ := spec["selector"].(map[string]any)
 		if len(sel) == 0 {
 			causes = append(causes, causeRequired("spec.selector", ""))
@@ -294,6 +337,7 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 		if len(asSlice(getMap(getMap(spec, "template", true), "spec", true)["containers"])) == 0 {
 			causes = append(causes, causeRequired("spec.template.spec.containers", ""))
 		}
+		causes = append(causes, validateContainers(getMap(getMap(spec, "template", true), "spec", true), "spec.template.spec")...)
 		if old != nil {
 			if oldSel := getMap(getMap(old, "spec", true), "selector", false); !equalJSON(oldSel, sel) {
 				causes = append(causes, causeInvalid("spec.selector", rawValue(labelSelectorJSON(sel)), "field is immutable"))
@@ -322,6 +366,10 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 	case "/services":
 		if spec["type"] != "ExternalName" && len(asSlice(spec["ports"])) == 0 && spec["clusterIP"] != "None" {
 			causes = append(causes, causeRequired("spec.ports", ""))
+		}
+		for i, p := range objects(spec["ports"]) {
+			causes = append(causes, portCauses(fmt.Sprintf("spec.ports[%d].port", i), p["port"])...)
+			causes = append(causes, portCauses(fmt.Sprintf("spec.ports[%d].targetPort", i), p["targetPort"])...)
 		}
 		if ports := objects(spec["ports"]); len(ports) > 1 {
 			// Ports of a multi-port service must be named.

@@ -347,3 +347,29 @@ func TestManagedFieldsOrderAndPortKeys(t *testing.T) {
 	ports := d.get(`metadata.managedFields.0.fieldsV1.f:spec.f:template.f:spec.f:containers.k:{"name":"web"}.f:ports`)
 	assert.Equal(t, map[string]any{`k:{"containerPort":80,"protocol":"TCP"}`: map[string]any{".": map[string]any{}, "f:containerPort": map[string]any{}}}, ports)
 }
+
+// Validation beyond names: annotation keys, duplicate container names,
+// port ranges, negative replicas, as the real server words them.
+func TestMoreValidation(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	for _, tc := range []struct{ name, path, body, field, message string }{
+		{"annotation key", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"v1","annotations":{"a b":"1"}}}`,
+			"metadata.annotations", `Invalid value: "a b": ` + qualifiedNameMsg},
+		{"duplicate container", "/api/v1/namespaces/default/pods",
+			`{"metadata":{"name":"v2"},"spec":{"containers":[{"name":"c","image":"x:1"},{"name":"c","image":"x:1"}]}}`,
+			"spec.containers[1].name", `Duplicate value: "c"`},
+		{"port range", "/api/v1/namespaces/default/services", `{"metadata":{"name":"v3"},"spec":{"ports":[{"port":70000,"targetPort":80}]}}`,
+			"spec.ports[0].port", "Invalid value: 70000: must be between 1 and 65535, inclusive"},
+		{"negative replicas", "/apis/apps/v1/namespaces/default/deployments", `{"metadata":{"name":"v4"},"spec":{"replicas":-1,"selector":{"matchLabels":{"a":"b"}},
+"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x:1"}]}}}}`,
+			"spec.replicas", "Invalid value: -1: must be greater than or equal to 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", tc.path, tc.body)
+			require.Equal(t, http.StatusUnprocessableEntity, r.code, string(r.raw))
+			assert.Equal(t, tc.field, r.str("details.causes.0.field"))
+			assert.Equal(t, tc.message, r.str("details.causes.0.message"))
+		})
+	}
+}

@@ -106,6 +106,16 @@
 // read from the server can be applied back, and reports field-manager
 // conflicts as an *ApplyConflictError naming each field and manager.
 //
+// Apply makes the field manager the owner of every field it sends. Applying
+// an object read back from the server therefore takes over the server's
+// defaults as well; Extract returns, from the object's managedFields, just
+// the fields a manager applied, which is what to change and apply again:
+//
+//	cur, err := deploys.Get(ctx, "web", nil)
+//	mine, err := resource.Extract(cur, "me", nil)
+//	mine, err = mine.Set("spec.replicas", 5)
+//	_, err = deploys.Apply(ctx, mine, &resource.ApplyOptions{FieldManager: "me"})
+//
 // # Errors
 //
 // Errors name the operation and the object, such as

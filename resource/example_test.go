@@ -399,3 +399,40 @@ func ExampleClient_WaitEstablished() {
 	// Output:
 	// Widget default first 3
 }
+
+func ExampleExtract() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	deploys := c.Resource("apps/v1", "Deployment").Namespace("default")
+	manifest, _ := unstructured.ParseString(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+		"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},
+		 "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`)
+	opts := &resource.ApplyOptions{FieldManager: "me"}
+	if _, err := deploys.Apply(ctx, manifest, opts); err != nil {
+		panic(err)
+	}
+	// Later, perhaps in another program: read the object, take just what
+	// "me" applied (not the server's defaults), change it, apply it.
+	cur, err := deploys.Get(ctx, "web", nil)
+	if err != nil {
+		panic(err)
+	}
+	mine, err := resource.Extract(cur, "me", nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("server default in the object:", cur.Get("spec.strategy.type"))
+	fmt.Println("in the extract:", mine.Get("spec.strategy").Exists())
+	mine, _ = mine.Set("spec.replicas", 3)
+	got, err := deploys.Apply(ctx, mine, opts)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("replicas:", got.Get("spec.replicas"))
+	// Output:
+	// server default in the object: RollingUpdate
+	// in the extract: false
+	// replicas: 3
+}

@@ -185,6 +185,14 @@ var serverOwned = []string{
 // WithFieldManager. When other managers own fields obj sets, the error is an
 // *ApplyConflictError listing each field and manager (and it matches
 // transport.ErrConflict); set opts.Force to take them over.
+//
+// Apply sends every field obj holds, and the manager becomes the owner of
+// each. An object read back from the server holds the server's defaults
+// (strategy, revisionHistoryLimit, each container's imagePullPolicy, ...),
+// so applying it makes the manager own those too: it can no longer drop
+// them by leaving them out, and it conflicts with whoever else sets them.
+// Apply only what you mean to own: your manifest, or what Extract returns
+// for your manager from the object read back.
 func (h Handle) Apply(ctx context.Context, obj unstructured.Object, opts *ApplyOptions) (unstructured.Object, error) {
 	const op = "apply"
 	var o ApplyOptions

@@ -39,7 +39,9 @@ func realMain(ctx context.Context, out io.Writer) error {
 	cfg, err := kubeconfig.Load(nil)
 	switch {
 	case errors.Is(err, kubeconfig.ErrNoConfig):
-		srv, err := testserver.Start()
+		// The test server establishes CRDs after the real server's
+		// delay, so the tour waits for Established as it must on a cluster.
+		srv, err := testserver.StartWithOptions(&testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
 		if err != nil {
 			return fmt.Errorf("start the in-process test server: %w", err)
 		}

@@ -15,7 +15,9 @@ import (
 // TestQuickstart runs the whole tour against the in-process test server and
 // checks that each step reported what it did.
 func TestQuickstart(t *testing.T) {
-	srv := testserver.New(t)
+	// CRDs are established after the real server's delay: the tour must
+	// wait for Established, as on a cluster.
+	srv := testserver.NewWithOptions(t, &testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
 	cfg := &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, cfg), out.String())

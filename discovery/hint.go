@@ -105,6 +105,9 @@ func (s *snapshot) kindHint(apiVersion string, gv unstructured.GroupVersion, kin
 		}
 	}
 	if len(inVersion) == 0 {
+		if s.partial != nil && slices.Contains(s.partial.GroupVersions(), gv) {
+			return fmt.Sprintf("apiVersion %q could not be discovered", apiVersion)
+		}
 		return fmt.Sprintf("apiVersion %q is not served", apiVersion)
 	}
 	return ""

@@ -277,3 +277,23 @@ func TestHugeUnknownNameIsCheap(t *testing.T) {
 	// too different length takes milliseconds.
 	assert.Less(t, time.Since(start), 2*time.Second)
 }
+
+// A kind of a group version that failed discovery is not called
+// "not served": the hint says it could not be discovered, and the error
+// carries the failure.
+func TestUnknownKindOfAFailedGroupVersion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	f.appendItem("/apis", "items", `{"metadata":{"name":"metrics.k8s.io"},"versions":[
+		{"version":"v1beta1","freshness":"Stale","resources":[
+			{"resource":"pods","responseKind":{"group":"metrics.k8s.io","version":"v1beta1","kind":"PodMetrics"},"scope":"Namespaced","verbs":["get","list"]}]}]}`)
+	c := f.client(nil)
+	_, err := c.ResourceForKind(context.Background(), "metrics.k8s.io/v1beta1", "PodMetrics")
+	require.ErrorIs(t, err, ErrUnknownResource)
+	require.ErrorIs(t, err, ErrStale)
+	var ue *UnknownError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, `apiVersion "metrics.k8s.io/v1beta1" could not be discovered`, ue.Hint)
+	assert.True(t, strings.HasPrefix(err.Error(),
+		`discovery: no resource serves kind "PodMetrics" in "metrics.k8s.io/v1beta1"; apiVersion "metrics.k8s.io/v1beta1" could not be discovered (discovery incomplete: `), err.Error())
+}

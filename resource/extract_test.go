@@ -185,3 +185,35 @@ func TestExtractReapplyIsNoOp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, applied.ResourceVersion(), again.ResourceVersion())
 }
+
+// FuzzExtract checks Extract never panics and, when it succeeds, returns a
+// valid object that names the same object, whatever the fieldsV1 holds.
+func FuzzExtract(f *testing.F) {
+	for _, seed := range []string{
+		`{"f:spec":{"f:replicas":{}}}`,
+		`{"f:metadata":{"f:labels":{".":{},"f:app":{}}}}`,
+		`{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{}}}}}}}`,
+		`{"f:metadata":{"f:finalizers":{"v:\"a.example.com/f\"":{}}}}`,
+		`{"f:spec":{"f:template":{"f:spec":{"f:tolerations":{"i:0":{"f:key":{}}}}}}}`,
+		`{"k:{}":{}}`, `{"f:spec":{"v:1":{}}}`, `{"f:spec":[]}`, `{".":{}}`, `{}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, fields string) {
+		if !json.Valid([]byte(fields)) {
+			return
+		}
+		o := obj(t, deploymentBody)
+		o, err := o.SetRaw("metadata.managedFields", `[{"manager":"m","operation":"Apply","apiVersion":"apps/v1","fieldsType":"FieldsV1","fieldsV1":`+fields+`}]`)
+		if err != nil {
+			return // not an object unstructured accepts
+		}
+		got, err := resource.Extract(o, "m", nil)
+		if err != nil {
+			return
+		}
+		if got.Name() != "web" || got.Namespace() != "ns" || got.Kind() != "Deployment" {
+			t.Fatalf("extract lost the object's identity: %s", got)
+		}
+	})
+}

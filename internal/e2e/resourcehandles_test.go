@@ -2,11 +2,13 @@ package e2e_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
@@ -168,4 +170,48 @@ func TestMetadataOnlyReads(t *testing.T) {
 		assert.Equal(t, want, rows[0].Get("object.kind").String(), "includeObject=%q", include)
 		assert.Equal(t, include == resource.IncludeObject, rows[0].Get("object.spec").Exists())
 	}
+}
+
+// TestSubresourceRuleAgainstRealDiscovery checks the subresource rule with
+// the verbs the real server's discovery lists: what a subresource serves
+// goes through, the rest is refused before its request (the server would
+// answer 405, or the parent's collection would be listed).
+func TestSubresourceRuleAgainstRealDiscovery(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	ns := newNamespace(t)
+	c := admin(t)
+	deploys := c.Resource("apps/v1", "Deployment").Namespace(ns)
+	_, err := deploys.Create(ctx, deployment(t, "web"), nil)
+	require.NoError(t, err)
+
+	scale, err := deploys.Subresource("scale").Get(ctx, "web", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Scale", scale.Kind())
+	_, err = deploys.Subresource("status").Patch(ctx, "web", resource.MergePatch, []byte(`{"status":{"observedGeneration":1}}`), nil)
+	require.NoError(t, err)
+
+	refused := map[string]func() error{
+		"delete status":  func() error { _, err := deploys.Subresource("status").Delete(ctx, "web", nil); return err },
+		"list scale":     func() error { _, err := deploys.Subresource("scale").ListPage(ctx, nil); return err },
+		"table status":   func() error { _, err := deploys.Subresource("status").Table(ctx, nil); return err },
+		"get eviction":   func() error { _, err := c.Resource("v1", "Pod").Namespace(ns).Subresource("eviction").Get(ctx, "p", nil); return err },
+		"create scale":   func() error { _, err := deploys.Subresource("scale").Create(ctx, scale, nil); return err },
+		"collection del": func() error { return deploys.Subresource("status").DeleteCollection(ctx, nil, nil) },
+	}
+	for what, call := range refused {
+		assert.ErrorIs(t, call(), resource.ErrSubresourceNotAllowed, what)
+	}
+	_, err = deploys.Get(ctx, "web", nil)
+	require.NoError(t, err, "nothing was deleted")
+}
+
+// TestUnknownKindWordedOnce checks a resolve failure on the real server names
+// the handle once.
+func TestUnknownKindWordedOnce(t *testing.T) {
+	t.Parallel()
+	_, err := admin(t).Resource("example.com/v1", "Gizmo").Namespace("default").Get(testContext(t), "g", nil)
+	require.ErrorIs(t, err, discovery.ErrUnknownResource)
+	assert.NotContains(t, err.Error(), "resolve")
+	assert.Equal(t, 1, strings.Count(err.Error(), "example.com/v1 Gizmo "), err.Error())
 }

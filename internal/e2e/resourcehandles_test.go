@@ -192,10 +192,13 @@ func TestSubresourceRuleAgainstRealDiscovery(t *testing.T) {
 	require.NoError(t, err)
 
 	refused := map[string]func() error{
-		"delete status":  func() error { _, err := deploys.Subresource("status").Delete(ctx, "web", nil); return err },
-		"list scale":     func() error { _, err := deploys.Subresource("scale").ListPage(ctx, nil); return err },
-		"table status":   func() error { _, err := deploys.Subresource("status").Table(ctx, nil); return err },
-		"get eviction":   func() error { _, err := c.Resource("v1", "Pod").Namespace(ns).Subresource("eviction").Get(ctx, "p", nil); return err },
+		"delete status": func() error { _, err := deploys.Subresource("status").Delete(ctx, "web", nil); return err },
+		"list scale":    func() error { _, err := deploys.Subresource("scale").ListPage(ctx, nil); return err },
+		"table status":  func() error { _, err := deploys.Subresource("status").Table(ctx, nil); return err },
+		"get eviction": func() error {
+			_, err := c.Resource("v1", "Pod").Namespace(ns).Subresource("eviction").Get(ctx, "p", nil)
+			return err
+		},
 		"create scale":   func() error { _, err := deploys.Subresource("scale").Create(ctx, scale, nil); return err },
 		"collection del": func() error { return deploys.Subresource("status").DeleteCollection(ctx, nil, nil) },
 	}

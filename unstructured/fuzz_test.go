@@ -152,7 +152,10 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte("{\"kind\":\"A\"}\n{\"kind\":\"List\",\"items\":null} {}"))
+	f.Add([]byte("kind: List\nitems:\n---\n---\nkind: B\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSources(t, data)
 		objs, err := Decode(data)
 		if err != nil {
 			var de *DecodeError
@@ -174,4 +177,27 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkSources holds DecodeManifest to Decode's answer and its sources to
+// the input: documents count up from 1 and lines lie within the input.
+func checkSources(t *testing.T, data []byte) {
+	decoded, err := DecodeManifest(data, &DecodeOptions{Source: "f"})
+	objs, err2 := Decode(data)
+	if (err == nil) != (err2 == nil) || len(decoded) != len(objs) {
+		t.Fatalf("DecodeManifest and Decode disagree: %v / %v", err, err2)
+	}
+	// YAML also breaks lines at a lone "\r".
+	lines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1
+	doc := 0
+	for i, d := range decoded {
+		if d.Object.String() != objs[i].String() {
+			t.Fatalf("object %d differs", i)
+		}
+		s := d.Source
+		if s.Name != "f" || s.Document < 1 || s.Document < doc || s.Line < 1 || s.Line > lines || s.Item < 0 {
+			t.Fatalf("bad source %+v (input of %d lines)", s, lines)
+		}
+		doc = s.Document
+	}
 }

@@ -270,7 +270,7 @@ func isSeparator(line string) bool {
 }
 
 func hasSeparator(s string) bool {
-	for line := range strings.Lines(s) {
+	for line := range lines(s) {
 		if isSeparator(line) {
 			return true
 		}
@@ -278,12 +278,32 @@ func hasSeparator(s string) bool {
 	return false
 }
 
+// lines yields the lines of s with their line endings, like strings.Lines,
+// at less cost per line (a manifest may hold millions of them).
+func lines(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for off := 0; off < len(s); {
+			end := len(s)
+			if nl := strings.IndexByte(s[off:], '\n'); nl >= 0 {
+				end = off + nl + 1
+			}
+			if !yield(s[off:end]) {
+				return
+			}
+			off = end
+		}
+	}
+}
+
 // isBlankYAML reports whether a YAML document holds nothing but
 // whitespace and comments, so it can be skipped without a parser.
 func isBlankYAML(s string) bool {
-	for line := range strings.Lines(s) {
-		t := strings.TrimLeft(line, " \t\r\n")
-		if t != "" && t[0] != '#' {
+	for line := range lines(s) {
+		i := 0
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n') {
+			i++
+		}
+		if i < len(line) && line[i] != '#' {
 			return false
 		}
 	}
@@ -302,8 +322,8 @@ type yamlDocument struct {
 func yamlDocuments(s string) iter.Seq[yamlDocument] {
 	return func(yield func(yamlDocument) bool) {
 		doc, start, startLine, lineNo, off := 1, 0, 1, 1, 0
-		for line := range strings.Lines(s) {
-			if isSeparator(line) {
+		for line := range lines(s) {
+			if line[0] == '-' && isSeparator(line) {
 				if !yield(yamlDocument{number: doc, text: s[start:off], line: startLine}) {
 					return
 				}

@@ -207,7 +207,10 @@ func TestDecodeManyEmptyDocuments(t *testing.T) {
 	allocated := after.TotalAlloc - before.TotalAlloc
 	assert.Less(t, allocated, uint64(1<<20), "allocated %d bytes", allocated)
 	assert.Less(t, after.Mallocs-before.Mallocs, uint64(1000))
-	assert.Less(t, elapsed, 5*time.Second)
+	// A loose bound (the machine may be loaded, and -race slows the scan
+	// several times); before, this input took 35 s and 1.9 GiB.
+	t.Logf("60 MiB of empty documents: %v, %d bytes allocated", elapsed, allocated)
+	assert.Less(t, elapsed, 30*time.Second)
 
 	// Comment-only documents are skipped the same way.
 	data = bytes.Repeat([]byte("# nothing here\n---\n"), 1<<20)

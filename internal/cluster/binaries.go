@@ -22,9 +22,15 @@ import (
 
 // Names of the binaries [EnsureBinaries] puts in its directory.
 const (
-	APIServerBinary = "kube-apiserver"
-	EtcdBinary      = "etcd"
+	APIServerBinary         = "kube-apiserver"
+	EtcdBinary              = "etcd"
+	ControllerManagerBinary = "kube-controller-manager"
+	SchedulerBinary         = "kube-scheduler"
+	NodeAgentBinary         = "node-agent"
 )
+
+// binaries are the names every complete build directory holds.
+var binaries = []string{APIServerBinary, EtcdBinary, ControllerManagerBinary, SchedulerBinary, NodeAgentBinary}
 
 // realserverDir is the module that builds the binaries, relative to the
 // repository root.
@@ -43,8 +49,9 @@ var buildFlags = []string{"-ldflags=-s -w" +
 // internal/realserver/go.mod) was not found above the working directory.
 var ErrNoRepository = errors.New("cluster: internal/realserver/go.mod not found above the working directory")
 
-// EnsureBinaries returns a directory holding the kube-apiserver and etcd
-// binaries built from internal/realserver, building them first when the cache
+// EnsureBinaries returns a directory holding the kube-apiserver, etcd,
+// kube-controller-manager, kube-scheduler and node-agent binaries built from
+// internal/realserver, building them first when the cache
 // ([os.UserCacheDir]/kubedyn/realserver, or $TMPDIR/kubedyn-cache/... without
 // one) has no directory for the current sources. A cold build takes minutes; a
 // warm call hashes a few files and returns. It is safe to call concurrently
@@ -54,7 +61,7 @@ var ErrNoRepository = errors.New("cluster: internal/realserver/go.mod not found 
 func EnsureBinaries(ctx context.Context) (dir string, err error) {
 	if dir := os.Getenv(BinDirEnv); dir != "" {
 		if !complete(dir) {
-			return "", fmt.Errorf("cluster: $%s=%s does not hold executable %s and %s", BinDirEnv, dir, APIServerBinary, EtcdBinary)
+			return "", fmt.Errorf("cluster: $%s=%s does not hold every one of the executables %s", BinDirEnv, dir, strings.Join(binaries, ", "))
 		}
 		return dir, nil
 	}
@@ -73,8 +80,8 @@ func EnsureBinaries(ctx context.Context) (dir string, err error) {
 }
 
 // BinDirEnv names an environment variable that, when set, points
-// [EnsureBinaries] at a directory of prebuilt kube-apiserver and etcd
-// binaries instead of building them.
+// [EnsureBinaries] at a directory of prebuilt binaries (all five) instead of
+// building them.
 const BinDirEnv = "KUBEDYN_REALSERVER_BIN"
 
 // builds counts the go builds ensureIn ran, for tests.
@@ -106,7 +113,7 @@ func ensureIn(ctx context.Context, src, base string) (dir string, err error) {
 		return "", fmt.Errorf("cluster: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	slog.InfoContext(ctx, "cluster: building kube-apiserver and etcd (minutes on a cold cache)", "src", src, "dir", dir)
+	slog.InfoContext(ctx, "cluster: building the control plane binaries (minutes on a cold cache)", "src", src, "dir", dir, "binaries", binaries)
 	start := time.Now()
 	builds.Add(1)
 	args := append([]string{"build"}, buildFlags...)
@@ -120,12 +127,12 @@ func ensureIn(ctx context.Context, src, base string) (dir string, err error) {
 		return "", fmt.Errorf("cluster: go build in %s: %w\n%s", src, err, tail(out.Bytes(), 40))
 	}
 	if !complete(tmp) {
-		return "", fmt.Errorf("cluster: go build in %s produced no %s and %s\n%s", src, APIServerBinary, EtcdBinary, tail(out.Bytes(), 40))
+		return "", fmt.Errorf("cluster: go build in %s did not produce every one of %s\n%s", src, strings.Join(binaries, ", "), tail(out.Bytes(), 40))
 	}
 	if err := os.Rename(tmp, dir); err != nil && !complete(dir) {
 		return "", fmt.Errorf("cluster: %w", err)
 	}
-	slog.InfoContext(ctx, "cluster: built kube-apiserver and etcd", "dir", dir, "took", time.Since(start).Round(time.Second))
+	slog.InfoContext(ctx, "cluster: built the control plane binaries", "dir", dir, "took", time.Since(start).Round(time.Second))
 	prune(base, key, time.Now())
 	return dir, nil
 }
@@ -217,9 +224,9 @@ func sourceKey(src string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:20], nil
 }
 
-// complete reports whether dir holds both binaries.
+// complete reports whether dir holds every binary.
 func complete(dir string) bool {
-	for _, b := range []string{APIServerBinary, EtcdBinary} {
+	for _, b := range binaries {
 		fi, err := os.Stat(filepath.Join(dir, b))
 		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 			return false

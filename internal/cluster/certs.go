@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -25,10 +26,29 @@ type pki struct {
 	clientCertPEM          []byte // admin client certificate (CN=AdminUser, O=system:masters)
 	clientKeyPEM           []byte
 	saPublicKey, saPrivKey string // files
+	// clients maps a component (controllerManagerUser, ...) to the files of
+	// its client certificate and key.
+	clients map[string][2]string
+	// agentCert and agentKey serve the node agent's kubelet API.
+	agentCert, agentKey string
 }
 
-// writePKI generates a CA, a serving certificate for 127.0.0.1 and localhost,
-// an admin client certificate and a service-account RSA key pair into dir.
+// Identities of the components' client certificates: the bootstrap RBAC
+// policy binds the first two; the node agent and the API server's kubelet
+// client are in system:masters.
+const (
+	controllerManagerUser = "system:kube-controller-manager"
+	schedulerUser         = "system:kube-scheduler"
+	nodeAgentUser         = "kubedyn-node-agent"
+	kubeletClientUser     = "kube-apiserver-kubelet-client"
+)
+
+// writePKI generates into dir a CA, a serving certificate for 127.0.0.1 and
+// localhost (kube-apiserver's, which the controller manager and scheduler
+// reuse for their health endpoints), the node agent's serving certificate,
+// client certificates for the admin, the controller manager, the scheduler,
+// the node agent and the API server's kubelet client, and a service-account
+// RSA key pair.
 func writePKI(dir string) (*pki, error) {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -93,6 +113,44 @@ func writePKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client certificate: %w", err)
 	}
+	p.clients = map[string][2]string{}
+	files := map[string][]byte{}
+	for _, user := range []string{controllerManagerUser, schedulerUser, nodeAgentUser, kubeletClientUser} {
+		var org []string
+		if user == nodeAgentUser || user == kubeletClientUser {
+			org = []string{"system:masters"}
+		}
+		cert, key, err := issue(&x509.Certificate{
+			SerialNumber: serial(),
+			Subject:      pkix.Name{CommonName: user, Organization: org},
+			NotBefore:    now.Add(-time.Hour),
+			NotAfter:     now.Add(7 * 24 * time.Hour),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("client certificate for %s: %w", user, err)
+		}
+		base := filepath.Join(dir, strings.ReplaceAll(strings.TrimPrefix(user, "system:"), ":", "-"))
+		p.clients[user] = [2]string{base + ".crt", base + ".key"}
+		files[base+".crt"], files[base+".key"] = cert, key
+	}
+	agentCert, agentKey, err := issue(&x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: "kubedyn-node-agent"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(7 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node agent serving certificate: %w", err)
+	}
+	p.agentCert, p.agentKey = filepath.Join(dir, "node-agent-serving.crt"), filepath.Join(dir, "node-agent-serving.key")
+	files[p.agentCert], files[p.agentKey] = agentCert, agentKey
+
 	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
@@ -111,13 +169,10 @@ func writePKI(dir string) (*pki, error) {
 	p.serverKey = filepath.Join(dir, "apiserver.key")
 	p.saPublicKey = filepath.Join(dir, "sa.pub")
 	p.saPrivKey = filepath.Join(dir, "sa.key")
-	for f, b := range map[string][]byte{
-		p.caFile:      p.caPEM,
-		p.serverCert:  srvCert,
-		p.serverKey:   srvKey,
-		p.saPublicKey: pemBlock("PUBLIC KEY", saPub),
-		p.saPrivKey:   pemBlock("PRIVATE KEY", saPriv),
-	} {
+	files[p.caFile] = p.caPEM
+	files[p.serverCert], files[p.serverKey] = srvCert, srvKey
+	files[p.saPublicKey], files[p.saPrivKey] = pemBlock("PUBLIC KEY", saPub), pemBlock("PRIVATE KEY", saPriv)
+	for f, b := range files {
 		if err := os.WriteFile(f, b, 0o600); err != nil {
 			return nil, err
 		}

@@ -33,13 +33,43 @@ const (
 	ImpersonatorUser = "impersonator"
 )
 
+// Components selects what [Start] runs besides etcd and kube-apiserver,
+// which always run. Combine them with |. It is a plain value, safe to copy
+// and share between goroutines.
+type Components uint
+
+// The optional components.
+const (
+	// ControllerManager is kube-controller-manager with its default
+	// controllers (garbage collector, namespace, service account and token,
+	// deployment, replicaset, job, endpointslice, ...).
+	ControllerManager Components = 1 << iota
+	// Scheduler is kube-scheduler.
+	Scheduler
+	// NodeAgent is the node agent: Nodes on 127.0.0.1 whose pods run as
+	// local processes, and the kubelet API for logs, exec, attach and
+	// port-forward.
+	NodeAgent
+
+	// AllComponents is a whole control plane with a node agent.
+	AllComponents = ControllerManager | Scheduler | NodeAgent
+)
+
 // Options configures [Start]. The zero value, or a nil *Options, means
-// defaults. Start does not modify it.
+// defaults: etcd and kube-apiserver alone. Start does not modify it.
 type Options struct {
-	// BinDir holds kube-apiserver and etcd. Empty means [EnsureBinaries].
+	// BinDir holds the binaries. Empty means [EnsureBinaries].
 	BinDir string
-	// Timeout bounds the wait for etcd and kube-apiserver to become ready,
-	// per attempt. Zero means 2 minutes.
+	// Components selects the components to run besides etcd and
+	// kube-apiserver. Zero means none: a test that needs only the API
+	// server starts fastest.
+	Components Components
+	// Nodes is how many Nodes the node agent registers (named
+	// kubedyn-node-1, kubedyn-node-2, ...). Zero means 1. It matters only
+	// with [NodeAgent].
+	Nodes int
+	// Timeout bounds the wait for every component to become ready, per
+	// attempt. Zero means 2 minutes.
 	Timeout time.Duration
 	// KeepData keeps the data directory (logs, etcd data, certificates)
 	// after Stop, for debugging.
@@ -49,9 +79,10 @@ type Options struct {
 	ExtraAPIServerArgs []string
 }
 
-// Cluster is a running etcd and kube-apiserver pair on loopback. Its fields
-// are set by [Start] and must not be changed. Methods are safe for
-// concurrent use by multiple goroutines.
+// Cluster is a running control plane on loopback: etcd, kube-apiserver and
+// the [Components] that were asked for. Its fields are set by [Start] and
+// must not be changed. Methods are safe for concurrent use by multiple
+// goroutines.
 type Cluster struct {
 	// URL is the API server's base URL, https://127.0.0.1:<port>.
 	URL string
@@ -73,9 +104,16 @@ type Cluster struct {
 	Kubeconfig string
 	// EtcdURL is etcd's client URL.
 	EtcdURL string
-	// Dir is the data directory: certificates, token file, etcd data and the
-	// logs etcd.log and kube-apiserver.log.
+	// Dir is the data directory: certificates, token file, etcd data, the
+	// node agent's pod directories and a log per process (etcd.log,
+	// kube-apiserver.log, kube-controller-manager.log, kube-scheduler.log,
+	// node-agent.log).
 	Dir string
+	// Components are the optional components that run.
+	Components Components
+	// Nodes are the names of the node agent's Nodes, empty without
+	// [NodeAgent].
+	Nodes []string
 
 	keep     bool
 	stopOnce sync.Once
@@ -147,7 +185,7 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 	if err := os.WriteFile(tokens, []byte(tokenCSV), 0o600); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(6)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: free ports: %w", err)
 	}
@@ -155,6 +193,7 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
 	c.EtcdURL = clientURL
 	c.URL = "https://127.0.0.1:" + strconv.Itoa(ports[2])
+	c.Components = o.Components & AllComponents
 
 	starter := newStarter(c.release)
 	etcd, err := starter.start(filepath.Join(o.BinDir, EtcdBinary), filepath.Join(dir, "etcd.log"),
@@ -177,6 +216,7 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 
+	kubeletClient := p.clients[kubeletClientUser]
 	args := []string{
 		"--etcd-servers=" + clientURL,
 		"--secure-port=" + strconv.Itoa(ports[2]),
@@ -198,6 +238,12 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
 		"--logging-format=text",
+		// The node agent's kubelet API: the API server authenticates with a
+		// client certificate and verifies the agent's serving certificate.
+		"--kubelet-client-certificate=" + kubeletClient[0],
+		"--kubelet-client-key=" + kubeletClient[1],
+		"--kubelet-certificate-authority=" + p.caFile,
+		"--kubelet-preferred-address-types=InternalIP",
 	}
 	args = append(args, o.ExtraAPIServerArgs...)
 	api, err := starter.start(filepath.Join(o.BinDir, APIServerBinary), filepath.Join(dir, "kube-apiserver.log"), args...)
@@ -217,12 +263,157 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	slog.InfoContext(ctx, "cluster: kube-apiserver ready", "url", c.URL, "dir", dir)
+
+	// The other components start together and are waited for together.
+	type waiter struct {
+		p   *process
+		url string
+	}
+	var waits []waiter
+	if c.Components&ControllerManager != 0 {
+		kc, err := c.componentKubeconfig(p, controllerManagerUser)
+		if err != nil {
+			return nil, err
+		}
+		cm, err := starter.start(filepath.Join(o.BinDir, ControllerManagerBinary), filepath.Join(dir, "kube-controller-manager.log"),
+			"--kubeconfig="+kc,
+			"--authentication-kubeconfig="+kc,
+			"--authorization-kubeconfig="+kc,
+			"--bind-address=127.0.0.1",
+			"--secure-port="+strconv.Itoa(ports[3]),
+			"--tls-cert-file="+p.serverCert,
+			"--tls-private-key-file="+p.serverKey,
+			// One instance: no leader election to wait for.
+			"--leader-elect=false",
+			// Each controller acts as its own service account, as in
+			// kubeadm and kind clusters, so RBAC applies per controller.
+			"--use-service-account-credentials=true",
+			"--service-account-private-key-file="+p.saPrivKey,
+			"--root-ca-file="+p.caFile,
+			"--cluster-name=kubedyn",
+			"--controllers=*",
+			"--kube-api-qps=100",
+			"--kube-api-burst=200",
+			"--profiling=false",
+			"--logging-format=text",
+		)
+		if err != nil {
+			return nil, err
+		}
+		c.procs = append(c.procs, cm)
+		waits = append(waits, waiter{cm, "https://127.0.0.1:" + strconv.Itoa(ports[3]) + "/healthz"})
+	}
+	if c.Components&Scheduler != 0 {
+		kc, err := c.componentKubeconfig(p, schedulerUser)
+		if err != nil {
+			return nil, err
+		}
+		sched, err := starter.start(filepath.Join(o.BinDir, SchedulerBinary), filepath.Join(dir, "kube-scheduler.log"),
+			"--kubeconfig="+kc,
+			"--authentication-kubeconfig="+kc,
+			"--authorization-kubeconfig="+kc,
+			"--bind-address=127.0.0.1",
+			"--secure-port="+strconv.Itoa(ports[4]),
+			"--tls-cert-file="+p.serverCert,
+			"--tls-private-key-file="+p.serverKey,
+			"--leader-elect=false",
+			"--profiling=false",
+			"--logging-format=text",
+		)
+		if err != nil {
+			return nil, err
+		}
+		c.procs = append(c.procs, sched)
+		waits = append(waits, waiter{sched, "https://127.0.0.1:" + strconv.Itoa(ports[4]) + "/healthz"})
+	}
+	if c.Components&NodeAgent != 0 {
+		kc, err := c.componentKubeconfig(p, nodeAgentUser)
+		if err != nil {
+			return nil, err
+		}
+		n := max(o.Nodes, 1)
+		for i := 1; i <= n; i++ {
+			c.Nodes = append(c.Nodes, "kubedyn-node-"+strconv.Itoa(i))
+		}
+		agent, err := starter.start(filepath.Join(o.BinDir, NodeAgentBinary), filepath.Join(dir, "node-agent.log"),
+			"--kubeconfig="+kc,
+			"--nodes="+strings.Join(c.Nodes, ","),
+			"--listen=127.0.0.1:"+strconv.Itoa(ports[5]),
+			"--tls-cert-file="+p.agentCert,
+			"--tls-private-key-file="+p.agentKey,
+			"--client-ca-file="+p.caFile,
+			"--root-dir="+filepath.Join(dir, "node-agent"),
+		)
+		if err != nil {
+			return nil, err
+		}
+		agent.graceful = true
+		c.procs = append(c.procs, agent)
+		waits = append(waits, waiter{agent, "https://127.0.0.1:" + strconv.Itoa(ports[5]) + "/healthz"})
+	}
+	for _, w := range waits {
+		if err := waitHealthy(ctx, w.p, hc, w.url, ""); err != nil {
+			return nil, err
+		}
+	}
+	if len(waits) > 0 {
+		slog.InfoContext(ctx, "cluster: components ready", "components", c.Components.String(), "nodes", c.Nodes)
+	}
 	return c, nil
 }
 
-// Stop kills kube-apiserver and etcd (their whole process groups), waits for
-// them to exit and removes the data directory unless [Options.KeepData] was
-// set. Only the first call does anything; later calls return its result.
+// String names the components, joined by "+" ("none" for zero).
+func (cs Components) String() string {
+	var names []string
+	for _, x := range []struct {
+		c    Components
+		name string
+	}{{ControllerManager, "controller-manager"}, {Scheduler, "scheduler"}, {NodeAgent, "node-agent"}} {
+		if cs&x.c != 0 {
+			names = append(names, x.name)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, "+")
+}
+
+// componentKubeconfig writes a kubeconfig for user's client certificate and
+// returns its path.
+func (c *Cluster) componentKubeconfig(p *pki, user string) (string, error) {
+	files := p.clients[user]
+	path := filepath.Join(c.Dir, strings.TrimSuffix(filepath.Base(files[0]), ".crt")+".kubeconfig")
+	doc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: kubedyn
+  cluster:
+    server: %s
+    certificate-authority: %s
+users:
+- name: %s
+  user:
+    client-certificate: %s
+    client-key: %s
+contexts:
+- name: default
+  context:
+    cluster: kubedyn
+    user: %s
+current-context: default
+`, c.URL, p.caFile, user, files[0], files[1], user)
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		return "", fmt.Errorf("cluster: %w", err)
+	}
+	return path, nil
+}
+
+// Stop stops every process (the node agent first, which ends its pods'
+// processes; then the others with SIGKILL to their whole process groups),
+// waits for them to exit and removes the data directory unless
+// [Options.KeepData] was set. Only the first call does anything; later calls
+// return its result.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var errs []error
@@ -242,8 +433,8 @@ func (c *Cluster) Stop() error {
 	return c.stopErr
 }
 
-// PIDs returns the process ids of etcd and kube-apiserver, which are also
-// their process group ids.
+// PIDs returns the process ids of etcd, kube-apiserver and the components
+// that run, in start order; each is also its process group id.
 func (c *Cluster) PIDs() []int {
 	pids := make([]int, 0, len(c.procs))
 	for _, p := range c.procs {
@@ -293,6 +484,9 @@ type process struct {
 	log  string
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, set before done closes
+	// graceful processes get SIGTERM and a few seconds before SIGKILL (the
+	// node agent, which then ends its pods' process groups).
+	graceful bool
 }
 
 // starter starts processes from one goroutine locked to its OS thread. The
@@ -342,9 +536,20 @@ func (s *starter) start(bin, logPath string, args ...string) (*process, error) {
 	return p, nil
 }
 
+// gracePeriod is how long a graceful process has between SIGTERM and
+// SIGKILL.
+const gracePeriod = 10 * time.Second
+
 // kill kills the process group and waits for the process to exit.
 func (p *process) kill() error {
 	pid := p.cmd.Process.Pid
+	if p.graceful {
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(gracePeriod):
+		}
+	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	select {
 	case <-p.done:

@@ -33,20 +33,88 @@ func TestMain(m *testing.M) {
 		orphanHelper()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(Main(m)) // stops the shared control plane the examples start
 }
 
 func orphanHelper() {
-	c, err := Start(context.Background(), nil)
+	var opts *Options
+	if os.Getenv(helperEnv) == "all" {
+		opts = &Options{Components: AllComponents}
+	}
+	c, err := Start(context.Background(), opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if opts != nil {
+		if err := runSleeper(c); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
 	}
 	fmt.Printf("dir %s\n", c.Dir)
 	for _, pid := range c.PIDs() {
 		fmt.Printf("pid %d\n", pid)
 	}
 	panic("the helper dies without stopping its cluster")
+}
+
+// sleeperPod runs a shell whose children sleep: grandchildren of the shim,
+// which only a kill of the whole process group reaches.
+const sleeperPod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"sleeper"},"spec":{"containers":[
+	{"name":"c","image":"busybox","command":["sh","-c","sleep 3600 & sleep 3600 & wait"]}]}}`
+
+// runSleeper creates the sleeper pod in c and waits until its processes
+// run (at least the shell and two sleeps, found by their working directory
+// under c.Dir).
+func runSleeper(c *Cluster) error {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.CAPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, err := http.NewRequest(http.MethodPost, c.URL+"/api/v1/namespaces/default/pods", strings.NewReader(sleeperPod))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("create pod: %s: %s", resp.Status, body)
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(2 * time.Minute)
+	for len(processesUnder(c.Dir)) < 4 { // the shim, sh and two sleeps
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return fmt.Errorf("the sleeper pod's processes did not start: %v", processesUnder(c.Dir))
+		}
+	}
+	return nil
+}
+
+// processesUnder returns the pids of processes whose working directory is
+// under dir (a pod's processes run in its directory under the cluster's).
+func processesUnder(dir string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if err == nil && strings.HasPrefix(cwd, dir+string(filepath.Separator)) && !gone(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 func TestStartServesAndStopCleansUp(t *testing.T) {
@@ -140,60 +208,115 @@ func TestStartServesAndStopCleansUp(t *testing.T) {
 
 // TestChildrenDieWithTheParent runs a helper process that starts a control
 // plane and panics without stopping it; the parent-death signal must kill
-// etcd and kube-apiserver.
+// every process: etcd and kube-apiserver alone, and a whole plane whose node
+// agent runs a pod with grandchildren.
 func TestChildrenDieWithTheParent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
 	defer cancel()
 	_, err := EnsureBinaries(ctx) // build outside the helper's lifetime
 	require.NoError(t, err)
 
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=1")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	var pids []int
-	var dir string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if d, ok := strings.CutPrefix(sc.Text(), "dir "); ok {
-			dir = d
-		}
-		if p, ok := strings.CutPrefix(sc.Text(), "pid "); ok {
-			pid, err := strconv.Atoi(p)
+	for _, tc := range []struct {
+		mode  string
+		procs int
+	}{{"api", 2}, {"all", 5}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), helperEnv+"="+tc.mode)
+			stdout, err := cmd.StdoutPipe()
 			require.NoError(t, err)
-			pids = append(pids, pid)
-		}
-	}
-	err = cmd.Wait()
-	require.Error(t, err, "the helper must die of its panic")
-	require.Len(t, pids, 2, "helper stderr:\n%s", stderr.String())
-	if strings.HasPrefix(filepath.Base(dir), "kubedyn-cluster-") {
-		t.Cleanup(func() { os.RemoveAll(dir) })
-	}
-
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(30 * time.Second)
-	for _, pid := range pids {
-		for !gone(pid) {
-			select {
-			case <-tick.C:
-			case <-deadline:
-				_ = syscall.Kill(-pid, syscall.SIGKILL)
-				t.Fatalf("process %d outlived its parent", pid)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			var pids []int
+			var dir string
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				if d, ok := strings.CutPrefix(sc.Text(), "dir "); ok {
+					dir = d
+				}
+				if p, ok := strings.CutPrefix(sc.Text(), "pid "); ok {
+					pid, err := strconv.Atoi(p)
+					require.NoError(t, err)
+					pids = append(pids, pid)
+				}
 			}
+			err = cmd.Wait()
+			require.Error(t, err, "the helper must die of its panic")
+			require.Len(t, pids, tc.procs, "helper stderr:\n%s", stderr.String())
+			require.True(t, strings.HasPrefix(filepath.Base(dir), "kubedyn-cluster-"), dir)
+			t.Cleanup(func() { os.RemoveAll(dir) })
+
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			deadline := time.After(30 * time.Second)
+			for _, pid := range pids {
+				for !gone(pid) {
+					select {
+					case <-tick.C:
+					case <-deadline:
+						_ = syscall.Kill(-pid, syscall.SIGKILL)
+						t.Fatalf("process %d outlived its parent", pid)
+					}
+				}
+			}
+			for left := processesUnder(dir); len(left) > 0; left = processesUnder(dir) {
+				select {
+				case <-tick.C:
+				case <-deadline:
+					for _, pid := range left {
+						_ = syscall.Kill(pid, syscall.SIGKILL)
+					}
+					t.Fatalf("pod processes %v outlived the node agent", left)
+				}
+			}
+		})
+	}
+}
+
+// TestStopEndsPodProcesses starts a whole plane, runs a pod with
+// grandchildren, and checks that Stop leaves no process behind.
+func TestStopEndsPodProcesses(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
+	defer cancel()
+	start := time.Now()
+	c, err := Start(ctx, &Options{Components: AllComponents, Nodes: 2})
+	require.NoError(t, err)
+	t.Logf("whole plane started in %s", time.Since(start).Round(time.Millisecond))
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = c.Stop()
 		}
+	})
+	assert.Equal(t, []string{"kubedyn-node-1", "kubedyn-node-2"}, c.Nodes)
+	assert.Equal(t, AllComponents, c.Components)
+	require.NoError(t, runSleeper(c))
+	pids := append(c.PIDs(), processesUnder(c.Dir)...)
+	require.Len(t, pids, 5+4)
+
+	require.NoError(t, c.Stop())
+	stopped = true
+	for _, pid := range pids {
+		assert.True(t, gone(pid), "process %d runs after Stop", pid)
 	}
 }
 
 func TestEnsureBinariesWarmDoesNotRebuild(t *testing.T) {
+	// With KUBEDYN_REALSERVER_BIN set, EnsureBinaries would return that
+	// directory without looking at the cache, and this test would prove
+	// nothing: the cache path is what it tests.
+	t.Setenv(BinDirEnv, "")
 	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
 	defer cancel()
 	dir, err := EnsureBinaries(ctx)
 	require.NoError(t, err)
+	root, err := RepositoryRoot()
+	require.NoError(t, err)
+	key, err := sourceKey(filepath.Join(root, realserverDir))
+	require.NoError(t, err)
+	assert.Equal(t, key, filepath.Base(dir), "the directory is the cache entry of the current sources")
+	assert.True(t, complete(dir))
 	before, err := os.Stat(filepath.Join(dir, APIServerBinary))
 	require.NoError(t, err)
 
@@ -353,8 +476,9 @@ func fakeRealserver(t *testing.T) string {
 	}
 	write("go.mod", "module example.com/fake\n\ngo 1.26\n")
 	write("go.sum", "")
-	write("cmd/kube-apiserver/main.go", "package main\n\nfunc main() {}\n")
-	write("cmd/etcd/main.go", "package main\n\nfunc main() {}\n")
+	for _, b := range binaries {
+		write("cmd/"+b+"/main.go", "package main\n\nfunc main() {}\n")
+	}
 	return src
 }
 
@@ -403,10 +527,13 @@ func TestEnsureBinariesHonoursBinDirEnv(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(BinDirEnv, dir)
 	_, err := EnsureBinaries(context.Background())
-	assert.ErrorContains(t, err, "does not hold executable")
-	for _, b := range []string{APIServerBinary, EtcdBinary} {
+	assert.ErrorContains(t, err, "does not hold every one")
+	for _, b := range binaries[:len(binaries)-1] {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, b), []byte("#!/bin/sh\n"), 0o755))
 	}
+	_, err = EnsureBinaries(context.Background())
+	assert.ErrorContains(t, err, "does not hold every one", "one binary missing")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, binaries[len(binaries)-1]), []byte("#!/bin/sh\n"), 0o755))
 	got, err := EnsureBinaries(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, dir, got)

@@ -1,6 +1,7 @@
-// Package cluster runs a throwaway Kubernetes control plane — the upstream
-// kube-apiserver v1.37.2 and etcd — on loopback for kubedyn's end-to-end
-// tests.
+// Package cluster runs a throwaway Kubernetes control plane on loopback for
+// kubedyn's end-to-end tests: the upstream kube-apiserver v1.37.2 and etcd,
+// and on request kube-controller-manager and kube-scheduler v1.37.2 and a
+// node agent whose pods run as local processes.
 //
 // The package uses the standard library only; the Kubernetes code lives in the
 // separate Go module internal/realserver, which [EnsureBinaries] compiles with
@@ -8,7 +9,8 @@
 //
 // # Binaries
 //
-// [EnsureBinaries] builds kube-apiserver and etcd into
+// [EnsureBinaries] builds kube-apiserver, etcd, kube-controller-manager,
+// kube-scheduler and node-agent into
 // $XDG_CACHE_HOME/kubedyn/realserver/<key>/ (see [os.UserCacheDir]), where the
 // key hashes internal/realserver's go.mod, go.sum and command sources, the Go
 // version and the build flags. A warm call only hashes those files and returns.
@@ -19,38 +21,65 @@
 // # Control plane
 //
 // [Start] picks free loopback ports, makes a fresh data directory, generates a
-// CA, a serving certificate for 127.0.0.1 and localhost, an admin client
-// certificate, a service-account key pair and a static token file, starts etcd
-// and then kube-apiserver with RBAC authorisation, and waits until /readyz
-// answers 200 over a CA-verified connection. It writes a kubeconfig with real
-// CA data and the contexts "admin" (token in group system:masters), "nobody"
-// (a token with no rights) and "admin-cert" (client certificate).
+// CA, a serving certificate for 127.0.0.1 and localhost, client certificates
+// (the admin, each component, the API server's kubelet client), a
+// service-account key pair and a static token file, starts etcd and then
+// kube-apiserver with RBAC authorisation, and waits until /readyz answers 200
+// over a CA-verified connection. It writes a kubeconfig with real CA data and
+// the contexts "admin" (token in group system:masters), "nobody" (a token with
+// no rights), "impersonator" and "admin-cert" (client certificate).
 //
-// No controller manager, scheduler or kubelet runs: pods are stored but never
-// start, namespaces stay Terminating after deletion (no namespace controller),
-// no "default" service account is created (the ServiceAccount admission
-// plugin is disabled so pods can be created), and owner references are not
-// garbage-collected.
+// [Options.Components] adds, started together and each waited for on its
+// /healthz:
+//
+//   - [ControllerManager]: kube-controller-manager with its default
+//     controllers (garbage collector, namespace, service account and token,
+//     root CA publisher, deployment, replicaset, job, endpointslice, node
+//     lifecycle, ...), no leader election, each controller acting as its own
+//     service account (--use-service-account-credentials), tokens signed with
+//     the API server's service-account key. No cloud provider and no CSR
+//     signing key: certificate signing requests stay unsigned.
+//   - [Scheduler]: kube-scheduler, no leader election.
+//   - [NodeAgent]: the node agent (internal/realserver/cmd/node-agent)
+//     registers [Options.Nodes] Nodes with InternalIP 127.0.0.1, keeps their
+//     Leases and Ready condition fresh and runs the pods bound to them: each
+//     container's command and args run as host processes under the pod's
+//     restart policy, deletion is honoured with its grace period, and the
+//     kubelet API (/containerLogs, /exec, /attach, /portForward) is served
+//     with Kubernetes' streaming library to the API server, which
+//     authenticates with a client certificate and verifies the agent's
+//     serving certificate. Pods share the host network: every pod IP is
+//     127.0.0.1, and port-forwarding to a pod's port N reaches 127.0.0.1:N.
+//     Images are recorded, never pulled; volumes, probes, resource limits
+//     and security contexts are not emulated; a container with neither
+//     command nor args runs no process and stays Running until deleted.
+//
+// The ServiceAccount admission plugin stays disabled, so pods can be created
+// before a namespace's "default" service account exists and get no token
+// volume.
 //
 // # Cleanup
 //
-// Both processes run in their own process group with a parent-death signal
+// Every process runs in its own process group with a parent-death signal
 // (SIGKILL) bound to a thread that stays alive as long as the [Cluster], so
-// they die with the test binary even when it panics or times out.
-// [Cluster.Stop] kills both process groups, waits for them and removes the
-// data directory.
+// they die with the test binary even when it panics or times out. The node
+// agent starts each container under a small shim that kills the container's
+// whole process group when the agent dies, so grandchildren go too.
+// [Cluster.Stop] stops the node agent first (SIGTERM: it kills its pods'
+// process groups), then kills every other process group, waits for them and
+// removes the data directory.
 //
 // # Environment
 //
-//   - KUBEDYN_REALSERVER_BIN ([BinDirEnv]) points at prebuilt kube-apiserver
-//     and etcd binaries; nothing is built.
-//   - KUBEDYN_CLUSTER_KEEP, when set, keeps the data directory (with
-//     etcd.log and kube-apiserver.log) of a control plane that failed to
-//     start, for debugging.
+//   - KUBEDYN_REALSERVER_BIN ([BinDirEnv]) points at prebuilt binaries (all
+//     five); nothing is built.
+//   - KUBEDYN_CLUSTER_KEEP, when set, keeps the data directory (with a log
+//     per process) of a control plane that failed to start, for debugging.
 //
 // # Sharing
 //
-// One control plane per test binary: call [Shared] from tests and run the
-// package's tests through [Main] from TestMain, which stops the shared control
-// plane after the tests finish.
+// One control plane per component set per test binary: call [Shared] (or
+// [SharedWith] for a given component set; [ForTest] and [ForTestWith] in
+// tests) and run the package's tests through [Main] or [MainWith] from
+// TestMain, which stops the shared control planes after the tests finish.
 package cluster

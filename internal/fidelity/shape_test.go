@@ -36,6 +36,13 @@ var uidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 // precondition quotes ("... in record (123)").
 var recordRVRE = regexp.MustCompile(`ResourceVersion in record \([0-9]+\)`)
 
+// quotedRVRE and timestampRE match a resourceVersion and a timestamp in
+// an object quoted inside a message.
+var (
+	quotedRVRE  = regexp.MustCompile(`\\"resourceVersion\\":\\"[0-9]+\\"`)
+	timestampRE = regexp.MustCompile(`[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z`)
+)
+
 // tooOldRE matches the oldest resourceVersion a "too old resource
 // version" message quotes after the one asked for.
 var tooOldRE = regexp.MustCompile(`(too old resource version: [0-9]+) \([0-9]+\)`)
@@ -203,6 +210,13 @@ func scrub(v any) any {
 			}
 			if k == "kubernetes.io/metadata.name" {
 				out[k] = "<name>"
+				continue
+			}
+			if m, ok := e.(string); ok && k == "message" {
+				// A message may quote a whole object (a failed
+				// patch's result).
+				m = quotedRVRE.ReplaceAllString(m, `\"resourceVersion\":\"<resourceVersion>\"`)
+				out[k] = scrub(timestampRE.ReplaceAllString(m, "<time>"))
 				continue
 			}
 			if volatileKeys[k] && e != nil {

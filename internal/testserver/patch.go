@@ -82,6 +82,9 @@ func (s *Server) patch(req request, ct string, body []byte, opts *writeOptions) 
 			if err := checkTypeMeta(d, patchObj); err != nil {
 				return 0, nil, err
 			}
+			if err := applyTypeError(d, patchObj); err != nil {
+				return 0, nil, err
+			}
 			merged, err := applyConfig(d, nil, patchObj, opts.fieldManager, "", opts.force)
 			if err != nil {
 				return 0, nil, err
@@ -131,6 +134,9 @@ func (s *Server) patch(req request, ct string, body []byte, opts *writeOptions) 
 			patched = mergePatch(cur, patchObj, true)
 			break
 		}
+		if err := applyTypeError(d, patchObj); err != nil {
+			return 0, nil, err
+		}
 		// An applied configuration carries no resourceVersion precondition
 		// unless it sets one.
 		merged, err := applyConfig(d, cur, patchObj, opts.fieldManager, req.sub, opts.force)
@@ -147,6 +153,11 @@ func (s *Server) patch(req request, ct string, body []byte, opts *writeOptions) 
 	if req.sub == "scale" {
 		out, err := s.updateScale(req, obj, opts)
 		return http.StatusOK, out, err
+	}
+	if ct != applyPatchType && req.sub == "" {
+		if err := patchTypeError(d, obj); err != nil {
+			return 0, nil, err
+		}
 	}
 	out, err := s.update(req, obj, opts, false)
 	return http.StatusOK, out, err

@@ -373,3 +373,24 @@ func TestMoreValidation(t *testing.T) {
 		})
 	}
 }
+
+// A patch whose result has a value of the wrong type is a 422 quoting the
+// patched object; an applied configuration with one is the real server's
+// 500 from building the typed patch. Neither changes the object.
+func TestWrongTypesInPatches(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"p"},"data":{"a":"1"}}`).code)
+	r := c.do("PATCH", "/api/v1/namespaces/default/configmaps/p", `{"data":{"a":1}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusUnprocessableEntity, r.code, string(r.raw))
+	assert.Equal(t, "patch", r.str("details.causes.0.field"))
+	assert.True(t, strings.HasPrefix(r.str("message"), ` "" is invalid: patch: Invalid value: "{\"apiVersion\":\"v1\",\"data\":{\"a\":1},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"p\",\"namespace\":\"default\",\"uid\":`), r.str("message"))
+	assert.True(t, strings.HasSuffix(r.str("message"), `": json: cannot unmarshal number into Go struct field ConfigMap.data of type string`), r.str("message"))
+
+	a := c.do("PATCH", "/api/v1/namespaces/default/configmaps/q?fieldManager=me", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"q"},"data":{"a":1}}`,
+		"Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusInternalServerError, a.code, string(a.raw))
+	assert.Equal(t, `failed to create typed patch object (/q; /v1, Kind=ConfigMap): .data.a: expected string, got &value.valueUnstructured{Value:1}`, a.str("message"))
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/namespaces/default/configmaps/q", "").code)
+	assert.Equal(t, "1", c.do("GET", "/api/v1/namespaces/default/configmaps/p", "").str("data.a"))
+}

@@ -131,3 +131,29 @@ func TestWaitEstablished(t *testing.T) {
 		assert.Empty(t, srv.Requests())
 	})
 }
+
+// TestWaitEstablishedWithTheRealDelay runs against a test server that, like
+// the real one, serves a CRD's kind only once it is established: a custom
+// resource sent right after the CRD fails, one sent after WaitEstablished
+// is created.
+func TestWaitEstablishedWithTheRealDelay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := testserver.NewWithOptions(t, &testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
+	c, err := resource.NewClient(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
+	require.NoError(t, err)
+	av := widgetCRD(t, c, "delay.example.com")
+	widget := obj(t, `{"apiVersion":"`+av+`","kind":"Widget","metadata":{"name":"w","namespace":"default"}}`)
+
+	_, err = c.ForObject(widget).Create(ctx, widget, nil)
+	require.Error(t, err, "the kind is not served before Established")
+
+	start := time.Now()
+	crd, err := c.WaitEstablished(ctx, "widgets.delay.example.com", nil)
+	require.NoError(t, err)
+	t.Logf("waited %s", time.Since(start).Round(time.Millisecond))
+	assert.Contains(t, crd.Get(`status.conditions.#(type=="Established").status`).String(), "True")
+	created, err := c.ForObject(widget).Create(ctx, widget, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Widget", created.Kind())
+}

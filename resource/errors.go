@@ -44,7 +44,7 @@ var (
 	// its options and none configured with WithFieldManager.
 	ErrFieldManagerRequired = errors.New("field manager required for server-side apply")
 	// ErrSubresourceNotAllowed means the call cannot be made on a
-	// Subresource handle: List, ListPage, ListAll, Table and
+	// Subresource handle: List, ListPage, ListAll, Table, Watch and
 	// DeleteCollection always (a subresource belongs to one object and has
 	// no collection), and any other call whose verb discovery does not list
 	// for the subresource (Delete on "status", Get on "eviction"). It is

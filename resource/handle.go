@@ -67,7 +67,7 @@ func (h Handle) AllNamespaces() Handle {
 // which calls a subresource takes, before their request is sent: a call
 // whose verb discovery does not list for the subresource fails with
 // ErrSubresourceNotAllowed (Delete on "status", Get on "eviction"), and so
-// do the collection calls List, ListPage, ListAll, Table and
+// do the collection calls List, ListPage, ListAll, Table, Watch and
 // DeleteCollection always, since a subresource belongs to one object.
 // Subresource("") returns a handle on the main resource.
 func (h Handle) Subresource(name string) Handle {
@@ -212,7 +212,7 @@ func (h Handle) bind(ctx context.Context, sc scope, verb string) (target, error)
 		if err := transport.ValidatePathSegment("subresource", sub); err != nil {
 			return t, err
 		}
-		if verb == verbList || verb == verbDeleteCollection {
+		if verb == verbList || verb == verbWatch || verb == verbDeleteCollection {
 			// No discovery needed: no subresource has a collection.
 			return t, fmt.Errorf("%w: subresource %q belongs to one object and has no collection to %s; use the handle without Subresource",
 				ErrSubresourceNotAllowed, sub, verb)
@@ -258,6 +258,7 @@ func (h Handle) bind(ctx context.Context, sc scope, verb string) (target, error)
 const (
 	verbGet              = "get"
 	verbList             = "list"
+	verbWatch            = "watch"
 	verbCreate           = "create"
 	verbUpdate           = "update"
 	verbPatch            = "patch"
@@ -266,7 +267,7 @@ const (
 )
 
 // allowSubVerb is the one rule for calls on one object's subresource (bind
-// has already refused the collection verbs, list and deletecollection, which
+// has already refused the collection verbs, list, watch and deletecollection, which
 // have no URL on a subresource and would address the main resource's
 // collection). The verb must be among the verbs discovery lists for the
 // subresource; when discovery lists none for it (an old server), get,

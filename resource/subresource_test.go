@@ -37,6 +37,12 @@ func TestSubresourceCallsRefused(t *testing.T) {
 		"list all":          func() error { _, _, err := status.ListAll(ctx, nil); return err },
 		"table":             func() error { _, err := status.Table(ctx, nil); return err },
 		"delete collection": func() error { return status.DeleteCollection(ctx, nil, nil) },
+		"watch": func() error {
+			for _, err := range status.Watch(ctx, nil) {
+				return err
+			}
+			return nil
+		},
 		"list all namespaces": func() error {
 			_, err := c.Resource("apps/v1", "Deployment").AllNamespaces().Subresource("scale").ListPage(ctx, nil)
 			return err

@@ -91,7 +91,7 @@ func (o *WatchOptions) query() url.Values {
 func (h Handle) Watch(ctx context.Context, opts *WatchOptions) iter.Seq2[watch.Event, error] {
 	q := opts.query()
 	return func(yield func(watch.Event, error) bool) {
-		t, err := h.bind(ctx, scopeList, "")
+		t, err := h.bind(ctx, scopeList, verbWatch)
 		if err != nil {
 			yield(watch.Event{}, t.wrap("watch", "", err))
 			return
@@ -155,7 +155,7 @@ type handleListWatcher struct {
 
 // List sends one list request.
 func (lw handleListWatcher) List(ctx context.Context, req *watch.ListRequest) (unstructured.List, error) {
-	t, err := lw.h.bind(ctx, scopeList, "")
+	t, err := lw.h.bind(ctx, scopeList, verbList)
 	if err != nil {
 		return unstructured.List{}, t.wrap("list", "", err)
 	}

@@ -9,6 +9,9 @@
 #   make e2e     only the real-server suites (internal/e2e, internal/cluster,
 #                internal/fidelity).
 #   make bench   every benchmark, once; pipe two runs into benchstat to compare.
+#   make parity  discovery's name resolution against kubectl's (client-go's
+#                RESTMapper) over the same documents (internal/kubectlparity,
+#                its own module so k8s.io stays out of go.mod).
 
 GO       ?= go
 # One timeout for the whole binary: a cold real-server build inside a test
@@ -16,9 +19,9 @@ GO       ?= go
 GOTEST   ?= $(GO) test -race -count=1 -timeout 30m
 E2E_PKGS := ./internal/e2e/... ./internal/cluster/... ./internal/fidelity/...
 
-.PHONY: test unit e2e lint vet bench depcheck examples realserver fuzz
+.PHONY: test unit e2e lint vet bench depcheck examples realserver fuzz parity
 
-test: vet depcheck realserver unit examples
+test: vet depcheck realserver unit examples parity
 
 unit:
 	$(GOTEST) ./...
@@ -44,6 +47,9 @@ depcheck:
 # against internal/testserver as part of `make unit`.
 examples:
 	$(GO) build ./examples/...
+
+parity:
+	cd internal/kubectlparity && $(GO) vet . && $(GO) test -count=1 .
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

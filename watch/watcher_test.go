@@ -318,3 +318,49 @@ func TestWatcherFinal(t *testing.T) {
 	assert.Equal(t, 1, n)
 	assert.Error(t, last)
 }
+
+// TestWatcherRelistsAfterGoneStatus gets 410 as the HTTP status of the
+// watch request instead of an ERROR event.
+func TestWatcherRelistsAfterGoneStatus(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv, cms := setup(t)
+	_, err := cms.Create(ctx, configMap(t, "a", "0"), nil)
+	require.NoError(t, err)
+	w := watch.NewWatcher(cms.ListWatcher(nil), &watch.Config{Backoff: fastBackoff, Logger: quiet()})
+	e := run(t, w)
+	e.until(watch.Synced)
+	srv.Inject(testserver.Fault{Query: "watch=true", Status: http.StatusGone, Times: 1})
+	srv.DropWatches()
+	assert.Equal(t, []string{"RESTARTED ", "SYNCED "}, summary(e.until(watch.Synced)), "nothing changed, so nothing is repeated")
+	_, err = cms.Create(ctx, configMap(t, "b", "0"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "ADDED b", summary([]watch.Event{e.next()})[0])
+}
+
+// TestWatcherMetadataOnly watches PartialObjectMetadata through a
+// MetadataOnly handle, by WatchList and by list.
+func TestWatcherMetadataOnly(t *testing.T) {
+	t.Parallel()
+	for _, disable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("DisableWatchList=%v", disable), func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			_, cms := setup(t)
+			_, err := cms.Create(ctx, configMap(t, "a", "big"), nil)
+			require.NoError(t, err)
+			w := watch.NewWatcher(cms.MetadataOnly().ListWatcher(nil), &watch.Config{DisableWatchList: disable, Logger: quiet()})
+			e := run(t, w)
+			evs := e.until(watch.Synced)
+			require.Len(t, evs, 2)
+			assert.Equal(t, "PartialObjectMetadata", evs[0].Object.Kind())
+			assert.Equal(t, "meta.k8s.io/v1", evs[0].Object.APIVersion())
+			assert.False(t, evs[0].Object.Get("data").Exists())
+			_, err = cms.Create(ctx, configMap(t, "b", "big"), nil)
+			require.NoError(t, err)
+			ev := e.next()
+			assert.Equal(t, "PartialObjectMetadata", ev.Object.Kind())
+			assert.False(t, ev.Object.Get("data").Exists())
+		})
+	}
+}

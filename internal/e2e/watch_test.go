@@ -535,3 +535,34 @@ func TestWatchListFallbackRealServer(t *testing.T) {
 	assert.Zero(t, st2.WatchLists, "the refusal is remembered for the server and resource")
 	assert.Zero(t, st2.Failures)
 }
+
+// TestWatchMetadataRealServer watches PartialObjectMetadata: names and
+// labels without the data.
+func TestWatchMetadataRealServer(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	ns := newNamespace(t)
+	cms := admin(t).Resource("v1", "ConfigMap").Namespace(ns)
+	_, err := cms.Create(ctx, obj(t, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","labels":{"l":"x"}},"data":{"big":"data"}}`), nil)
+	require.NoError(t, err)
+	for ev, err := range cms.WatchMetadata(ctx, &resource.WatchOptions{LabelSelector: "l=x", TimeoutSeconds: 30}) {
+		require.NoError(t, err)
+		assert.Equal(t, watch.Added, ev.Type)
+		assert.Equal(t, "PartialObjectMetadata", ev.Object.Kind())
+		assert.Equal(t, "meta.k8s.io/v1", ev.Object.APIVersion())
+		assert.Equal(t, "a", ev.Object.Name())
+		assert.False(t, ev.Object.Get("data").Exists())
+		break
+	}
+	// And through a Watcher, with the WatchList's initial events.
+	w := watch.NewWatcher(cms.MetadataOnly().ListWatcher(&resource.ListWatcherOptions{LabelSelector: "l=x"}), nil)
+	for ev, err := range w.Events(ctx) {
+		require.NoError(t, err)
+		if ev.Type == watch.Synced {
+			break
+		}
+		assert.Equal(t, "PartialObjectMetadata", ev.Object.Kind())
+		assert.False(t, ev.Object.Get("data").Exists())
+	}
+	assert.Equal(t, 1, w.Stats().WatchLists)
+}

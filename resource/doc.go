@@ -87,6 +87,17 @@
 // PartialObjectMetadata) unless TableOptions.IncludeObject asks for the
 // whole object (IncludeObject) or none (IncludeNone).
 //
+// # Watches
+//
+// Watch opens one watch request and yields its events (watch.Event: a type
+// and a validated, immutable object) as an iter.Seq2; WatchOptions carry
+// every parameter of the protocol (resourceVersion, resourceVersionMatch,
+// allowWatchBookmarks, sendInitialEvents, timeoutSeconds, selectors). An
+// ERROR event or a refused request is the loop's last element; a clean
+// close by the server ends the loop. Watch does not reconnect: for that,
+// hand ListWatcher(opts) to watch.NewWatcher, which lists (WatchList when
+// the server has it), watches, resumes, and relists after 410 Gone.
+//
 // # Metadata-only reads
 //
 // A MetadataOnly handle reads objects as meta.k8s.io/v1

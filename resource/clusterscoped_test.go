@@ -148,3 +148,22 @@ func TestWithWarningHandlerGetsServerWarnings(t *testing.T) {
 	require.ErrorIs(t, err, transport.ErrNotFound)
 	assert.Equal(t, []transport.Warning{{Code: 299, Agent: "-", Text: "deprecated thing"}}, mine.get())
 }
+
+// TestWithWarningHandlerGetsWatchWarnings checks a watch passes the Warning
+// headers of its response to the call's handler.
+func TestWithWarningHandlerGetsWatchWarnings(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	_, err := cms.Create(ctx, configMap(t, "w", nil), nil)
+	require.NoError(t, err)
+	srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/api/v1/namespaces/default/configmaps", Query: "watch=true", Warning: "watch warned", Times: 1})
+	var mine warnings
+	for _, err := range cms.Watch(resource.WithWarningHandler(ctx, mine.add), nil) {
+		require.NoError(t, err)
+		break // the first event: the response headers were read before it
+	}
+	assert.Equal(t, []transport.Warning{{Code: 299, Agent: "-", Text: "watch warned"}}, mine.get())
+}

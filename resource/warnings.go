@@ -3,6 +3,7 @@ package resource
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/kubedyn/kubedyn/transport"
 )
@@ -39,6 +40,22 @@ func warningHandler(ctx context.Context) func(transport.Warning) {
 // an error's included, to the context's warning handler.
 func (c *Client) do(ctx context.Context, req *transport.Request) (*transport.Response, error) {
 	resp, err := c.tc.Do(ctx, req)
+	if f := warningHandler(ctx); f != nil {
+		var ae *transport.APIError
+		switch {
+		case resp != nil:
+			passWarnings(f, resp.Header.Values("Warning"))
+		case errors.As(err, &ae):
+			passWarnings(f, ae.Header.Values("Warning"))
+		}
+	}
+	return resp, err
+}
+
+// stream is do for a streamed response (a watch): the warnings come with
+// its headers, before the body is read.
+func (c *Client) stream(ctx context.Context, req *transport.Request) (*http.Response, error) {
+	resp, err := c.tc.Stream(ctx, req)
 	if f := warningHandler(ctx); f != nil {
 		var ae *transport.APIError
 		switch {

@@ -98,7 +98,7 @@ func (h Handle) Watch(ctx context.Context, opts *WatchOptions) iter.Seq2[watch.E
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		resp, err := h.c.tc.Stream(ctx, &transport.Request{Method: http.MethodGet, Path: t.collectionPath(),
+		resp, err := h.c.stream(ctx, &transport.Request{Method: http.MethodGet, Path: t.collectionPath(),
 			Query: q, Header: h.readHeader(false)})
 		if err != nil {
 			yield(watch.Event{}, t.wrap("watch", "", err))

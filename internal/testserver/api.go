@@ -557,6 +557,17 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 		}
 	}
 	md["resourceVersion"] = oldRV
+	if d.group == "" && d.resource == "pods" && req.sub == "" {
+		// Admission on update keeps what it added on create: the
+		// priority and the default tolerations.
+		spec, oldSpec := getMap(obj, "spec", true), getMap(old, "spec", true)
+		for _, f := range []string{"priority", "preemptionPolicy"} {
+			if _, ok := spec[f]; !ok && oldSpec[f] != nil {
+				spec[f] = deepCopy(oldSpec[f])
+			}
+		}
+		addDefaultTolerations(spec)
+	}
 	if d.group == "" && d.resource == "services" {
 		// An update that leaves out the allocated address or IP
 		// families keeps them.

@@ -38,10 +38,7 @@ func (s *Server) admitCreate(d *resourceDef, obj map[string]any) {
 		// add.
 		setDefault(spec, "priority", json.Number("0"))
 		setDefault(spec, "preemptionPolicy", "PreemptLowerPriority")
-		setDefault(spec, "tolerations", []any{
-			map[string]any{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": json.Number("300")},
-			map[string]any{"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": json.Number("300")},
-		})
+		addDefaultTolerations(spec)
 		obj["status"] = map[string]any{"phase": "Pending", "qosClass": "BestEffort"}
 	case "apps/deployments":
 		obj["status"] = map[string]any{}
@@ -132,6 +129,25 @@ func (s *Server) normalize(d *resourceDef, obj map[string]any) {
 			}
 		}
 	}
+}
+
+// addDefaultTolerations adds what the DefaultTolerationSeconds admission
+// plugin adds to a pod spec on create and update: tolerating not-ready and
+// unreachable nodes for 300 s, unless the spec tolerates them already.
+func addDefaultTolerations(spec map[string]any) {
+	tols := asSlice(spec["tolerations"])
+	for _, key := range []string{"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"} {
+		has := slices.ContainsFunc(tols, func(t any) bool {
+			tm, _ := t.(map[string]any)
+			k, _ := tm["key"].(string)
+			e, _ := tm["effect"].(string)
+			return (k == key || (k == "" && tm["operator"] == "Exists")) && (e == "" || e == "NoExecute")
+		})
+		if !has {
+			tols = append(tols, map[string]any{"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": json.Number("300")})
+		}
+	}
+	spec["tolerations"] = tols
 }
 
 // defaultPodSpec sets the defaults of a pod spec (also a template's).
@@ -256,6 +272,64 @@ func validateContainers(spec map[string]any, field string) []statusCause {
 	return causes
 }
 
+// podUpdateMsg is the first line of the real server's answer to a pod
+// update that changes what may not change; the real one goes on with a
+// diff of its internal PodSpec.
+const podUpdateMsg = "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+
+// podSpecUpdateCauses refuses changes to a pod's spec beyond the images,
+// activeDeadlineSeconds, terminationGracePeriodSeconds and added
+// tolerations. The message's diff names the changed fields of the spec.
+func podSpecUpdateCauses(old, spec map[string]any) []statusCause {
+	strip := func(sp map[string]any) map[string]any {
+		sp = copyObj(sp)
+		for _, f := range []string{"activeDeadlineSeconds", "terminationGracePeriodSeconds"} {
+			delete(sp, f)
+		}
+		for _, list := range []string{"initContainers", "containers"} {
+			for _, c := range asSlice(sp[list]) {
+				if cm, ok := c.(map[string]any); ok {
+					delete(cm, "image")
+				}
+			}
+		}
+		return sp
+	}
+	o, n := strip(old), strip(spec)
+	// Tolerations may only be added to.
+	oldTol, newTol := asSlice(o["tolerations"]), asSlice(n["tolerations"])
+	kept := true
+	for _, t := range oldTol {
+		kept = kept && slices.ContainsFunc(newTol, func(u any) bool { return equalJSON(t, u) })
+	}
+	if kept {
+		delete(o, "tolerations")
+		delete(n, "tolerations")
+	}
+	if equalJSON(o, n) {
+		return nil
+	}
+	var diff strings.Builder
+	for _, k := range sortedKeys(mergeKeys(o, n)) {
+		if !equalJSON(o[k], n[k]) {
+			fmt.Fprintf(&diff, "\n- %q: %s,\n+ %q: %s,", k, compactJSON(o[k]), k, compactJSON(n[k]))
+		}
+	}
+	return []statusCause{{Reason: "FieldValueForbidden", Field: "spec", Message: podUpdateMsg + diff.String() + "\n"}}
+}
+
+// mergeKeys is the union of two objects' keys, each with a nil value.
+func mergeKeys(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k := range a {
+		out[k] = nil
+	}
+	for k := range b {
+		out[k] = nil
+	}
+	return out
+}
+
 // portCauses checks that v, when a number, is a valid port.
 func portCauses(field string, v any) []statusCause {
 	n, ok := v.(json.Number)
@@ -319,6 +393,9 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 			causes = append(causes, causeRequired("spec.containers", ""))
 		}
 		causes = append(causes, validateContainers(spec, "spec")...)
+		if old != nil {
+			causes = append(causes, podSpecUpdateCauses(getMap(old, "spec", true), spec)...)
+		}
 	case "apps/deployments":
 		if n, ok := spec["replicas"].(json.Number); ok && strings.HasPrefix(n.String(), "-") {
 			causes = append(causes, causeInvalid("spec.replicas", rawValue(n.String()), "must be greater than or equal to 0"))

@@ -394,3 +394,26 @@ func TestWrongTypesInPatches(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/namespaces/default/configmaps/q", "").code)
 	assert.Equal(t, "1", c.do("GET", "/api/v1/namespaces/default/configmaps/p", "").str("data.a"))
 }
+
+// A pod's spec may change only in its images, deadlines and added
+// tolerations; a PUT that leaves out what admission added keeps it.
+func TestPodSpecUpdates(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	r := c.do("POST", "/api/v1/namespaces/default/pods", fmt.Sprintf(podJSON, "p"))
+	require.Equal(t, http.StatusCreated, r.code)
+	put := c.do("PUT", "/api/v1/namespaces/default/pods/p", fmt.Sprintf(`{"metadata":{"name":"p","resourceVersion":%q},"spec":{"containers":[{"name":"c","image":"nginx:1.28"}]}}`, r.str("metadata.resourceVersion")))
+	require.Equal(t, http.StatusOK, put.code, string(put.raw))
+	assert.Equal(t, "nginx:1.28", put.str("spec.containers.0.image"))
+	assert.EqualValues(t, 0, put.get("spec.priority"), "kept")
+	assert.Len(t, put.get("spec.tolerations"), 2, "kept")
+
+	bad := c.do("PATCH", "/api/v1/namespaces/default/pods/p", `{"spec":{"restartPolicy":"Never"}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusUnprocessableEntity, bad.code, string(bad.raw))
+	assert.Equal(t, "spec", bad.str("details.causes.0.field"))
+	assert.True(t, strings.HasPrefix(bad.str("details.causes.0.message"), podUpdateMsg+"\n"), bad.str("details.causes.0.message"))
+	assert.Contains(t, bad.str("details.causes.0.message"), `+ "restartPolicy": "Never"`)
+
+	more := c.do("PATCH", "/api/v1/namespaces/default/pods/p", `{"spec":{"activeDeadlineSeconds":60,"tolerations":[{"key":"x","operator":"Exists"}]}}`, "Content-Type", "application/strategic-merge-patch+json")
+	assert.Equal(t, http.StatusOK, more.code, string(more.raw))
+}

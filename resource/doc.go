@@ -41,6 +41,21 @@
 // The first write of a custom resource of a just-established CRD can still
 // take about two seconds inside the server.
 //
+// # Subresources
+//
+// Subresource("status"), Subresource("scale") and the like bind a handle to
+// one object's subresource. One rule says what such a handle may do, checked
+// before the call's request: the collection calls (List, ListPage, ListAll,
+// Table, Watch, DeleteCollection) are refused with ErrSubresourceNotAllowed,
+// and so is any call whose verb discovery does not list for the subresource
+// (Delete on "status", Get on "eviction").
+//
+// # Deletes
+//
+// Delete returns what the server answered: the object itself while the
+// delete is pending (finalizers, a grace period, PropagationForeground),
+// carrying metadata.deletionTimestamp, or a Status once the object is gone.
+//
 // # Namespaces
 //
 // Scope comes from discovery. A namespaced resource used without a namespace
@@ -81,7 +96,9 @@
 // breaks. ResourceVersion and ResourceVersionMatch go with the first page
 // only; selectors, limit and timeoutSeconds with every page. ListPage returns
 // one raw page, ListAll every object at once, Table the server-rendered
-// table kubectl prints. DeleteCollection takes the same selectors.
+// table kubectl prints. DeleteCollection takes the same selectors. A server
+// that hands back a continue token already followed ends the list with
+// ErrContinueRepeated rather than an endless loop.
 //
 // A Table's rows carry only each object's metadata (a
 // PartialObjectMetadata) unless TableOptions.IncludeObject asks for the
@@ -103,9 +120,9 @@
 // A MetadataOnly handle reads objects as meta.k8s.io/v1
 // PartialObjectMetadata — apiVersion, kind and metadata, without spec,
 // status or data — for programs that need the names, labels and owners of
-// many objects. Get, List, ListPage and ListAll send the Accept header
-// AcceptPartialObjectMetadata (AcceptPartialObjectMetadataList for lists);
-// writes are unaffected.
+// many objects. Get, Watch, List, ListPage and ListAll send the Accept
+// header AcceptPartialObjectMetadata (AcceptPartialObjectMetadataList for
+// lists); writes are unaffected.
 //
 // # Patches and server-side apply
 //

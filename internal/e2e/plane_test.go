@@ -299,6 +299,15 @@ func TestPodRunsOnTheNodeAgent(t *testing.T) {
 	resp, body = r.do(http.MethodGet, "/api/v1/namespaces/"+ns+"/pods/runner/log?container=nope", nil, "")
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, string(body))
 
+	// The agent records the kubelet's events.
+	eventually(t, planeWait, "the kubelet's Started event", func() bool {
+		evs, _, err := planeAdmin(t).Resource("v1", "Event").Namespace(ns).ListAll(ctx,
+			&resource.ListOptions{FieldSelector: "involvedObject.name=runner,reason=Started"})
+		require.NoError(t, err)
+		return len(evs) == 1 && evs[0].Get("source.component").String() == "kubelet" &&
+			evs[0].Get("source.host").String() == plane(t).Nodes[0]
+	})
+
 	// Deletion: SIGTERM ends sleep at once, the agent removes the pod.
 	_, err = pods.Delete(ctx, "runner", nil)
 	require.NoError(t, err)

@@ -220,21 +220,21 @@ type errBadQuery string
 
 func (e errBadQuery) Error() string { return "invalid " + string(e) }
 
-// record is one parsed log line.
-type record struct {
+// logRecord is one parsed log line.
+type logRecord struct {
 	time   []byte
 	stream string
 	full   bool
 	text   []byte
 }
 
-func parseRecord(line []byte) (record, bool) {
+func parseRecord(line []byte) (logRecord, bool) {
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	parts := bytes.SplitN(line, []byte(" "), 4)
 	if len(parts) < 3 {
-		return record{}, false
+		return logRecord{}, false
 	}
-	r := record{time: parts[0], stream: string(parts[1]), full: string(parts[2]) == "F"}
+	r := logRecord{time: parts[0], stream: string(parts[1]), full: string(parts[2]) == "F"}
 	if len(parts) == 4 {
 		r.text = parts[3]
 	}
@@ -253,7 +253,7 @@ func serveLog(ctx context.Context, w http.ResponseWriter, l *logFile, o logOptio
 	}
 	defer f.Close()
 	written := int64(0)
-	emit := func(r record) bool {
+	emit := func(r logRecord) bool {
 		if o.stream == "Stdout" && r.stream != "stdout" || o.stream == "Stderr" && r.stream != "stderr" {
 			return true
 		}

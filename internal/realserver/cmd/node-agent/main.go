@@ -40,9 +40,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/record"
 )
 
 // nodeIP is every node's and every pod's address.
@@ -58,6 +61,10 @@ type agent struct {
 	port      int
 	apiHost   string
 	apiPort   string
+
+	// events records the kubelet's pod events (Pulled, Created, Started,
+	// Killing, BackOff, Failed) per node.
+	events map[string]record.EventRecorder
 
 	mu   sync.Mutex
 	pods map[types.UID]*podRuntime
@@ -133,6 +140,13 @@ func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root string) er
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
+	}
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	defer broadcaster.Shutdown()
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	a.events = map[string]record.EventRecorder{}
+	for _, n := range a.nodes {
+		a.events[n] = broadcaster.NewRecorder(scheme.Scheme, v1.EventSource{Component: "kubelet", Host: n})
 	}
 
 	// The kubelet API: the API server authenticates with a client

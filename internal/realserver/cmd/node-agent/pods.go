@@ -96,6 +96,16 @@ func newPodRuntime(a *agent, pod *v1.Pod) *podRuntime {
 	return p
 }
 
+// event records an event about the pod, from its node, as the kubelet does.
+func (p *podRuntime) event(typ, reason, format string, args ...any) {
+	p.mu.Lock()
+	pod := p.pod
+	p.mu.Unlock()
+	if rec := p.a.events[pod.Spec.NodeName]; rec != nil {
+		rec.Eventf(pod, typ, reason, format, args...)
+	}
+}
+
 func waiting(reason, msg string) v1.ContainerState {
 	return v1.ContainerState{Waiting: &v1.ContainerStateWaiting{Reason: reason, Message: msg}}
 }
@@ -305,6 +315,7 @@ func (p *podRuntime) backoff(c *ctr, d *time.Duration) bool {
 	c.state = waiting("CrashLoopBackOff", fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)", *d, c.spec.Name, p.name, p.ns, p.uid))
 	p.mu.Unlock()
 	p.markDirty()
+	p.event(v1.EventTypeWarning, "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)", c.spec.Name, p.name, p.ns, p.uid)
 	t := time.NewTimer(*d)
 	defer t.Stop()
 	*d = min(*d*2, backoffMax)
@@ -343,7 +354,11 @@ func (p *podRuntime) runOnceNotify(ctx context.Context, c *ctr, onStart func()) 
 	}
 	env, err := p.a.environment(ctx, pod, &c.spec)
 	if err != nil {
+		p.event(v1.EventTypeWarning, "Failed", "Error: %v", err)
 		return fail("CreateContainerConfigError", err)
+	}
+	if run == 0 {
+		p.event(v1.EventTypeNormal, "Pulled", "Container image %q already present on machine (images are not pulled)", c.spec.Image)
 	}
 	argv := containerArgv(&c.spec, env)
 	log, err := newLogFile(filepath.Join(p.dir, fmt.Sprintf("%s-%d.log", c.spec.Name, run)))
@@ -372,6 +387,7 @@ func (p *podRuntime) runOnceNotify(ctx context.Context, c *ctr, onStart func()) 
 	}
 	if path, err := lookPath(argv[0], envValue(env, "PATH")); err != nil {
 		log.close()
+		p.event(v1.EventTypeWarning, "Failed", "Error: failed to start container %q: %v", c.spec.Name, err)
 		return fail("StartError", err)
 	} else {
 		argv[0] = path
@@ -415,6 +431,8 @@ func (p *podRuntime) runOnceNotify(ctx context.Context, c *ctr, onStart func()) 
 	c.state = v1.ContainerState{Running: &v1.ContainerStateRunning{StartedAt: started}}
 	p.mu.Unlock()
 	p.markDirty()
+	p.event(v1.EventTypeNormal, "Created", "Created container: %s", c.spec.Name)
+	p.event(v1.EventTypeNormal, "Started", "Started container %s", c.spec.Name)
 	onStart()
 	// A stop that began before the process was recorded must reach it.
 	if p.isStopping() {
@@ -453,6 +471,11 @@ func (p *podRuntime) kill() {
 	case <-p.removed:
 		grace = 0
 	default:
+	}
+	if p.running() {
+		for _, c := range p.ctrs {
+			p.event(v1.EventTypeNormal, "Killing", "Stopping container %s", c.spec.Name)
+		}
 	}
 	if grace > 0 {
 		p.signalAll(syscall.SIGTERM)

@@ -256,7 +256,7 @@ func (s *streams) ExecInContainer(ctx context.Context, _, _, _ string, cmd []str
 	}
 	copies.Wait()
 	if pr.code != 0 {
-		return utilexec.CodeExitError{Err: fmt.Errorf("command terminated with exit code %d", pr.code), Code: pr.code}
+		return utilexec.CodeExitError{Err: fmt.Errorf("error executing command %v, exit code %d", cmd, pr.code), Code: pr.code}
 	}
 	return nil
 }

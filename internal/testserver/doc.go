@@ -39,13 +39,22 @@
 //     creationTimestamp, generation (bumped when anything but metadata and
 //     status changes), 409 AlreadyExists, 409 Conflict on a stale
 //     resourceVersion, 404 for a missing namespace, 422 Invalid with causes
-//     for bad names, labels, ConfigMap and Secret data keys (config keys:
-//     no '/', no leading '..'), changes to an immutable ConfigMap or Secret
-//     and a few required fields per kind, 400 for a body of another kind
-//     (a Deployment sent to .../scale included), the real
+//     for bad names, labels, annotation keys, ConfigMap and Secret data
+//     keys (config keys: no '/', no leading '..'), changes to an immutable
+//     ConfigMap or Secret, a Secret's type or a Deployment's selector, pod
+//     spec changes beyond images, deadlines and added tolerations (the
+//     real message goes on with a diff of the internal PodSpec, which is
+//     not reproduced), duplicate container names, port ranges, negative
+//     replicas and a few required fields per kind; 400 for a body of
+//     another kind (a Deployment sent to .../scale included) and, with the
+//     Go decoder's message, for a value of the wrong JSON type in a
+//     built-in kind (a patch whose result has one gets the real 422
+//     quoting the patched object, an applied configuration the real 500);
+//     the real
 //     defaults of pods, pod templates, deployments, services, secrets,
 //     events and namespaces (decoding defaults on every write, admission
-//     and status defaults on create). Finalizers hold a deleted object (with deletionTimestamp)
+//     and status defaults on create; on update, admission keeps a pod's
+//     priority and default tolerations). Finalizers hold a deleted object (with deletionTimestamp)
 //     until an update removes them. DELETE answers the object or a Success
 //     Status as the real storage of each kind does; Foreground and Orphan
 //     propagation answer the object marked with the collector's finalizer

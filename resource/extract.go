@@ -67,18 +67,26 @@ func Extract(obj unstructured.Object, fieldManager string, opts *ExtractOptions)
 		return unstructured.Object{}, errors.New("extract: empty object")
 	}
 	what := fmt.Sprintf("extract %s %s of manager %q", obj.Kind(), objectName(obj), fieldManager)
-	var entry, entryVersion string
+	// One entry per apiVersion the manager wrote with: the one of obj's
+	// apiVersion, else the first.
+	var entry, entryVersion, fieldsType string
 	found := false
 	for _, m := range obj.Get("metadata.managedFields").Array() {
 		if m.Get("manager").String() != fieldManager || m.Get("operation").String() != o.Operation ||
 			m.Get("subresource").String() != o.Subresource {
 			continue
 		}
-		if m.Get("fieldsType").String() != "FieldsV1" {
-			return unstructured.Object{}, fmt.Errorf("%s: fieldsType %q, only FieldsV1 is known", what, m.Get("fieldsType").String())
+		av := m.Get("apiVersion").String()
+		if found && av != obj.APIVersion() {
+			continue
 		}
-		entry, entryVersion, found = m.Get("fieldsV1").Raw, m.Get("apiVersion").String(), true
-		break
+		entry, entryVersion, fieldsType, found = m.Get("fieldsV1").Raw, av, m.Get("fieldsType").String(), true
+		if av == obj.APIVersion() {
+			break
+		}
+	}
+	if found && fieldsType != "FieldsV1" {
+		return unstructured.Object{}, fmt.Errorf("%s: fieldsType %q, only FieldsV1 is known", what, fieldsType)
 	}
 	if !found {
 		sub := ""

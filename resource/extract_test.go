@@ -217,3 +217,17 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// TestExtractPicksTheEntryOfTheObjectsVersion checks that of two entries of
+// one manager, the one recorded for the object's apiVersion is read.
+func TestExtractPicksTheEntryOfTheObjectsVersion(t *testing.T) {
+	t.Parallel()
+	o, err := obj(t, deploymentBody).SetRaw("metadata.managedFields", `[
+ {"manager":"m","operation":"Apply","apiVersion":"apps/v1beta2","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:paused":{}}}},
+ {"manager":"m","operation":"Apply","apiVersion":"apps/v1","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:replicas":{}}}}]`)
+	require.NoError(t, err)
+	got, err := resource.Extract(o, "m", nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), got.Get("spec.replicas").Int())
+	assert.False(t, got.Get("spec.paused").Exists())
+}

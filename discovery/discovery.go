@@ -93,6 +93,8 @@ type Client struct {
 	// specs caches OpenAPI v3 documents by their immutable hash URL.
 	// The documents are strings, immutable, so gjson reads them in place.
 	specs *lru.Cache[string, string]
+	// schemaSets caches compiled OpenAPI v3 documents by the same URLs.
+	schemaSets *lru.Cache[string, *SchemaSet]
 	// stats holds the counters Stats reports.
 	stats counters
 	// docGen advances on every decoded document; a snapshot remembers the
@@ -159,8 +161,13 @@ func New(tc *transport.Client, opts *Options) *Client {
 	if err != nil {
 		panic(err)
 	}
+	schemaSets, err := lru.New[string, *SchemaSet](DefaultOpenAPICacheSize)
+	if err != nil {
+		panic(err)
+	}
 	c := &Client{
 		specs:       specs,
+		schemaSets:  schemaSets,
 		tc:          tc,
 		ttl:         o.TTL,
 		missTTL:     o.MissTTL,

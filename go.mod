@@ -3,6 +3,7 @@ module github.com/kubedyn/kubedyn
 go 1.26
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/google/gnostic-models v0.7.1
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/stretchr/testify v1.12.1

@@ -10,7 +10,8 @@ declare -A allowed=(
   [kubeconfig]="transport"
   [discovery]="transport unstructured"
   [watch]="transport unstructured"
-  [resource]="discovery transport unstructured watch"
+  [connect]="transport unstructured"
+  [resource]="connect discovery transport unstructured watch"
   [internal/testserver]="unstructured"
   [internal/cluster]=""
 )

@@ -267,6 +267,7 @@ func validateContainers(spec map[string]any, field string) []statusCause {
 			if img, _ := cm["image"].(string); img == "" && list == "containers" {
 				causes = append(causes, causeRequired(p+".image", ""))
 			}
+			causes = append(causes, enumCauses(p+".imagePullPolicy", cm["imagePullPolicy"], "Always", "IfNotPresent", "Never")...)
 		}
 	}
 	return causes
@@ -328,6 +329,15 @@ func mergeKeys(a, b map[string]any) map[string]any {
 		out[k] = nil
 	}
 	return out
+}
+
+// enumCauses refuses a value (when set) that is not one of supported, listed
+// in the real server's order.
+func enumCauses(field string, v any, supported ...string) []statusCause {
+	if v == nil || slices.Contains(supported, fmt.Sprint(v)) {
+		return nil
+	}
+	return []statusCause{causeUnsupported(field, v, supported)}
 }
 
 // portCauses checks that v, when a number, is a valid port.
@@ -393,6 +403,7 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 			causes = append(causes, causeRequired("spec.containers", ""))
 		}
 		causes = append(causes, validateContainers(spec, "spec")...)
+		causes = append(causes, enumCauses("spec.restartPolicy", spec["restartPolicy"], "Always", "OnFailure", "Never")...)
 		if old != nil {
 			causes = append(causes, podSpecUpdateCauses(getMap(old, "spec", true), spec)...)
 		}
@@ -414,7 +425,15 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 		if len(asSlice(getMap(getMap(spec, "template", true), "spec", true)["containers"])) == 0 {
 			causes = append(causes, causeRequired("spec.template.spec.containers", ""))
 		}
-		causes = append(causes, validateContainers(getMap(getMap(spec, "template", true), "spec", true), "spec.template.spec")...)
+		tmplSpec := getMap(getMap(spec, "template", true), "spec", true)
+		causes = append(causes, validateContainers(tmplSpec, "spec.template.spec")...)
+		causes = append(causes, enumCauses("spec.template.spec.restartPolicy", tmplSpec["restartPolicy"], "Always")...)
+		strategy := getMap(spec, "strategy", false)
+		causes = append(causes, enumCauses("spec.strategy.type", strategy["type"], "Recreate", "RollingUpdate")...)
+		if strategy["type"] == "Recreate" && strategy["rollingUpdate"] != nil {
+			causes = append(causes, statusCause{Reason: "FieldValueForbidden", Field: "spec.strategy.rollingUpdate",
+				Message: "Forbidden: may not be specified when strategy `type` is 'Recreate'"})
+		}
 		if old != nil {
 			if oldSel := getMap(getMap(old, "spec", true), "selector", false); !equalJSON(oldSel, sel) {
 				causes = append(causes, causeInvalid("spec.selector", rawValue(labelSelectorJSON(sel)), "field is immutable"))
@@ -441,6 +460,7 @@ func (s *Server) validate(d *resourceDef, obj, old map[string]any) []statusCause
 			causes = append(causes, causeInvalid("type", getString(obj, "type"), "field is immutable"))
 		}
 	case "/services":
+		causes = append(causes, enumCauses("spec.type", spec["type"], "ClusterIP", "ExternalName", "LoadBalancer", "NodePort")...)
 		if spec["type"] != "ExternalName" && len(asSlice(spec["ports"])) == 0 && spec["clusterIP"] != "None" {
 			causes = append(causes, causeRequired("spec.ports", ""))
 		}

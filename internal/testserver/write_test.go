@@ -349,7 +349,7 @@ func TestManagedFieldsOrderAndPortKeys(t *testing.T) {
 }
 
 // Validation beyond names: annotation keys, duplicate container names,
-// port ranges, negative replicas, as the real server words them.
+// port ranges, negative replicas, enums, as the real server words them.
 func TestMoreValidation(t *testing.T) {
 	t.Parallel()
 	c := setup(t)
@@ -364,6 +364,13 @@ func TestMoreValidation(t *testing.T) {
 		{"negative replicas", "/apis/apps/v1/namespaces/default/deployments", `{"metadata":{"name":"v4"},"spec":{"replicas":-1,"selector":{"matchLabels":{"a":"b"}},
 "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x:1"}]}}}}`,
 			"spec.replicas", "Invalid value: -1: must be greater than or equal to 0"},
+		{"service type", "/api/v1/namespaces/default/services", `{"metadata":{"name":"v5"},"spec":{"type":"Bogus","ports":[{"port":80}]}}`,
+			"spec.type", `Unsupported value: "Bogus": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"`},
+		{"restart policy", "/api/v1/namespaces/default/pods", `{"metadata":{"name":"v6"},"spec":{"restartPolicy":"Sometimes","containers":[{"name":"c","image":"x:1"}]}}`,
+			"spec.restartPolicy", `Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"`},
+		{"recreate with rolling update", "/apis/apps/v1/namespaces/default/deployments", `{"metadata":{"name":"v7"},"spec":{"strategy":{"type":"Recreate","rollingUpdate":{}},
+"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x:1"}]}}}}`,
+			"spec.strategy.rollingUpdate", "Forbidden: may not be specified when strategy `type` is 'Recreate'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := c.do("POST", tc.path, tc.body)

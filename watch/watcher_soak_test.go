@@ -78,7 +78,9 @@ func TestWatcherConvergesUnderFaults(t *testing.T) {
 				srv.Compact,
 				srv.SendBookmarks,
 				func() { srv.Inject(testserver.Fault{Query: "watch=true", Delay: 5 * time.Millisecond, Times: 1}) },
-				func() { srv.Inject(testserver.Fault{Query: "watch=true", Status: http.StatusServiceUnavailable, Times: 2}) },
+				func() {
+					srv.Inject(testserver.Fault{Query: "watch=true", Status: http.StatusServiceUnavailable, Times: 2})
+				},
 				func() { srv.Inject(testserver.Fault{Query: "watch=true", Drop: true, Times: 1}) },
 				func() {
 					// Expire the watcher's place while it is away: 410, relist.

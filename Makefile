@@ -1,7 +1,8 @@
 # kubedyn — build and test targets.
 #
 #   make test    every test with -race: unit, test-server and real-server suites.
-#                The first run builds kube-apiserver v1.37.2 and etcd from Go
+#                The first run builds kube-apiserver, kube-controller-manager
+#                and kube-scheduler v1.37.2, etcd and the node agent from Go
 #                modules (internal/realserver) and caches them under
 #                ~/.cache/kubedyn/realserver; later runs reuse the cache.
 #   make unit    the same tests without prebuilding the real server (the
@@ -29,7 +30,7 @@ unit:
 e2e: realserver
 	$(GOTEST) $(E2E_PKGS)
 
-# Builds (or finds in the cache) the kube-apiserver and etcd binaries.
+# Builds (or finds in the cache) the control plane binaries.
 realserver:
 	$(GO) run ./internal/cluster/cmd/ensure
 

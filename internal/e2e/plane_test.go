@@ -286,10 +286,12 @@ func TestPodRunsOnTheNodeAgent(t *testing.T) {
 	// The API server proxies pods/log to the agent's kubelet API.
 	r := planeRaw(t)
 	path := "/api/v1/namespaces/" + ns + "/pods/runner/log"
-	resp, body := r.do(http.MethodGet, path, nil, "")
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	assert.Equal(t, "hello from runner\n", string(body))
-	resp, body = r.do(http.MethodGet, path+"?timestamps=true", nil, "")
+	eventually(t, planeWait, "the container's first line in its log", func() bool {
+		resp, body := r.do(http.MethodGet, path, nil, "")
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		return string(body) == "hello from runner\n"
+	})
+	resp, body := r.do(http.MethodGet, path+"?timestamps=true", nil, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	stamp, line, ok := strings.Cut(strings.TrimSuffix(string(body), "\n"), " ")
 	require.True(t, ok, string(body))
@@ -402,6 +404,11 @@ func TestPodDeletionHonoursTheGracePeriod(t *testing.T) {
 	require.NoError(t, err)
 	waitPod(t, pods, "stubborn", "the pod to run", func(p unstructured.Object) bool {
 		return p.Get("status.phase").String() == "Running"
+	})
+	r := planeRaw(t)
+	eventually(t, planeWait, "the trap to be set (the script says so after it)", func() bool {
+		resp, body := r.do(http.MethodGet, "/api/v1/namespaces/"+ns+"/pods/stubborn/log", nil, "")
+		return resp.StatusCode == http.StatusOK && string(body) == "up\n"
 	})
 	grace := int64(2)
 	start := time.Now()
@@ -548,7 +555,10 @@ func TestDeploymentRollsOutScalesAndUpdates(t *testing.T) {
 	})
 	assert.Equal(t, "2", dep.Get("metadata.annotations.deployment\\.kubernetes\\.io/revision").String())
 	r := planeRaw(t)
-	resp, body := r.do(http.MethodGet, "/api/v1/namespaces/"+ns+"/pods/"+running()[0].Name()+"/log", nil, "")
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	assert.Equal(t, "serving 2\n", string(body), "the new pods run the new template")
+	name := running()[0].Name()
+	eventually(t, planeWait, "the new pods to run the new template", func() bool {
+		resp, body := r.do(http.MethodGet, "/api/v1/namespaces/"+ns+"/pods/"+name+"/log", nil, "")
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		return string(body) == "serving 2\n"
+	})
 }

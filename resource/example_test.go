@@ -436,3 +436,35 @@ func ExampleExtract() {
 	// in the extract: false
 	// replicas: 3
 }
+
+func ExampleHandle_Delete() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	cms := c.Resource("v1", "ConfigMap").Namespace("default")
+	for _, doc := range []string{
+		`{"metadata":{"name":"plain"}}`,
+		`{"metadata":{"name":"held","finalizers":["example.com/cleanup"]}}`,
+	} {
+		cm, _ := unstructured.ParseString(doc)
+		if _, err := cms.Create(ctx, cm, nil); err != nil {
+			panic(err)
+		}
+	}
+	// Gone at once: the server answers a Status.
+	ans, err := cms.Delete(ctx, "plain", nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(ans.Kind(), ans.Get("status"), ans.Get("details.name"))
+	// Held by a finalizer: the server answers the object, marked for deletion.
+	ans, err = cms.Delete(ctx, "held", nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(ans.Kind(), ans.Name(), ans.IsDeleting(), ans.Finalizers())
+	// Output:
+	// Status Success plain
+	// ConfigMap held true [example.com/cleanup]
+}

@@ -86,6 +86,17 @@ func (s *Store) Get(k Key) (unstructured.Object, bool) {
 	return obj, ok
 }
 
+// ResourceVersionOf returns the resourceVersion of the object stored
+// under k, and whether one is stored. With Keys it makes a Store the
+// KeyStore a Watcher compares a relist with.
+func (s *Store) ResourceVersionOf(k Key) (string, bool) {
+	obj, ok := s.Get(k)
+	if !ok {
+		return "", false
+	}
+	return obj.ResourceVersion(), true
+}
+
 // Len returns the number of objects.
 func (s *Store) Len() int {
 	s.mu.RLock()

@@ -32,7 +32,9 @@ type pageLW struct {
 	watchList bool
 }
 
-func (lw *pageLW) Key() string { return "" }
+// Key is unique per pageLW: a Watcher remembers a WatchList refusal per
+// key for the life of the process.
+func (lw *pageLW) Key() string { return fmt.Sprintf("pageLW %p", lw) }
 
 func (lw *pageLW) List(_ context.Context, req *ListRequest) (unstructured.List, error) {
 	start := 0

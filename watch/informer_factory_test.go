@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
@@ -18,8 +19,14 @@ func (valueLW) Key() string { return "server kind" }
 func (valueLW) List(context.Context, *ListRequest) (unstructured.List, error) {
 	return unstructured.ParseListString(`{"metadata":{"resourceVersion":"1"},"items":[]}`)
 }
-func (valueLW) Watch(ctx context.Context, _ *WatchRequest) iter.Seq2[Event, error] {
-	return func(func(Event, error) bool) { <-ctx.Done() }
+func (valueLW) Watch(ctx context.Context, req *WatchRequest) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		if req.SendInitialEvents != nil {
+			yield(Event{}, &transport.APIError{StatusCode: 422, Reason: "Invalid"})
+			return
+		}
+		<-ctx.Done()
+	}
 }
 
 // funcLW is not comparable (it holds a func).

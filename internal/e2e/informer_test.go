@@ -68,7 +68,7 @@ func TestInformerConvergesUnderConcurrentWriters(t *testing.T) {
 	c := admin(t)
 	cms := c.Resource("v1", "ConfigMap").Namespace(ns)
 	w := runInformer(t, cms.ListWatcher(nil), &watch.InformerOptions{Transform: watch.DropManagedFields})
-	meta := runInformer(t, cms.ListWatcher(&resource.ListWatcherOptions{MetadataOnly: true}), nil)
+	meta := runInformer(t, cms.MetadataOnly().ListWatcher(nil), nil)
 	require.NoError(t, w.inf.WaitForSync(ctx))
 	require.NoError(t, meta.inf.WaitForSync(ctx))
 

@@ -15,14 +15,17 @@ import (
 )
 
 // TestOperatorAgainstRealServer runs examples/operator's controller against
-// kube-apiserver: it reconciles a Greeting into an owned ConfigMap, writes
-// status.observedGeneration and a Ready condition through the status
-// subresource, follows a spec change, and stops when its context ends.
+// the whole control plane: it reconciles a Greeting into an owned ConfigMap,
+// writes status.observedGeneration and a Ready condition through the status
+// subresource, follows a spec change, and when the Greeting is deleted the
+// garbage collector removes the ConfigMap through its owner reference; the
+// operator stops when its context ends.
 func TestOperatorAgainstRealServer(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t)
-	ns := newNamespace(t)
-	c := admin(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	ns := planeNamespace(t)
+	c := planeAdmin(t)
 	require.NoError(t, greeter.InstallCRD(ctx, c))
 
 	opCtx, stop := context.WithCancel(ctx)
@@ -72,6 +75,15 @@ func TestOperatorAgainstRealServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), g.Generation())
 
+	// Deleting the Greeting deletes its ConfigMap: the garbage collector
+	// follows the owner reference the operator set.
+	_, err = greetings.Delete(ctx, "ada", nil)
+	require.NoError(t, err)
+	cw.until(t, planeWait, "the garbage collector to delete the ConfigMap", func(s *watch.Store) bool {
+		_, ok := s.Get(cmKey)
+		return !ok
+	})
+
 	stop()
 	select {
 	case err := <-done:
@@ -79,6 +91,4 @@ func TestOperatorAgainstRealServer(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the operator did not stop with its context")
 	}
-	// No controller-manager runs in this control plane yet, so garbage
-	// collection of the ConfigMap by its owner is not asserted here.
 }

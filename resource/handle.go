@@ -75,8 +75,8 @@ func (h Handle) Subresource(name string) Handle {
 	return h
 }
 
-// MetadataOnly returns a copy of h whose reads — Get, List, ListPage and
-// ListAll — ask the server for metadata alone: each object comes back as a
+// MetadataOnly returns a copy of h whose reads — Get, List, ListPage,
+// ListAll, Watch and its ListWatcher — ask the server for metadata alone: each object comes back as a
 // meta.k8s.io/v1 PartialObjectMetadata, apiVersion, kind and metadata
 // (name, namespace, labels, annotations, ownerReferences, finalizers,
 // resourceVersion, managedFields, ...) and no spec or status, and a list

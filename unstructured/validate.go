@@ -246,10 +246,16 @@ type validator struct {
 	custom     bool
 	errs       []*FieldError
 	notChecked []*FieldError
+	// structural counts the decode and schema errors (rule failures do not
+	// keep other rules from running).
+	structural int
 }
 
 func (v *validator) add(st Stage, reason, field, msg string) {
 	v.errs = append(v.errs, &FieldError{Stage: st, Reason: reason, Field: field, Message: msg})
+	if st != StageRules {
+		v.structural++
+	}
 }
 
 func child(p, name string) string {
@@ -332,7 +338,7 @@ func (v *validator) value(p string, x any, s *Schema, root bool) bool {
 	if s == nil {
 		return true
 	}
-	before := len(v.errs)
+	before := v.structural
 	if x == nil {
 		if s.Nullable || !v.custom || s.allowsAnyField() && s.Type == "" {
 			return true
@@ -371,7 +377,7 @@ func (v *validator) value(p string, x any, s *Schema, root bool) bool {
 		}
 	}
 	v.combinators(p, x, s)
-	ok := len(v.errs) == before
+	ok := v.structural == before
 	if ok && len(s.Validations) > 0 {
 		v.checkRules(p, x, s)
 	}
@@ -608,7 +614,7 @@ func (v *validator) combinators(p string, x any, s *Schema) {
 		w.value(p, x, cs, false)
 		for _, e := range w.errs {
 			if e.Reason != ReasonUnknownField {
-				v.errs = append(v.errs, e)
+				v.add(e.Stage, e.Reason, e.Field, e.Message)
 			}
 		}
 	}

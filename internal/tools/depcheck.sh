@@ -11,7 +11,8 @@ declare -A allowed=(
   [discovery]="transport unstructured"
   [watch]="transport unstructured"
   [connect]="transport unstructured"
-  [resource]="connect discovery transport unstructured watch"
+  [celrules]="unstructured"
+  [resource]="celrules connect discovery transport unstructured watch"
   [internal/testserver]="unstructured"
   [internal/cluster]=""
 )

@@ -76,11 +76,12 @@ func (h Handle) Subresource(name string) Handle {
 }
 
 // MetadataOnly returns a copy of h whose reads — Get, List, ListPage,
-// ListAll, Watch and its ListWatcher — ask the server for metadata alone: each object comes back as a
-// meta.k8s.io/v1 PartialObjectMetadata, apiVersion, kind and metadata
-// (name, namespace, labels, annotations, ownerReferences, finalizers,
-// resourceVersion, managedFields, ...) and no spec or status, and a list
-// page as a PartialObjectMetadataList. For users who need the names, labels
+// ListAll, Watch and its ListWatcher — ask the server for metadata alone:
+// each object comes back as a meta.k8s.io/v1 PartialObjectMetadata,
+// apiVersion, kind and metadata (name, namespace, labels, annotations,
+// ownerReferences, finalizers, resourceVersion, managedFields, ...) and no
+// spec or status, a list page as a PartialObjectMetadataList, and each watch
+// event's object as a PartialObjectMetadata. For users who need the names, labels
 // or owners of many objects this cuts what the server sends and what the
 // client holds by the size of the bodies left out. The objects carry the
 // meta.k8s.io apiVersion and kind, not the resource's: Handle.Resolve tells

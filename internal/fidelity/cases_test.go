@@ -20,6 +20,21 @@ type request struct {
 	Save map[string]string `json:"-"`
 }
 
+// savingNameAndRV returns rq that saves its answer's name as <name> and
+// resourceVersion as <rv>: with generateName, a case can run again
+// against the same server.
+func savingNameAndRV(rq request) request {
+	rq.Save = map[string]string{"<name>": "metadata.name", "<rv>": "metadata.resourceVersion"}
+	return rq
+}
+
+// generatedConfigMap creates a ConfigMap with a generated name in the
+// objects' namespace, labelled label=me.
+func generatedConfigMap(prefix, label string) request {
+	return withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON,
+		`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"`+prefix+`","labels":{"`+label+`":"me"}},"data":{"a":"1"}}`)
+}
+
 // saving returns rq that saves the string at path of its answer as name.
 func saving(rq request, name, path string) request {
 	rq.Save = map[string]string{name: path}
@@ -419,8 +434,8 @@ var objectCases = []fcase{
 		Request: withBody(http.MethodPost, "/api/v1/namespaces", contentTypeJSON, `{"apiVersion":"v1","kind":"Namespace","metadata":{"generateName":"fidelity-created-ns-"}}`)},
 }
 
-// The Gizmo CRD is created by a case of its own (in its own group, so
-// that crdSetup's group keeps one kind).
+// gizmoCRD is the CRD whose create a case dry-runs (in a group of its own,
+// in case a real create ever joins it).
 const gizmoCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
 "metadata":{"name":"gizmos.created.fidelity.example.com"},
 "spec":{"group":"created.fidelity.example.com","scope":"Namespaced",
@@ -450,24 +465,25 @@ var changeCases = []fcase{
 	// DELETED event carrying the changed object.
 	{Name: "watch-leaves-selector", Kind: kindWatch,
 		Setup: []request{objNamespace,
-			saving(watchedConfigMap("fidelity-watch-leave", "watchleave"), "<rv>", "metadata.resourceVersion"),
-			withBody(http.MethodPatch, objNS+"/configmaps/fidelity-watch-leave", mergePatch, `{"metadata":{"labels":{"watchleave":"gone"}}}`)},
+			savingNameAndRV(generatedConfigMap("fidelity-watch-leave-", "watchleave")),
+			withBody(http.MethodPatch, objNS+"/configmaps/<name>", mergePatch, `{"metadata":{"labels":{"watchleave":"gone"}}}`)},
 		Request: get(objNS + "/configmaps?watch=1&labelSelector=watchleave%3Dme&resourceVersion=<rv>&timeoutSeconds=1")},
 	// And one that comes to match it enters it: ADDED.
 	{Name: "watch-enters-selector", Kind: kindWatch,
 		Setup: []request{objNamespace,
-			saving(watchedConfigMap("fidelity-watch-enter", "watchenter"), "<rv>", "metadata.resourceVersion"),
-			withBody(http.MethodPatch, objNS+"/configmaps/fidelity-watch-enter", mergePatch, `{"metadata":{"labels":{"watchenter":"now"}}}`)},
+			savingNameAndRV(generatedConfigMap("fidelity-watch-enter-", "watchenter")),
+			withBody(http.MethodPatch, objNS+"/configmaps/<name>", mergePatch, `{"metadata":{"labels":{"watchenter":"now"}}}`)},
 		Request: get(objNS + "/configmaps?watch=1&labelSelector=watchenter%3Dnow&resourceVersion=<rv>&timeoutSeconds=1")},
 	// Successful writes: their answers carry the managedFields.
-	{Name: "object-apply-create", Kind: kindObject, Setup: []request{objNamespace},
+	{Name: "object-apply-create", Kind: kindObject, Setup: []request{objNamespace, {Method: http.MethodDelete, Path: objNS + "/configmaps/fidelity-applied"}},
 		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-applied?fieldManager=fidelity", applyPatch,
 			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-applied","labels":{"by":"apply"}},"data":{"a":"1"}}`)},
 	{Name: "object-apply-shared", Kind: kindObject,
 		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-apply-shared", ""))},
 		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-apply-shared?fieldManager=fidelity", applyPatch,
 			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-apply-shared","annotations":{"note":"x"}},"data":{"b":"2"}}`)},
-	{Name: "object-apply-deployment", Kind: kindObject, Setup: []request{objNamespace},
+	{Name: "object-apply-deployment", Kind: kindObject,
+		Setup: []request{objNamespace, {Method: http.MethodDelete, Path: "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-applied-web"}},
 		Request: withBody(http.MethodPatch, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-applied-web?fieldManager=fidelity", applyPatch,
 			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-applied-web"`, 1))},
 	{Name: "object-merge-patch", Kind: kindObject,
@@ -483,17 +499,18 @@ var changeCases = []fcase{
 		Request: withBody(http.MethodPatch, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-patched-web", strategicPatch,
 			`{"spec":{"replicas":3,"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"},{"name":"sidecar","image":"busybox:1.36"}]}}}}`)},
 	{Name: "object-update", Kind: kindObject,
-		Setup: []request{objNamespace, saving(withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-updated", "")),
-			"<rv>", "metadata.resourceVersion")},
-		Request: withBody(http.MethodPut, objNS+"/configmaps/fidelity-updated?fieldManager=updater", contentTypeJSON,
-			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-updated","resourceVersion":"<rv>","labels":{"u":"1"}},"data":{"a":"1","c":"3"}}`)},
+		Setup: []request{objNamespace, savingNameAndRV(generatedConfigMap("fidelity-updated-", "updated"))},
+		Request: withBody(http.MethodPut, objNS+"/configmaps/<name>?fieldManager=updater", contentTypeJSON,
+			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"<name>","generateName":"fidelity-updated-","resourceVersion":"<rv>","labels":{"u":"1"}},"data":{"a":"1","c":"3"}}`)},
 	{Name: "object-update-scale", Kind: kindObject,
 		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
 			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-rescaled"`, 1))},
 		Request: withBody(http.MethodPut, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-rescaled/scale", contentTypeJSON,
 			`{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"fidelity-rescaled","namespace":"fidelity-objects"},"spec":{"replicas":4}}`)},
+	// A dry run, so that the case can run again: the answer is the same
+	// as a create's, before the CRD is established.
 	{Name: "object-create-crd", Kind: kindObject,
-		Request: withBody(http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", contentTypeJSON, gizmoCRD)},
+		Request: withBody(http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?dryRun=All", contentTypeJSON, gizmoCRD)},
 	// Paging: the second page, through the first page's continue token.
 	{Name: "object-list-second-page", Kind: kindObject,
 		Setup: []request{objNamespace,
@@ -504,7 +521,7 @@ var changeCases = []fcase{
 	{Name: "error-configmap-key-slash", Kind: kindStatus, Setup: []request{objNamespace},
 		Request: withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-slash"},"data":{"a/b":"1"}}`)},
 	{Name: "error-secret-key-invalid", Kind: kindStatus, Setup: []request{objNamespace},
-		Request: withBody(http.MethodPost, objNS+"/secrets", contentTypeJSON, `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"fidelity-bad-key"},"data":{"..x":"MQ==","a b":"MQ=="}}`)},
+		Request: withBody(http.MethodPost, objNS+"/secrets", contentTypeJSON, `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"fidelity-bad-key"},"data":{"..x":"MQ=="}}`)},
 	{Name: "error-scale-wrong-kind", Kind: kindStatus,
 		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
 			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-wrong-scale"`, 1))},
@@ -552,12 +569,12 @@ var changeCases = []fcase{
 			strings.Replace(pod, `"generateName":"fidelity-pod-"`, `"name":"fidelity-immutable-pod"`, 1))},
 		Request: withBody(http.MethodPatch, objNS+"/pods/fidelity-immutable-pod", mergePatch, `{"spec":{"restartPolicy":"Never"}}`)},
 	{Name: "object-pod-put-image", Kind: kindObject,
-		Setup: []request{objNamespace, saving(withBody(http.MethodPost, objNS+"/pods", contentTypeJSON,
-			strings.Replace(pod, `"generateName":"fidelity-pod-"`, `"name":"fidelity-put-pod"`, 1)), "<rv>", "metadata.resourceVersion")},
+		Setup: []request{objNamespace, savingNameAndRV(withBody(http.MethodPost, objNS+"/pods", contentTypeJSON,
+			strings.Replace(pod, `"generateName":"fidelity-pod-"`, `"generateName":"fidelity-put-pod-"`, 1)))},
 		// A PUT of the manifest with a new image: what admission added on
 		// create (priority, tolerations) is left out.
-		Request: withBody(http.MethodPut, objNS+"/pods/fidelity-put-pod", contentTypeJSON,
-			`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"fidelity-put-pod","resourceVersion":"<rv>"},"spec":{"containers":[{"name":"c","image":"busybox:1.37","command":["sleep","3600"]}]}}`)},
+		Request: withBody(http.MethodPut, objNS+"/pods/<name>", contentTypeJSON,
+			`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"<name>","generateName":"fidelity-put-pod-","resourceVersion":"<rv>"},"spec":{"containers":[{"name":"c","image":"busybox:1.37","command":["sleep","3600"]}]}}`)},
 	{Name: "object-pod-image-update", Kind: kindObject,
 		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/pods", contentTypeJSON,
 			strings.Replace(pod, `"generateName":"fidelity-pod-"`, `"name":"fidelity-reimaged-pod"`, 1))},

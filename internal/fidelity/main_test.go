@@ -118,7 +118,8 @@ func (tg *target) do(ctx context.Context, rq request) (*response, error) {
 }
 
 // setup runs a case's setup steps; each must answer 2xx, or 409 when it
-// creates something that an earlier run of the same process created. It
+// creates something that an earlier run of the same process created, or
+// 404 when it deletes what an earlier run would have left. It
 // returns the values the steps saved (see request.Save).
 func (tg *target) setup(t testing.TB, steps []request) map[string]string {
 	t.Helper()
@@ -129,7 +130,8 @@ func (tg *target) setup(t testing.TB, steps []request) map[string]string {
 		for {
 			resp, err := tg.do(ctx, st)
 			require.NoError(t, err, "setup %s %s", st.Method, st.Path)
-			ok := resp.Status/100 == 2 || (st.Method == http.MethodPost && resp.Status == http.StatusConflict)
+			ok := resp.Status/100 == 2 || (st.Method == http.MethodPost && resp.Status == http.StatusConflict) ||
+				(st.Method == http.MethodDelete && resp.Status == http.StatusNotFound)
 			if ok {
 				for name, p := range st.Save {
 					v := str(decode(resp.Body), strings.Split(p, ".")...)

@@ -77,8 +77,34 @@
 // until the watch times out. A refusal is remembered per ListWatcher.Key
 // (server and resource) for the life of the process.
 //
+// # Informers
+//
+// NewInformer(lw, opts) runs a Watcher with its Store as Config.Known and
+// keeps the Store equal to the server's state of lw's collection (one
+// resource, namespace and selector; metadata-only when lw comes from a
+// resource.Handle.MetadataOnly handle). Handlers (AddHandler) get OnAdd,
+// OnUpdate with old and new, and OnDelete with the last state, each on a
+// goroutine and queue of its own: a slow handler delays only itself and
+// sees each object's changes in order; a panic is recovered and reported
+// as a *HandlerPanicError. HasSynced and WaitForSync tell when the first
+// state is in; ResyncPeriod replays the store to handlers; Transform (such
+// as DropManagedFields) rewrites objects before they are stored; indexes
+// (DefaultIndexers, LabelIndex, FieldIndex, or any IndexFunc) answer
+// Store.ByIndex. Run returns after every goroutine it started has ended. A
+// Factory shares one informer per collection within a process.
+//
+// # Work queue
+//
+// Queue[K] is the work queue of controllers: a key is queued once however
+// often it is added and never processed by two workers at once; a key
+// added while it is processed is processed again after Done.
+// AddRateLimited retries with per-key exponential backoff under an overall
+// token bucket until Forget; ShutDownWithDrain lets workers finish what is
+// queued. Queue.Run is the worker loop, with RequeueAfter for periodic work.
+//
 // # Testing
 //
 // Config.Clock replaces the wall clock and timers, so tests drive backoff,
-// idle deadlines and WatchList bounds without sleeping.
+// idle deadlines and WatchList bounds without sleeping; QueueOptions.Clock
+// does the same for a Queue's delays.
 package watch

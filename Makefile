@@ -9,7 +9,12 @@
 #                real-server packages still build it on first use).
 #   make e2e     only the real-server suites (internal/e2e, internal/cluster,
 #                internal/fidelity).
-#   make bench   every benchmark, once; pipe two runs into benchstat to compare.
+#   make bench   kubedyn against client-go v0.37.2, same work, interleaved, on
+#                the test server and a real kube-apiserver (internal/bench, its
+#                own module): prints one table; BENCH_OUT keeps every run in
+#                benchmark format (benchstat, and the chart in
+#                docs/performance.svg: make bench-chart). A few minutes.
+#   make microbench  every micro-benchmark of the packages, once.
 #   make parity  discovery's name resolution against kubectl's (client-go's
 #                RESTMapper) over the same documents (internal/kubectlparity,
 #                its own module so k8s.io stays out of go.mod).
@@ -20,9 +25,9 @@ GO       ?= go
 GOTEST   ?= $(GO) test -race -count=1 -timeout 30m
 E2E_PKGS := ./internal/e2e/... ./internal/cluster/... ./internal/fidelity/...
 
-.PHONY: test unit e2e lint vet bench depcheck examples realserver fuzz parity
+.PHONY: test unit e2e lint vet bench bench-chart benchcheck microbench depcheck examples realserver fuzz parity
 
-test: vet depcheck realserver unit examples parity
+test: vet depcheck realserver unit examples parity benchcheck
 
 unit:
 	$(GOTEST) ./...
@@ -52,7 +57,21 @@ examples:
 parity:
 	cd internal/kubectlparity && $(GO) vet . && $(GO) test -count=1 .
 
-bench:
+BENCH_OUT   ?= $(CURDIR)/bench.out
+BENCH_FLAGS ?=
+bench: realserver
+	cd internal/bench && $(GO) run . -raw $(BENCH_OUT) $(BENCH_FLAGS)
+
+# Redraws docs/performance.svg from the runs make bench kept in BENCH_OUT.
+bench-chart:
+	cd internal/bench && $(GO) run . -chart $(BENCH_OUT) > ../../docs/performance.svg
+
+# make test runs every measurement of internal/bench once at a tiny size, so
+# the benchmark cannot rot; make bench is the long run.
+benchcheck:
+	cd internal/bench && $(GO) vet . && $(GO) test -count=1 -run TestSmall .
+
+microbench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # A short run of every fuzz target (go test accepts one -fuzz target per package).

@@ -219,6 +219,8 @@ type run struct {
 	restart  bool // a Restarted marker is due before the next list
 	stopped  bool // the consumer left the loop
 
+	noWatchList bool // this run fell back to list + watch
+
 	keys map[Key]string // resourceVersion by key, when Config.Known is nil
 	seen map[Key]struct{}
 
@@ -292,10 +294,18 @@ func (r *run) recover(err error) bool {
 	r.w.count(func(s *Stats) { s.Failures++ })
 	var refused *watchListRefused
 	switch {
-	case errors.As(err, &refused) || errors.Is(err, errNoInitialEnd) || errors.Is(err, errEndedInInitial):
+	case errors.Is(err, errEndedInInitial):
+		// Not proof that the server lacks WatchList (it may be shutting
+		// down): fall back for this run only.
+		r.noWatchList = true
+		r.w.count(func(s *Stats) { s.WatchListFallbacks++ })
+		r.report(err)
+		return true
+	case errors.As(err, &refused) || errors.Is(err, errNoInitialEnd):
 		if key := r.w.lw.Key(); key != "" && !isAuthError(err) {
 			refusedWatchList.Store(key, struct{}{})
 		}
+		r.noWatchList = true
 		r.w.count(func(s *Stats) { s.WatchListFallbacks++ })
 		r.report(err)
 		return true // fall back at once
@@ -314,7 +324,7 @@ func (r *run) recover(err error) bool {
 	case errors.Is(err, errIdle):
 		r.w.count(func(s *Stats) { s.IdleTimeouts++ })
 	}
-	if err != errIdle && !errors.Is(err, transport.ErrGone) {
+	if !errors.Is(err, transport.ErrGone) {
 		r.report(err)
 	}
 	now := cfg.Clock.Now()
@@ -355,7 +365,7 @@ func (r *run) sleep(d time.Duration) bool {
 }
 
 func (r *run) useWatchList() bool {
-	if r.w.cfg.DisableWatchList {
+	if r.w.cfg.DisableWatchList || r.noWatchList {
 		return false
 	}
 	_, refused := refusedWatchList.Load(r.w.lw.Key())

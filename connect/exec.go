@@ -245,6 +245,7 @@ func sendSizes(ctx context.Context, conn *websocket.Conn, sizes <-chan TerminalS
 func readSession(ctx context.Context, conn *websocket.Conn, stdout, stderr io.Writer) (*execStatus, error) {
 	var status *execStatus
 	var ch [1]byte
+	buf := make([]byte, 32<<10)
 	for {
 		typ, r, err := conn.Reader(ctx)
 		if err != nil {
@@ -287,12 +288,12 @@ func readSession(ctx context.Context, conn *websocket.Conn, stdout, stderr io.Wr
 		if w == nil {
 			// A channel we did not ask for, or the v5 close signal from
 			// the server: nothing to deliver.
-			if _, err := io.Copy(io.Discard, r); err != nil {
+			if _, err := io.CopyBuffer(io.Discard, r, buf); err != nil {
 				return nil, fmt.Errorf("reading channel %d: %w", ch[0], err)
 			}
 			continue
 		}
-		if _, err := io.Copy(writerOf{w}, r); err != nil {
+		if _, err := io.CopyBuffer(writerOf{w}, r, buf); err != nil {
 			var we *writeError
 			if errors.As(err, &we) {
 				return nil, fmt.Errorf("writing channel %d's output: %w", ch[0], we.err)

@@ -3,6 +3,7 @@ package connect_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"testing"
 	"time"
 
@@ -46,4 +47,9 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
+}
+
+// iterPull is iter.Pull2 for a log line sequence, with the values named.
+func iterPull(seq func(func(connect.LogLine, error) bool)) (func() (connect.LogLine, error, bool), func()) {
+	return iter.Pull2(seq)
 }

@@ -69,6 +69,9 @@ func (s *Server) podContainer(req request, container string, all bool) (map[stri
 }
 
 func (s *Server) servePodLog(w http.ResponseWriter, r *http.Request, req request) {
+	if s.serveStampedLog(w, r, req) {
+		return
+	}
 	q := r.URL.Query()
 	_, container, err := s.podContainer(req, q.Get("container"), false)
 	if err != nil {

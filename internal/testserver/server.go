@@ -49,6 +49,7 @@ type Server struct {
 	bookmarkGen int
 	done        chan struct{}
 	logs        map[string]string       // namespace/pod/container -> log text
+	stampedLogs map[string]*stampedLog  // logs with timestamps (podlogtimes.go)
 	watchers    map[chan bool]chan bool // open watches: true drops, false ends
 	execHandler ExecHandler
 	pfHandler   PortForwardHandler

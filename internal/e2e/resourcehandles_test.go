@@ -155,6 +155,17 @@ func TestMetadataOnlyReads(t *testing.T) {
 	page, err := meta.ListPage(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "PartialObjectMetadataList", page.Kind())
+	full, err := deploys.ListPage(ctx, nil)
+	require.NoError(t, err)
+	var metaBytes, fullBytes int
+	for _, it := range page.Items() {
+		metaBytes += len(it.String())
+	}
+	for _, it := range full.Items() {
+		fullBytes += len(it.String())
+	}
+	assert.Less(t, metaBytes, fullBytes)
+	t.Logf("3 Deployments: %d bytes of items in full, %d as metadata", fullBytes, metaBytes)
 	items, rv, err := meta.ListAll(ctx, nil)
 	require.NoError(t, err)
 	assert.Len(t, items, 3)

@@ -496,7 +496,7 @@ func (r *run) list() error {
 			return err
 		}
 		if listRV == "" {
-			listRV = page.ResourceVersion()
+			listRV = strings.Clone(page.ResourceVersion()) // a substring would keep the whole page alive
 		}
 		apiVersion, kind := page.APIVersion(), strings.TrimSuffix(page.Kind(), "List")
 		for _, item := range page.Items() {

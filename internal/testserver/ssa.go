@@ -308,7 +308,44 @@ func pathsToTree(paths map[string]bool) map[string]any {
 			node = next
 		}
 	}
+	collapseDots(tree)
 	return tree
+}
+
+// collapseDots writes a map or list owned without any of its children as
+// the real field manager does, {} instead of {".": {}}.
+func collapseDots(node map[string]any) {
+	for k, v := range node {
+		child, _ := v.(map[string]any)
+		if len(child) == 1 && child["."] != nil && len(child["."].(map[string]any)) == 0 {
+			node[k] = map[string]any{}
+			continue
+		}
+		collapseDots(child)
+	}
+}
+
+// readManagedOf reads obj's managedFields as leavesOf names the fields: a
+// collapsed {} (see collapseDots) of a map or list the object has is its
+// "." path again.
+func readManagedOf(d *resourceDef, obj map[string]any) []*managedEntry {
+	entries := readManaged(obj)
+	leaves := leavesOf(d, obj, "")
+	for p, v := range leavesOf(d, obj, "status") {
+		leaves[p] = v
+	}
+	for _, e := range entries {
+		for p := range e.fields {
+			if _, ok := leaves[p]; ok {
+				continue
+			}
+			if _, ok := leaves[p+pathSep+"."]; ok {
+				delete(e.fields, p)
+				e.fields[p+pathSep+"."] = true
+			}
+		}
+	}
+	return entries
 }
 
 func writeManaged(obj map[string]any, entries []*managedEntry) {
@@ -368,7 +405,7 @@ func managerFor(r *http.Request) string {
 func trackUpdate(d *resourceDef, old, obj map[string]any, manager, sub string) {
 	var entries []*managedEntry
 	if old != nil {
-		entries = readManaged(old)
+		entries = readManagedOf(d, old)
 	}
 	before, after := leavesOf(d, old, sub), leavesOf(d, obj, sub)
 	changed := map[string]bool{}
@@ -433,7 +470,7 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 	entries := []*managedEntry{}
 	var current map[string]any
 	if live != nil {
-		entries = readManaged(live)
+		entries = readManagedOf(d, live)
 		current = live
 	}
 	applied := leavesOf(d, config, sub)

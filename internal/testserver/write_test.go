@@ -424,3 +424,26 @@ func TestPodSpecUpdates(t *testing.T) {
 	more := c.do("PATCH", "/api/v1/namespaces/default/pods/p", `{"spec":{"activeDeadlineSeconds":60,"tolerations":[{"key":"x","operator":"Exists"}]}}`, "Content-Type", "application/strategic-merge-patch+json")
 	assert.Equal(t, http.StatusOK, more.code, string(more.raw))
 }
+
+// A manager left owning a map without any of its keys owns "f:labels": {},
+// as the real field manager writes it, and keeps owning it on the next
+// write.
+func TestManagedFieldsCollapsedMap(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	r := c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"m","labels":{"a":"1"}},"data":{"k":"v"}}`)
+	require.Equal(t, http.StatusCreated, r.code)
+	put := func(labels string) resp {
+		body := fmt.Sprintf(`{"metadata":{"name":"m","labels":%s},"data":{"k":"v"}}`, labels)
+		u := c.do("PUT", "/api/v1/namespaces/default/configmaps/m?fieldManager=other", body)
+		require.Equal(t, http.StatusOK, u.code, string(u.raw))
+		return u
+	}
+	u := put(`{"b":"2"}`)
+	creator := findByField(u.get("metadata.managedFields"), "manager", "Go-http-client")
+	require.NotNil(t, creator)
+	assert.Equal(t, map[string]any{}, path(creator, "fieldsV1.f:metadata.f:labels"))
+	u = put(`{"b":"3"}`)
+	creator = findByField(u.get("metadata.managedFields"), "manager", "Go-http-client")
+	assert.Equal(t, map[string]any{}, path(creator, "fieldsV1.f:metadata.f:labels"), "read back as the map itself")
+}

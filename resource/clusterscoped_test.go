@@ -1,8 +1,10 @@
 package resource_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
@@ -166,4 +168,41 @@ func TestWithWarningHandlerGetsWatchWarnings(t *testing.T) {
 		break // the first event: the response headers were read before it
 	}
 	assert.Equal(t, []transport.Warning{{Code: 299, Agent: "-", Text: "watch warned"}}, mine.get())
+}
+
+// TestClientWarningLoggedWithoutHandler checks a warning resource raises
+// goes to Config.Logger when no WarningHandler is set, as the server's do.
+func TestClientWarningLoggedWithoutHandler(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	var buf syncBuffer
+	cfg := &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token(),
+		Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	c, err := resource.NewClient(cfg)
+	require.NoError(t, err)
+	role := obj(t, `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"logged","namespace":"chart"}}`)
+	_, err = c.ForObject(role).Create(context.Background(), role, nil)
+	require.NoError(t, err)
+	out := buf.String()
+	assert.Contains(t, out, "level=WARN")
+	assert.Contains(t, out, "agent=kubedyn")
+	assert.Contains(t, out, `metadata.namespace \"chart\" dropped`)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -27,7 +27,7 @@ type sharedPlane struct {
 
 // SharedStartTimeout bounds the first [Shared] call, including a cold build
 // of the binaries.
-const SharedStartTimeout = 15 * time.Minute
+const SharedStartTimeout = 25 * time.Minute
 
 // Shared returns this process's control plane, starting it on the first call
 // with the options given to [MainWith] (defaults under [Main]: etcd and

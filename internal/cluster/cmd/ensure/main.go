@@ -34,7 +34,7 @@ func main() {
 	startFlag := flag.Bool("start", false, "also start a control plane and keep it running until interrupted")
 	apiOnly := flag.Bool("api-only", false, "with -start: run etcd and kube-apiserver only (no controller manager, scheduler or node agent)")
 	nodes := flag.Int("nodes", 1, "with -start: how many nodes the node agent registers")
-	timeout := flag.Duration("timeout", 20*time.Minute, "give up building and starting after this long")
+	timeout := flag.Duration("timeout", 40*time.Minute, "give up building and starting after this long (a cold build of the five binaries takes many minutes on two cores)")
 	flag.Parse()
 	if *startFlag {
 		// Stop with the parent (go run, a shell script): SIGTERM arrives

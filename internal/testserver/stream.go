@@ -259,6 +259,9 @@ type portConn struct {
 }
 
 func (s *Server) servePortForward(w http.ResponseWriter, r *http.Request, req request) {
+	if s.serveSPDYTunnel(w, r, req) {
+		return
+	}
 	var ports []int
 	for _, v := range r.URL.Query()["ports"] {
 		for _, p := range strings.Split(v, ",") {

@@ -148,4 +148,3 @@ func (c *wsNetConn) RemoteAddr() net.Addr               { return c.ws.conn.Remot
 func (c *wsNetConn) SetDeadline(t time.Time) error      { return c.ws.conn.SetDeadline(t) }
 func (c *wsNetConn) SetReadDeadline(t time.Time) error  { return c.ws.conn.SetReadDeadline(t) }
 func (c *wsNetConn) SetWriteDeadline(t time.Time) error { return c.ws.conn.SetWriteDeadline(t) }
-

@@ -137,36 +137,32 @@ func CompileOpenAPIV3(doc []byte) (*SchemaSet, error) {
 			}
 			s.GroupVersionKinds = append(s.GroupVersionKinds, gvk)
 		}
-		if len(c.raw[n].GVK) > 0 && !hasForeignRef(c.raw[n]) {
+		if isCRDName(n, c.raw[n]) {
 			s.Custom = true
 		}
 	}
 	return set, nil
 }
 
-// hasForeignRef reports whether a kind's schema refers to definitions
-// other than the apimachinery meta types: built-in kinds do (their spec is
-// a named Go type); a CRD's published schema is inline but for metadata.
-func hasForeignRef(r *rawSchema) bool {
-	if r == nil {
-		return false
-	}
-	if r.Ref != "" && !strings.HasPrefix(r.Ref, refPrefix+"io.k8s.apimachinery.pkg.apis.meta.v1.") {
-		return true
-	}
-	for _, p := range r.Properties {
-		if hasForeignRef(p) {
+// isCRDName reports whether a kind's definition is named the way the
+// apiextensions server names a CRD's: the group's labels reversed, the
+// version and the kind ("test.kubedyn.schema.v1.Widget" for
+// schema.kubedyn.test/v1 Widget). Built-in kinds are named after their Go
+// package ("io.k8s.api.apps.v1.Deployment"), aggregated APIs too.
+func isCRDName(name string, r *rawSchema) bool {
+	for _, g := range r.GVK {
+		if g.Group == "" {
+			continue
+		}
+		labels := strings.Split(g.Group, ".")
+		for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
+			labels[i], labels[j] = labels[j], labels[i]
+		}
+		if name == strings.Join(labels, ".")+"."+g.Version+"."+g.Kind {
 			return true
 		}
 	}
-	for _, l := range [][]*rawSchema{r.AllOf, r.AnyOf, r.OneOf} {
-		for _, x := range l {
-			if hasForeignRef(x) {
-				return true
-			}
-		}
-	}
-	return hasForeignRef(r.Items)
+	return false
 }
 
 type compiler struct {

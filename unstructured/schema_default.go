@@ -7,9 +7,9 @@ import (
 
 // Default returns obj with the schema's default values filled in, the
 // structural defaulting the API server applies to custom resources before
-// it validates and stores them: a missing field whose schema has a default
-// gets it (inside objects that exist), and so does a null field that is not
-// nullable. obj itself is not changed. Numbers keep every digit.
+// it validates and stores them: a null field that is not nullable is
+// dropped, and a missing field whose schema has a default gets it (inside
+// objects that exist). obj itself is not changed. Numbers keep every digit.
 func Default(obj Object, s *Schema) (Object, error) {
 	if s == nil {
 		return Object{}, fmt.Errorf("default: no schema")
@@ -36,7 +36,12 @@ func applyDefaults(x any, s *Schema) any {
 	case map[string]any:
 		for name, ps := range s.Properties {
 			cur, ok := t[name]
-			if ps.Default != "" && (!ok || cur == nil && !ps.Nullable) {
+			if ok && cur == nil && !ps.Nullable {
+				// The server prunes a null it would not accept.
+				delete(t, name)
+				ok = false
+			}
+			if ps.Default != "" && !ok {
 				if d, err := decodeTree(ps.Default); err == nil {
 					t[name] = d
 				}

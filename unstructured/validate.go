@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,6 +152,12 @@ type RuleEvaluator interface {
 type ValidateOptions struct {
 	// Rules evaluates CEL rules; nil reports every rule as not checked.
 	Rules RuleEvaluator
+	// ResetStatus says the request writes the main resource of a kind with
+	// a status subresource (a create or update, not of /status): the
+	// server then replaces status with the stored one before it validates,
+	// so only what fails to decode in status counts (unknown fields, and
+	// wrong types of built-in kinds).
+	ResetStatus bool
 	// NoDefaults skips the structural defaulting applied to custom
 	// resources before they are checked (the server defaults them first, so
 	// leave it false to agree with the server).
@@ -174,6 +181,24 @@ func (r *ValidationResult) Err() error {
 		return nil
 	}
 	return &ValidationError{Object: r.object, Errors: r.Errors}
+}
+
+// ServerAnswer returns the errors the server's first answer would report:
+// the decode stage's when there are any (400, which names unknown fields
+// but only the first wrong type); else the schema stage's together with
+// the rules' (422), unless a schema error is a wrong type or a value
+// outside an enum, which make the server skip every rule of the object.
+func (r *ValidationResult) ServerAnswer() []*FieldError {
+	if d := r.Stage(StageDecode); len(d) > 0 {
+		return d
+	}
+	schema := r.Stage(StageSchema)
+	for _, e := range schema {
+		if e.Reason == ReasonTypeInvalid || e.Reason == ReasonNotSupported {
+			return schema
+		}
+	}
+	return append(schema, r.Stage(StageRules)...)
 }
 
 // Stage returns the errors of one stage.
@@ -215,7 +240,7 @@ func Validate(obj Object, s *Schema, opts *ValidateOptions) (*ValidationResult, 
 	if s.Custom && !o.NoDefaults {
 		root = applyDefaults(root, s)
 	}
-	v := &validator{rules: o.Rules, custom: s.Custom}
+	v := &validator{rules: o.Rules, custom: s.Custom, resetStatus: o.ResetStatus}
 	v.value("", root, s, true)
 	sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Stage < v.errs[j].Stage })
 	return &ValidationResult{Errors: v.errs, NotChecked: v.notChecked, object: objectName(obj)}, nil
@@ -242,19 +267,23 @@ func decodeTree(raw string) (any, error) {
 }
 
 type validator struct {
-	rules      RuleEvaluator
-	custom     bool
+	rules       RuleEvaluator
+	custom      bool
+	resetStatus bool
 	errs       []*FieldError
 	notChecked []*FieldError
-	// structural counts the decode and schema errors (rule failures do not
-	// keep other rules from running).
-	structural int
+	// blocking counts the errors that keep CEL rules from running over a
+	// value: wrong types and missing required fields, which would make a
+	// rule fail to evaluate rather than check. Other schema errors (enum,
+	// range, pattern) leave rules running, so one pass reports what the
+	// server shows only once the schema passes.
+	blocking int
 }
 
 func (v *validator) add(st Stage, reason, field, msg string) {
 	v.errs = append(v.errs, &FieldError{Stage: st, Reason: reason, Field: field, Message: msg})
-	if st != StageRules {
-		v.structural++
+	if reason == ReasonTypeInvalid || reason == ReasonRequired && st != StageRules {
+		v.blocking++
 	}
 }
 
@@ -332,13 +361,13 @@ func (v *validator) typeStage() Stage {
 	return StageDecode
 }
 
-// value checks x at path p against s and reports whether the subtree has
-// no errors (CEL rules only run over valid values, as on the server).
+// value checks x at path p against s and reports whether the subtree is
+// fit for CEL rules (no type errors, no missing required fields).
 func (v *validator) value(p string, x any, s *Schema, root bool) bool {
 	if s == nil {
 		return true
 	}
-	before := v.structural
+	before := v.blocking
 	if x == nil {
 		if s.Nullable || !v.custom || s.allowsAnyField() && s.Type == "" {
 			return true
@@ -377,7 +406,7 @@ func (v *validator) value(p string, x any, s *Schema, root bool) bool {
 		}
 	}
 	v.combinators(p, x, s)
-	ok := v.structural == before
+	ok := v.blocking == before
 	if ok && len(s.Validations) > 0 {
 		v.checkRules(p, x, s)
 	}
@@ -455,6 +484,16 @@ func (v *validator) object(p string, m map[string]any, s *Schema, root bool) {
 			}
 			continue
 		}
+		if root && k == "status" && v.resetStatus {
+			w := &validator{custom: v.custom}
+			w.value(k, m[k], cs, false)
+			for _, e := range w.errs {
+				if e.Stage == StageDecode {
+					v.add(e.Stage, e.Reason, e.Field, e.Message)
+				}
+			}
+			continue
+		}
 		v.value(child(p, k), m[k], cs, false)
 	}
 	for _, r := range s.Required {
@@ -489,13 +528,20 @@ func (v *validator) array(p string, a []any, s *Schema) {
 	for i, x := range a {
 		v.value(index(p, i), x, s.Items, false)
 	}
+	if !v.custom {
+		// Built-in kinds: the server's Go validation decides which lists
+		// must be unique (Service ports are, container ports are not).
+		return
+	}
 	switch s.ListType {
 	case "set":
 		seen := make(map[string]bool, len(a))
 		for i, x := range a {
 			c := canonical(x)
 			if seen[c] {
+				// The server reports the first duplicate of a set.
 				v.add(StageSchema, ReasonDuplicate, index(p, i), "Duplicate value: "+show(x))
+				return
 			}
 			seen[c] = true
 		}
@@ -522,7 +568,9 @@ func (v *validator) array(p string, a []any, s *Schema) {
 			}
 			c := canonical(key)
 			if seen[c] {
+				// The server reports the first duplicate of a map list.
 				v.add(StageSchema, ReasonDuplicate, index(p, i), "Duplicate value: "+c)
+				return
 			}
 			seen[c] = true
 		}
@@ -563,13 +611,41 @@ func formatOK(format, x string) bool {
 		_, err := base64.StdEncoding.DecodeString(x)
 		return err == nil
 	case "duration":
-		_, err := time.ParseDuration(x)
-		return err == nil
+		return isDuration(x)
 	case "quantity":
 		_, err := ParseQuantity(x)
 		return err == nil
 	}
 	return true
+}
+
+// durationUnits are the unit spellings the server's duration format takes
+// besides Go's own (strfmt): a unit matches its listed forms exactly or,
+// for the last form, as a prefix ("minutes", "hours").
+var durationUnits = [][]string{
+	{"ns", "nano"}, {"us", "µs", "micro"}, {"ms", "milli"}, {"s", "sec"},
+	{"m", "min"}, {"h", "hr", "hour"}, {"d", "day"}, {"w", "wk", "week"},
+}
+
+var durationTerm = regexp.MustCompile(`((\d+)\s*([A-Za-zµ]+))`)
+
+// isDuration accepts what the server's "duration" format accepts: a Go
+// duration, or terms such as "5 minutes" or "1 day 2h".
+func isDuration(x string) bool {
+	if _, err := time.ParseDuration(x); err == nil {
+		return true
+	}
+	for _, m := range durationTerm.FindAllStringSubmatch(x, -1) {
+		unit := strings.ToLower(strings.TrimSpace(m[3]))
+		for _, forms := range durationUnits {
+			for i, f := range forms {
+				if unit == f || i == len(forms)-1 && strings.HasPrefix(unit, f) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (v *validator) number(p string, n json.Number, s *Schema) {

@@ -1,0 +1,620 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/sjson"
+
+	"github.com/kubedyn/kubedyn/celrules"
+	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
+)
+
+// widgetCRDFile is the CRD of the agreement corpus: nested objects, enums,
+// int-or-string, preserve-unknown-fields, an embedded resource, list-map
+// keys, defaults and CEL rules.
+const widgetCRDFile = "../../discovery/testdata/openapi/widgets-crd.json"
+
+// schemaCase is one object of the agreement corpus: a valid base with some
+// fields set (raw JSON) or deleted.
+type schemaCase struct {
+	name string
+	base string
+	set  []string // pairs: sjson path, raw JSON
+	del  []string
+}
+
+func (c schemaCase) object(t testing.TB) string {
+	doc := c.base
+	var err error
+	for i := 0; i+1 < len(c.set); i += 2 {
+		doc, err = sjson.SetRaw(doc, c.set[i], c.set[i+1])
+		require.NoError(t, err, c.name)
+	}
+	for _, p := range c.del {
+		doc, err = sjson.Delete(doc, p)
+		require.NoError(t, err, c.name)
+	}
+	return doc
+}
+
+const (
+	widgetBase = `{"apiVersion":"schema.kubedyn.test/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":5,"mode":"Steady","ports":[{"name":"http","number":80}]}}`
+	deployBase = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"nginx","ports":[{"containerPort":80}]}]}}}}`
+	cmBase     = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}}`
+	svcBase    = `{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"selector":{"app":"x"},"ports":[{"port":80,"targetPort":8080}]}}`
+	podBase    = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}`
+	jobBase    = `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}`
+)
+
+// w, d, cm, svc, pod and job build corpus cases on each base.
+func w(name string, set ...string) schemaCase   { return schemaCase{name: "widget/" + name, base: widgetBase, set: set} }
+func d(name string, set ...string) schemaCase   { return schemaCase{name: "deployment/" + name, base: deployBase, set: set} }
+func cm(name string, set ...string) schemaCase  { return schemaCase{name: "configmap/" + name, base: cmBase, set: set} }
+func svc(name string, set ...string) schemaCase { return schemaCase{name: "service/" + name, base: svcBase, set: set} }
+func pod(name string, set ...string) schemaCase { return schemaCase{name: "pod/" + name, base: podBase, set: set} }
+func job(name string, set ...string) schemaCase { return schemaCase{name: "job/" + name, base: jobBase, set: set} }
+
+func (c schemaCase) without(paths ...string) schemaCase { c.del = append(c.del, paths...); return c }
+
+// validCases must be accepted by both sides.
+func validCases() []schemaCase {
+	return []schemaCase{
+		w("base"), d("base"), cm("base"), svc("base"), pod("base"), job("base"),
+		w("preserved fields are kept", "spec.extra", `{"any":{"thing":[1,"x"]}}`),
+		w("embedded resource", "spec.template", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"a":"b"}}`),
+		w("map values", "spec.labels", `{"a":"x","b":"y"}`),
+		w("int-or-string as string", "spec.port", `"http"`),
+		w("int-or-string as integer", "spec.port", `8080`),
+		w("quantity-like string matches", "spec.memory", `"1Gi"`),
+		w("int-or-string pattern ignores integers", "spec.memory", `5`),
+		w("nullable null", "spec.note", `null`),
+		w("date-time", "spec.schedule", `"2024-01-01T10:00:00Z"`),
+		w("duration", "spec.timeout", `"5m"`),
+		w("byte", "spec.payload", `"aGVsbG8="`),
+		w("map list keys differ by protocol", "spec.ports", `[{"name":"a","number":1,"protocol":"UDP"},{"name":"a","number":2}]`),
+		w("burst with burst", "spec.mode", `"Burst"`, "spec.burst", `3`),
+		w("https endpoint", "spec.endpoint", `"https://example.com"`),
+		w("no spec").without("spec"),
+		w("short limit names", "spec.limits", `{"cpu":1,"mem":"1Gi"}`),
+		w("nested", "spec.nested", `{"level":{"depth":2,"items":[{"key":"a","value":"x"}]}}`),
+		d("quantity as number", "spec.template.spec.containers.0.resources", `{"limits":{"cpu":1,"memory":"1Gi"}}`),
+		d("named probe port", "spec.template.spec.containers.0.livenessProbe", `{"httpGet":{"port":"http"}}`),
+		d("null replicas", "spec.replicas", `null`),
+		svc("named target port", "spec.ports.0.targetPort", `"http"`),
+		cm("binary data", "binaryData", `{"x":"aGVsbG8="}`),
+		w("status is reset on create", "status", `{"phase":1}`),
+		w("duration in words", "spec.timeout", `"5 minutes"`),
+		w("null for a non-nullable field is pruned", "spec.name", `null`),
+		w("null list is pruned", "spec.tags", `null`),
+		w("null with a default gets the default", "spec.enabled", `null`),
+		d("duplicate container ports are not checked by the server", "spec.template.spec.containers.0.ports", `[{"containerPort":80},{"containerPort":80}]`),
+	}
+}
+
+// wrongCases are the deliberately wrong objects.
+func wrongCases() []schemaCase {
+	return []schemaCase{
+		// Widget: unknown fields (decode stage).
+		w("unknown spec field", "spec.bogus", `1`),
+		w("unknown item field", "spec.ports.0.zzz", `1`),
+		w("unknown top-level field", "bogus", `1`),
+		w("unknown nested field", "spec.nested", `{"level":{"depth":1,"x":1}}`),
+		w("unknown field deep in a list", "spec.nested", `{"level":{"depth":1,"items":[{"key":"a","foo":1}]}}`),
+		w("unknown metadata field", "metadata.bogus", `1`),
+		w("unknown status field", "status", `{"phase":"x","bogus":1}`),
+		w("two unknown fields", "spec.bogus", `1`, "spec.ports.0.zzz", `2`),
+		w("unknown field in an empty object schema", "spec.nested", `{"bogus":1}`),
+		// Widget: types.
+		w("size string", "spec.size", `"x"`),
+		w("size float", "spec.size", `1.5`),
+		w("size bool", "spec.size", `true`),
+		w("size object", "spec.size", `{}`),
+		w("size array", "spec.size", `[]`),
+		w("mode number", "spec.mode", `1`),
+		w("name number", "spec.name", `5`),
+		w("ratio string", "spec.ratio", `"a"`),
+		w("enabled string", "spec.enabled", `"yes"`),
+		w("tags string", "spec.tags", `"a"`),
+		w("tags of numbers", "spec.tags", `[1]`),
+		w("labels array", "spec.labels", `[]`),
+		w("label value number", "spec.labels", `{"a":1}`),
+		w("ports object", "spec.ports", `{}`),
+		w("port number string", "spec.ports.0.number", `"80"`),
+		w("int-or-string float", "spec.port", `1.5`),
+		w("int-or-string bool", "spec.port", `true`),
+		w("int-or-string object", "spec.port", `{}`),
+		w("memory bool", "spec.memory", `true`),
+		w("nested number", "spec.nested", `1`),
+		w("nested level array", "spec.nested", `{"level":[]}`),
+		w("preserved object string", "spec.extra", `"x"`),
+		w("embedded resource string", "spec.template", `"x"`),
+		w("burst string", "spec.burst", `"x"`),
+		w("note number", "spec.note", `1`),
+		w("limits value bool", "spec.limits", `{"cpu":true}`),
+		w("spec string", "spec", `"x"`),
+		// Widget: required.
+		w("no size").without("spec.size"),
+		w("no mode").without("spec.mode"),
+		w("no size nor mode").without("spec.size", "spec.mode"),
+		w("port without name").without("spec.ports.0.name"),
+		w("port without number").without("spec.ports.0.number"),
+		w("level without depth", "spec.nested", `{"level":{}}`),
+		w("embedded resource without kind", "spec.template", `{"apiVersion":"v1"}`),
+		w("embedded resource without apiVersion", "spec.template", `{"kind":"ConfigMap"}`),
+		// Widget: enums.
+		w("mode not in enum", "spec.mode", `"Foo"`),
+		w("mode wrong case", "spec.mode", `"steady"`),
+		w("protocol not in enum", "spec.ports.0.protocol", `"SCTP"`),
+		w("nested key not in enum", "spec.nested", `{"level":{"depth":1,"items":[{"key":"c"}]}}`),
+		// Widget: pattern and lengths.
+		w("name upper case", "spec.name", `"Abc"`),
+		w("name underscore", "spec.name", `"a_b"`),
+		w("name too short", "spec.name", `"ab"`),
+		w("name too long", "spec.name", `"abcdefghijklm"`),
+		w("label value too long", "spec.labels", `{"a":"12345678901"}`),
+		w("memory not a quantity", "spec.memory", `"lots"`),
+		// Widget: items and properties.
+		w("too many tags", "spec.tags", `["a","b","c","d","e"]`),
+		w("no ports", "spec.ports", `[]`),
+		w("too many labels", "spec.labels", `{"a":"1","b":"2","c":"3","d":"4"}`),
+		// Widget: ranges.
+		w("size zero", "spec.size", `0`),
+		w("size too big", "spec.size", `101`),
+		w("size negative", "spec.size", `-1`),
+		w("ratio at exclusive maximum", "spec.ratio", `1`),
+		w("ratio negative", "spec.ratio", `-0.1`),
+		w("port number zero", "spec.ports.0.number", `0`),
+		w("port number too big", "spec.ports.0.number", `70000`),
+		w("negative depth", "spec.nested", `{"level":{"depth":-1}}`),
+		// Widget: formats.
+		w("date-time word", "spec.schedule", `"yesterday"`),
+		w("date only", "spec.schedule", `"2024-01-01"`),
+		w("duration words", "spec.timeout", `"forever"`),
+		w("byte not base64", "spec.payload", `"!!!"`),
+		// Widget: nulls.
+		w("size null", "spec.size", `null`),
+		w("mode null", "spec.mode", `null`),
+		w("three equal tags", "spec.tags", `["a","a","a"]`),
+		w("size null with required", "spec.size", `null`, "spec.mode", `null`),
+		// Widget: list uniqueness.
+		w("duplicate tags", "spec.tags", `["a","a"]`),
+		w("duplicate map keys by default", "spec.ports", `[{"name":"a","number":1},{"name":"a","number":2}]`),
+		w("duplicate map keys explicit and default", "spec.ports", `[{"name":"a","number":1,"protocol":"TCP"},{"name":"a","number":2}]`),
+		w("duplicate map keys three times", "spec.ports", `[{"name":"a","number":1},{"name":"a","number":2},{"name":"a","number":3}]`),
+		// Widget: CEL rules.
+		w("min above default max", "spec.minReplicas", `5`),
+		w("min above max", "spec.minReplicas", `2`, "spec.maxReplicas", `1`),
+		w("http endpoint", "spec.endpoint", `"http://x"`),
+		w("burst without burst", "spec.mode", `"Burst"`),
+		w("port 22 over UDP", "spec.ports", `[{"name":"ssh","number":22,"protocol":"UDP"}]`),
+		w("long limit name", "spec.limits", `{"verylongname":1}`),
+		w("several rules", "spec.mode", `"Burst"`, "spec.minReplicas", `9`, "spec.endpoint", `"ftp://x"`),
+		w("host not a URL", "spec.host", `"a b"`),
+		// Widget: several stages at once.
+		w("unknown and type", "spec.bogus", `1`, "spec.size", `"x"`),
+		w("unknown, schema and rule", "spec.bogus", `1`, "spec.mode", `"Foo"`, "spec.endpoint", `"http://x"`),
+		w("schema and rule", "spec.size", `0`, "spec.endpoint", `"http://x"`),
+		w("many schema errors", "spec.size", `"x"`, "spec.mode", `"Foo"`, "spec.tags", `["a","a"]`, "spec.labels", `{"a":"12345678901"}`),
+
+		// Deployment.
+		d("unknown spec field", "spec.bogus", `1`),
+		d("unknown container field", "spec.template.spec.containers.0.bogus", `1`),
+		d("unknown port field", "spec.template.spec.containers.0.ports.0.bogus", `1`),
+		d("unknown metadata field", "metadata.bogus", `1`),
+		d("unknown template metadata field", "spec.template.metadata.bogus", `1`),
+		d("unknown strategy field", "spec.strategy", `{"type":"RollingUpdate","bogus":1}`),
+		d("unknown resources field", "spec.template.spec.containers.0.resources", `{"bogus":1}`),
+		d("two unknown fields", "spec.bogus", `1`, "spec.template.spec.containers.0.bogus", `1`),
+		d("unknown top-level field", "bogus", `{}`),
+		d("replicas string", "spec.replicas", `"1"`),
+		d("replicas float", "spec.replicas", `1.5`),
+		d("paused string", "spec.paused", `"yes"`),
+		d("containers string", "spec.template.spec.containers", `"x"`),
+		d("container port string", "spec.template.spec.containers.0.ports.0.containerPort", `"80"`),
+		d("args string", "spec.template.spec.containers.0.args", `"x"`),
+		d("env value number", "spec.template.spec.containers.0.env", `[{"name":"A","value":1}]`),
+		d("label value number", "metadata.labels", `{"a":1}`),
+		d("cpu not a quantity", "spec.template.spec.containers.0.resources", `{"limits":{"cpu":"lots"}}`),
+		d("probe port bool", "spec.template.spec.containers.0.livenessProbe", `{"httpGet":{"port":true}}`),
+		d("minReadySeconds string", "spec.minReadySeconds", `"5"`),
+		d("selector string", "spec.selector", `"app=d"`),
+		d("pull policy not in enum", "spec.template.spec.containers.0.imagePullPolicy", `"Sometimes"`),
+		d("protocol not in enum", "spec.template.spec.containers.0.ports.0.protocol", `"XTCP"`),
+		d("strategy not in enum", "spec.strategy", `{"type":"Fast"}`),
+		d("dns policy not in enum", "spec.template.spec.dnsPolicy", `"Auto"`),
+		d("termination message policy not in enum", "spec.template.spec.containers.0.terminationMessagePolicy", `"Loud"`),
+		d("restart policy Never", "spec.template.spec.restartPolicy", `"Never"`),
+		d("container without name").without("spec.template.spec.containers.0.name"),
+		d("container without image").without("spec.template.spec.containers.0.image"),
+		d("no selector").without("spec.selector"),
+		d("duplicate containers", "spec.template.spec.containers", `[{"name":"c","image":"x"},{"name":"c","image":"y"}]`),
+		d("env without name", "spec.template.spec.containers.0.env", `[{"value":"x"}]`),
+		d("unknown and enum", "spec.bogus", `1`, "spec.template.spec.containers.0.imagePullPolicy", `"Sometimes"`),
+
+		// ConfigMap.
+		cm("data value number", "data.a", `1`),
+		cm("data array", "data", `[]`),
+		cm("binary data not base64", "binaryData", `{"x":"!!!"}`),
+		cm("immutable string", "immutable", `"yes"`),
+		cm("unknown field", "bogus", `1`),
+		cm("labels array", "metadata.labels", `[]`),
+		cm("annotation bool", "metadata.annotations", `{"a":true}`),
+		cm("unknown metadata field", "metadata.bogus", `"x"`),
+		cm("two unknown fields", "bogus", `1`, "spec", `{}`),
+
+		// Service.
+		svc("target port float", "spec.ports.0.targetPort", `1.5`),
+		svc("port string", "spec.ports.0.port", `"80"`),
+		svc("protocol not in enum", "spec.ports.0.protocol", `"HTTP"`),
+		svc("type not in enum", "spec.type", `"Internal"`),
+		svc("session affinity not in enum", "spec.sessionAffinity", `"Sticky"`),
+		svc("unknown spec field", "spec.bogus", `1`),
+		svc("unknown port field", "spec.ports.0.bogus", `1`),
+		svc("port without port").without("spec.ports.0.port"),
+		svc("ip family policy not in enum", "spec.ipFamilyPolicy", `"Any"`),
+		svc("duplicate ports", "spec.ports", `[{"port":80},{"port":80}]`),
+		svc("ports object", "spec.ports", `{}`),
+		svc("selector value number", "spec.selector", `{"app":1}`),
+		svc("internal traffic policy not in enum", "spec.internalTrafficPolicy", `"Nearby"`),
+
+		// Pod.
+		pod("restart policy not in enum", "spec.restartPolicy", `"Sometimes"`),
+		pod("unknown container field", "spec.containers.0.bogus", `1`),
+		pod("unknown spec field", "spec.bogus", `1`),
+		pod("run as user string", "spec.containers.0.securityContext", `{"runAsUser":"root"}`),
+		pod("memory not a quantity", "spec.containers.0.resources", `{"requests":{"memory":"1GB"}}`),
+		pod("dns policy not in enum", "spec.dnsPolicy", `"Auto"`),
+		pod("env without name", "spec.containers.0.env", `[{"value":"x"}]`),
+		pod("toleration operator not in enum", "spec.tolerations", `[{"key":"a","operator":"Maybe"}]`),
+		pod("priority string", "spec.priority", `"high"`),
+		pod("container port too big", "spec.containers.0.ports", `[{"containerPort":70000}]`),
+		pod("volumes object", "spec.volumes", `{}`),
+		pod("unknown volume field", "spec.volumes", `[{"name":"v","emptyDir":{},"bogus":1}]`),
+		pod("container without name").without("spec.containers.0.name"),
+		pod("termination grace string", "spec.terminationGracePeriodSeconds", `"30"`),
+		pod("host network string", "spec.hostNetwork", `"true"`),
+		pod("enable service links string", "spec.enableServiceLinks", `"yes"`),
+
+		// Job.
+		job("completion mode not in enum", "spec.completionMode", `"Sometimes"`),
+		job("backoff limit string", "spec.backoffLimit", `"3"`),
+		job("unknown spec field", "spec.bogus", `1`),
+		job("failure policy action not in enum", "spec.podFailurePolicy", `{"rules":[{"action":"Explode","onExitCodes":{"operator":"In","values":[1]}}]}`),
+		job("parallelism float", "spec.parallelism", `1.5`),
+		job("unknown template field", "spec.template.spec.bogus", `1`),
+		job("suspend string", "spec.suspend", `"no"`),
+	}
+}
+
+// schemaDisagreements are the corpus objects where client-side validation
+// and the server are known to differ, with the reason. The server's Go
+// validation of built-in kinds checks more than their OpenAPI schemas
+// describe; a CEL function of Kubernetes' own libraries is not evaluated
+// client-side.
+var schemaDisagreements = map[string]string{
+	"widget/host not a URL": "the rule calls isURL() of Kubernetes' CEL libraries: reported as not checked client-side",
+	"deployment/strategy not in enum": "Go validation names the strategy object (spec.strategy), the schema's enum is on spec.strategy.type",
+	"deployment/restart policy Never": "Go validation allows only Always in a Deployment's pod template; the schema lists every policy",
+	"deployment/container without image": "Go validation requires an image in workload templates; the schema does not",
+	"deployment/no selector": "Go validation also reports that the template labels no longer match the (missing) selector",
+	"deployment/duplicate containers": "Go validation requires unique container names; the schema's containers list is not a map list",
+	"service/duplicate ports": "Go validation requires names on multiple ports besides their uniqueness; list uniqueness of built-in kinds is left to Go validation",
+	"pod/container port too big": "Go validation limits ports to 1-65535; the schema has no range",
+}
+
+// serverVerdict is what the server answered a dry-run create.
+type serverVerdict struct {
+	accepted bool
+	stage    unstructured.Stage
+	fields   []string // the paths the server named
+	// prefixOnly: the server names only the first decode error, without
+	// list indices (a JSON type error of a built-in kind).
+	prefixOnly bool
+	message    string
+}
+
+var (
+	unknownFieldRE = regexp.MustCompile(`unknown field "([^"]+)"`)
+	goFieldRE      = regexp.MustCompile(`Go struct field [A-Za-z0-9_]+\.([^ ]+) of type`)
+	indexRE        = regexp.MustCompile(`\[\d+\]`)
+	goEmbeddedRE   = regexp.MustCompile(`\.[A-Z][A-Za-z0-9]*`)
+)
+
+func parseVerdict(t testing.TB, code int, body []byte) serverVerdict {
+	t.Helper()
+	if code/100 == 2 {
+		return serverVerdict{accepted: true}
+	}
+	var st struct {
+		Message string `json:"message"`
+		Reason  string `json:"reason"`
+		Details struct {
+			Causes []struct {
+				Field   string `json:"field"`
+				Message string `json:"message"`
+			} `json:"causes"`
+		} `json:"details"`
+	}
+	require.NoError(t, json.Unmarshal(body, &st), string(body))
+	v := serverVerdict{message: st.Message}
+	switch code {
+	case http.StatusBadRequest:
+		v.stage = unstructured.StageDecode
+		for _, m := range unknownFieldRE.FindAllStringSubmatch(st.Message, -1) {
+			v.fields = append(v.fields, m[1])
+		}
+		if m := goFieldRE.FindStringSubmatch(st.Message); m != nil {
+			v.fields = append(v.fields, m[1])
+			v.prefixOnly = true
+		}
+	case http.StatusUnprocessableEntity:
+		v.stage = unstructured.StageSchema
+		rules := true
+		for _, c := range st.Details.Causes {
+			if c.Field == "<nil>" {
+				continue // "some validation rules were not checked"
+			}
+			v.fields = append(v.fields, c.Field)
+			if !isRuleMessage(c.Message) {
+				rules = false
+			}
+		}
+		if rules && len(v.fields) > 0 {
+			v.stage = unstructured.StageRules
+		}
+	default:
+		t.Fatalf("unexpected answer %d: %s", code, body)
+	}
+	sort.Strings(v.fields)
+	v.fields = compactStrings(v.fields)
+	return v
+}
+
+// ruleMessages are the messages of the Widget's CEL rules: a 422 naming
+// only these is the rules stage.
+var ruleMessages = []string{"minReplicas must not exceed maxReplicas", "endpoint must use https", "needs burst",
+	"port 22 must be TCP", "limit names are at most 8 characters", "host must make a URL"}
+
+func isRuleMessage(m string) bool {
+	for _, r := range ruleMessages {
+		if strings.Contains(m, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func compactStrings(s []string) []string {
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// clientVerdict is the stage of the server's first answer as predicted
+// client-side (decode, or schema for a 422 that may carry rule errors too,
+// rules for one with rule errors only), and the paths it names.
+func clientVerdict(res *unstructured.ValidationResult) (unstructured.Stage, []string) {
+	answer := res.ServerAnswer()
+	if len(answer) == 0 {
+		return 0, nil
+	}
+	st := answer[0].Stage
+	var fields []string
+	for _, e := range answer {
+		fields = append(fields, e.Field)
+	}
+	sort.Strings(fields)
+	return st, compactStrings(fields)
+}
+
+// agree compares the two verdicts; "" when they agree, else why not.
+func agree(sv serverVerdict, res *unstructured.ValidationResult) (string, bool) {
+	st, fields := clientVerdict(res)
+	if sv.accepted {
+		if st == 0 {
+			return "", true
+		}
+		return fmt.Sprintf("server accepted, client rejected at %s: %v", st, res.Errors), false
+	}
+	if st == 0 {
+		return fmt.Sprintf("server rejected at %s %v (%s), client accepted", sv.stage, sv.fields, sv.message), false
+	}
+	if st != sv.stage && !(st == unstructured.StageSchema && sv.stage == unstructured.StageRules) {
+		return fmt.Sprintf("server rejected at %s %v (%s), client at %s %v", sv.stage, sv.fields, sv.message, st, fields), false
+	}
+	if sv.prefixOnly {
+		// The decoder names only its first error, without indices, with
+		// the names of embedded Go structs ("ProbeHandler"), and a map
+		// rather than its key.
+		for _, f := range sv.fields {
+			f = goEmbeddedRE.ReplaceAllString(f, "")
+			found := false
+			for _, cf := range fields {
+				cf = indexRE.ReplaceAllString(cf, "")
+				if cf == f || strings.HasPrefix(cf, f+".") {
+					found = true
+				}
+			}
+			if !found {
+				return fmt.Sprintf("server named %s (%s), client %v", f, sv.message, fields), false
+			}
+		}
+		return "", true
+	}
+	if len(sv.fields) == 0 {
+		return "", true // the server named no path (a quantity or base64 decode error)
+	}
+	if strings.Join(sv.fields, ",") != strings.Join(fields, ",") {
+		return fmt.Sprintf("paths differ at %s: server %v (%s), client %v", st, sv.fields, sv.message, fields), false
+	}
+	return "", true
+}
+
+// TestSchemaAgreement sends every corpus object to the real server with
+// dryRun=All and fieldValidation=Strict, validates it client-side with the
+// schema the server publishes, and compares the verdicts: accepted or not,
+// the first stage that fails, and the field paths named there.
+func TestSchemaAgreement(t *testing.T) {
+	ctx := testContext(t)
+	c := admin(t)
+	crdJSON, err := os.ReadFile(widgetCRDFile)
+	require.NoError(t, err)
+	_, err = c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Create(ctx, unstructured.MustParse(string(crdJSON)), nil)
+	if err != nil && !errors.Is(err, transport.ErrAlreadyExists) {
+		require.NoError(t, err)
+	}
+	_, err = c.WaitEstablished(ctx, "widgets.schema.kubedyn.test", nil)
+	require.NoError(t, err)
+	ns := newNamespace(t)
+	rules, err := celrules.New()
+	require.NoError(t, err)
+
+	r := newRaw(t, cluster(t).AdminToken)
+	type tally struct{ objects, agreed, withPaths, pathsAgreed int }
+	var wrong, valid tally
+	var disagreements []string
+	run := func(tc schemaCase, want *tally, wantRejected bool) {
+		doc := tc.object(t)
+		o := unstructured.MustParse(doc)
+		gv, err := unstructured.ParseGroupVersion(o.Get("apiVersion").String())
+		require.NoError(t, err)
+		gvk := gv.WithKind(o.Get("kind").String())
+		h := c.Resource(gvk.APIVersion(), gvk.Kind)
+		gvr, err := h.Resolve(ctx)
+		require.NoError(t, err, tc.name)
+		var schema *unstructured.Schema
+		eventually(t, 30*time.Second, "the schema of "+gvk.String(), func() bool {
+			schema, err = c.Discovery().Schema(ctx, gvk)
+			if err != nil {
+				c.Discovery().Invalidate()
+			}
+			return err == nil
+		})
+		res, err := unstructured.Validate(o, schema, &unstructured.ValidateOptions{Rules: rules, ResetStatus: true})
+		require.NoError(t, err)
+
+		prefix := "/apis/" + gvr.Group
+		if gvr.Group == "" {
+			prefix = "/api"
+		}
+		path := prefix + "/" + gvr.Version + "/namespaces/" + ns + "/" + gvr.Resource + "?dryRun=All&fieldValidation=Strict"
+		resp, body := r.do(http.MethodPost, path, http.Header{"Content-Type": {"application/json"}}, doc)
+		sv := parseVerdict(t, resp.StatusCode, body)
+
+		want.objects++
+		if !sv.accepted && len(sv.fields) > 0 {
+			want.withPaths++
+		}
+		why, ok := agree(sv, res)
+		reason, documented := schemaDisagreements[tc.name]
+		switch {
+		case ok:
+			want.agreed++
+			if !sv.accepted && len(sv.fields) > 0 {
+				want.pathsAgreed++
+			}
+			if documented {
+				disagreements = append(disagreements, tc.name+": listed as a disagreement but agrees now")
+			}
+		case documented:
+			t.Logf("known disagreement %s: %s (%s)", tc.name, why, reason)
+		default:
+			disagreements = append(disagreements, tc.name+": "+why)
+		}
+		if wantRejected != !sv.accepted {
+			disagreements = append(disagreements, fmt.Sprintf("%s: corpus expects rejected=%v, the server says %v", tc.name, wantRejected, !sv.accepted))
+		}
+	}
+	for _, tc := range validCases() {
+		run(tc, &valid, false)
+	}
+	for _, tc := range wrongCases() {
+		run(tc, &wrong, true)
+	}
+	t.Logf("agreement on %d deliberately wrong objects: %d/%d objects agree; field paths agree on %d/%d objects the server named paths for",
+		wrong.objects, wrong.agreed, wrong.objects, wrong.pathsAgreed, wrong.withPaths)
+	t.Logf("agreement on %d valid objects: %d/%d", valid.objects, valid.agreed, valid.objects)
+	assert.GreaterOrEqual(t, wrong.objects, 150)
+	assert.Empty(t, disagreements, "\n"+strings.Join(disagreements, "\n"))
+}
+
+// TestSchemaAllStagesInOnePass checks that client-side validation reports
+// what the server reveals one stage at a time: the server answers the
+// unknown field first, then the schema error once that is fixed, then the
+// rule once that is fixed; the client names all three at once.
+func TestSchemaAllStagesInOnePass(t *testing.T) {
+	ctx := testContext(t)
+	c := admin(t)
+	crdJSON, err := os.ReadFile(widgetCRDFile)
+	require.NoError(t, err)
+	_, err = c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Create(ctx, unstructured.MustParse(string(crdJSON)), nil)
+	if err != nil && !errors.Is(err, transport.ErrAlreadyExists) {
+		require.NoError(t, err)
+	}
+	_, err = c.WaitEstablished(ctx, "widgets.schema.kubedyn.test", nil)
+	require.NoError(t, err)
+	ns := newNamespace(t)
+	rules, err := celrules.New()
+	require.NoError(t, err)
+	gvk := unstructured.GroupVersionKind{Group: "schema.kubedyn.test", Version: "v1", Kind: "Widget"}
+	var schema *unstructured.Schema
+	eventually(t, 30*time.Second, "the Widget schema", func() bool {
+		schema, err = c.Discovery().Schema(ctx, gvk)
+		if err != nil {
+			c.Discovery().Invalidate()
+		}
+		return err == nil
+	})
+
+	tc := w("all stages", "spec.bogus", `1`, "spec.mode", `"Foo"`, "spec.endpoint", `"http://x"`)
+	doc := tc.object(t)
+	res, err := unstructured.Validate(unstructured.MustParse(doc), schema, &unstructured.ValidateOptions{Rules: rules})
+	require.NoError(t, err)
+	var got []string
+	for _, e := range res.Errors {
+		got = append(got, e.Stage.String()+" "+e.Field)
+	}
+	assert.Equal(t, []string{"decode spec.bogus", "schema spec.mode", "rules spec.endpoint"}, got)
+
+	r := newRaw(t, cluster(t).AdminToken)
+	path := "/apis/schema.kubedyn.test/v1/namespaces/" + ns + "/widgets?dryRun=All&fieldValidation=Strict"
+	for _, step := range []struct {
+		fix   []string
+		stage unstructured.Stage
+		field string
+	}{
+		{nil, unstructured.StageDecode, "spec.bogus"},
+		{[]string{"spec.bogus"}, unstructured.StageSchema, "spec.mode"},
+		{[]string{"spec.bogus", "spec.mode"}, unstructured.StageRules, "spec.endpoint"},
+	} {
+		fixed := doc
+		for _, f := range step.fix {
+			fixed, err = sjson.Delete(fixed, f)
+			require.NoError(t, err)
+		}
+		if len(step.fix) == 2 {
+			fixed, err = sjson.Set(fixed, "spec.mode", "Steady")
+			require.NoError(t, err)
+		}
+		resp, body := r.do(http.MethodPost, path, http.Header{"Content-Type": {"application/json"}}, fixed)
+		sv := parseVerdict(t, resp.StatusCode, body)
+		assert.Equal(t, step.stage, sv.stage, string(body))
+		assert.Equal(t, []string{step.field}, sv.fields, string(body))
+	}
+}

@@ -270,8 +270,8 @@ type validator struct {
 	rules       RuleEvaluator
 	custom      bool
 	resetStatus bool
-	errs       []*FieldError
-	notChecked []*FieldError
+	errs        []*FieldError
+	notChecked  []*FieldError
 	// blocking counts the errors that keep CEL rules from running over a
 	// value: wrong types and missing required fields, which would make a
 	// rule fail to evaluate rather than check. Other schema errors (enum,

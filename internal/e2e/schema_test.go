@@ -59,12 +59,24 @@ const (
 )
 
 // w, d, cm, svc, pod and job build corpus cases on each base.
-func w(name string, set ...string) schemaCase   { return schemaCase{name: "widget/" + name, base: widgetBase, set: set} }
-func d(name string, set ...string) schemaCase   { return schemaCase{name: "deployment/" + name, base: deployBase, set: set} }
-func cm(name string, set ...string) schemaCase  { return schemaCase{name: "configmap/" + name, base: cmBase, set: set} }
-func svc(name string, set ...string) schemaCase { return schemaCase{name: "service/" + name, base: svcBase, set: set} }
-func pod(name string, set ...string) schemaCase { return schemaCase{name: "pod/" + name, base: podBase, set: set} }
-func job(name string, set ...string) schemaCase { return schemaCase{name: "job/" + name, base: jobBase, set: set} }
+func w(name string, set ...string) schemaCase {
+	return schemaCase{name: "widget/" + name, base: widgetBase, set: set}
+}
+func d(name string, set ...string) schemaCase {
+	return schemaCase{name: "deployment/" + name, base: deployBase, set: set}
+}
+func cm(name string, set ...string) schemaCase {
+	return schemaCase{name: "configmap/" + name, base: cmBase, set: set}
+}
+func svc(name string, set ...string) schemaCase {
+	return schemaCase{name: "service/" + name, base: svcBase, set: set}
+}
+func pod(name string, set ...string) schemaCase {
+	return schemaCase{name: "pod/" + name, base: podBase, set: set}
+}
+func job(name string, set ...string) schemaCase {
+	return schemaCase{name: "job/" + name, base: jobBase, set: set}
+}
 
 func (c schemaCase) without(paths ...string) schemaCase { c.del = append(c.del, paths...); return c }
 
@@ -304,14 +316,14 @@ func wrongCases() []schemaCase {
 // describe; a CEL function of Kubernetes' own libraries is not evaluated
 // client-side.
 var schemaDisagreements = map[string]string{
-	"widget/host not a URL": "the rule calls isURL() of Kubernetes' CEL libraries: reported as not checked client-side",
-	"deployment/strategy not in enum": "Go validation names the strategy object (spec.strategy), the schema's enum is on spec.strategy.type",
-	"deployment/restart policy Never": "Go validation allows only Always in a Deployment's pod template; the schema lists every policy",
+	"widget/host not a URL":              "the rule calls isURL() of Kubernetes' CEL libraries: reported as not checked client-side",
+	"deployment/strategy not in enum":    "Go validation names the strategy object (spec.strategy), the schema's enum is on spec.strategy.type",
+	"deployment/restart policy Never":    "Go validation allows only Always in a Deployment's pod template; the schema lists every policy",
 	"deployment/container without image": "Go validation requires an image in workload templates; the schema does not",
-	"deployment/no selector": "Go validation also reports that the template labels no longer match the (missing) selector",
-	"deployment/duplicate containers": "Go validation requires unique container names; the schema's containers list is not a map list",
-	"service/duplicate ports": "Go validation requires names on multiple ports besides their uniqueness; list uniqueness of built-in kinds is left to Go validation",
-	"pod/container port too big": "Go validation limits ports to 1-65535; the schema has no range",
+	"deployment/no selector":             "Go validation also reports that the template labels no longer match the (missing) selector",
+	"deployment/duplicate containers":    "Go validation requires unique container names; the schema's containers list is not a map list",
+	"service/duplicate ports":            "Go validation requires names on multiple ports besides their uniqueness; list uniqueness of built-in kinds is left to Go validation",
+	"pod/container port too big":         "Go validation limits ports to 1-65535; the schema has no range",
 }
 
 // serverVerdict is what the server answered a dry-run create.

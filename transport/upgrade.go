@@ -42,3 +42,8 @@ func (c *Client) Upgrade(ctx context.Context, req *Request) (*http.Response, err
 	}
 	return nil, fmt.Errorf("transport: %s %s: %w: it answered %s", resp.Request.Method, resp.Request.URL.Path, ErrNotUpgraded, resp.Status)
 }
+
+// UserAgent returns the User-Agent the Client sends: Config.UserAgent, or
+// DefaultUserAgent. Requests sent through HTTPClient do not get it on their
+// own; callers that use HTTPClient set it.
+func (c *Client) UserAgent() string { return c.userAgent }

@@ -19,6 +19,9 @@ type request struct {
 
 // serveAPI routes /api/v1/... and /apis/<group>/<version>/... requests.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if s.serveProxy(w, r) {
+		return
+	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	var group, version string
 	var rest []string

@@ -53,6 +53,7 @@ type Server struct {
 	watchers    map[chan bool]chan bool // open watches: true drops, false ends
 	execHandler ExecHandler
 	pfHandler   PortForwardHandler
+	proxy       ProxyHandler // proxy.go
 	faults      []*faultState
 	requests    []RecordedRequest
 	closeOnce   sync.Once

@@ -531,3 +531,15 @@ func (c *Client) SchemaSet(ctx context.Context, gv unstructured.GroupVersion) (*
 	}
 	return set, nil
 }
+
+// Explain documents the field at path of gvk like kubectl explain (see
+// unstructured.Explain), from the schema the server publishes. The error
+// wraps ErrNoSchema for a kind without a schema and unstructured.ErrNoField
+// for a path that does not exist.
+func (c *Client) Explain(ctx context.Context, gvk unstructured.GroupVersionKind, path string, opts *unstructured.ExplainOptions) (string, error) {
+	s, err := c.Schema(ctx, gvk)
+	if err != nil {
+		return "", err
+	}
+	return unstructured.Explain(s, gvk, path, opts)
+}

@@ -223,3 +223,73 @@ func BenchmarkParseGnosticBuiltinSchemas(b *testing.B) {
 		}
 	}
 }
+
+func TestExplainRealSchemas(t *testing.T) {
+	dep := realSchema(t, "apis_apps_v1", "apps/v1", "Deployment")
+	gvk := unstructured.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+
+	out, err := unstructured.Explain(dep, gvk, "spec.template.spec.containers", nil)
+	require.NoError(t, err)
+	for _, want := range []string{
+		"GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n",
+		"FIELD: containers <[]Container>",
+		"List of containers belonging to the pod.",
+		"  name\t<string> -required-\n",
+		"  imagePullPolicy\t<string>\n  enum: Always, IfNotPresent, Never\n",
+		"  ports\t<[]ContainerPort>\n",
+		"  resources\t<ResourceRequirements>\n",
+	} {
+		assert.Contains(t, out, want)
+	}
+
+	out, err = unstructured.Explain(dep, gvk, "spec.template.spec.containers.ports.protocol", nil)
+	require.NoError(t, err)
+	assert.Contains(t, out, "FIELD: protocol <string>\nENUM:\n    SCTP\n    TCP\n    UDP\n")
+	assert.Contains(t, out, `DEFAULT: "TCP"`)
+
+	out, err = unstructured.Explain(dep, gvk, "spec.template.spec.containers.resources.limits", nil)
+	require.NoError(t, err)
+	assert.Contains(t, out, "FIELD: limits <map[string]Quantity>")
+
+	out, err = unstructured.Explain(dep, gvk, "spec.strategy", &unstructured.ExplainOptions{Recursive: true})
+	require.NoError(t, err)
+	assert.Contains(t, out, "  rollingUpdate\t<RollingUpdateDeployment>\n    maxSurge\t<IntOrString>\n    maxUnavailable\t<IntOrString>\n  type\t<string>\n")
+
+	_, err = unstructured.Explain(dep, gvk, "spec.template.spec.containers.bogus", nil)
+	require.ErrorIs(t, err, unstructured.ErrNoField)
+	assert.Contains(t, err.Error(), `"bogus" is not a field of spec.template.spec.containers`)
+	assert.Contains(t, err.Error(), "imagePullPolicy")
+
+	// A recursive definition ends each branch once it repeats.
+	crd := realSchema(t, "apis_apiextensions.k8s.io_v1", "apiextensions.k8s.io/v1", "CustomResourceDefinition")
+	out, err = unstructured.Explain(crd, unstructured.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"},
+		"spec.versions.schema", &unstructured.ExplainOptions{Recursive: true})
+	require.NoError(t, err)
+	assert.Contains(t, out, "(recursive: JSONSchemaProps)")
+	assert.Less(t, len(out), 200_000)
+
+	w := realSchema(t, "apis_schema.kubedyn.test_v1", "schema.kubedyn.test/v1", "Widget")
+	wgvk := unstructured.GroupVersionKind{Group: "schema.kubedyn.test", Version: "v1", Kind: "Widget"}
+	out, err = unstructured.Explain(w, wgvk, "spec", nil)
+	require.NoError(t, err)
+	for _, want := range []string{
+		"  mode\t<string> -required-\n  enum: Steady, Burst, Off\n",
+		"  port\t<IntOrString>\n",
+		"  ports\t<[]Object>\n",
+		"  labels\t<map[string]string>\n",
+		"RULE: self.minReplicas <= self.maxReplicas (minReplicas must not exceed maxReplicas)",
+	} {
+		assert.Contains(t, out, want)
+	}
+}
+
+func BenchmarkExplainRecursive(b *testing.B) {
+	dep := realSchema(b, "apis_apps_v1", "apps/v1", "Deployment")
+	gvk := unstructured.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := unstructured.Explain(dep, gvk, "spec.template.spec", &unstructured.ExplainOptions{Recursive: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

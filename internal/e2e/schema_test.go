@@ -17,6 +17,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/kubedyn/kubedyn/celrules"
+	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
@@ -629,4 +630,51 @@ func TestSchemaAllStagesInOnePass(t *testing.T) {
 		assert.Equal(t, step.stage, sv.stage, string(body))
 		assert.Equal(t, []string{step.field}, sv.fields, string(body))
 	}
+}
+
+// TestSchemaExplain explains a built-in kind and the corpus CRD from the
+// schemas the real server publishes, and compiles each group version once.
+func TestSchemaExplain(t *testing.T) {
+	ctx := testContext(t)
+	c := admin(t)
+	crdJSON, err := os.ReadFile(widgetCRDFile)
+	require.NoError(t, err)
+	_, err = c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Create(ctx, unstructured.MustParse(string(crdJSON)), nil)
+	if err != nil && !errors.Is(err, transport.ErrAlreadyExists) {
+		require.NoError(t, err)
+	}
+	_, err = c.WaitEstablished(ctx, "widgets.schema.kubedyn.test", nil)
+	require.NoError(t, err)
+
+	out, err := c.Discovery().Explain(ctx, unstructured.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "spec.template.spec.containers.ports", nil)
+	require.NoError(t, err)
+	assert.Contains(t, out, "FIELD: ports <[]ContainerPort>")
+	assert.Contains(t, out, "  containerPort\t<integer> -required-\n")
+	assert.Contains(t, out, "  protocol\t<string>\n  enum: SCTP, TCP, UDP\n")
+
+	wgvk := unstructured.GroupVersionKind{Group: "schema.kubedyn.test", Version: "v1", Kind: "Widget"}
+	eventually(t, 30*time.Second, "the Widget schema", func() bool {
+		out, err = c.Discovery().Explain(ctx, wgvk, "spec.ports", &unstructured.ExplainOptions{Recursive: true})
+		if errors.Is(err, discovery.ErrNoSchema) {
+			c.Discovery().Invalidate()
+			return false
+		}
+		return true
+	})
+	require.NoError(t, err)
+	assert.Contains(t, out, "FIELD: ports <[]Object>")
+	assert.Contains(t, out, "  name\t<string> -required-\n  number\t<integer> -required-\n  protocol\t<string>\n")
+	assert.Contains(t, out, "RULE: self.number != 22 || self.protocol == 'TCP'")
+
+	_, err = c.Discovery().Explain(ctx, wgvk, "spec.bogus", nil)
+	require.ErrorIs(t, err, unstructured.ErrNoField)
+	_, err = c.Discovery().Explain(ctx, unstructured.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Nothing"}, "", nil)
+	require.ErrorIs(t, err, discovery.ErrNoSchema)
+
+	// The compiled set is kept by the document's hash URL.
+	a, err := c.Discovery().SchemaSet(ctx, unstructured.GroupVersion{Group: "apps", Version: "v1"})
+	require.NoError(t, err)
+	b, err := c.Discovery().SchemaSet(ctx, unstructured.GroupVersion{Group: "apps", Version: "v1"})
+	require.NoError(t, err)
+	assert.Same(t, a, b)
 }

@@ -21,7 +21,7 @@ func TestSmall(t *testing.T) {
 	o := &options{server: "test", n: 60, crds: 6, rounds: 2, opsRounds: 1, duration: 50 * time.Millisecond, raw: raw, quiet: true}
 	require.NoError(t, benchmark(context.Background(), o, &out, nil))
 	table := out.String()
-	for _, want := range []string{"decode 10k list", "list 10k: one request", "paged, defaults", "heap: held", "get, 16 goroutines", "update, 16 goroutines", "discovery, 200 CRDs: cold", "watch decode"} {
+	for _, want := range []string{"decode 10k list", "list 10k: one request", "paged, defaults", "heap: held", "get, 16 goroutines", "update, 16 goroutines", "discovery, 200 CRDs: cold", "watch decode", "informer 10k: heap after sync", "start to synced"} {
 		assert.Contains(t, table, want)
 	}
 	var svg bytes.Buffer

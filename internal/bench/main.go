@@ -152,10 +152,11 @@ func benchServer(ctx context.Context, e *env, o *options, out, raw io.Writer, pr
 		return err
 	}
 	disc := discoveryRows(e)
+	inf := informerRows(e)
 	for _, part := range []struct {
 		rows   []*row
 		rounds int
-	}{{decode, o.rounds}, {list, o.rounds}, {disc, o.rounds}, {ops, o.opsRounds}} {
+	}{{decode, o.rounds}, {list, o.rounds}, {inf, o.rounds}, {disc, o.rounds}, {ops, o.opsRounds}} {
 		if err := run(ctx, server, part.rows, part.rounds, raw, progress); err != nil {
 			return err
 		}
@@ -163,6 +164,7 @@ func benchServer(ctx context.Context, e *env, o *options, out, raw io.Writer, pr
 	var all []*row
 	all = append(all, decode...)
 	all = append(all, list...)
+	all = append(all, inf...)
 	all = append(all, ops...)
 	all = append(all, disc...)
 	all = append(all, discoveryTimes(disc)...)

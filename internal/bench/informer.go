@@ -93,4 +93,3 @@ func informerRows(e *env) []*row {
 			kubedyn: syncTime(kd(false)), clientgo: syncTime(cg(false))},
 	}
 }
-

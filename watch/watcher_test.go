@@ -364,3 +364,47 @@ func TestWatcherMetadataOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestWatcherSlowConsumerIsNotIdle holds an event in the consumer for
+// longer than the idle timeout: the connection is not taken for dead.
+func TestWatcherSlowConsumerIsNotIdle(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv, cms := setup(t)
+	clock := newManualClock()
+	w := watch.NewWatcher(cms.ListWatcher(nil), &watch.Config{Clock: clock, IdleTimeout: time.Minute, Logger: quiet()})
+	holding, release, after := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.Events(wctx) {
+			switch ev.Object.Name() {
+			case "slow":
+				close(holding)
+				<-release
+			case "after":
+				close(after)
+			}
+		}
+	}()
+	defer func() { cancel(); <-done }()
+	require.Eventually(t, func() bool { return srv.OpenWatches() == 1 }, 10*time.Second, time.Millisecond)
+	_, err := cms.Create(ctx, configMap(t, "slow", "0"), nil)
+	require.NoError(t, err)
+	<-holding
+	clock.Step(5 * time.Minute) // the consumer is busy all this time
+	close(release)
+	_, err = cms.Create(ctx, configMap(t, "after", "0"), nil)
+	require.NoError(t, err)
+	select {
+	case <-after:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the event after the slow one did not come: the connection was dropped while the consumer was busy")
+	}
+	st := w.Stats()
+	assert.Zero(t, st.IdleTimeouts)
+	assert.Zero(t, st.Watches, "the WatchList's connection is still the one in use")
+	// Silence, though, is noticed.
+	require.Eventually(t, func() bool { clock.Step(time.Second); return w.Stats().IdleTimeouts == 1 }, 10*time.Second, time.Millisecond)
+}

@@ -51,6 +51,9 @@ type Client struct {
 
 	// sleep waits for d or until ctx is done; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
+
+	// sizes sizes the buffers of bodies without a length.
+	sizes bodySizes
 }
 
 // New builds a Client from cfg, which it copies. It reads the TLS files named
@@ -336,7 +339,7 @@ func (c *Client) read(resp *http.Response, limit int64) (*Response, error) {
 	}
 	// The cap is applied while reading, so a body without Content-Length
 	// (chunked) stops costing memory one byte past it.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	body, err := c.sizes.readBody(resp.Body, maxBody, resp.ContentLength, resp.Request.URL.Path)
 	if err != nil {
 		return nil, fmt.Errorf("transport: %s %s: reading body: %w", resp.Request.Method, resp.Request.URL.Path, &bodyReadError{err})
 	}

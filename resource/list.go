@@ -10,14 +10,20 @@ import (
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
+// ListAllPageSize is the page size ListAll uses when ListOptions.Limit is 0.
+const ListAllPageSize = 5000
+
 // tableAccept asks the server for a meta.k8s.io/v1 Table, falling back to
 // the plain list for servers (or aggregated APIs) that cannot render one.
 const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 
 // List returns an iterator over every object the options select, fetched
 // page by page with limit/continue (opts.Limit objects per request,
-// DefaultPageSize when 0). Nothing is sent until the loop starts; breaking
-// out of the loop sends no further requests; each new loop over the sequence
+// DefaultPageSize when 0). While the loop works through one page, the next
+// is already being fetched (never more than one page ahead), so a long list
+// costs little more than one request for all of it. Nothing is sent until
+// the loop starts; breaking out of the loop cancels the page being fetched
+// ahead, if any, and sends nothing more; each new loop over the sequence
 // lists again from the start. opts is copied when List is called. Any failure — resolving the
 // resource, a scope error, a request error, a malformed or truncated page —
 // is yielded once, as the last element, with a zero Object. A continue token
@@ -48,12 +54,12 @@ func (h Handle) List(ctx context.Context, opts *ListOptions) iter.Seq2[unstructu
 			yield(unstructured.Object{}, t.wrap("list", "", err))
 			return
 		}
-		for page, err := range t.pages(ctx, &o) {
+		for page, err := range t.pages(ctx, &o, DefaultPageSize) {
 			if err != nil {
 				yield(unstructured.Object{}, t.wrap("list", "", err))
 				return
 			}
-			for _, item := range page.Items() {
+			for _, item := range page.All() {
 				if !yield(item, nil) {
 					return
 				}
@@ -85,6 +91,11 @@ func (h Handle) ListPage(ctx context.Context, opts *ListOptions) (unstructured.L
 // ListAll follows every page as List does and returns all objects together
 // with the resourceVersion of the list, from which a watch can start. On any
 // error it returns no objects. The objects share their pages' buffers.
+//
+// ListAll keeps every page anyway, so when opts.Limit is 0 it asks for
+// ListAllPageSize objects per request rather than DefaultPageSize: fewer
+// round trips, while each response stays far below the transport's size
+// limit for objects of ordinary size.
 func (h Handle) ListAll(ctx context.Context, opts *ListOptions) ([]unstructured.Object, string, error) {
 	var o ListOptions
 	if opts != nil {
@@ -98,33 +109,51 @@ func (h Handle) ListAll(ctx context.Context, opts *ListOptions) ([]unstructured.
 		items []unstructured.Object
 		rv    string
 	)
-	for page, err := range t.pages(ctx, &o) {
+	for page, err := range t.pages(ctx, &o, ListAllPageSize) {
 		if err != nil {
 			return nil, "", t.wrap("list", "", err)
 		}
 		if rv == "" {
 			rv = page.ResourceVersion()
 		}
-		items = append(items, page.Items()...)
+		if items == nil {
+			if rest, ok := page.RemainingItemCount(); ok && rest > 0 && rest < 1<<24 {
+				items = make([]unstructured.Object, 0, int64(page.Len())+rest)
+			}
+		}
+		for _, item := range page.All() {
+			items = append(items, item)
+		}
 	}
 	return items, rv, nil
 }
 
-// pages sends the list requests of List and ListAll one after the other,
-// from o.Continue to the last page, DefaultPageSize objects per page when
-// o.Limit is 0. A failure is yielded as the last element. A server that
-// answers a continue token it already gave (or was given) would make the
-// loop endless: that page is refused with ErrContinueRepeated before any of
-// its items is yielded.
-func (t target) pages(ctx context.Context, o *ListOptions) iter.Seq2[unstructured.List, error] {
+// pages sends the list requests of List and ListAll, from o.Continue to the
+// last page, defLimit objects per page when o.Limit is 0. As soon as a page
+// has arrived and before it is yielded, the request for the next one is
+// sent on its own goroutine: the server's work on page n+1 overlaps the
+// caller's on page n, and no more than one page is ever held ahead. When
+// the loop ends early that request is cancelled and waited for, so no
+// goroutine outlives the loop. A failure is yielded as the last element,
+// after every page before it. A server that answers a continue token it
+// already gave (or was given) would make the loop endless: that page is
+// refused with ErrContinueRepeated before any of its items is yielded (and
+// before anything is fetched after it).
+func (t target) pages(ctx context.Context, o *ListOptions, defLimit int64) iter.Seq2[unstructured.List, error] {
 	return func(yield func(unstructured.List, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type fetched struct {
+			page unstructured.List
+			err  error
+		}
 		cont := o.Continue
 		seen := map[string]struct{}{}
 		if cont != "" {
 			seen[cont] = struct{}{}
 		}
+		page, err := t.page(ctx, o, cont, defLimit)
 		for n := 1; ; n++ {
-			page, err := t.page(ctx, o, cont, DefaultPageSize)
 			if err != nil {
 				yield(unstructured.List{}, err)
 				return
@@ -135,14 +164,27 @@ func (t target) pages(ctx context.Context, o *ListOptions) iter.Seq2[unstructure
 					ErrContinueRepeated, n, page.Len()))
 				return
 			}
+			var ahead chan fetched
+			if next != "" {
+				seen[next] = struct{}{}
+				ahead = make(chan fetched, 1)
+				go func() {
+					p, err := t.page(ctx, o, next, defLimit)
+					ahead <- fetched{p, err}
+				}()
+			}
 			if !yield(page, nil) {
+				if ahead != nil {
+					cancel()
+					<-ahead
+				}
 				return
 			}
-			if next == "" {
+			if ahead == nil {
 				return
 			}
-			seen[next] = struct{}{}
-			cont = next
+			r := <-ahead
+			page, err = r.page, r.err
 		}
 	}
 }

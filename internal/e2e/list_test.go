@@ -106,6 +106,14 @@ func TestListPaginationEachObjectOnce(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, items, n)
 		assert.NotEmpty(t, rv)
+
+		// The default: ListAllPageSize a page.
+		items, rv, err = cms.ListAll(ctx, nil)
+		require.NoError(t, err)
+		assert.Len(t, items, n)
+		assert.NotEmpty(t, rv)
+		assert.Equal(t, "cm-0000", items[0].Name())
+		assert.Equal(t, fmt.Sprintf("cm-%04d", n-1), items[n-1].Name())
 	})
 }
 

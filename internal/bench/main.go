@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -27,6 +28,7 @@ type options struct {
 	raw       string
 	chart     string
 	quiet     bool
+	only      string
 }
 
 func main() {
@@ -40,6 +42,7 @@ func main() {
 	flag.StringVar(&o.raw, "raw", "", "also write every run in Go benchmark format to this file")
 	flag.StringVar(&o.chart, "chart", "", "draw the SVG chart from this benchmark-format file to stdout, and do nothing else")
 	flag.BoolVar(&o.quiet, "q", false, "no progress on stderr")
+	flag.StringVar(&o.only, "only", "", "measure only the rows whose work contains this text")
 	flag.Parse()
 
 	if o.chart != "" {
@@ -153,6 +156,9 @@ func benchServer(ctx context.Context, e *env, o *options, out, raw io.Writer, pr
 	}
 	disc := discoveryRows(e)
 	inf := informerRows(e)
+	if o.only != "" {
+		decode, list, ops, disc, inf = only(decode, o.only), only(list, o.only), only(ops, o.only), only(disc, o.only), only(inf, o.only)
+	}
 	for _, part := range []struct {
 		rows   []*row
 		rounds int
@@ -170,4 +176,15 @@ func benchServer(ctx context.Context, e *env, o *options, out, raw io.Writer, pr
 	all = append(all, discoveryTimes(disc)...)
 	printTable(out, fmt.Sprintf("%s (list body %.1f MB, %d items)", e.name, float64(len(e.listBytes))/(1<<20), e.n), all)
 	return nil
+}
+
+// only keeps the rows whose group or name contains s.
+func only(rows []*row, s string) []*row {
+	var out []*row
+	for _, rw := range rows {
+		if strings.Contains(rw.group+": "+rw.name, s) {
+			out = append(out, rw)
+		}
+	}
+	return out
 }

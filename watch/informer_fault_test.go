@@ -2,11 +2,13 @@ package watch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -222,4 +224,44 @@ func TestInformerBurst(t *testing.T) {
 // for the real backoff schedule.
 func fastWatcher() *watch.Config {
 	return &watch.Config{Backoff: watch.Backoff{Initial: time.Millisecond, Max: 20 * time.Millisecond}}
+}
+
+// TestInformerRelistIsIncremental forces a relist (compaction, then a
+// broken watch) while nothing changes: handlers get no change at all, and
+// the store keeps the very objects it held (no second copy was made).
+func TestInformerRelistIsIncremental(t *testing.T) {
+	t.Parallel()
+	r := newInformerRig(t, fastWatcher())
+	for i := range 50 {
+		r.create(t, fmt.Sprintf("o-%02d", i))
+	}
+	r.converge(t, "m-0")
+	before := map[string]*byte{}
+	for _, o := range r.inf.Store().List() {
+		before[o.Name()] = unsafe.StringData(o.String())
+	}
+	var changes atomic.Int64
+	r.inf.AddHandler(watch.Handler{
+		OnUpdate: func(old, obj unstructured.Object) { changes.Add(1) },
+		OnDelete: func(unstructured.Object) { changes.Add(1) },
+	})
+
+	r.srv.Compact()
+	r.srv.Inject(testserver.Fault{Method: "GET", Query: "watch=true", Status: 410, Times: 1})
+	r.srv.DropWatches()
+	r.converge(t, "m-1")
+
+	relisted := false
+	for len(r.errs) > 0 {
+		if err := <-r.errs; errors.Is(err, transport.ErrGone) {
+			relisted = true
+		}
+	}
+	require.True(t, relisted, "the watcher was told 410 Gone and relisted")
+	assert.Zero(t, changes.Load(), "unchanged objects are not delivered again by a relist")
+	for _, o := range r.inf.Store().List() {
+		if p, ok := before[o.Name()]; ok {
+			assert.Same(t, p, unsafe.StringData(o.String()), "%s was replaced by a relist", o.Name())
+		}
+	}
 }

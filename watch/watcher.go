@@ -20,9 +20,11 @@ const (
 	// DefaultPageSize is the page size of a Watcher's lists.
 	DefaultPageSize = 500
 	// DefaultIdleTimeout is how long a watch may stay silent (no event, no
-	// bookmark) before the Watcher takes its connection for dead: twice the
-	// real server's bookmark interval of about a minute.
-	DefaultIdleTimeout = 2 * time.Minute
+	// bookmark) before the Watcher takes its connection for dead. On a
+	// quiet watch kube-apiserver 1.37 sends its first bookmark after about
+	// two minutes and then one a minute (measured), so three minutes leave
+	// a margin even on a fresh connection.
+	DefaultIdleTimeout = 3 * time.Minute
 	// DefaultWatchListTimeout is how long a WatchList may stay silent
 	// before its initial-events-end bookmark.
 	DefaultWatchListTimeout = 10 * time.Second
@@ -51,7 +53,8 @@ type Config struct {
 	// IdleTimeout is how long a watch may go without any event or bookmark
 	// before its connection is taken for dead and replaced; 0 means
 	// DefaultIdleTimeout, a negative value none. Keep it above the server's
-	// bookmark interval (about a minute on kube-apiserver).
+	// bookmark interval (a minute on kube-apiserver, two before a new
+	// watch's first bookmark).
 	IdleTimeout time.Duration
 	// WatchListTimeout bounds the wait for the initial-events-end bookmark
 	// of a WatchList: silence this long before it makes the Watcher fall

@@ -443,6 +443,31 @@ const gizmoCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResource
 "versions":[{"name":"v1","served":true,"storage":true,
 "schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{"size":{"type":"integer"}}}}}}}]}}`
 
+// sprocketCRD has a schema with required fields, an enum, bounds, a
+// length limit and a pattern; sprocketSetup installs it and waits until
+// it is served.
+const sprocketCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+"metadata":{"name":"sprockets.validated.fidelity.example.com"},
+"spec":{"group":"validated.fidelity.example.com","scope":"Namespaced",
+"names":{"plural":"sprockets","singular":"sprocket","kind":"Sprocket","listKind":"SprocketList"},
+"versions":[{"name":"v1","served":true,"storage":true,
+"schema":{"openAPIV3Schema":{"type":"object","required":["spec"],"properties":{"spec":{"type":"object","required":["teeth"],"properties":{
+"teeth":{"type":"integer","minimum":3,"maximum":100},
+"finish":{"type":"string","enum":["matte","gloss"]},
+"code":{"type":"string","maxLength":4,"pattern":"^[A-Z]+$"},
+"tags":{"type":"array","maxItems":2,"items":{"type":"string"}}}}}}}}]}}`
+
+var sprocketSetup = []request{
+	withBody(http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", contentTypeJSON, sprocketCRD),
+	{Method: http.MethodGet, Path: "/apis/validated.fidelity.example.com/v1/namespaces/default/sprockets", Retry: true},
+}
+
+// sprocket creates a Sprocket named name with spec.
+func sprocket(name, spec string) request {
+	return withBody(http.MethodPost, "/apis/validated.fidelity.example.com/v1/namespaces/default/sprockets", contentTypeJSON,
+		`{"apiVersion":"validated.fidelity.example.com/v1","kind":"Sprocket","metadata":{"name":"`+name+`"},"spec":`+spec+`}`)
+}
+
 // watchedConfigMap is a ConfigMap in the objects' namespace labelled
 // label=me.
 func watchedConfigMap(name, label string) request {
@@ -590,6 +615,20 @@ var changeCases = []fcase{
 		Request: withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
 			strings.Replace(strings.Replace(deployment, `"replicas":2,`, `"replicas":2,"strategy":{"type":"Recreate","rollingUpdate":{"maxSurge":1}},`, 1),
 				`"generateName":"fidelity-web-"`, `"name":"fidelity-recreate"`, 1))},
+	{Name: "error-crd-schema-required", Kind: kindStatus, Setup: sprocketSetup,
+		Request: sprocket("fidelity-no-teeth", `{"finish":"matte"}`)},
+	{Name: "error-crd-schema-enum", Kind: kindStatus, Setup: sprocketSetup,
+		Request: sprocket("fidelity-shiny", `{"teeth":10,"finish":"shiny"}`)},
+	{Name: "error-crd-schema-bounds", Kind: kindStatus, Setup: sprocketSetup,
+		Request: sprocket("fidelity-bounds", `{"teeth":2}`)},
+	{Name: "error-crd-schema-maximum", Kind: kindStatus, Setup: sprocketSetup,
+		Request: sprocket("fidelity-maximum", `{"teeth":101}`)},
+	{Name: "error-crd-schema-string", Kind: kindStatus, Setup: sprocketSetup,
+		Request: sprocket("fidelity-code", `{"teeth":10,"code":"abcdef"}`)},
+	{Name: "error-crd-schema-pattern", Kind: kindStatus, Setup: sprocketSetup,
+		Request: sprocket("fidelity-pattern", `{"teeth":10,"code":"ab"}`)},
+	{Name: "error-crd-schema-items", Kind: kindStatus, Setup: sprocketSetup,
+		Request: sprocket("fidelity-tags", `{"teeth":10,"tags":["a","b","c"]}`)},
 	{Name: "error-immutable-configmap", Kind: kindStatus,
 		Setup:   []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-immutable", `,"immutable":true`))},
 		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-immutable", mergePatch, `{"data":{"a":"2"}}`)},

@@ -24,8 +24,9 @@
 // patches, updates and scale updates with their managedFields; the
 // create of a CRD (answered before it is established); the second page of
 // a list through a continue token; and more validation failures (config
-// keys with '/', wrong JSON types, a CRD schema violation, immutable
-// fields, a Deployment sent to .../scale). A setup step may save a value
+// keys with '/', wrong JSON types in creates, updates, patches and
+// applies, CRD schema violations of each kind the test server checks,
+// immutable fields, enums, port ranges, a Deployment sent to .../scale). A setup step may save a value
 // of its answer (a resourceVersion, a continue token) for the request
 // (request.Save). Run with -update it stores each answer under testdata/ —
 // status code, media type, Cache-Control, whether an ETag was sent, and

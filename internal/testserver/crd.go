@@ -3,8 +3,10 @@ package testserver
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // crdEstablished reports whether a CRD's Established condition is True.
@@ -240,6 +242,7 @@ func validateSchema(v any, sch map[string]any, path string) []statusCause {
 			causes = append(causes, causeUnsupported(field, v, allowed))
 		}
 	}
+	causes = append(causes, boundsCauses(v, sch, field)...)
 	switch t := v.(type) {
 	case map[string]any:
 		props := getMap(sch, "properties", false)
@@ -266,6 +269,64 @@ func validateSchema(v any, sch map[string]any, path string) []statusCause {
 			for i, e := range t {
 				causes = append(causes, validateSchema(e, items, fmt.Sprintf("%s[%d]", path, i))...)
 			}
+		}
+	}
+	return causes
+}
+
+// boundsCauses checks a value against its schema's minimum, maximum,
+// length, pattern and item-count limits, in the real server's words.
+func boundsCauses(v any, sch map[string]any, field string) []statusCause {
+	num := func(key string) (float64, string, bool) {
+		n, ok := sch[key].(json.Number)
+		if !ok {
+			return 0, "", false
+		}
+		f, err := n.Float64()
+		return f, n.String(), err == nil
+	}
+	var causes []statusCause
+	switch t := v.(type) {
+	case json.Number:
+		f, err := t.Float64()
+		if err != nil {
+			return nil
+		}
+		if min, s, ok := num("minimum"); ok {
+			switch {
+			case sch["exclusiveMinimum"] == true && f <= min:
+				causes = append(causes, causeInvalid(field, rawValue(t.String()), fmt.Sprintf("%s in body should be greater than %s", field, s)))
+			case f < min:
+				causes = append(causes, causeInvalid(field, rawValue(t.String()), fmt.Sprintf("%s in body should be greater than or equal to %s", field, s)))
+			}
+		}
+		if max, s, ok := num("maximum"); ok {
+			switch {
+			case sch["exclusiveMaximum"] == true && f >= max:
+				causes = append(causes, causeInvalid(field, rawValue(t.String()), fmt.Sprintf("%s in body should be less than %s", field, s)))
+			case f > max:
+				causes = append(causes, causeInvalid(field, rawValue(t.String()), fmt.Sprintf("%s in body should be less than or equal to %s", field, s)))
+			}
+		}
+	case string:
+		if max, s, ok := num("maxLength"); ok && float64(utf8.RuneCountInString(t)) > max {
+			// Too long: the pattern is not checked.
+			return append(causes, statusCause{Reason: "FieldValueTooLong", Field: field, Message: "Too long: may not be more than " + s + " bytes"})
+		}
+		if min, s, ok := num("minLength"); ok && float64(utf8.RuneCountInString(t)) < min {
+			causes = append(causes, causeInvalid(field, t, fmt.Sprintf("%s in body should be at least %s chars long", field, s)))
+		}
+		if p, ok := sch["pattern"].(string); ok {
+			if re, err := regexp.Compile(p); err == nil && !re.MatchString(t) {
+				causes = append(causes, causeInvalid(field, t, fmt.Sprintf("%s in body should match '%s'", field, p)))
+			}
+		}
+	case []any:
+		if max, s, ok := num("maxItems"); ok && float64(len(t)) > max {
+			causes = append(causes, statusCause{Reason: "FieldValueTooMany", Field: field, Message: fmt.Sprintf("Too many: %d: must have at most %s items", len(t), s)})
+		}
+		if min, s, ok := num("minItems"); ok && float64(len(t)) < min {
+			causes = append(causes, causeInvalid(field, rawValue(compactJSON(t)), fmt.Sprintf("%s in body should have at least %s items", field, s)))
 		}
 	}
 	return causes

@@ -215,3 +215,35 @@ func TestCRDEstablishDelay(t *testing.T) {
 	require.Equal(t, http.StatusCreated, now.code, string(now.raw))
 	assert.Equal(t, "True", path(findByField(now.get("status.conditions"), "type", "Established"), "status"), "zero establishes at once")
 }
+
+// A CRD schema's bounds, lengths, pattern and item counts are enforced
+// with the real server's causes (checked by internal/fidelity for
+// minimum, maximum, maxLength, pattern and maxItems).
+func TestCRDSchemaBounds(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	crd := `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"gears.example.com"},
+"spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"gears","kind":"Gear"},"versions":[{"name":"v1","served":true,"storage":true,
+"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{
+"teeth":{"type":"integer","minimum":3,"maximum":100,"exclusiveMaximum":true},
+"code":{"type":"string","minLength":2,"maxLength":4,"pattern":"^[A-Z]+$"},
+"tags":{"type":"array","minItems":1,"maxItems":2,"items":{"type":"string"}}}}}}}}]}}`
+	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).code)
+	for _, tc := range []struct{ spec, field, reason, message string }{
+		{`{"teeth":2}`, "spec.teeth", "FieldValueInvalid", "Invalid value: 2: spec.teeth in body should be greater than or equal to 3"},
+		{`{"teeth":100}`, "spec.teeth", "FieldValueInvalid", "Invalid value: 100: spec.teeth in body should be less than 100"},
+		{`{"code":"ABCDE"}`, "spec.code", "FieldValueTooLong", "Too long: may not be more than 4 bytes"},
+		{`{"code":"A"}`, "spec.code", "FieldValueInvalid", `Invalid value: "A": spec.code in body should be at least 2 chars long`},
+		{`{"code":"ab"}`, "spec.code", "FieldValueInvalid", `Invalid value: "ab": spec.code in body should match '^[A-Z]+$'`},
+		{`{"tags":["a","b","c"]}`, "spec.tags", "FieldValueTooMany", "Too many: 3: must have at most 2 items"},
+		{`{"tags":[]}`, "spec.tags", "FieldValueInvalid", "Invalid value: []: spec.tags in body should have at least 1 items"},
+	} {
+		r := c.do("POST", "/apis/example.com/v1/namespaces/default/gears", `{"apiVersion":"example.com/v1","kind":"Gear","metadata":{"name":"g"},"spec":`+tc.spec+`}`)
+		require.Equal(t, http.StatusUnprocessableEntity, r.code, "%s: %s", tc.spec, r.raw)
+		assert.Equal(t, tc.field, r.str("details.causes.0.field"), tc.spec)
+		assert.Equal(t, tc.reason, r.str("details.causes.0.reason"), tc.spec)
+		assert.Equal(t, tc.message, r.str("details.causes.0.message"), tc.spec)
+	}
+	ok := c.do("POST", "/apis/example.com/v1/namespaces/default/gears", `{"apiVersion":"example.com/v1","kind":"Gear","metadata":{"name":"g"},"spec":{"teeth":3,"code":"AB","tags":["x"]}}`)
+	assert.Equal(t, http.StatusCreated, ok.code, string(ok.raw))
+}

@@ -89,7 +89,8 @@
 //     stays the default so that tests and examples need no wait; code
 //     meant for real clusters must wait for Established either way, and
 //     its tests should set the delay. A CRD's schema prunes unknown fields
-//     and checks types, required fields and enums; deleting it removes the
+//     and checks types, required fields, enums, minimum and maximum,
+//     string lengths and patterns and item counts; deleting it removes the
 //     resources and their objects.
 //   - Lists: label selectors with the real parser's syntax and errors,
 //     field selectors (metadata.name, metadata.namespace and a few per

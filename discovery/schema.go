@@ -513,7 +513,16 @@ func (c *Client) SchemaSet(ctx context.Context, gv unstructured.GroupVersion) (*
 	}
 	ref, ok := paths[openAPIKey(gv)]
 	if !ok {
-		return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: the server publishes none: %w", gv, ErrNoSchema)
+		// A CRD installed a moment ago: revalidate the index once.
+		c.mu.Lock()
+		c.openapiStale = true
+		c.mu.Unlock()
+		if paths, err = c.openAPIPaths(ctx); err != nil {
+			return nil, err
+		}
+		if ref, ok = paths[openAPIKey(gv)]; !ok {
+			return nil, fmt.Errorf("discovery: OpenAPI v3 for %s: the server publishes none: %w", gv, ErrNoSchema)
+		}
 	}
 	if set, ok := c.schemaSets.Get(ref); ok {
 		return set, nil

@@ -16,6 +16,7 @@ type Client struct {
 	disc         *discovery.Client
 	fieldManager string
 	namespace    string // default namespace, from the Config
+	validation   ValidationMode
 }
 
 // Option configures a Client in NewClient. An Option may fail; NewClient then
@@ -27,6 +28,7 @@ type clientOptions struct {
 	transport    *transport.Client
 	discovery    *discovery.Client
 	fieldManager string
+	validation   ValidationMode
 }
 
 // WithTransport makes the Client send its requests through tc instead of a
@@ -101,7 +103,7 @@ func NewClient(cfg *transport.Config, opts ...Option) (*Client, error) {
 	if cfg != nil && cfg.Namespace != "" {
 		ns = cfg.Namespace
 	}
-	return &Client{tc: tc, disc: d, fieldManager: o.fieldManager, namespace: ns}, nil
+	return &Client{tc: tc, disc: d, fieldManager: o.fieldManager, namespace: ns, validation: o.validation}, nil
 }
 
 // DefaultNamespace returns the namespace of the Config the client was built

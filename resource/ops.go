@@ -65,6 +65,9 @@ func (h Handle) Create(ctx context.Context, obj unstructured.Object, opts *Creat
 	if err != nil {
 		return unstructured.Object{}, err
 	}
+	if err := t.validate(ctx, h.validationMode(callValidation(opts)), body, wholeObject); err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
 	path := t.collectionPath()
 	if t.sub != "" {
 		path = t.objectPath(name)
@@ -105,6 +108,9 @@ func (h Handle) update(ctx context.Context, op string, obj unstructured.Object, 
 	t, body, err := h.bindObject(ctx, op, verbUpdate, obj, false)
 	if err != nil {
 		return unstructured.Object{}, err
+	}
+	if err := t.validate(ctx, h.validationMode(callValidation(opts)), body, wholeObject); err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
 	}
 	return t.send(ctx, op, name, &transport.Request{
 		Method: http.MethodPut,
@@ -147,6 +153,9 @@ func (h Handle) Patch(ctx context.Context, name string, pt PatchType, data []byt
 		return unstructured.Object{}, t.wrap(op, name, fmt.Errorf(
 			"%w: strategic merge patch needs a built-in type and %s is served by group %q (a custom resource); use MergePatch, JSONPatch or ApplyPatch",
 			ErrPatchTypeUnsupported, t.r.Kind, t.r.Group))
+	}
+	if err := t.validatePatch(ctx, h.validationMode(callValidation(opts)), name, pt, data); err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
 	}
 	req := &transport.Request{
 		Method: http.MethodPatch,
@@ -211,6 +220,9 @@ func (h Handle) Apply(ctx context.Context, obj unstructured.Object, opts *ApplyO
 	}
 	body, err = stripServerOwned(body, t.sub == "", o.KeepResourceVersion)
 	if err != nil {
+		return unstructured.Object{}, t.wrap(op, name, err)
+	}
+	if err := t.validate(ctx, h.validationMode(o.Validation), body, applyConfiguration); err != nil {
 		return unstructured.Object{}, t.wrap(op, name, err)
 	}
 	return t.sendApply(ctx, op, name, &transport.Request{

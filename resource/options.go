@@ -104,6 +104,9 @@ type CreateOptions struct {
 	// FieldValidation is FieldValidationStrict, FieldValidationWarn,
 	// FieldValidationIgnore, or empty for the server's default.
 	FieldValidation string
+	// Validation is the client-side validation mode of this call;
+	// ValidationDefault means the client's (WithValidation).
+	Validation ValidationMode
 }
 
 // UpdateOptions are the query parameters of Update and UpdateStatus. Nil means
@@ -116,6 +119,9 @@ type UpdateOptions struct {
 	FieldManager string
 	// FieldValidation is as in CreateOptions.
 	FieldValidation string
+	// Validation is the client-side validation mode of this call;
+	// ValidationDefault means the client's (WithValidation).
+	Validation ValidationMode
 }
 
 // PatchOptions are the query parameters of Patch. Nil means defaults. Calls
@@ -132,6 +138,9 @@ type PatchOptions struct {
 	// instead of failing with an *ApplyConflictError (as ApplyOptions.Force).
 	// A subresource is patched through Handle.Subresource.
 	Force bool
+	// Validation is the client-side validation mode of this call;
+	// ValidationDefault means the client's (WithValidation).
+	Validation ValidationMode
 }
 
 // ApplyOptions are the options of Apply (server-side apply). Nil means
@@ -152,6 +161,9 @@ type ApplyOptions struct {
 	// the apply fail with a conflict if the object changed since it was read.
 	// By default Apply strips it along with the other server-owned fields.
 	KeepResourceVersion bool
+	// Validation is the client-side validation mode of this call;
+	// ValidationDefault means the client's (WithValidation).
+	Validation ValidationMode
 }
 
 // Preconditions make a delete conditional on the object's current state. It

@@ -1,0 +1,237 @@
+package resource
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/kubedyn/kubedyn/celrules"
+	"github.com/kubedyn/kubedyn/discovery"
+	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
+)
+
+// ValidationMode is what a write does with client-side validation against
+// the schema the server publishes (unstructured.Validate, CEL rules
+// included). It is independent of the server's own fieldValidation, which
+// the options' FieldValidation still sets.
+type ValidationMode string
+
+const (
+	// ValidationDefault is the client's mode (WithValidation), which is
+	// ValidationIgnore unless set.
+	ValidationDefault ValidationMode = ""
+	// ValidationIgnore sends the object unchecked.
+	ValidationIgnore ValidationMode = "Ignore"
+	// ValidationWarn checks the object, raises a warning (agent kubedyn)
+	// per error, and sends it anyway.
+	ValidationWarn ValidationMode = "Warn"
+	// ValidationStrict refuses an invalid object before any write request:
+	// the error wraps *unstructured.ValidationError (errors.Is
+	// unstructured.ErrInvalidObject) listing every error of every server
+	// stage at once.
+	ValidationStrict ValidationMode = "Strict"
+)
+
+func (m ValidationMode) valid() bool {
+	switch m {
+	case ValidationDefault, ValidationIgnore, ValidationWarn, ValidationStrict:
+		return true
+	}
+	return false
+}
+
+// WithValidation sets the client's validation mode for Create, Update,
+// Apply and Patch; each call's options may override it. Checking needs the
+// kind's OpenAPI v3 document once per group version (cached by its hash).
+func WithValidation(mode ValidationMode) Option {
+	return func(o *clientOptions) error {
+		if !mode.valid() {
+			return fmt.Errorf("resource.WithValidation: unknown mode %q", string(mode))
+		}
+		o.validation = mode
+		return nil
+	}
+}
+
+// ruleEvaluator is shared by every client: compiled rules are kept by text.
+var ruleEvaluator = sync.OnceValues(func() (*celrules.Evaluator, error) { return celrules.New() })
+
+// validationMode is the call's mode, else the client's.
+func (h Handle) validationMode(call ValidationMode) ValidationMode {
+	if call != ValidationDefault {
+		return call
+	}
+	if h.c == nil || h.c.validation == ValidationDefault {
+		return ValidationIgnore
+	}
+	return h.c.validation
+}
+
+// validateKind says which checks apply to the object a write sends.
+type validateKind int
+
+const (
+	// wholeObject: Create and Update send the whole object.
+	wholeObject validateKind = iota
+	// applyConfiguration: Apply sends only the fields its manager owns, so
+	// missing required fields and rules over the whole object are not
+	// errors of the configuration.
+	applyConfiguration
+)
+
+// validate checks obj, bound to t, in mode. It returns the error a Strict
+// call fails with; Warn raises the errors as warnings and returns nil.
+func (t target) validate(ctx context.Context, mode ValidationMode, obj unstructured.Object, kind validateKind) error {
+	if mode == ValidationIgnore || t.sub != "" {
+		return nil
+	}
+	if !mode.valid() {
+		return fmt.Errorf("unknown validation mode %q", string(mode))
+	}
+	c := t.h.c
+	gvk := t.r.GroupVersionKind()
+	schema, err := c.disc.Schema(ctx, gvk)
+	if err != nil {
+		if errors.Is(err, discovery.ErrNoSchema) {
+			c.warn(ctx, fmt.Sprintf("%s: not validated client-side: the server publishes no schema for it", gvk))
+			return nil
+		}
+		return fmt.Errorf("client-side validation: %w", err)
+	}
+	rules, err := ruleEvaluator()
+	if err != nil {
+		return fmt.Errorf("client-side validation: %w", err)
+	}
+	_, hasStatus := t.r.Subresource("status")
+	res, err := unstructured.Validate(obj, schema, &unstructured.ValidateOptions{Rules: rules, ResetStatus: hasStatus})
+	if err != nil {
+		return fmt.Errorf("client-side validation: %w", err)
+	}
+	errs := res.Errors
+	if kind == applyConfiguration {
+		errs = errs[:0:0]
+		for _, e := range res.Errors {
+			if e.Reason != unstructured.ReasonRequired && e.Stage != unstructured.StageRules {
+				errs = append(errs, e)
+			}
+		}
+	}
+	for _, nc := range res.NotChecked {
+		if kind == wholeObject {
+			c.warn(ctx, "client-side validation: "+nc.Error())
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	if mode == ValidationWarn {
+		for _, e := range errs {
+			c.warn(ctx, "client-side validation: "+e.Error())
+		}
+		return nil
+	}
+	verr := &unstructured.ValidationError{Object: obj.Kind() + " " + obj.Name(), Errors: errs}
+	return fmt.Errorf("client-side validation: %w", verr)
+}
+
+// patchedObject computes the result of a merge patch on the current object
+// (one GET) for validation; ok is false when the result cannot be computed
+// client-side (JSON and strategic merge patches, apply patches).
+func (t target) patchedObject(ctx context.Context, name string, pt PatchType, data []byte) (obj unstructured.Object, ok bool, err error) {
+	if pt != MergePatch {
+		return unstructured.Object{}, false, nil
+	}
+	resp, err := t.h.c.do(ctx, &transport.Request{Method: http.MethodGet, Path: t.objectPath(name), Header: jsonHeader(contentTypeJSON)})
+	if err != nil {
+		return unstructured.Object{}, false, fmt.Errorf("client-side validation: read the object to patch: %w", err)
+	}
+	var cur, patch any
+	dec := json.NewDecoder(bytes.NewReader(resp.Body))
+	dec.UseNumber()
+	if err := dec.Decode(&cur); err != nil {
+		return unstructured.Object{}, false, fmt.Errorf("client-side validation: %w", err)
+	}
+	dec = json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&patch); err != nil {
+		return unstructured.Object{}, false, fmt.Errorf("client-side validation: the merge patch is not JSON: %w", err)
+	}
+	merged, err := json.Marshal(mergePatch(cur, patch))
+	if err != nil {
+		return unstructured.Object{}, false, fmt.Errorf("client-side validation: %w", err)
+	}
+	o, err := unstructured.Parse(merged)
+	if err != nil {
+		return unstructured.Object{}, false, fmt.Errorf("client-side validation: %w", err)
+	}
+	return o, true, nil
+}
+
+// mergePatch applies an RFC 7386 JSON merge patch.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(t, k)
+			continue
+		}
+		t[k] = mergePatch(t[k], v)
+	}
+	return t
+}
+
+// validatePatch checks what a patch would write: the patched object for a
+// merge patch, the configuration for an apply patch; other patch types are
+// not checked (a warning says so).
+func (t target) validatePatch(ctx context.Context, mode ValidationMode, name string, pt PatchType, data []byte) error {
+	if mode == ValidationIgnore || t.sub != "" {
+		return nil
+	}
+	if pt == ApplyPatch {
+		obj, err := unstructured.Parse(data)
+		if err != nil {
+			// Apply patches may be YAML: the server parses them; skip.
+			t.h.c.warn(ctx, "client-side validation: the apply patch is not JSON, not validated")
+			return nil
+		}
+		return t.validate(ctx, mode, obj, applyConfiguration)
+	}
+	obj, ok, err := t.patchedObject(ctx, name, pt, data)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		t.h.c.warn(ctx, fmt.Sprintf("client-side validation: a %s patch is not validated (its result is not computed client-side)", string(pt)))
+		return nil
+	}
+	return t.validate(ctx, mode, obj, wholeObject)
+}
+
+// callValidation reads the Validation field of a call's options (nil is
+// ValidationDefault).
+func callValidation[O CreateOptions | UpdateOptions | PatchOptions](opts *O) ValidationMode {
+	if opts == nil {
+		return ValidationDefault
+	}
+	switch o := any(opts).(type) {
+	case *CreateOptions:
+		return o.Validation
+	case *UpdateOptions:
+		return o.Validation
+	case *PatchOptions:
+		return o.Validation
+	}
+	return ValidationDefault
+}

@@ -13,6 +13,7 @@ declare -A allowed=(
   [connect]="transport unstructured"
   [celrules]="unstructured"
   [resource]="celrules connect discovery transport unstructured watch"
+  [manifest]="celrules connect discovery resource transport unstructured watch"
   [internal/testserver]="unstructured"
   [internal/cluster]=""
 )

@@ -114,32 +114,32 @@ func (e *PlanError) Is(target error) bool { return target == ErrInvalidSet }
 
 // kindRanks is the kind order ties are broken with.
 var kindRanks = map[string]int{
-	"Namespace":                    0,
-	"CustomResourceDefinition":     1,
-	"PriorityClass":                2,
-	"StorageClass":                 2,
-	"ResourceQuota":                2,
-	"LimitRange":                   2,
-	"PodSecurityPolicy":            2,
-	"ClusterRole":                  2,
-	"ClusterRoleBinding":           2,
-	"Role":                         2,
-	"RoleBinding":                  2,
-	"ServiceAccount":               3,
-	"ConfigMap":                    4,
-	"Secret":                       5,
-	"PersistentVolume":             6,
-	"PersistentVolumeClaim":        6,
-	"Service":                      6,
-	"Deployment":                   7,
-	"StatefulSet":                  7,
-	"DaemonSet":                    7,
-	"ReplicaSet":                   7,
-	"ReplicationController":        7,
-	"Pod":                          7,
-	"Job":                          7,
-	"CronJob":                      7,
-	"MutatingWebhookConfiguration": 9,
+	"Namespace":                        0,
+	"CustomResourceDefinition":         1,
+	"PriorityClass":                    2,
+	"StorageClass":                     2,
+	"ResourceQuota":                    2,
+	"LimitRange":                       2,
+	"PodSecurityPolicy":                2,
+	"ClusterRole":                      2,
+	"ClusterRoleBinding":               2,
+	"Role":                             2,
+	"RoleBinding":                      2,
+	"ServiceAccount":                   3,
+	"ConfigMap":                        4,
+	"Secret":                           5,
+	"PersistentVolume":                 6,
+	"PersistentVolumeClaim":            6,
+	"Service":                          6,
+	"Deployment":                       7,
+	"StatefulSet":                      7,
+	"DaemonSet":                        7,
+	"ReplicaSet":                       7,
+	"ReplicationController":            7,
+	"Pod":                              7,
+	"Job":                              7,
+	"CronJob":                          7,
+	"MutatingWebhookConfiguration":     9,
 	"ValidatingWebhookConfiguration":   9,
 	"ValidatingAdmissionPolicy":        9,
 	"ValidatingAdmissionPolicyBinding": 9,
@@ -443,7 +443,7 @@ func (h *readyHeap) Less(a, b int) bool {
 	return ia < ib
 }
 func (h *readyHeap) Swap(a, b int) { h.idx[a], h.idx[b] = h.idx[b], h.idx[a] }
-func (h *readyHeap) Push(x any)   { h.idx = append(h.idx, x.(int)) }
+func (h *readyHeap) Push(x any)    { h.idx = append(h.idx, x.(int)) }
 func (h *readyHeap) Pop() any {
 	x := h.idx[len(h.idx)-1]
 	h.idx = h.idx[:len(h.idx)-1]

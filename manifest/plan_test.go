@@ -16,11 +16,11 @@ import (
 func TestLoad(t *testing.T) {
 	t.Parallel()
 	dir := writeFiles(t, map[string]string{
-		"b.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
-		"a.yml":          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a2}\n",
-		"notes.txt":      "not a manifest",
-		"sub/c.json":     `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}}`,
-		"broken/x.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: v1\nkind: [unclosed\n",
+		"b.yaml":          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+		"a.yml":           "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a2}\n",
+		"notes.txt":       "not a manifest",
+		"sub/c.json":      `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}}`,
+		"broken/x.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: v1\nkind: [unclosed\n",
 		"empty/readme.md": "nothing",
 	})
 	names := func(objs []unstructured.Decoded) []string {

@@ -85,7 +85,9 @@ type WaitResult struct {
 }
 
 // Ready reports whether the wait for the object succeeded.
-func (r WaitResult) Ready() bool { return r.Err == nil && (r.Status == StatusCurrent || r.Status == StatusNotFound) }
+func (r WaitResult) Ready() bool {
+	return r.Err == nil && (r.Status == StatusCurrent || r.Status == StatusNotFound)
+}
 
 // ErrWaitTimeout is matched (errors.Is) by WaitResult.Err when a timeout
 // ended the wait.

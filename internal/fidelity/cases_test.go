@@ -83,8 +83,8 @@ type fcase struct {
 	// Revalidate sends Request twice, the second time with If-None-Match
 	// set to the first answer's ETag; the second answer is captured.
 	Revalidate bool
-	// KeepTestGroup keeps testGroup in discovery answers (see
-	// dropTestGroup).
+	// KeepTestGroup keeps testGroup, though not its subgroups, in
+	// discovery answers (see dropTestGroup).
 	KeepTestGroup bool
 	// FollowIndex replaces Request's path with the serverRelativeURL that
 	// /openapi/v3 lists for this group-version (api/v1, apis/apps/v1).

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/kubedyn/kubedyn/celrules"
 	"github.com/kubedyn/kubedyn/discovery"
@@ -33,7 +34,9 @@ const (
 	// ValidationStrict refuses an invalid object before any write request:
 	// the error wraps *unstructured.ValidationError (errors.Is
 	// unstructured.ErrInvalidObject) listing every error of every server
-	// stage at once.
+	// stage at once. A kind the server publishes no schema for (after
+	// waiting up to 3 s for the schema of a CRD just installed) is sent
+	// unchecked, with a warning.
 	ValidationStrict ValidationMode = "Strict"
 )
 
@@ -57,6 +60,13 @@ func WithValidation(mode ValidationMode) Option {
 		return nil
 	}
 }
+
+// schemaWaitTries and schemaWaitInterval bound how long Strict waits for
+// the schema of a kind the server serves but publishes no schema for yet.
+const (
+	schemaWaitTries    = 15
+	schemaWaitInterval = 200 * time.Millisecond
+)
 
 // ruleEvaluator is shared by every client: compiled rules are kept by text.
 var ruleEvaluator = sync.OnceValues(func() (*celrules.Evaluator, error) { return celrules.New() })
@@ -96,6 +106,18 @@ func (t target) validate(ctx context.Context, mode ValidationMode, obj unstructu
 	c := t.h.c
 	gvk := t.r.GroupVersionKind()
 	schema, err := c.disc.Schema(ctx, gvk)
+	// The server publishes a new CRD's schema a moment after it serves the
+	// kind: Strict waits a little for it rather than let the object pass.
+	for i := 0; mode == ValidationStrict && errors.Is(err, discovery.ErrNoSchema) && i < schemaWaitTries; i++ {
+		timer := time.NewTimer(schemaWaitInterval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("client-side validation: %w", ctx.Err())
+		case <-timer.C:
+		}
+		schema, err = c.disc.Schema(ctx, gvk)
+	}
 	if err != nil {
 		if errors.Is(err, discovery.ErrNoSchema) {
 			c.warn(ctx, fmt.Sprintf("%s: not validated client-side: the server publishes no schema for it", gvk))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kubedyn/kubedyn/celrules"
 	"github.com/kubedyn/kubedyn/discovery"
+	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
@@ -677,4 +678,59 @@ func TestSchemaExplain(t *testing.T) {
 	b, err := c.Discovery().SchemaSet(ctx, unstructured.GroupVersion{Group: "apps", Version: "v1"})
 	require.NoError(t, err)
 	assert.Same(t, a, b)
+}
+
+// TestSchemaValidationInRequests: a client in Strict mode refuses what the
+// real server would refuse, before sending, with every stage's errors; Warn
+// sends and warns; merge patches are checked on their result.
+func TestSchemaValidationInRequests(t *testing.T) {
+	ctx := testContext(t)
+	c := newClient(t, "admin", resource.WithValidation(resource.ValidationStrict))
+	crdJSON, err := os.ReadFile(widgetCRDFile)
+	require.NoError(t, err)
+	_, err = c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Create(ctx, unstructured.MustParse(string(crdJSON)), nil)
+	if err != nil && !errors.Is(err, transport.ErrAlreadyExists) {
+		require.NoError(t, err)
+	}
+	_, err = c.WaitEstablished(ctx, "widgets.schema.kubedyn.test", nil)
+	require.NoError(t, err)
+	ns := newNamespace(t)
+	widgets := c.Resource("schema.kubedyn.test/v1", "Widget").Namespace(ns)
+
+	bad := unstructured.MustParse(w("all stages", "spec.bogus", `1`, "spec.mode", `"Foo"`, "spec.endpoint", `"http://x"`).object(t))
+	_, err = widgets.Create(ctx, bad, nil)
+	require.ErrorIs(t, err, unstructured.ErrInvalidObject)
+	var verr *unstructured.ValidationError
+	require.ErrorAs(t, err, &verr)
+	var got []string
+	for _, e := range verr.Errors {
+		got = append(got, e.Stage.String()+" "+e.Field)
+	}
+	assert.Equal(t, []string{"decode spec.bogus", "schema spec.mode", "rules spec.endpoint"}, got)
+	_, err = widgets.Get(ctx, "w", nil)
+	require.ErrorIs(t, err, transport.ErrNotFound, "nothing was sent")
+
+	// Warn sends it: the server refuses the unknown field itself.
+	var warned []string
+	wctx := resource.WithWarningHandler(ctx, func(x transport.Warning) { warned = append(warned, x.Text) })
+	_, err = widgets.Create(wctx, bad, &resource.CreateOptions{Validation: resource.ValidationWarn, FieldValidation: resource.FieldValidationStrict})
+	require.ErrorIs(t, err, transport.ErrBadRequest)
+	assert.Contains(t, warned, `client-side validation: spec.mode: Unsupported value: "Foo": supported values: "Steady", "Burst", "Off"`)
+
+	good := unstructured.MustParse(widgetBase)
+	_, err = widgets.Create(ctx, good, nil)
+	require.NoError(t, err)
+	_, err = widgets.Patch(ctx, "w", resource.MergePatch, []byte(`{"spec":{"minReplicas":7}}`), nil)
+	require.ErrorIs(t, err, unstructured.ErrInvalidObject)
+	assert.Contains(t, err.Error(), "spec: Invalid value: minReplicas must not exceed maxReplicas")
+	_, err = widgets.Patch(ctx, "w", resource.MergePatch, []byte(`{"spec":{"minReplicas":2}}`), nil)
+	require.NoError(t, err)
+
+	_, err = widgets.Apply(ctx, unstructured.MustParse(`{"apiVersion":"schema.kubedyn.test/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"sise":3}}`),
+		&resource.ApplyOptions{FieldManager: "schema-e2e"})
+	require.ErrorIs(t, err, unstructured.ErrInvalidObject)
+	assert.Contains(t, err.Error(), `spec.sise: unknown field "spec.sise"`)
+	_, err = widgets.Apply(ctx, unstructured.MustParse(`{"apiVersion":"schema.kubedyn.test/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":3}}`),
+		&resource.ApplyOptions{FieldManager: "schema-e2e", Force: true})
+	require.NoError(t, err)
 }

@@ -60,6 +60,11 @@ func TestProxy(t *testing.T) {
 		resp, _ := get(t, connect.ProxyTarget{Kind: connect.ProxyPod, Namespace: "default", Name: "web"}, "GET", "/missing", "")
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	})
+	t.Run("a missing service has no endpoints", func(t *testing.T) {
+		resp, body := get(t, connect.ProxyTarget{Kind: connect.ProxyService, Namespace: "default", Name: "nope"}, "GET", "/", "")
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		assert.Contains(t, body, `no endpoints available for service \"nope\"`)
+	})
 	t.Run("a missing node", func(t *testing.T) {
 		resp, body := get(t, connect.ProxyTarget{Kind: connect.ProxyNode, Name: "node-1", Port: "10250"}, "GET", "/metrics", "")
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode)

@@ -3,9 +3,16 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"errors"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -177,4 +184,353 @@ func TestConnectExecPodNotOnANode(t *testing.T) {
 	assert.Contains(t, err.Error(), "does not have a host assigned")
 }
 
-var _ = errors.New
+
+// pyPod runs a Python program (no single quotes in it) on the node agent;
+// the program prints the port it listens on as its first line, which is
+// returned once the pod runs.
+func pyPod(t *testing.T, ns string, pods resource.Handle, c *connect.Client, name string, labels map[string]string, program string) int {
+	t.Helper()
+	p := shellPod(t, name, "Never", "exec /usr/bin/python3 -u -c '"+program+"'")
+	if labels != nil {
+		p = set(t, p, "metadata.labels", labels)
+	}
+	_, err := pods.Create(testContext(t), p, nil)
+	require.NoError(t, err)
+	waitPod(t, pods, name, "pod "+name+" to be Running", func(p unstructured.Object) bool {
+		return p.Get("status.phase").String() == "Running"
+	})
+	for l, err := range c.LogLines(testContext(t), ns, name, &connect.LogOptions{Follow: true}) {
+		require.NoError(t, err)
+		port, err := strconv.Atoi(strings.TrimSpace(l.Text))
+		require.NoError(t, err, "the first line is the port: %q", l.Text)
+		return port
+	}
+	t.Fatalf("pod %s ended without printing its port", name)
+	return 0
+}
+
+const echoServer = `import socket,threading
+s=socket.socket()
+s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
+s.bind(("127.0.0.1",0))
+s.listen(64)
+print(s.getsockname()[1],flush=True)
+def h(c):
+    while True:
+        b=c.recv(65536)
+        if not b: break
+        c.sendall(b)
+    c.shutdown(socket.SHUT_WR)
+    c.close()
+while True:
+    c,_=s.accept()
+    threading.Thread(target=h,args=(c,),daemon=True).start()
+`
+
+const httpServer = `import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b=("hello from "+self.path).encode()
+        self.send_response(200)
+        self.send_header("Content-Length",str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self,*a): pass
+s=http.server.ThreadingHTTPServer(("127.0.0.1",0),H)
+print(s.server_address[1],flush=True)
+s.serve_forever()
+`
+
+func TestConnectPortForward(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	admin := planeAdmin(t)
+	c := admin.Connect()
+	pods := admin.Resource("v1", "Pod").Namespace(ns)
+	port := pyPod(t, ns, pods, c, "echo", nil, echoServer)
+	pf, err := c.PortForward(testContext(t), ns, "echo", nil)
+	require.NoError(t, err)
+	defer pf.Close()
+
+	t.Run("1000 round trips", func(t *testing.T) {
+		conn, err := pf.Dial(testContext(t), port)
+		require.NoError(t, err)
+		defer conn.Close()
+		buf := make([]byte, 9)
+		start := time.Now()
+		for i := range 1000 {
+			msg := fmt.Sprintf("ping %04d", i)
+			_, err := io.WriteString(conn, msg)
+			require.NoError(t, err)
+			_, err = io.ReadFull(conn, buf)
+			require.NoError(t, err)
+			require.Equal(t, msg, string(buf))
+		}
+		t.Logf("1000 round trips in %v (%v each)", time.Since(start), time.Since(start)/1000)
+	})
+	t.Run("50 MB", func(t *testing.T) {
+		conn, err := pf.Dial(testContext(t), port)
+		require.NoError(t, err)
+		defer conn.Close()
+		data := make([]byte, 50<<20)
+		_, _ = rand.Read(data)
+		start := time.Now()
+		go func() {
+			_, _ = conn.Write(data)
+			_ = conn.(interface{ CloseWrite() error }).CloseWrite()
+		}()
+		h := sha256.New()
+		n, err := io.Copy(h, conn)
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(data)), n)
+		want := sha256.Sum256(data)
+		assert.Equal(t, want[:], h.Sum(nil), "the bytes came back unchanged")
+		t.Logf("50 MiB echoed in %v (%.0f MiB/s each way)", time.Since(start), 50/time.Since(start).Seconds())
+	})
+	t.Run("several connections at once", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				conn, err := pf.Dial(testContext(t), port)
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer conn.Close()
+				buf := make([]byte, 64<<10)
+				msg := bytes.Repeat([]byte{byte('a' + i)}, len(buf))
+				for range 50 {
+					if _, err := conn.Write(msg); !assert.NoError(t, err) {
+						return
+					}
+					if _, err := io.ReadFull(conn, buf); !assert.NoError(t, err) {
+						return
+					}
+					if !assert.Equal(t, msg, buf) {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	})
+	t.Run("a local listener", func(t *testing.T) {
+		ln, err := pf.Listen("127.0.0.1:0", port)
+		require.NoError(t, err)
+		defer ln.Close()
+		local, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		defer local.Close()
+		_, err = io.WriteString(local, "through a listener")
+		require.NoError(t, err)
+		require.NoError(t, local.(*net.TCPConn).CloseWrite())
+		got, err := io.ReadAll(local)
+		require.NoError(t, err)
+		assert.Equal(t, "through a listener", string(got))
+	})
+	t.Run("nothing listens on the port", func(t *testing.T) {
+		free, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		closed := free.Addr().(*net.TCPAddr).Port
+		free.Close()
+		conn, err := pf.Dial(testContext(t), closed)
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = io.ReadAll(conn)
+		var pe *connect.PortError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, closed, pe.Port)
+		t.Logf("the node's error: %v", pe)
+	})
+}
+
+func TestConnectAttach(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	admin := planeAdmin(t)
+	pods := admin.Resource("v1", "Pod").Namespace(ns)
+	connectPod(t, pods, "ticker", `i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.1; done`)
+	lines := &lineWriter{want: 3, done: make(chan struct{})}
+	cctx, cancel := context.WithCancel(testContext(t))
+	errc := make(chan error, 1)
+	go func() { errc <- admin.Connect().Attach(cctx, ns, "ticker", &connect.ExecOptions{Stdout: lines}) }()
+	<-lines.done
+	cancel()
+	err := <-errc
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Regexp(t, `^(tick \d+\n){3}`, lines.String(), "attach sees the output written from then on")
+}
+
+// lineWriter closes done once it has seen want lines.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want int
+	done chan struct{}
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.want > 0 && strings.Count(w.buf.String(), "\n") >= w.want {
+		w.want = 0
+		close(w.done)
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestConnectLogs(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	admin := planeAdmin(t)
+	c := admin.Connect()
+	pods := admin.Resource("v1", "Pod").Namespace(ns)
+	connectPod(t, pods, "writer", `sleep 1; i=0; while [ $i -lt 40 ]; do echo "line $i"; i=$((i+1)); sleep 0.05; done; exec sleep 3600`)
+	var want []string
+	for i := range 40 {
+		want = append(want, fmt.Sprintf("line %d", i))
+	}
+
+	// Follow while the lines are written, until the last one.
+	var got []connect.LogLine
+	for l, err := range c.LogLines(testContext(t), ns, "writer", &connect.LogOptions{Follow: true}) {
+		require.NoError(t, err)
+		got = append(got, l)
+		if l.Text == "line 39" {
+			break
+		}
+	}
+	var texts []string
+	for _, l := range got {
+		texts = append(texts, l.Text)
+		assert.False(t, l.Time.IsZero(), "a follow carries the node's timestamps")
+	}
+	assert.Equal(t, want, texts)
+
+	t.Run("tail", func(t *testing.T) {
+		rc, err := c.Logs(testContext(t), ns, "writer", &connect.LogOptions{TailLines: new(int64(3))})
+		require.NoError(t, err)
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		assert.Equal(t, "line 37\nline 38\nline 39\n", string(b))
+	})
+	t.Run("since time", func(t *testing.T) {
+		since := got[20].Time
+		var lines []connect.LogLine
+		for l, err := range c.LogLines(testContext(t), ns, "writer", &connect.LogOptions{SinceTime: since, Timestamps: true}) {
+			require.NoError(t, err)
+			lines = append(lines, l)
+		}
+		require.NotEmpty(t, lines)
+		// The server keeps whole seconds of sinceTime.
+		assert.False(t, lines[0].Time.Before(since.Truncate(time.Second)), "first line %v, since %v", lines[0].Time, since)
+		assert.Equal(t, "line 39", lines[len(lines)-1].Text)
+		assert.LessOrEqual(t, len(lines), 40)
+		assert.GreaterOrEqual(t, len(lines), 20)
+	})
+	t.Run("limit bytes", func(t *testing.T) {
+		rc, err := c.Logs(testContext(t), ns, "writer", &connect.LogOptions{LimitBytes: 10})
+		require.NoError(t, err)
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		assert.Equal(t, "line 0\nlin", string(b))
+	})
+	t.Run("missing container", func(t *testing.T) {
+		_, err := c.Logs(testContext(t), ns, "writer", &connect.LogOptions{Container: "nope"})
+		require.ErrorIs(t, err, transport.ErrBadRequest)
+	})
+}
+
+func TestConnectProxy(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	admin := planeAdmin(t)
+	c := admin.Connect()
+	pods := admin.Resource("v1", "Pod").Namespace(ns)
+	port := pyPod(t, ns, pods, c, "web", map[string]string{"app": "web"}, httpServer)
+	_, err := admin.Resource("v1", "Service").Namespace(ns).Create(testContext(t), obj(t, fmt.Sprintf(
+		`{"apiVersion":"v1","kind":"Service","metadata":{"name":"front"},"spec":{"selector":{"app":"web"},"ports":[{"name":"http","port":80,"targetPort":%d}]}}`, port)), nil)
+	require.NoError(t, err)
+
+	// Pods on the node agent have the IP 127.0.0.1. kube-apiserver proxies
+	// only to global unicast pod addresses, and EndpointSlice validation
+	// refuses loopback addresses, so the endpointslice controller cannot
+	// publish the pod and services/proxy finds no endpoints. Both answers
+	// are the real server's, reached through the proxy paths the client
+	// builds; they come back as responses, not errors. The round trip to a
+	// target's HTTP server is covered against internal/testserver.
+	proxyGet := func(t *testing.T, target connect.ProxyTarget, url string) (int, string) {
+		t.Helper()
+		hc, err := c.ProxyClient(target)
+		require.NoError(t, err)
+		req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, url, nil)
+		require.NoError(t, err)
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	t.Run("pods/proxy", func(t *testing.T) {
+		code, body := proxyGet(t, connect.ProxyTarget{Kind: connect.ProxyPod, Namespace: ns, Name: "web", Port: strconv.Itoa(port)}, "http://web/greet")
+		assert.Equal(t, http.StatusBadRequest, code)
+		assert.Contains(t, body, "address not allowed")
+	})
+	t.Run("services/proxy", func(t *testing.T) {
+		code, body := proxyGet(t, connect.ProxyTarget{Kind: connect.ProxyService, Namespace: ns, Name: "front", Port: "http"}, "http://front/greet?who=me")
+		assert.Equal(t, http.StatusServiceUnavailable, code)
+		assert.Contains(t, body, `no endpoints available for service \"front\"`)
+		// A Service that does not exist gets the same answer.
+		code, body = proxyGet(t, connect.ProxyTarget{Kind: connect.ProxyService, Namespace: ns, Name: "nope"}, "/")
+		assert.Equal(t, http.StatusServiceUnavailable, code)
+		assert.Contains(t, body, `no endpoints available for service \"nope\"`)
+	})
+	t.Run("nodes/proxy", func(t *testing.T) {
+		code, body := proxyGet(t, connect.ProxyTarget{Kind: connect.ProxyNode, Name: plane(t).Nodes[0]}, "/healthz")
+		assert.Equal(t, http.StatusBadRequest, code)
+		assert.Contains(t, body, "address not allowed")
+	})
+}
+
+func TestConnectForbiddenBeforeAnyStream(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	admin := planeAdmin(t)
+	pods := admin.Resource("v1", "Pod").Namespace(ns)
+	connectPod(t, pods, "guarded", "exec sleep 3600")
+	// nobody may read pods and their logs here, not exec, attach or
+	// port-forward.
+	_, err := admin.Resource("rbac.authorization.k8s.io/v1", "Role").Namespace(ns).Create(testContext(t), obj(t,
+		`{"metadata":{"name":"readers"},"rules":[{"apiGroups":[""],"resources":["pods","pods/log"],"verbs":["get","list"]}]}`), nil)
+	require.NoError(t, err)
+	_, err = admin.Resource("rbac.authorization.k8s.io/v1", "RoleBinding").Namespace(ns).Create(testContext(t), obj(t,
+		`{"metadata":{"name":"readers"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"readers"},
+		"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"nobody"}]}`), nil)
+	require.NoError(t, err)
+	nobody := newClientFromConfig(t, planeConfig(t, "nobody")).Connect()
+	eventually(t, planeWait, "the role to apply", func() bool {
+		rc, err := nobody.Logs(testContext(t), ns, "guarded", nil)
+		if err == nil {
+			rc.Close()
+		}
+		return err == nil
+	})
+	var out bytes.Buffer
+	err = nobody.Exec(testContext(t), ns, "guarded", []string{"echo", "should not run"}, &connect.ExecOptions{Stdout: &out})
+	require.ErrorIs(t, err, transport.ErrForbidden)
+	assert.Contains(t, err.Error(), `cannot get resource "pods/exec"`)
+	assert.Empty(t, out.String())
+	err = nobody.Attach(testContext(t), ns, "guarded", &connect.ExecOptions{Stdout: &out})
+	assert.ErrorIs(t, err, transport.ErrForbidden)
+	_, err = nobody.PortForward(testContext(t), ns, "guarded", nil)
+	assert.ErrorIs(t, err, transport.ErrForbidden)
+}

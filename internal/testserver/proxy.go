@@ -23,8 +23,9 @@ type ProxyRequest struct {
 type ProxyHandler func(target ProxyRequest, w http.ResponseWriter, r *http.Request)
 
 // SetProxyHandler sets the handler of the proxy subresources. Without one,
-// a proxy request to an existing object answers 503 ServiceUnavailable, as
-// the real server does for a service with no endpoints.
+// a proxy request to an existing object answers 503 ServiceUnavailable (for
+// a Service the real server's "no endpoints available"). A missing Service
+// gets that answer too, as on the real server; a missing pod or node 404.
 func (s *Server) SetProxyHandler(h ProxyHandler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,12 +74,21 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) bool {
 	}
 	h := s.proxy
 	s.mu.Unlock()
-	if !exists {
+	noEndpoints := newStatus(http.StatusServiceUnavailable, "ServiceUnavailable", "no endpoints available for service \""+pr.Name+"\"", nil)
+	switch {
+	case !exists && pr.Resource == "services":
+		// The real server answers a missing Service as one without
+		// endpoints.
+		writeStatus(w, noEndpoints)
+		return true
+	case !exists:
 		writeStatus(w, errNotFound("", pr.Resource, pr.Name))
 		return true
-	}
-	if h == nil {
-		writeStatus(w, newStatus(http.StatusServiceUnavailable, "ServiceUnavailable", "no endpoints available for "+pr.Resource+" \""+pr.Name+"\"", nil))
+	case h == nil && pr.Resource == "services":
+		writeStatus(w, noEndpoints)
+		return true
+	case h == nil:
+		writeStatus(w, newStatus(http.StatusServiceUnavailable, "ServiceUnavailable", "the test server has no proxy handler", nil))
 		return true
 	}
 	r2 := r.Clone(r.Context())

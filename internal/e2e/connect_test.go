@@ -184,7 +184,6 @@ func TestConnectExecPodNotOnANode(t *testing.T) {
 	assert.Contains(t, err.Error(), "does not have a host assigned")
 }
 
-
 // pyPod runs a Python program (no single quotes in it) on the node agent;
 // the program prints the port it listens on as its first line, which is
 // returned once the pod runs.

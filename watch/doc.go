@@ -42,8 +42,10 @@
 // It remembers the last resourceVersion (bookmarks included) and reconnects
 // from it after a dropped connection, a server-side timeout (requested at a
 // random 5-10 minutes, so watchers do not reconnect in step) or an idle
-// deadline (Config.IdleTimeout: no event and no bookmark for a few bookmark
-// intervals means a dead connection). Reconnects back off with jitter from
+// deadline (Config.IdleTimeout, 3 minutes: no event and no bookmark for
+// that long means a dead connection; kube-apiserver sends a quiet watch a
+// bookmark a minute, the first after two). HTTP/2 pings, set up by
+// transport, usually notice a dead connection sooner (45 s measured). Reconnects back off with jitter from
 // 0.8 s to 30 s, doubling, reset after 2 minutes without failure. Errors it
 // recovers from go to Config.OnError; only Config.Final errors and the end
 // of ctx end the stream.
@@ -71,11 +73,14 @@
 // the current objects and whose Bookmark annotated k8s.io/initial-events-end
 // marks the end of them; the same connection then goes on as the watch.
 // The Watcher falls back to paged list + watch when the server refuses
-// (any 4xx but 429) and when the end bookmark does not come within
+// (any 4xx but 410 and 429; kube-apiserver with the WatchList gate off
+// answers 422) and when the end bookmark does not come within
 // Config.WatchListTimeout of the last event — a server that accepts the
 // parameters but ignores them would otherwise leave the caller unsynced
-// until the watch times out. A refusal is remembered per ListWatcher.Key
-// (server and resource) for the life of the process.
+// until the watch times out. Both are remembered per ListWatcher.Key
+// (server and resource) for the life of the process, except a 401 or 403,
+// which says nothing about WatchList; a server that closes a WatchList
+// before its end makes only that run fall back.
 //
 // # Informers
 //

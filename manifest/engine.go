@@ -502,9 +502,12 @@ func (e *Engine) applyOne(ctx context.Context, it Item, o *ApplyOptions) Result 
 		r.Object = got
 	}
 	if isCRD(it.Ref) && (r.Action != Failed || errors.Is(r.Err, transport.ErrAlreadyExists)) && !o.DryRun {
-		if err := e.establish(ctx, it.Ref.Name, o.CRDTimeout); err != nil {
+		crd, err := e.establish(ctx, it.Ref.Name, o.CRDTimeout)
+		if err != nil {
 			r.Action = Failed
 			r.Err = err
+		} else if r.Action != Failed {
+			r.Object = crd // established: the status the wait saw
 		}
 	}
 	return r
@@ -516,17 +519,16 @@ func isCRD(r Ref) bool {
 
 // establish waits, by watch, for a CRD to be Established, then for
 // discovery to serve its kind.
-func (e *Engine) establish(ctx context.Context, name string, timeout time.Duration) error {
+func (e *Engine) establish(ctx context.Context, name string, timeout time.Duration) (unstructured.Object, error) {
 	ref := Ref{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition", Name: name}
 	res := e.Wait(ctx, []Target{{Ref: ref}}, &WaitOptions{Timeout: timeout})
 	if res[0].Status != StatusCurrent {
 		if res[0].Err != nil {
-			return fmt.Errorf("wait for CRD %s to be established: %w", name, res[0].Err)
+			return unstructured.Object{}, fmt.Errorf("wait for CRD %s to be established: %w", name, res[0].Err)
 		}
-		return fmt.Errorf("wait for CRD %s to be established: %w: %s %s", name, resource.ErrCRDNotEstablished, res[0].Status, res[0].Message)
+		return unstructured.Object{}, fmt.Errorf("wait for CRD %s to be established: %w: %s %s", name, resource.ErrCRDNotEstablished, res[0].Status, res[0].Message)
 	}
 	// Established: WaitEstablished's first read sees it, then it refreshes
 	// discovery until the kind resolves.
-	_, err := e.c.WaitEstablished(ctx, name, &resource.WaitOptions{Timeout: timeout, Interval: 50 * time.Millisecond})
-	return err
+	return e.c.WaitEstablished(ctx, name, &resource.WaitOptions{Timeout: timeout, Interval: 50 * time.Millisecond})
 }

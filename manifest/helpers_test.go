@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -74,3 +75,9 @@ spec:
           spec: {type: object, properties: {size: {type: integer}}}
           status: {type: object, x-kubernetes-preserve-unknown-fields: true}
 `
+
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	return ctx, cancel
+}

@@ -61,7 +61,8 @@ type WaitOptions struct {
 	// wait for the object; 0 means DefaultFailedAfter, negative means at once.
 	FailedAfter time.Duration
 	// OnChange, when set, is called with every change of an object's status
-	// (progress lines); calls may come from several goroutines at once.
+	// or message (progress lines); calls for one object come one at a time,
+	// calls for different objects may come at once.
 	OnChange func(WaitResult)
 }
 
@@ -185,6 +186,7 @@ func (e *Engine) waitOne(ctx context.Context, t Target, o *WaitOptions) WaitResu
 		timer        *time.Timer
 		timerC       <-chan time.Time
 		lastReported Status
+		lastMessage  string
 	)
 	defer func() {
 		if timer != nil {
@@ -231,8 +233,8 @@ func (e *Engine) waitOne(ctx context.Context, t Target, o *WaitOptions) WaitResu
 				failedSince = time.Time{}
 			}
 			res.Status, res.Message, res.Object = status, msg, obj
-			if status != lastReported && o.OnChange != nil {
-				lastReported = status
+			if (status != lastReported || msg != lastMessage) && o.OnChange != nil {
+				lastReported, lastMessage = status, msg
 				r := res
 				r.Duration = time.Since(start)
 				o.OnChange(r)

@@ -45,7 +45,9 @@ func realMain(ctx context.Context, out io.Writer) error {
 	demo := false
 	switch {
 	case errors.Is(err, kubeconfig.ErrNoConfig):
-		srv, err := testserver.Start()
+		// CRDs are established after the real server's delay, as on a
+		// cluster.
+		srv, err := testserver.StartWithOptions(&testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
 		if err != nil {
 			return fmt.Errorf("start the in-process test server: %w", err)
 		}

@@ -41,7 +41,9 @@ func (s *syncBuffer) String() string {
 // status, follows spec changes, repairs a deleted ConfigMap, and stops
 // cleanly when its context ends.
 func TestOperator(t *testing.T) {
-	srv := testserver.New(t)
+	// CRDs are established after the real server's delay: InstallCRD must
+	// wait for Established, as on a cluster.
+	srv := testserver.NewWithOptions(t, &testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
 	cfg := &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
 	c, err := resource.NewClient(cfg)
 	require.NoError(t, err)

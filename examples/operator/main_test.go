@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,4 +160,73 @@ func (w *watcher) waitConfigMap(t *testing.T, name string, cond func(unstructure
 		return ok && cond(o)
 	})
 	return got
+}
+
+// TestMain lets TestOperatorStopsOnSIGINT run the program itself: the test
+// binary, started with OPERATOR_RUN_MAIN=1, is the operator.
+func TestMain(m *testing.M) {
+	if os.Getenv("OPERATOR_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestOperatorStopsOnSIGINT runs the program against the test server
+// (through KUBECONFIG, as a user would), waits until it has reconciled a
+// Greeting, interrupts it, and checks that it stops cleanly: exit status 0
+// and its closing line.
+func TestOperatorStopsOnSIGINT(t *testing.T) {
+	srv := testserver.New(t)
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kc, srv.Kubeconfig(), 0o600))
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "OPERATOR_RUN_MAIN=1", "KUBECONFIG="+kc)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out []string
+	waitLine := func(prefix string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("the program ended before %q: %v %s", prefix, out, stderr.String())
+				}
+				out = append(out, l)
+				if strings.HasPrefix(l, prefix) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no %q in %v", prefix, out)
+			}
+		}
+	}
+	waitLine("watching Greetings in namespace default")
+
+	c, err := resource.NewClient(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
+	require.NoError(t, err)
+	_, err = c.Resource(greeter.APIVersion, greeter.Kind).Namespace("default").Create(t.Context(),
+		unstructured.MustParse(`{"apiVersion":"demo.kubedyn.dev/v1","kind":"Greeting","metadata":{"name":"sig"}}`), nil)
+	require.NoError(t, err)
+	waitLine("greeting default/sig: ready (generation 1)")
+
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	waitLine("stopped")
+	require.NoError(t, cmd.Wait(), stderr.String())
 }

@@ -194,7 +194,7 @@ func splitEvent(text []byte) (typ string, obj []byte, err error) {
 		if i := bytes.IndexByte(rest, '"'); i > 0 && plainType(rest[:i]) && bytes.HasPrefix(rest[i:], []byte(fastMiddle)) {
 			obj = rest[i+len(fastMiddle) : len(rest)-1]
 			if len(obj) > 0 && obj[0] == '{' {
-				return string(rest[:i]), obj, nil
+				return typeName(rest[:i]), obj, nil
 			}
 		}
 	}
@@ -211,6 +211,23 @@ func splitEvent(text []byte) (typ string, obj []byte, err error) {
 		return "", nil, fmt.Errorf("%w: %s event has no \"object\" holding a JSON object", unstructured.ErrMalformed, t.Str)
 	}
 	return strings.Clone(t.Str), text[o.Index : o.Index+len(o.Raw)], nil
+}
+
+// typeName returns b as a string, without allocating for the known types.
+func typeName(b []byte) string {
+	switch string(b) {
+	case string(Added):
+		return string(Added)
+	case string(Modified):
+		return string(Modified)
+	case string(Deleted):
+		return string(Deleted)
+	case string(Bookmark):
+		return string(Bookmark)
+	case string(Error):
+		return string(Error)
+	}
+	return string(b)
 }
 
 // plainType reports whether b can be an event type as the server writes

@@ -171,4 +171,3 @@ func TestConnectCutMidStreamIsAnError(t *testing.T) {
 		}
 	})
 }
-

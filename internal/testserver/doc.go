@@ -85,10 +85,12 @@
 //     establishes the CRD 0.2-0.4 s later; until then its kinds are
 //     neither in discovery nor served. Options.CRDEstablishDelay (or
 //     SetCRDEstablishDelay) emulates that: RealCRDEstablishDelay is the
-//     real server's delay, and internal/fidelity runs with it. Instant
-//     stays the default so that tests and examples need no wait; code
-//     meant for real clusters must wait for Established either way, and
-//     its tests should set the delay. A CRD's schema prunes unknown fields
+//     real server's delay; internal/fidelity and the quickstart and
+//     operator examples run with it. Instant stays the default so that
+//     the many tests that create a CRD and use it at once stay fast and
+//     need no wait; code meant for real clusters must wait for
+//     Established either way, and its tests should set the delay. A
+//     CRD's schema prunes unknown fields
 //     and checks types, required fields, enums, minimum and maximum,
 //     string lengths and patterns and item counts; deleting it removes the
 //     resources and their objects.

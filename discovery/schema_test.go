@@ -3,6 +3,7 @@ package discovery
 import (
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -289,6 +290,50 @@ func BenchmarkExplainRecursive(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := unstructured.Explain(dep, gvk, "spec.template.spec", &unstructured.ExplainOptions{Recursive: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidateCustomResource200Fields validates a custom resource with
+// 200 fields of mixed kinds (patterns, ranges, enums, nested objects, a map
+// list) with its CEL-free schema.
+func BenchmarkValidateCustomResource200Fields(b *testing.B) {
+	var props, values []string
+	for i := range 200 {
+		name := fmt.Sprintf("f%03d", i)
+		switch i % 5 {
+		case 0:
+			props = append(props, fmt.Sprintf(`%q:{"type":"string","pattern":"^[a-z]+$","maxLength":20}`, name))
+			values = append(values, fmt.Sprintf(`%q:"abc"`, name))
+		case 1:
+			props = append(props, fmt.Sprintf(`%q:{"type":"integer","minimum":0,"maximum":1000}`, name))
+			values = append(values, fmt.Sprintf(`%q:%d`, name, i))
+		case 2:
+			props = append(props, fmt.Sprintf(`%q:{"type":"string","enum":["A","B","C"]}`, name))
+			values = append(values, fmt.Sprintf(`%q:"B"`, name))
+		case 3:
+			props = append(props, fmt.Sprintf(`%q:{"type":"object","required":["x"],"properties":{"x":{"type":"boolean"},"y":{"x-kubernetes-int-or-string":true}}}`, name))
+			values = append(values, fmt.Sprintf(`%q:{"x":true,"y":"10%%"}`, name))
+		case 4:
+			props = append(props, fmt.Sprintf(`%q:{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["k"],"items":{"type":"object","properties":{"k":{"type":"string"},"v":{"type":"integer"}}}}`, name))
+			values = append(values, fmt.Sprintf(`%q:[{"k":"a","v":1},{"k":"b","v":2}]`, name))
+		}
+	}
+	doc := `{"components":{"schemas":{"com.example.v1.Big":{"type":"object","x-kubernetes-group-version-kind":[{"group":"example.com","version":"v1","kind":"Big"}],
+		"properties":{"apiVersion":{"type":"string"},"kind":{"type":"string"},"metadata":{"type":"object","x-kubernetes-preserve-unknown-fields":true},"spec":{"type":"object","properties":{` + strings.Join(props, ",") + `}}}}}}}`
+	set, err := CompileOpenAPIV3([]byte(doc))
+	require.NoError(b, err)
+	s := set.Kind(unstructured.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Big"})
+	require.True(b, s.Custom)
+	obj := unstructured.MustParse(`{"apiVersion":"example.com/v1","kind":"Big","metadata":{"name":"b"},"spec":{` + strings.Join(values, ",") + `}}`)
+	res, err := unstructured.Validate(obj, s, nil)
+	require.NoError(b, err)
+	require.Empty(b, res.Errors)
+	b.SetBytes(int64(len(obj.String())))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := unstructured.Validate(obj, s, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -734,3 +734,59 @@ func TestSchemaValidationInRequests(t *testing.T) {
 		&resource.ApplyOptions{FieldManager: "schema-e2e", Force: true})
 	require.NoError(t, err)
 }
+
+// TestSchemaTypedYAML decodes a manifest with scalars typed by the real
+// server's schemas and has the server accept it: YAML 1.1 booleans where
+// the schema says boolean, strings kept where it says string.
+func TestSchemaTypedYAML(t *testing.T) {
+	ctx := testContext(t)
+	c := admin(t)
+	ns := newNamespace(t)
+	manifest := `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: typed
+  labels: {version: 1.20, enabled: yes}
+spec:
+  paused: yes
+  replicas: 1
+  selector: {matchLabels: {app: typed}}
+  template:
+    metadata: {labels: {app: typed}}
+    spec:
+      hostNetwork: off
+      containers:
+      - name: c
+        image: nginx
+        args: [on, 1.0]
+        env: [{name: DEBUG, value: true}]
+        ports: [{containerPort: 8080}]
+        livenessProbe: {httpGet: {port: 8080}}
+        resources: {limits: {cpu: 1, memory: 1Gi}}
+`
+	lookup := func(gvk unstructured.GroupVersionKind) (*unstructured.Schema, error) {
+		return c.Discovery().Schema(ctx, gvk)
+	}
+	objs, err := unstructured.DecodeYAMLWithSchema([]byte(manifest), lookup)
+	require.NoError(t, err)
+	require.Len(t, objs, 1)
+	o := objs[0]
+	assert.Equal(t, "1.20", o.Get("metadata.labels.version").Raw[1:5])
+	assert.Equal(t, "true", o.Get("spec.paused").Raw)
+	assert.Equal(t, "false", o.Get("spec.template.spec.hostNetwork").Raw)
+	assert.Equal(t, `["on","1.0"]`, o.Get("spec.template.spec.containers.0.args").Raw)
+	assert.Equal(t, `"true"`, o.Get("spec.template.spec.containers.0.env.0.value").Raw)
+	assert.Equal(t, `8080`, o.Get("spec.template.spec.containers.0.livenessProbe.httpGet.port").Raw)
+
+	created, err := c.Resource("apps/v1", "Deployment").Namespace(ns).Create(ctx, o, &resource.CreateOptions{DryRun: true, FieldValidation: resource.FieldValidationStrict})
+	require.NoError(t, err)
+	assert.Equal(t, "yes", created.Get("metadata.labels.enabled").String())
+	assert.True(t, created.Get("spec.paused").Bool())
+
+	// Without the schema, YAML 1.2 makes the label a number and the server refuses it.
+	plain, err := unstructured.Decode([]byte(manifest))
+	require.NoError(t, err)
+	_, err = c.Resource("apps/v1", "Deployment").Namespace(ns).Create(ctx, plain[0], &resource.CreateOptions{DryRun: true})
+	require.ErrorIs(t, err, transport.ErrBadRequest)
+}

@@ -39,7 +39,8 @@ func TestWatchChanges(t *testing.T) {
 	_, rv, err := cms.ListAll(ctx, nil)
 	require.NoError(t, err)
 
-	next := pullEvents(t, cms.Watch(ctx, &resource.WatchOptions{ResourceVersion: rv, LabelSelector: "w=1", AllowWatchBookmarks: true, TimeoutSeconds: 60}))
+	next := pullEvents(t, cms.Watch(ctx, &resource.WatchOptions{ResourceVersion: rv, LabelSelector: "w=1",
+		FieldSelector: "metadata.name=a", AllowWatchBookmarks: true, TimeoutSeconds: 60}))
 	labelled, err := configMap(t, "a", nil).Set("metadata.labels.w", "1")
 	require.NoError(t, err)
 	_, err = cms.Create(ctx, labelled, nil)
@@ -74,6 +75,7 @@ func TestWatchChanges(t *testing.T) {
 	assert.Equal(t, "true", q.Get("watch"))
 	assert.Equal(t, rv, q.Get("resourceVersion"))
 	assert.Equal(t, "w=1", q.Get("labelSelector"))
+	assert.Equal(t, "metadata.name=a", q.Get("fieldSelector"))
 	assert.Equal(t, "true", q.Get("allowWatchBookmarks"))
 	assert.Equal(t, "60", q.Get("timeoutSeconds"))
 	assert.False(t, q.Has("sendInitialEvents"))

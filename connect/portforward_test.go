@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -141,4 +143,33 @@ func TestPortForwardSessionCut(t *testing.T) {
 	got, err := io.ReadAll(conn)
 	assert.Equal(t, "partial", string(got))
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "a cut session is never a clean end")
+}
+
+func TestPortForwardCloseLeavesNoGoroutine(t *testing.T) {
+	srv, c, tc := setup(t)
+	createPod(t, tc, "web")
+	_ = srv
+	before := runtime.NumGoroutine()
+	for range 3 {
+		pf, err := c.PortForward(ctx(t), "default", "web", nil)
+		require.NoError(t, err)
+		conn, err := pf.Dial(ctx(t), 80)
+		require.NoError(t, err)
+		_, err = io.WriteString(conn, "x")
+		require.NoError(t, err)
+		_, err = io.ReadFull(conn, make([]byte, 1))
+		require.NoError(t, err)
+		_, err = pf.Listen("127.0.0.1:0", 80)
+		require.NoError(t, err)
+		require.NoError(t, pf.Close())
+		_, err = conn.Read(make([]byte, 1))
+		assert.ErrorIs(t, err, net.ErrClosed)
+	}
+	tc.CloseIdleConnections()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.Gosched()
+		time.Sleep(10 * time.Millisecond) // polling a count, not synchronising
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines left after Close")
 }

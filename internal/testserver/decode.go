@@ -380,9 +380,9 @@ func mistyped(v any, sch map[string]any, structName, field string) string {
 		if !ok {
 			return bad()
 		}
-		inner := structName
+		inner := structName // an inline object has no struct name of its own
 		if def != "" {
-			inner = strings.TrimPrefix(goTypeName(def), strings.Split(goTypeName(def), ".")[0]+".")
+			inner = def[strings.LastIndex(def, ".")+1:]
 		}
 		for _, k := range sortedKeys(m) {
 			ps, ok := props[k].(map[string]any)

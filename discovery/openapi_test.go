@@ -106,3 +106,33 @@ func TestOpenAPIV3Missing(t *testing.T) {
 	_, err = f.client(nil).OpenAPIV3(ctx, appsV1)
 	assert.ErrorContains(t, err, "bad serverRelativeURL")
 }
+
+// TestSchemaFromFixture compiles a served document once per hash URL, and
+// a second process with the same cache directory reads the hash-pinned
+// document from disk instead of the server.
+func TestSchemaFromFixture(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "aggregated")
+	dir := t.TempDir()
+	c := f.client(&Options{CacheDir: dir})
+	ctx := context.Background()
+	const doc = "/openapi/v3/apis/apps/v1"
+
+	s, err := c.Schema(ctx, appsV1.WithKind("Deployment"))
+	require.NoError(t, err)
+	assert.Equal(t, "io.k8s.api.apps.v1.Deployment", s.Name)
+	again, err := c.Schema(ctx, appsV1.WithKind("Deployment"))
+	require.NoError(t, err)
+	assert.Same(t, s, again, "compiled once")
+	assert.Equal(t, 1, f.hitsFor(doc))
+
+	_, err = c.Schema(ctx, appsV1.WithKind("Nothing"))
+	require.ErrorIs(t, err, ErrNoSchema)
+	_, err = c.Schema(ctx, unstructured.GroupVersion{Group: "none.example.com", Version: "v1"}.WithKind("X"))
+	require.ErrorIs(t, err, ErrNoSchema)
+
+	second := f.client(&Options{CacheDir: dir})
+	_, err = second.Schema(ctx, appsV1.WithKind("Deployment"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.hitsFor(doc), "the second client read the document from disk")
+}

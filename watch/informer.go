@@ -40,9 +40,11 @@ type InformerOptions struct {
 	Watcher *Config
 	// OnError receives errors the informer recovers from: watch errors the
 	// Watcher retries, transform failures, and panics of handlers (as
-	// *HandlerPanicError). Nil logs them.
+	// *HandlerPanicError). Nil logs them: panics at Error level with their
+	// stack, the rest at Warn.
 	OnError func(error)
-	// Logger logs what OnError is not given; nil means slog.Default().
+	// Logger logs what OnError is not given, and is the Watcher's logger
+	// unless Watcher.Logger is set; nil means slog.Default().
 	Logger *slog.Logger
 }
 
@@ -137,6 +139,9 @@ func (inf *Informer) watch(ctx context.Context) iter.Seq2[Event, error] {
 	if cfg.OnError == nil {
 		cfg.OnError = inf.report
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = inf.opts.Logger
+	}
 	return NewWatcher(inf.lw, &cfg).Events(ctx)
 }
 
@@ -212,7 +217,11 @@ func (inf *Informer) report(err error) {
 		inf.opts.OnError(err)
 		return
 	}
-	inf.logger.Error("informer", "err", err)
+	if pe, ok := errors.AsType[*HandlerPanicError](err); ok {
+		inf.logger.Error("informer: handler panicked", "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+		return
+	}
+	inf.logger.Warn("informer: recovering", "err", err)
 }
 
 // prepare turns a received object into the one stored: transformed, in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
@@ -369,4 +370,41 @@ func TestInformerGoroutinesEndWithContext(t *testing.T) {
 	close(release)
 	assert.ErrorIs(t, stop(), context.Canceled)
 	assert.Zero(t, informerGoroutines(), "Run returns after every goroutine it started has ended")
+}
+
+// syncWriter is a bytes.Buffer for a logger written from other goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func TestInformerHandlerPanicIsLoggedWithoutOnError(t *testing.T) {
+	t.Parallel()
+	var logs syncWriter
+	src := newFakeSource()
+	inf := NewInformer(nil, &InformerOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	rec := newRecorder()
+	inf.AddHandler(Handler{OnAdd: func(o unstructured.Object, _ bool) {
+		if o.Name() == "bad" {
+			panic("handler bug")
+		}
+		rec.add(o.Name())
+	}})
+	startInformer(t, inf, src)
+	src.send(t, added(cm("ns", "bad", "1", nil)), added(cm("ns", "good", "2", nil)))
+	rec.wait(t, 1) // the panic was handled before the next change
+	assert.Contains(t, logs.String(), `level=ERROR msg="informer: handler panicked" panic="handler bug"`)
+	assert.Contains(t, logs.String(), "informer_test.go", "the stack is logged")
 }

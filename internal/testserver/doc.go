@@ -106,7 +106,11 @@
 //     sendInitialEvents with the initial-events-end bookmark, an ERROR 410
 //     Expired event after Compact, timeoutSeconds; EndWatches and Close
 //     end open watches cleanly (the client reads the end of the stream,
-//     as after a timeout) and DropWatches breaks them mid-stream. As on the
+//     as after a timeout) and DropWatches breaks them between events;
+//     CutWatches sends half of the next event and breaks them there,
+//     HideInitialEventsEnd leaves out the initial-events-end bookmark (a
+//     server that ignores sendInitialEvents), OpenWatches counts them
+//     (watchfaults.go). As on the
 //     real server a watch is established before its response header is
 //     sent, so a client that has the header sees every later change.
 //   - dryRun=All on every write; fieldValidation Ignore, Warn (the default:

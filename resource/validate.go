@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -161,11 +163,11 @@ func (t target) validate(ctx context.Context, mode ValidationMode, obj unstructu
 	return fmt.Errorf("client-side validation: %w", verr)
 }
 
-// patchedObject computes the result of a merge patch on the current object
-// (one GET) for validation; ok is false when the result cannot be computed
-// client-side (JSON and strategic merge patches, apply patches).
+// patchedObject computes the result of a merge or JSON patch on the current
+// object (one GET) for validation; ok is false when the result cannot be
+// computed client-side (strategic merge patches, apply patches).
 func (t target) patchedObject(ctx context.Context, name string, pt PatchType, data []byte) (obj unstructured.Object, ok bool, err error) {
-	if pt != MergePatch {
+	if pt != MergePatch && pt != JSONPatch {
 		return unstructured.Object{}, false, nil
 	}
 	resp, err := t.h.c.do(ctx, &transport.Request{Method: http.MethodGet, Path: t.objectPath(name), Header: jsonHeader(contentTypeJSON)})
@@ -183,7 +185,13 @@ func (t target) patchedObject(ctx context.Context, name string, pt PatchType, da
 	if err := dec.Decode(&patch); err != nil {
 		return unstructured.Object{}, false, fmt.Errorf("client-side validation: the merge patch is not JSON: %w", err)
 	}
-	merged, err := json.Marshal(mergePatch(cur, patch))
+	var result any
+	if pt == MergePatch {
+		result = mergePatch(cur, patch)
+	} else if result, err = jsonPatch(cur, patch); err != nil {
+		return unstructured.Object{}, false, fmt.Errorf("client-side validation: %w", err)
+	}
+	merged, err := json.Marshal(result)
 	if err != nil {
 		return unstructured.Object{}, false, fmt.Errorf("client-side validation: %w", err)
 	}
@@ -215,8 +223,8 @@ func mergePatch(target, patch any) any {
 }
 
 // validatePatch checks what a patch would write: the patched object for a
-// merge patch, the configuration for an apply patch; other patch types are
-// not checked (a warning says so).
+// merge or JSON patch, the configuration for an apply patch; a strategic
+// merge patch is not checked (a warning says so).
 func (t target) validatePatch(ctx context.Context, mode ValidationMode, name string, pt PatchType, data []byte) error {
 	if mode == ValidationIgnore || t.sub != "" {
 		return nil
@@ -256,4 +264,212 @@ func callValidation[O CreateOptions | UpdateOptions | PatchOptions](opts *O) Val
 		return o.Validation
 	}
 	return ValidationDefault
+}
+
+// jsonPatch applies an RFC 6902 JSON patch to doc (decoded JSON, changed in
+// place where it can be) and returns the result.
+func jsonPatch(doc, patch any) (any, error) {
+	ops, ok := patch.([]any)
+	if !ok {
+		return nil, errors.New("a JSON patch is an array of operations")
+	}
+	for i, raw := range ops {
+		op, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("JSON patch operation %d is not an object", i)
+		}
+		name, _ := op["op"].(string)
+		path, _ := op["path"].(string)
+		var err error
+		switch name {
+		case "add":
+			doc, err = pointerSet(doc, path, op["value"], true)
+		case "replace":
+			if _, err = pointerGet(doc, path); err == nil {
+				doc, err = pointerSet(doc, path, op["value"], false)
+			}
+		case "remove":
+			doc, _, err = pointerRemove(doc, path)
+		case "test":
+			var cur any
+			if cur, err = pointerGet(doc, path); err == nil {
+				a, _ := json.Marshal(cur)
+				b, _ := json.Marshal(op["value"])
+				if !bytes.Equal(a, b) {
+					err = fmt.Errorf("test failed at %q", path)
+				}
+			}
+		case "move", "copy":
+			from, _ := op["from"].(string)
+			var v any
+			if name == "move" {
+				doc, v, err = pointerRemove(doc, from)
+			} else {
+				v, err = pointerGet(doc, from)
+				if err == nil {
+					v = deepCopy(v)
+				}
+			}
+			if err == nil {
+				doc, err = pointerSet(doc, path, v, true)
+			}
+		default:
+			err = fmt.Errorf("unknown operation %q", name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("JSON patch operation %d (%s %s): %w", i, name, path, err)
+		}
+	}
+	return doc, nil
+}
+
+func deepCopy(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if dec.Decode(&out) != nil {
+		return v
+	}
+	return out
+}
+
+// pointerTokens splits an RFC 6901 pointer.
+func pointerTokens(p string) ([]string, error) {
+	if p == "" {
+		return nil, nil
+	}
+	if p[0] != '/' {
+		return nil, fmt.Errorf("bad JSON pointer %q", p)
+	}
+	toks := strings.Split(p[1:], "/")
+	for i, t := range toks {
+		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	}
+	return toks, nil
+}
+
+func arrayIndex(tok string, n int, appendOK bool) (int, error) {
+	if appendOK && tok == "-" {
+		return n, nil
+	}
+	i, err := strconv.Atoi(tok)
+	if err != nil || i < 0 || i > n || (!appendOK && i == n) {
+		return 0, fmt.Errorf("array index %q out of range", tok)
+	}
+	return i, nil
+}
+
+func pointerGet(doc any, p string) (any, error) {
+	toks, err := pointerTokens(p)
+	if err != nil {
+		return nil, err
+	}
+	cur := doc
+	for _, t := range toks {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[t]
+			if !ok {
+				return nil, fmt.Errorf("no %q", p)
+			}
+			cur = v
+		case []any:
+			i, err := arrayIndex(t, len(c), false)
+			if err != nil {
+				return nil, err
+			}
+			cur = c[i]
+		default:
+			return nil, fmt.Errorf("no %q", p)
+		}
+	}
+	return cur, nil
+}
+
+// pointerSet sets (insert: adds, inserting into arrays) the value at p.
+func pointerSet(doc any, p string, v any, insert bool) (any, error) {
+	toks, err := pointerTokens(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(toks) == 0 {
+		return v, nil
+	}
+	parent, err := pointerGet(doc, "/"+strings.Join(escapeTokens(toks[:len(toks)-1]), "/"))
+	if len(toks) == 1 {
+		parent, err = doc, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	last := toks[len(toks)-1]
+	switch c := parent.(type) {
+	case map[string]any:
+		c[last] = v
+		return doc, nil
+	case []any:
+		i, err := arrayIndex(last, len(c), insert)
+		if err != nil {
+			return nil, err
+		}
+		if !insert {
+			c[i] = v
+			return doc, nil
+		}
+		grown := append(c[:i:i], append([]any{v}, c[i:]...)...)
+		if len(toks) == 1 {
+			return grown, nil
+		}
+		return pointerSet(doc, "/"+strings.Join(escapeTokens(toks[:len(toks)-1]), "/"), grown, false)
+	}
+	return nil, fmt.Errorf("no parent for %q", p)
+}
+
+func pointerRemove(doc any, p string) (any, any, error) {
+	toks, err := pointerTokens(p)
+	if err != nil || len(toks) == 0 {
+		return nil, nil, fmt.Errorf("cannot remove %q", p)
+	}
+	parentPath := "/" + strings.Join(escapeTokens(toks[:len(toks)-1]), "/")
+	parent := doc
+	if len(toks) > 1 {
+		if parent, err = pointerGet(doc, parentPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	last := toks[len(toks)-1]
+	switch c := parent.(type) {
+	case map[string]any:
+		v, ok := c[last]
+		if !ok {
+			return nil, nil, fmt.Errorf("no %q", p)
+		}
+		delete(c, last)
+		return doc, v, nil
+	case []any:
+		i, err := arrayIndex(last, len(c), false)
+		if err != nil {
+			return nil, nil, err
+		}
+		v := c[i]
+		shrunk := append(c[:i:i], c[i+1:]...)
+		if len(toks) == 1 {
+			return shrunk, v, nil
+		}
+		doc, err = pointerSet(doc, parentPath, shrunk, false)
+		return doc, v, err
+	}
+	return nil, nil, fmt.Errorf("no %q", p)
+}
+
+func escapeTokens(toks []string) []string {
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
+	}
+	return out
 }

@@ -75,6 +75,12 @@ func TestValidationStrictRefusesBeforeSending(t *testing.T) {
 	assert.Contains(t, err.Error(), "spec.replicas")
 	_, err = deps.Patch(ctx, "good", resource.MergePatch, []byte(`{"spec":{"replicas":3}}`), nil)
 	require.NoError(t, err)
+	// So is a JSON patch.
+	_, err = deps.Patch(ctx, "good", resource.JSONPatch, []byte(`[{"op":"add","path":"/spec/template/spec/containers/0/bogus","value":1}]`), nil)
+	require.ErrorIs(t, err, unstructured.ErrInvalidObject)
+	assert.Contains(t, err.Error(), `spec.template.spec.containers[0].bogus: unknown field`)
+	_, err = deps.Patch(ctx, "good", resource.JSONPatch, []byte(`[{"op":"replace","path":"/spec/replicas","value":4}]`), nil)
+	require.NoError(t, err)
 
 	// An apply configuration needs no required fields, but unknown ones fail.
 	applyCM := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"good"},"spec":{"replicas":2}}`

@@ -2,7 +2,9 @@ package transport
 
 import (
 	"io"
+	"net/url"
 	"slices"
+	"strings"
 	"sync/atomic"
 )
 
@@ -50,6 +52,21 @@ func (s *bodySizes) remember(key string, n int) {
 	slot.Store(int64(h)<<32 | int64(n))
 }
 
+// sizeKey names what a body's size is remembered by: the path and the
+// page size asked for (one collection is read whole and in pages of
+// several sizes), not the rest of the query (continue tokens).
+func sizeKey(u *url.URL) string {
+	q := u.RawQuery
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if v, ok := strings.CutPrefix(kv, "limit="); ok {
+			return u.Path + "?limit=" + v
+		}
+	}
+	return u.Path
+}
+
 // readBody reads r to the end, at most limit+1 bytes (the caller refuses
 // more than limit). known is the body's length when the response announced
 // one (-1 otherwise); key names the request path for bodySizes. An announced
@@ -59,7 +76,7 @@ func (s *bodySizes) readBody(r io.Reader, limit, known int64, key string) ([]byt
 	want, first := known, known
 	if known < 0 {
 		want = s.hint(key)
-		want += want / 16 // pages of one list vary a little in size
+		want += want / 32 // pages of one list vary a little in size
 		first = want
 	} else {
 		first = min(known, 1<<20)

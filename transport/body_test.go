@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -34,7 +35,7 @@ func TestReadBody(t *testing.T) {
 		{name: "small with length", body: "hello", limit: 100, known: 5, wantBody: "hello", wantCapLE: 512},
 		{name: "one byte at a time", body: big, limit: 1 << 20, known: -1, oneByte: true, wantBody: big},
 		{name: "bigger than the remembered size", body: big + big, limit: 1 << 20, known: -1, hint: len(big), wantBody: big + big},
-		{name: "the remembered size", body: big, limit: 1 << 20, known: -1, hint: len(big), wantBody: big, wantCapLE: len(big) + len(big)/16 + 1},
+		{name: "the remembered size", body: big, limit: 1 << 20, known: -1, hint: len(big), wantBody: big, wantCapLE: len(big) + len(big)/32 + 1},
 		{name: "exact length", body: big, limit: 1 << 20, known: int64(len(big)), wantBody: big, wantCapLE: len(big) + 1},
 		{name: "a false length allocates only what arrives, then the rest", body: "short", limit: 1 << 30, known: 1 << 29, wantBody: "short", wantCapLE: 1<<20 + 1},
 		{name: "one byte past the limit is read, no more", body: big, limit: 1000, known: -1, wantBody: big[:1001]},
@@ -67,6 +68,21 @@ func TestReadBody(t *testing.T) {
 		assert.Zero(t, s.hint("/b"), "another path, whatever its slot, gets no guess")
 		s.remember("/a", 10)
 		assert.Zero(t, s.hint("/a"), "a small body forgets the size")
+	})
+
+	t.Run("keys: the path and the page size", func(t *testing.T) {
+		t.Parallel()
+		for raw, want := range map[string]string{
+			"/api/v1/configmaps":                             "/api/v1/configmaps",
+			"/api/v1/configmaps?limit=500&continue=abc":      "/api/v1/configmaps?limit=500",
+			"/api/v1/configmaps?continue=xyz&limit=500":      "/api/v1/configmaps?limit=500",
+			"/api/v1/configmaps?labelSelector=a%3Db":         "/api/v1/configmaps",
+			"/api/v1/configmaps?climit=3&limit=7&fieldSel=x": "/api/v1/configmaps?limit=7",
+		} {
+			u, err := url.Parse(raw)
+			require.NoError(t, err)
+			assert.Equal(t, want, sizeKey(u), raw)
+		}
 	})
 
 	t.Run("a failed read is returned", func(t *testing.T) {

@@ -339,7 +339,7 @@ func (c *Client) read(resp *http.Response, limit int64) (*Response, error) {
 	}
 	// The cap is applied while reading, so a body without Content-Length
 	// (chunked) stops costing memory one byte past it.
-	body, err := c.sizes.readBody(resp.Body, maxBody, resp.ContentLength, resp.Request.URL.Path)
+	body, err := c.sizes.readBody(resp.Body, maxBody, resp.ContentLength, sizeKey(resp.Request.URL))
 	if err != nil {
 		return nil, fmt.Errorf("transport: %s %s: reading body: %w", resp.Request.Method, resp.Request.URL.Path, &bodyReadError{err})
 	}

@@ -6,15 +6,15 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// get reads path in doc. A plain chain of keys and indexes, escaped or not,
-// is walked here: gjson copies every path segment that holds an escape, so a
-// read through Path("metadata", "labels", "app.kubernetes.io/name") would
-// allocate, and gjson skips the string values it passes byte by byte where
-// the walker skips them a word at a time (internal/bench measures both).
-// Everything else goes to gjson.
+// get reads path in doc. gjson copies every path segment that holds an
+// escape, so a read through Path("metadata", "labels", "app.kubernetes.io/name")
+// would allocate; a plain chain of keys with escapes is therefore walked
+// here without allocating, and everything else goes to gjson.
 func get(doc, path string) gjson.Result {
-	if r, ok := getChain(doc, path); ok {
-		return r
+	if strings.IndexByte(path, '\\') >= 0 {
+		if r, ok := getChain(doc, path); ok {
+			return r
+		}
 	}
 	return gjson.Get(doc, gjsonPath(path))
 }

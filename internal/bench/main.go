@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ type options struct {
 	chart     string
 	quiet     bool
 	only      string
+	pageSizes string
 }
 
 func main() {
@@ -43,7 +45,16 @@ func main() {
 	flag.StringVar(&o.chart, "chart", "", "draw the SVG chart from this benchmark-format file to stdout, and do nothing else")
 	flag.BoolVar(&o.quiet, "q", false, "no progress on stderr")
 	flag.StringVar(&o.only, "only", "", "measure only the rows whose work contains this text")
+	flag.StringVar(&o.pageSizes, "page-sizes", "", "other page sizes to compare List at, such as 1000,2000")
 	flag.Parse()
+	for _, f := range strings.FieldsFunc(o.pageSizes, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "bench: -page-sizes: %q is not a page size\n", f)
+			os.Exit(2)
+		}
+		extraPageSizes = append(extraPageSizes, n)
+	}
 
 	if o.chart != "" {
 		if err := chartFile(o.chart, os.Stdout); err != nil {
@@ -156,13 +167,15 @@ func benchServer(ctx context.Context, e *env, o *options, out, raw io.Writer, pr
 	}
 	disc := discoveryRows(e)
 	inf := informerRows(e)
+	steps := stepRows(e)
 	if o.only != "" {
 		decode, list, ops, disc, inf = only(decode, o.only), only(list, o.only), only(ops, o.only), only(disc, o.only), only(inf, o.only)
+		steps = only(steps, o.only)
 	}
 	for _, part := range []struct {
 		rows   []*row
 		rounds int
-	}{{decode, o.rounds}, {list, o.rounds}, {inf, o.rounds}, {disc, o.rounds}, {ops, o.opsRounds}} {
+	}{{decode, o.rounds}, {list, o.rounds}, {steps, o.rounds}, {inf, o.rounds}, {disc, o.rounds}, {ops, o.opsRounds}} {
 		if err := run(ctx, server, part.rows, part.rounds, raw, progress); err != nil {
 			return err
 		}
@@ -175,6 +188,7 @@ func benchServer(ctx context.Context, e *env, o *options, out, raw io.Writer, pr
 	all = append(all, disc...)
 	all = append(all, discoveryTimes(disc)...)
 	printTable(out, fmt.Sprintf("%s (list body %.1f MB, %d items)", e.name, float64(len(e.listBytes))/(1<<20), e.n), all)
+	printSteps(out, steps)
 	return nil
 }
 

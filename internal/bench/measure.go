@@ -185,6 +185,8 @@ func (rw *row) format(v float64) string {
 		}
 	case "requests":
 		return fmt.Sprintf("%.0f req", v)
+	case "B/B":
+		return fmt.Sprintf("%.2f B/B", v)
 	case "ops/s":
 		return fmt.Sprintf("%.0f ops/s", v)
 	default:

@@ -179,6 +179,26 @@ func decodeRows(e *env) ([]*row, error) {
 				})
 			},
 		},
+		{group: "decode 10k list + read 3 fields/item", name: "kubedyn: parse + 3 reads/item against the parse alone",
+			note: "no client-go column; target kubedyn / floor <= 1.5",
+			kubedyn: func(context.Context) (sample, error) {
+				return timed(func() error {
+					l, err := unstructured.ParseListNoCopy(src)
+					if err != nil {
+						return err
+					}
+					return check(readKD(l))
+				})
+			},
+			floorName: "parse alone",
+			floor: func(context.Context) (sample, error) {
+				return timed(func() error {
+					l, err := unstructured.ParseListNoCopy(src)
+					sink.Add(int64(l.Len()))
+					return err
+				})
+			},
+		},
 		{group: "decode 10k list + read 3 fields/item", name: "kubedyn parse + reads vs encoding/json into maps",
 			kubedyn: func(context.Context) (sample, error) {
 				return timed(func() error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
+	"github.com/tidwall/gjson"
 )
 
 // ListAllPageSize is the page size ListAll uses when ListOptions.Limit is 0.
@@ -129,68 +130,97 @@ func (h Handle) ListAll(ctx context.Context, opts *ListOptions) ([]unstructured.
 }
 
 // pages sends the list requests of List and ListAll, from o.Continue to the
-// last page, defLimit objects per page when o.Limit is 0. As soon as a page
-// has arrived and before it is yielded, the request for the next one is
-// sent on its own goroutine: the server's work on page n+1 overlaps the
-// caller's on page n, and no more than one page is ever held ahead. When
-// the loop ends early that request is cancelled and waited for, so no
-// goroutine outlives the loop. A failure is yielded as the last element,
-// after every page before it. A server that answers a continue token it
-// already gave (or was given) would make the loop endless: that page is
-// refused with ErrContinueRepeated before any of its items is yielded (and
-// before anything is fetched after it).
+// last page, defLimit objects per page when o.Limit is 0. As soon as a
+// page's body has arrived, its continue token is read from the head of the
+// body (the server writes metadata before items) and the request for the
+// next page is sent on its own goroutine; then the page is validated and
+// yielded. So the server's work on page n+1 overlaps the client's on page n
+// (validating it, and whatever the caller does with its items), and no more
+// than one page is ever held ahead. The token is read again from the
+// validated page: a page whose token differs from the one followed is an
+// error. When the loop ends early the request ahead is cancelled and waited
+// for, so no goroutine outlives the loop. A failure is yielded as the last
+// element, after every page before it. A server that answers a continue
+// token it already gave (or was given) would make the loop endless: that
+// page is refused with ErrContinueRepeated before any of its items is
+// yielded (and before anything is fetched after it).
 func (t target) pages(ctx context.Context, o *ListOptions, defLimit int64) iter.Seq2[unstructured.List, error] {
 	return func(yield func(unstructured.List, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		type fetched struct {
-			page unstructured.List
+			body []byte
 			err  error
 		}
+		var ahead chan fetched
+		defer func() {
+			if ahead != nil {
+				cancel()
+				<-ahead
+			}
+		}()
 		cont := o.Continue
 		seen := map[string]struct{}{}
 		if cont != "" {
 			seen[cont] = struct{}{}
 		}
-		page, err := t.page(ctx, o, cont, defLimit)
+		body, err := t.fetchPage(ctx, o, cont, defLimit)
 		for n := 1; ; n++ {
 			if err != nil {
 				yield(unstructured.List{}, err)
 				return
 			}
-			next := page.Continue()
+			// A hint only, from unvalidated bytes: checked against the
+			// validated page below.
+			next := gjson.GetBytes(body, "metadata.continue").String()
 			if _, dup := seen[next]; dup && next != "" {
-				yield(unstructured.List{}, fmt.Errorf("%w: page %d (%d items) answered a continue token the list had already followed; stopping instead of listing forever",
-					ErrContinueRepeated, n, page.Len()))
+				yield(unstructured.List{}, fmt.Errorf("%w: page %d answered a continue token the list had already followed; stopping instead of listing forever",
+					ErrContinueRepeated, n))
 				return
 			}
-			var ahead chan fetched
 			if next != "" {
 				seen[next] = struct{}{}
 				ahead = make(chan fetched, 1)
-				go func() {
-					p, err := t.page(ctx, o, next, defLimit)
-					ahead <- fetched{p, err}
-				}()
+				go func(ch chan<- fetched) {
+					b, err := t.fetchPage(ctx, o, next, defLimit)
+					ch <- fetched{b, err}
+				}(ahead)
 			}
-			if !yield(page, nil) {
-				if ahead != nil {
-					cancel()
-					<-ahead
-				}
+			// The body is ours alone: the list may keep it without a copy.
+			page, perr := unstructured.ParseListNoCopy(body)
+			if perr != nil {
+				yield(unstructured.List{}, fmt.Errorf("decode list page: %w", perr))
 				return
 			}
-			if ahead == nil {
+			if page.Continue() != next {
+				yield(unstructured.List{}, fmt.Errorf("decode list page %d: continue token %q read ahead, %q in the validated page", n, next, page.Continue()))
+				return
+			}
+			if !yield(page, nil) || next == "" {
 				return
 			}
 			r := <-ahead
-			page, err = r.page, r.err
+			ahead = nil
+			body, err = r.body, r.err
 		}
 	}
 }
 
-// page sends one list request.
+// page sends one list request and validates the answer.
 func (t target) page(ctx context.Context, opts *ListOptions, cont string, defLimit int64) (unstructured.List, error) {
+	body, err := t.fetchPage(ctx, opts, cont, defLimit)
+	if err != nil {
+		return unstructured.List{}, err
+	}
+	page, err := unstructured.ParseListNoCopy(body)
+	if err != nil {
+		return unstructured.List{}, fmt.Errorf("decode list page: %w", err)
+	}
+	return page, nil
+}
+
+// fetchPage sends one list request and returns its body, unvalidated.
+func (t target) fetchPage(ctx context.Context, opts *ListOptions, cont string, defLimit int64) ([]byte, error) {
 	resp, err := t.h.c.do(ctx, &transport.Request{
 		Method: http.MethodGet,
 		Path:   t.collectionPath(),
@@ -198,14 +228,9 @@ func (t target) page(ctx context.Context, opts *ListOptions, cont string, defLim
 		Header: t.h.readHeader(true),
 	})
 	if err != nil {
-		return unstructured.List{}, err
+		return nil, err
 	}
-	// The body is ours alone: the list may keep it without a copy.
-	page, err := unstructured.ParseListNoCopy(resp.Body)
-	if err != nil {
-		return unstructured.List{}, fmt.Errorf("decode list page: %w", err)
-	}
-	return page, nil
+	return resp.Body, nil
 }
 
 // Table asks the server to render the objects the options select as a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -447,8 +448,69 @@ func TestListPaging(t *testing.T) {
 			n++
 		}
 		assert.Equal(t, total, n)
+		// DefaultPageSize first; then the small ConfigMaps fit one page.
 		lists := resourceRequests(srv, "GET", "/api/v1/namespaces/paging/configmaps")
-		require.Len(t, lists, 3, "default page size %d", resource.DefaultPageSize)
+		require.Len(t, lists, 2)
+		assert.Equal(t, strconv.Itoa(resource.DefaultPageSize), lists[0].Query.Get("limit"))
+		assert.Equal(t, strconv.Itoa(resource.ListMaxPageSize), lists[1].Query.Get("limit"))
+	})
+
+	t.Run("pages after the first are sized to the byte budget", func(t *testing.T) {
+		// 1,200 ConfigMaps of about 4 kB: the first page of DefaultPageSize
+		// tells their size, the next asks for what fits ListPageBytes
+		// (ListAllPageBytes for ListAll).
+		ns := "paging-big"
+		createNamespace(t, c, ns)
+		big := c.Resource("v1", "ConfigMap").Namespace(ns)
+		pad := strings.Repeat("x", 4<<10)
+		const n = 1200
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		sem := make(chan struct{}, 8)
+		for i := range n {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				_, err := big.Create(ctx, configMap(t, fmt.Sprintf("cm-%04d", i), map[string]string{"pad": pad}), nil)
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		limits := func() []int {
+			var out []int
+			for _, r := range resourceRequests(srv, "GET", "/api/v1/namespaces/"+ns+"/configmaps") {
+				l, err := strconv.Atoi(r.Query.Get("limit"))
+				require.NoError(t, err)
+				out = append(out, l)
+			}
+			return out
+		}
+		const perItem = 4<<10 + 250 // the pad and the rest of the object
+
+		srv.ResetRequests()
+		count := 0
+		for _, err := range big.List(ctx, nil) {
+			require.NoError(t, err)
+			count++
+		}
+		assert.Equal(t, n, count)
+		got := limits()
+		require.Len(t, got, 2)
+		assert.Equal(t, resource.DefaultPageSize, got[0])
+		assert.InEpsilon(t, resource.ListPageBytes/perItem, got[1], 0.1, "List's second page fits its byte budget")
+
+		srv.ResetRequests()
+		items, _, err := big.ListAll(ctx, nil)
+		require.NoError(t, err)
+		assert.Len(t, items, n)
+		got = limits()
+		require.Len(t, got, 2)
+		assert.Equal(t, resource.DefaultPageSize, got[0])
+		assert.InEpsilon(t, resource.ListAllPageBytes/perItem, got[1], 0.1, "ListAll's second page fits its byte budget")
 	})
 
 	t.Run("ListPage and ListAll", func(t *testing.T) {

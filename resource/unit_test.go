@@ -332,3 +332,26 @@ func TestAllowSubVerb(t *testing.T) {
 		})
 	}
 }
+
+func TestPageSizing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		limit int64
+		bytes int
+		want  int64
+	}{
+		{"an empty page: the default", 500, 0, DefaultPageSize},
+		{"large objects: never below the default", 500, 500 * (40 << 10), DefaultPageSize},
+		{"tiny objects: never above the maximum", 500, 500 * 100, ListMaxPageSize},
+		{"2 kB objects fill the budget", 1000, 1000 * 2048, ListPageBytes / 2048},
+		{"a body smaller than its limit counts a byte an item at least", 500, 10, ListMaxPageSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, listSizing.next(tt.limit, tt.bytes))
+		})
+	}
+	assert.Equal(t, int64(ListAllPageBytes/2048), listAllSizing.next(1000, 1000*2048))
+}

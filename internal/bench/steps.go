@@ -105,12 +105,12 @@ func stepRows(e *env) []*row {
 				return len(resp.Body), nil
 			}),
 		},
-		{group: "step: List paged", name: fmt.Sprintf("%d a page: sequential (before) vs next page fetched ahead (after)", resource.DefaultPageSize),
+		{group: "step: List paged", name: fmt.Sprintf("%d a page sequential (before) vs List's default: %d, then pages of up to %d MiB fetched ahead (after)", resource.DefaultPageSize, resource.DefaultPageSize, resource.ListPageBytes>>20),
 			note:     "target after/floor <= 1.15",
 			clientgo: sequential(resource.DefaultPageSize, false), kubedyn: list(0),
 			floorName: "raw GET + io.ReadAll", floor: floor,
 		},
-		{group: "step: ListAll", name: fmt.Sprintf("%d a page sequential (before) vs ListAll: %d a page, fetched ahead (after)", resource.DefaultPageSize, resource.ListAllPageSize),
+		{group: "step: ListAll", name: fmt.Sprintf("%d a page sequential (before) vs ListAll's default: %d, then pages of up to %d MiB fetched ahead (after)", resource.DefaultPageSize, resource.DefaultPageSize, resource.ListAllPageBytes>>20),
 			clientgo: sequential(resource.DefaultPageSize, true),
 			kubedyn: func(ctx context.Context) (sample, error) {
 				return timed(func() error {
@@ -125,7 +125,7 @@ func stepRows(e *env) []*row {
 		},
 	}
 	for _, size := range extraPageSizes {
-		rows = append(rows, &row{group: "step: List paged", name: fmt.Sprintf("%d a page: sequential vs fetched ahead", size),
+		rows = append(rows, &row{group: "step: List paged", name: fmt.Sprintf("%d a page (Limit): sequential (before) vs fetched ahead (after)", size),
 			clientgo: sequential(size, false), kubedyn: list(size), floorName: "raw GET + io.ReadAll", floor: floor})
 	}
 	return rows

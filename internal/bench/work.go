@@ -336,7 +336,7 @@ func listRows(e *env) []*row {
 			floorName: "raw GET + io.ReadAll", floor: floor,
 		},
 		{group: "list 10k", name: "paged, defaults",
-			note:    fmt.Sprintf("kubedyn List (%d a page, next page fetched while the caller reads), client-go pager (%d a page)", resource.DefaultPageSize, 500),
+			note:    fmt.Sprintf("kubedyn List: %d, then pages of up to %d MiB, the next fetched while the caller reads; client-go pager: %d a page", resource.DefaultPageSize, resource.ListPageBytes>>20, 500),
 			kubedyn: kdList(nil),
 			clientgo: func(ctx context.Context) (sample, error) {
 				return timed(func() error {

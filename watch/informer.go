@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -93,7 +94,8 @@ type Informer struct {
 	logger *slog.Logger
 
 	// source yields the watcher's events; tests replace it.
-	source func(ctx context.Context) iter.Seq2[Event, error]
+	source  func(ctx context.Context) iter.Seq2[Event, error]
+	watcher atomic.Pointer[Watcher] // set when Run starts watching
 
 	// mu orders changes to the store with the notifications they cause
 	// and with handler registration, so each handler sees a consistent
@@ -142,7 +144,27 @@ func (inf *Informer) watch(ctx context.Context) iter.Seq2[Event, error] {
 	if cfg.Logger == nil {
 		cfg.Logger = inf.opts.Logger
 	}
-	return NewWatcher(inf.lw, &cfg).Events(ctx)
+	w := NewWatcher(inf.lw, &cfg)
+	inf.watcher.Store(w)
+	return w.Events(ctx)
+}
+
+// ResourceVersion returns the last resourceVersion the informer's Watcher
+// reached (client-go's LastSyncResourceVersion): "" before Run has listed.
+func (inf *Informer) ResourceVersion() string {
+	if w := inf.watcher.Load(); w != nil {
+		return w.ResourceVersion()
+	}
+	return ""
+}
+
+// Stats returns what the informer's Watcher has done (lists, watches,
+// relists, failures), for metrics; the zero Stats before Run.
+func (inf *Informer) Stats() Stats {
+	if w := inf.watcher.Load(); w != nil {
+		return w.Stats()
+	}
+	return Stats{}
 }
 
 // Store returns the informer's store. It fills as the informer runs; check

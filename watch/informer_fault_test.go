@@ -258,6 +258,8 @@ func TestInformerRelistIsIncremental(t *testing.T) {
 		}
 	}
 	require.True(t, relisted, "the watcher was told 410 Gone and relisted")
+	assert.GreaterOrEqual(t, r.inf.Stats().Restarts, 1, "Stats counts the relist")
+	assert.NotEmpty(t, r.inf.ResourceVersion())
 	assert.Zero(t, changes.Load(), "unchanged objects are not delivered again by a relist")
 	for _, o := range r.inf.Store().List() {
 		if p, ok := before[o.Name()]; ok {

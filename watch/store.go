@@ -276,8 +276,15 @@ func (s *Store) reindex(k Key, old, obj unstructured.Object, hadOld, hasNew bool
 		return
 	}
 	// Index sets hold keys of their own: a key sliced from an object would
-	// keep that version alive after it is replaced.
-	owned := Key{strings.Clone(k.Namespace), strings.Clone(k.Name)}
+	// keep that version alive after it is replaced. They are copied only
+	// when an index gains an entry.
+	var owned Key
+	own := func() Key {
+		if owned.Name == "" {
+			owned = Key{strings.Clone(k.Namespace), strings.Clone(k.Name)}
+		}
+		return owned
+	}
 	for name, f := range s.indexers {
 		idx := s.indices[name]
 		var before, after []string
@@ -289,12 +296,12 @@ func (s *Store) reindex(k Key, old, obj unstructured.Object, hadOld, hasNew bool
 		}
 		for _, v := range before {
 			if !slices.Contains(after, v) {
-				idx.remove(v, owned)
+				idx.remove(v, k)
 			}
 		}
 		for _, v := range after {
 			if !slices.Contains(before, v) {
-				idx.add([]string{v}, owned)
+				idx.add([]string{v}, own())
 			}
 		}
 	}

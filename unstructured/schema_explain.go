@@ -1,9 +1,11 @@
 package unstructured
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -251,4 +253,98 @@ func firstSentence(d string) string {
 		d = d[:i+1]
 	}
 	return d
+}
+
+// Set returns obj with value written at path (an Object.Set path: dots,
+// numeric array indices, `\.` for a dot inside a key), after checking that
+// the schema has that path and that value fits the field: a path the
+// schema does not have is refused with ErrNoField, a value of the wrong
+// type or outside the field's enum, pattern or range with a
+// *ValidationError. obj is not changed.
+func (s *Schema) Set(obj Object, path string, value any) (Object, error) {
+	leaf, field, err := s.pathSchema(path)
+	if err != nil {
+		return Object{}, fmt.Errorf("set %s: %w", path, err)
+	}
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return Object{}, fmt.Errorf("set %s: %w: %w", path, ErrInvalidValue, err)
+	}
+	x, err := decodeTree(string(raw))
+	if err != nil {
+		return Object{}, fmt.Errorf("set %s: %w: %w", path, ErrInvalidValue, err)
+	}
+	v := &validator{custom: s.Custom}
+	v.value(field, x, leaf, false)
+	var errs []*FieldError
+	for _, e := range v.errs {
+		if e.Reason != ReasonRequired {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		return Object{}, fmt.Errorf("set %s: %w", path, &ValidationError{Errors: errs})
+	}
+	return obj.SetRaw(path, string(raw))
+}
+
+// pathSchema walks an Object.Set path through the schema and returns the
+// leaf's schema and the path in the server's phrasing.
+func (s *Schema) pathSchema(path string) (*Schema, string, error) {
+	cur := s
+	field := ""
+	for i, seg := range splitSetPath(path) {
+		if cur == nil {
+			return nil, "", fmt.Errorf("%q: %w", path, ErrNoField)
+		}
+		if cur.Type == "array" {
+			if _, err := strconv.Atoi(seg); err != nil && seg != "-1" {
+				return nil, "", fmt.Errorf("%q: %s is a list: give an index: %w", path, field, ErrNoField)
+			}
+			cur, field = cur.Items, field+"["+seg+"]"
+			continue
+		}
+		next := cur.Properties[seg]
+		if next == nil && (cur.EmbeddedResource || i == 0) {
+			next = embeddedProperties[seg]
+		}
+		if next == nil {
+			next = cur.AdditionalProperties
+		}
+		if next == nil {
+			if cur.allowsAnyField() {
+				return &Schema{}, child(field, seg), nil
+			}
+			names := fieldNames(cur)
+			return nil, "", fmt.Errorf("%q: %q is not a field of %s (it has %s): %w", path, seg, orTop(field), strings.Join(names, ", "), ErrNoField)
+		}
+		cur, field = next, child(field, seg)
+	}
+	return cur, field, nil
+}
+
+func orTop(field string) string {
+	if field == "" {
+		return "the top level"
+	}
+	return field
+}
+
+// splitSetPath splits an Object.Set path at unescaped dots.
+func splitSetPath(path string) []string {
+	var segs []string
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		switch {
+		case path[i] == '\\' && i+1 < len(path):
+			i++
+			b.WriteByte(path[i])
+		case path[i] == '.':
+			segs = append(segs, b.String())
+			b.Reset()
+		default:
+			b.WriteByte(path[i])
+		}
+	}
+	return append(segs, b.String())
 }

@@ -78,3 +78,44 @@ data:
 	_, err = DecodeYAMLWithSchema([]byte("a: 1\na: 2\n"), lookup)
 	require.ErrorIs(t, err, ErrDuplicateKey)
 }
+
+func TestSchemaSet(t *testing.T) {
+	s := &Schema{Type: "object", Properties: map[string]*Schema{
+		"metadata": {Type: "object", Properties: map[string]*Schema{"labels": {Type: "object", AdditionalProperties: &Schema{Type: "string"}}}},
+		"spec": {Type: "object", Properties: map[string]*Schema{
+			"mode":  {Type: "string", Enum: []string{`"A"`, `"B"`}},
+			"ports": {Type: "array", Items: &Schema{Type: "object", Required: []string{"n"}, Properties: map[string]*Schema{"n": {Type: "integer", Maximum: ptr(65535.0)}}}},
+			"extra": {Type: "object", PreserveUnknownFields: true},
+		}},
+	}}
+	obj := MustParse(`{"apiVersion":"example.com/v1","kind":"W","spec":{"ports":[{"n":1}]}}`)
+
+	o, err := s.Set(obj, "spec.mode", "A")
+	require.NoError(t, err)
+	o, err = s.Set(o, "spec.ports.0.n", 80)
+	require.NoError(t, err)
+	o, err = s.Set(o, `metadata.labels.app\.kubernetes\.io/name`, "web")
+	require.NoError(t, err)
+	o, err = s.Set(o, "spec.extra.anything.goes", 1)
+	require.NoError(t, err)
+	o, err = s.Set(o, "spec.ports.1", map[string]any{"n": 443})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"apiVersion":"example.com/v1","kind":"W","metadata":{"labels":{"app.kubernetes.io/name":"web"}},
+		"spec":{"mode":"A","ports":[{"n":80},{"n":443}],"extra":{"anything":{"goes":1}}}}`, o.String())
+
+	_, err = s.Set(obj, "spec.mdoe", "A")
+	require.ErrorIs(t, err, ErrNoField)
+	assert.Contains(t, err.Error(), `"mdoe" is not a field of spec (it has extra, mode, ports)`)
+	_, err = s.Set(obj, "spec.mode", "C")
+	require.ErrorIs(t, err, ErrInvalidObject)
+	assert.Contains(t, err.Error(), `spec.mode: Unsupported value: "C"`)
+	_, err = s.Set(obj, "spec.ports.0.n", "80")
+	require.ErrorIs(t, err, ErrInvalidObject)
+	_, err = s.Set(obj, "spec.ports.0.n", 70000)
+	require.ErrorIs(t, err, ErrInvalidObject)
+	assert.Contains(t, err.Error(), "spec.ports[0].n: Invalid value: 70000")
+	_, err = s.Set(obj, "spec.ports.name", "x")
+	require.ErrorIs(t, err, ErrNoField)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,11 +1,19 @@
 package e2e_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"sync"
@@ -565,4 +573,150 @@ func TestWatchMetadataRealServer(t *testing.T) {
 		assert.False(t, ev.Object.Get("data").Exists())
 	}
 	assert.Equal(t, 1, w.Stats().WatchLists)
+}
+
+// streamProxy is an HTTPS reverse proxy (HTTP/1.1 towards the client, so
+// no HTTP/2 pings) in front of the real server that passes responses line
+// by line. It can freeze the streams open now (they stay open and silent,
+// as behind a dead network path) and leave out initial-events-end
+// bookmarks (as a server that ignores sendInitialEvents).
+type streamProxy struct {
+	srv      *httptest.Server
+	upstream *http.Client
+	target   string
+	frozen   atomic.Int64 // streams that started before this generation are silent
+	gen      atomic.Int64
+	stripEnd atomic.Bool
+}
+
+func newStreamProxy(t *testing.T, c *clusterpkg.Cluster) *streamProxy {
+	t.Helper()
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(c.CAPEM))
+	p := &streamProxy{target: c.URL, upstream: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}}
+	p.srv = httptest.NewTLSServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// freeze silences every stream open now.
+func (p *streamProxy) freeze() { p.frozen.Store(p.gen.Add(1)) }
+
+func (p *streamProxy) serve(w http.ResponseWriter, r *http.Request) {
+	gen := p.gen.Load()
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	req.Header = r.Header.Clone()
+	resp, err := p.upstream.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		if k != "Content-Length" {
+			w.Header()[k] = vs
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	fl, _ := w.(http.Flusher)
+	br := bufio.NewReader(resp.Body)
+	for {
+		line, err := br.ReadBytes('\n')
+		if p.frozen.Load() > gen {
+			<-r.Context().Done() // open and silent until the client gives up
+			return
+		}
+		if len(line) > 0 && !(p.stripEnd.Load() && bytes.Contains(line, []byte("k8s.io/initial-events-end"))) {
+			if _, werr := w.Write(line); werr != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// client is an admin client whose requests go through p.
+func (p *streamProxy) client(t *testing.T, c *clusterpkg.Cluster) *resource.Client {
+	t.Helper()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.srv.Certificate().Raw})
+	rc, err := resource.NewClient(&transport.Config{Host: p.srv.URL, TLS: transport.TLSConfig{CAData: ca}, BearerToken: c.AdminToken})
+	require.NoError(t, err)
+	return rc
+}
+
+// TestWatcherIdleDeadlineRealServer freezes the real server's stream behind
+// an HTTP/1.1 proxy, where no HTTP/2 ping can notice: the idle deadline
+// does, and the watcher goes on.
+func TestWatcherIdleDeadlineRealServer(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := cluster(t)
+	ns := newNamespace(t)
+	p := newStreamProxy(t, c)
+	cms := p.client(t, c).Resource("v1", "ConfigMap").Namespace(ns)
+	noticed := make(chan error, 10)
+	const idle = 15 * time.Second
+	w := watch.NewWatcher(cms.ListWatcher(nil), &watch.Config{Backoff: quickBackoff, IdleTimeout: idle, OnError: func(err error) { noticed <- err }})
+	m := newMirror()
+	wctx, wcancel := context.WithCancel(ctx)
+	done := m.run(wctx, w)
+	defer func() { wcancel(); <-done }()
+	eventually(t, 30*time.Second, "Synced", func() bool { _, s, _, _ := m.snapshot(); return s == 1 })
+
+	frozen := time.Now()
+	p.freeze()
+	select {
+	case err := <-noticed:
+		took := time.Since(frozen)
+		t.Logf("frozen HTTP/1.1 stream noticed after %v: %v", took.Round(100*time.Millisecond), err)
+		assert.ErrorContains(t, err, "idle timeout")
+		assert.Less(t, took, idle+5*time.Second)
+	case <-time.After(idle + 30*time.Second):
+		t.Fatal("the frozen stream was not noticed")
+	}
+	assert.Equal(t, 1, w.Stats().IdleTimeouts)
+	_, err := admin(t).Resource("v1", "ConfigMap").Namespace(ns).Create(ctx, obj(t, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"after"}}`), nil)
+	require.NoError(t, err)
+	converges(t, ctx, m, admin(t).Resource("v1", "ConfigMap").Namespace(ns))
+}
+
+// TestWatchListNoEndBookmarkRealServer hides the initial-events-end
+// bookmark of the real server's WatchList: the watcher falls back to list +
+// watch within its bound instead of waiting for the watch to time out.
+func TestWatchListNoEndBookmarkRealServer(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := cluster(t)
+	ns := newNamespace(t)
+	admins := admin(t).Resource("v1", "ConfigMap").Namespace(ns)
+	for i := range 3 {
+		_, err := admins.Create(ctx, obj(t, fmt.Sprintf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-%d"}}`, i)), nil)
+		require.NoError(t, err)
+	}
+	p := newStreamProxy(t, c)
+	p.stripEnd.Store(true)
+	cms := p.client(t, c).Resource("v1", "ConfigMap").Namespace(ns)
+	w := watch.NewWatcher(cms.ListWatcher(nil), &watch.Config{Backoff: quickBackoff, WatchListTimeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	m := newMirror()
+	wctx, wcancel := context.WithCancel(ctx)
+	done := m.run(wctx, w)
+	defer func() { wcancel(); <-done }()
+	start := time.Now()
+	eventually(t, 30*time.Second, "Synced", func() bool { _, s, _, _ := m.snapshot(); return s == 1 })
+	t.Logf("synced by fallback after %v", time.Since(start).Round(100*time.Millisecond))
+	st := w.Stats()
+	assert.Equal(t, 1, st.WatchListFallbacks)
+	assert.Equal(t, 1, st.Lists)
+	_, err := admins.Create(ctx, obj(t, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"live"}}`), nil)
+	require.NoError(t, err)
+	converges(t, ctx, m, admins)
 }

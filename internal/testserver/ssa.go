@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -568,13 +569,30 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 		result = removePath(result, segs).(map[string]any)
 	}
 	merged := mergePatch(result, config, true).(map[string]any)
+	oldFields, oldAPIVersion, oldTime := prev.fields, prev.apiVersion, prev.time
 	prev.fields = map[string]bool{}
 	for p := range applied {
 		prev.fields[p] = true
 	}
 	prev.apiVersion, prev.time = d.groupVersion(), nowRFC3339()
+	// An apply that changes neither the object nor what the manager owns
+	// keeps the entry's time, as the real field manager does, so the
+	// object is not written and its resourceVersion does not move.
+	if live != nil && oldTime != "" && oldAPIVersion == prev.apiVersion && maps.Equal(oldFields, prev.fields) &&
+		jsonValueEqual(withoutManaged(live), withoutManaged(merged)) {
+		prev.time = oldTime
+	}
 	writeManaged(merged, entries)
 	return merged, nil
+}
+
+// withoutManaged is a copy of obj without metadata.managedFields.
+func withoutManaged(obj map[string]any) map[string]any {
+	c := copyObj(obj)
+	if m, ok := c["metadata"].(map[string]any); ok {
+		delete(m, "managedFields")
+	}
+	return c
 }
 
 // removePath deletes the field a FieldsV1 path names; "." removes a keyed

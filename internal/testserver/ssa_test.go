@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,4 +65,29 @@ func TestManagedFieldsShape(t *testing.T) {
 	}
 	require.NotNil(t, guard)
 	assert.Equal(t, map[string]any{"f:metadata": map[string]any{"f:finalizers": map[string]any{".": map[string]any{}, `v:"example.com/a"`: map[string]any{}, `v:"example.com/b"`: map[string]any{}}}}, guard["fieldsV1"])
+}
+
+// A second apply of the same configuration in a later second changes
+// nothing: the real field manager keeps the entry's time when neither the
+// object nor the owned fields change, so the resourceVersion stays.
+func TestNoOpApplyKeepsTheResourceVersionAcrossSeconds(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	path := "/api/v1/namespaces/default/configmaps/noop?fieldManager=tool"
+	body := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"noop"},"data":{"a":"1"}}`
+	first := c.do("PATCH", path, body, "Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusCreated, first.code, string(first.raw))
+	// The managedFields time has a one-second resolution: wait for the
+	// clock to reach the next second.
+	created, err := time.Parse(time.RFC3339, first.str("metadata.managedFields.0.time"))
+	require.NoError(t, err)
+	time.Sleep(time.Until(created.Add(time.Second)))
+	again := c.do("PATCH", path, body, "Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusOK, again.code, string(again.raw))
+	assert.Equal(t, first.str("metadata.resourceVersion"), again.str("metadata.resourceVersion"))
+	assert.Equal(t, first.str("metadata.managedFields.0.time"), again.str("metadata.managedFields.0.time"))
+	changed := c.do("PATCH", path, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"noop"},"data":{"a":"2"}}`, "Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusOK, changed.code, string(changed.raw))
+	assert.NotEqual(t, first.str("metadata.resourceVersion"), changed.str("metadata.resourceVersion"))
+	assert.NotEqual(t, first.str("metadata.managedFields.0.time"), changed.str("metadata.managedFields.0.time"))
 }

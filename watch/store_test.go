@@ -2,7 +2,9 @@ package watch
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -200,4 +202,41 @@ func TestStoreConcurrentReaders(t *testing.T) {
 		total += len(objs)
 	}
 	assert.Equal(t, s.Len(), total)
+}
+
+// TestStoreUpdatesPinNoOldVersions replaces every object of a store (with
+// an index) by a new version and checks the heap does not grow: neither the
+// name keys (substrings of the objects) nor index entries keep an old
+// version alive. Not parallel: it reads heap statistics.
+func TestStoreUpdatesPinNoOldVersions(t *testing.T) {
+	const n = 5000
+	version := func(i, v int) unstructured.Object {
+		return unstructured.MustParse(fmt.Sprintf(`{"metadata":{"namespace":"ns-%d","name":"obj-%05d","resourceVersion":"%d","labels":{"app":"a%d"}},"data":{"v":"%s"}}`,
+			i%7, i, v, i%10, strings.Repeat("x", 1000)))
+	}
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	base := heap()
+	s := newStore()
+	require.NoError(t, s.AddIndexers(map[string]IndexFunc{"app": LabelIndex("app")}))
+	for i := range n {
+		s.put(version(i, 1))
+	}
+	first := heap() - base
+	for v := 2; v <= 4; v++ {
+		for i := range n {
+			s.put(version(i, v))
+		}
+	}
+	after := heap() - base
+	t.Logf("store of %d objects: %d B after the first version, %d B after three more", n, first, after)
+	assert.Less(t, float64(after), 1.05*float64(first), "old versions are kept alive")
+	obj, ok := s.Get(Key{"ns-3", "obj-00003"})
+	require.True(t, ok)
+	assert.Equal(t, "4", obj.ResourceVersion())
+	runtime.KeepAlive(s)
 }

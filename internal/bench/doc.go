@@ -6,7 +6,7 @@
 // least any client could do: a raw GET read with io.ReadAll, a copy of the
 // bytes).
 //
-//	go run . [-server both|test|real] [-n 10000] [-rounds 5] [-duration 3s] [-raw out.txt]
+//	go run . [-server both|test|real] [-n 10000] [-rounds 3] [-duration 3s] [-raw out.txt] [-only text] [-page-sizes 1000,2000]
 //	go run . -chart out.txt > ../../docs/performance.svg
 //
 // `make bench` runs it. The work, for each server:
@@ -32,6 +32,12 @@
 //     through each one's transform hook), and the time to synced.
 //   - watch decode: 2,000 ADDED events (the list's items) through kubedyn's
 //     watch.Decode and client-go's dynamic Watch (in-memory round tripper).
+//
+// A second table shows the steps taken towards the floor, before and after
+// in the same run: the body read (io.ReadAll against the transport's sized
+// buffer), the default List and ListAll (500 a page one after the other, as
+// they were, against their paging now). In -raw output its sides are named
+// before and after, so the chart leaves them out.
 //
 // Every figure is the median of -rounds runs; the clients alternate within
 // each round, so load on the machine falls on both. Times include a

@@ -32,6 +32,9 @@ type row struct {
 	floor       side
 	floorName   string
 	note        string
+	// sides names the three sides in benchmark output; empty means
+	// kubedyn, client-go and floor.
+	sides [3]string
 
 	kd, cg, fl []sample
 }
@@ -59,6 +62,11 @@ func run(ctx context.Context, server string, rows []*row, rounds int, raw io.Wri
 				f    side
 				out  *[]sample
 			}{{"kubedyn", rw.kubedyn, &rw.kd}, {"client-go", rw.clientgo, &rw.cg}, {"floor", rw.floor, &rw.fl}}
+			if rw.sides[0] != "" {
+				for i := range sides {
+					sides[i].name = rw.sides[i]
+				}
+			}
 			if r%2 == 1 {
 				sides[0], sides[1] = sides[1], sides[0]
 			}

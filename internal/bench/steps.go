@@ -128,6 +128,9 @@ func stepRows(e *env) []*row {
 		rows = append(rows, &row{group: "step: List paged", name: fmt.Sprintf("%d a page (Limit): sequential (before) vs fetched ahead (after)", size),
 			clientgo: sequential(size, false), kubedyn: list(size), floorName: "raw GET + io.ReadAll", floor: floor})
 	}
+	for _, rw := range rows {
+		rw.sides = [3]string{"after", "before", "floor"}
+	}
 	return rows
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type options struct {
 	quiet     bool
 	only      string
 	pageSizes string
+	cpuprof   string
 }
 
 func main() {
@@ -46,7 +48,19 @@ func main() {
 	flag.BoolVar(&o.quiet, "q", false, "no progress on stderr")
 	flag.StringVar(&o.only, "only", "", "measure only the rows whose work contains this text")
 	flag.StringVar(&o.pageSizes, "page-sizes", "", "other page sizes to compare List at, such as 1000,2000")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, f := range strings.FieldsFunc(o.pageSizes, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.ParseInt(f, 10, 64)
 		if err != nil || n <= 0 {
@@ -67,6 +81,7 @@ func main() {
 	defer stop()
 	if err := benchmark(ctx, &o, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

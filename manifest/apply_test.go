@@ -2,13 +2,18 @@ package manifest_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubedyn/kubedyn/internal/testserver"
 	"github.com/kubedyn/kubedyn/manifest"
+	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
 )
 
@@ -212,4 +217,65 @@ func TestApplyContextEndSkipsTheRest(t *testing.T) {
 	assert.Equal(t, manifest.Created, got["ConfigMap default/a"].Action)
 	assert.Equal(t, manifest.Skipped, got["Secret default/b"].Action)
 	assert.ErrorIs(t, got["Secret default/b"].Err, context.Canceled)
+}
+
+// gate is a round tripper that holds every PATCH until limit of them are
+// in flight at once, and records the peak.
+type gate struct {
+	next    http.RoundTripper
+	limit   int
+	mu      sync.Mutex
+	cur     int
+	peak    int
+	reached chan struct{}
+	once    sync.Once
+}
+
+func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodPatch {
+		return g.next.RoundTrip(r)
+	}
+	g.mu.Lock()
+	g.cur++
+	g.peak = max(g.peak, g.cur)
+	if g.cur == g.limit {
+		g.once.Do(func() { close(g.reached) })
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.reached:
+	case <-time.After(10 * time.Second): // the test fails below
+	}
+	defer func() {
+		g.mu.Lock()
+		g.cur--
+		g.mu.Unlock()
+	}()
+	return g.next.RoundTrip(r)
+}
+
+// Independent objects go concurrently, at most Concurrency at once.
+func TestApplyIsConcurrentAndBounded(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	g := &gate{limit: 4, reached: make(chan struct{})}
+	cfg := &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token(),
+		WrapTransport: func(rt http.RoundTripper) http.RoundTripper { g.next = rt; return g }}
+	c, err := resource.NewClient(cfg)
+	require.NoError(t, err)
+	e := manifest.New(c)
+	ctx := t.Context()
+	text := ""
+	for i := range 40 {
+		text += fmt.Sprintf("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%d}\n", i)
+	}
+	plan, err := e.Plan(ctx, decode(t, "many.yaml", text), nil)
+	require.NoError(t, err)
+	start := time.Now()
+	rep, err := e.Apply(ctx, plan, &manifest.ApplyOptions{Concurrency: 4})
+	require.NoError(t, err)
+	require.True(t, rep.OK(), rep.Summary())
+	assert.Equal(t, 40, rep.Count(manifest.Created))
+	assert.Less(t, time.Since(start), 5*time.Second, "four applies were in flight together")
+	assert.Equal(t, 4, g.peak, "never more than Concurrency at once")
 }

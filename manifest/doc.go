@@ -64,7 +64,8 @@
 // for WaitOptions.NoStatusGrace (its controller has not looked at it yet), a
 // condition whose observedGeneration is behind the object counts for nothing,
 // Unknown is never ready, and Failed must last WaitOptions.FailedAfter before
-// the wait gives up. Rules (a condition type or gjson paths) replace the
+// the wait gives up. Rules (a condition type, gjson paths or CEL expressions
+// over the object, evaluated with package celrules) replace the
 // built-in rules per kind. Timeouts apply per object and overall. Evaluate is
 // the same rules as a pure function.
 //

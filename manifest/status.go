@@ -1,11 +1,15 @@
 package manifest
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/kubedyn/kubedyn/celrules"
 	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
@@ -54,6 +58,14 @@ type Rule struct {
 	// value when FailedValue is empty), makes the object Failed.
 	Failed      string
 	FailedValue string
+	// CurrentCEL and FailedCEL are CEL expressions (standard CEL, as
+	// package celrules evaluates) over the whole object as self, such as
+	// `self.status.phase == "Ready" && self.status.observedGeneration == self.metadata.generation`.
+	// Each must give a bool. An expression that reads a field the object
+	// does not have yet counts as false; one that does not compile fails the
+	// wait for the objects of the kind.
+	CurrentCEL string
+	FailedCEL  string
 }
 
 func (r Rule) matches(group, kind string) bool { return r.Group == group && r.Kind == kind }
@@ -260,6 +272,20 @@ func evalRule(obj unstructured.Object, r Rule) verdict {
 	if r.Failed != "" && truthy(obj.Get(r.Failed), r.FailedValue) {
 		return verdict{status: StatusFailed, message: fmt.Sprintf("%s is %s", r.Failed, obj.Get(r.Failed).String())}
 	}
+	if r.FailedCEL != "" {
+		if ok, _ := evalCEL(r.FailedCEL, obj); ok {
+			return verdict{status: StatusFailed, message: "CEL " + r.FailedCEL}
+		}
+	}
+	if r.CurrentCEL != "" {
+		if ok, err := evalCEL(r.CurrentCEL, obj); !ok {
+			msg := "CEL " + r.CurrentCEL + " is false"
+			if err != nil {
+				msg = "CEL " + r.CurrentCEL + ": " + err.Error()
+			}
+			return verdict{status: StatusInProgress, message: msg}
+		}
+	}
 	if r.Condition != "" {
 		c, ok := condition(obj, r.Condition)
 		switch {
@@ -388,4 +414,44 @@ func podStatus(obj unstructured.Object) verdict {
 	default:
 		return verdict{status: StatusInProgress, message: "phase " + orNone(p)}
 	}
+}
+
+// celEval is the one CEL evaluator of the package (it caches compiled
+// expressions and is safe for concurrent use).
+var celEval = sync.OnceValues(celrules.New)
+
+// evalCEL evaluates a bool CEL expression over obj as self.
+func evalCEL(expr string, obj unstructured.Object) (bool, error) {
+	ev, err := celEval()
+	if err != nil {
+		return false, err
+	}
+	var self any
+	d := json.NewDecoder(strings.NewReader(orEmpty(obj.String())))
+	d.UseNumber()
+	if err := d.Decode(&self); err != nil {
+		return false, err
+	}
+	msg, err := ev.EvalRule(&unstructured.ValidationRule{Rule: expr}, nil, self)
+	if err != nil {
+		return false, err
+	}
+	return msg == "", nil
+}
+
+// checkRules compiles the CEL expressions of rules, so a broken one fails at
+// once rather than when its wait times out.
+func checkRules(rules []Rule) error {
+	var errs []error
+	for _, r := range rules {
+		for _, expr := range []string{r.CurrentCEL, r.FailedCEL} {
+			if expr == "" {
+				continue
+			}
+			if _, err := evalCEL(expr, unstructured.Object{}); errors.Is(err, unstructured.ErrRuleNotChecked) {
+				errs = append(errs, fmt.Errorf("rule for %s %s: %w", r.Group, r.Kind, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

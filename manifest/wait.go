@@ -131,6 +131,12 @@ func (e *Engine) Wait(ctx context.Context, targets []Target, opts *WaitOptions) 
 	ctx, cancel := context.WithTimeoutCause(ctx, o.Timeout, fmt.Errorf("%w after %s (overall)", ErrWaitTimeout, o.Timeout))
 	defer cancel()
 	out := make([]WaitResult, len(targets))
+	if err := checkRules(o.Rules); err != nil {
+		for i, t := range targets {
+			out[i] = WaitResult{Target: t, Status: StatusUnknown, Err: err}
+		}
+		return out
+	}
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() { out[i] = e.waitOne(ctx, t, &o) })

@@ -70,6 +70,8 @@ func TestEvaluate(t *testing.T) {
 		rules := []manifest.Rule{
 			{Group: "example.com", Kind: "Widget", Current: "status.phase", CurrentValue: "Running", Failed: `status.errors.#`},
 			{Group: "example.com", Kind: "Gadget", Condition: "Synced", FailedOnFalse: true},
+			{Group: "example.com", Kind: "Doohickey", CurrentCEL: `self.status.ready == self.spec.replicas && self.status.observedGeneration == self.metadata.generation`,
+				FailedCEL: `has(self.status.error) && self.status.error != ""`},
 		}
 		for _, tc := range []struct {
 			obj  string
@@ -81,6 +83,10 @@ func TestEvaluate(t *testing.T) {
 			{`{"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g"},"status":{"conditions":[{"type":"Synced","status":"True"}]}}`, manifest.StatusCurrent},
 			{`{"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g"},"status":{"conditions":[{"type":"Synced","status":"False"}]}}`, manifest.StatusFailed},
 			{`{"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g"},"status":{}}`, manifest.StatusInProgress},
+			{`{"apiVersion":"example.com/v1","kind":"Doohickey","metadata":{"name":"d","generation":2},"spec":{"replicas":3},"status":{"ready":3,"observedGeneration":2}}`, manifest.StatusCurrent},
+			{`{"apiVersion":"example.com/v1","kind":"Doohickey","metadata":{"name":"d","generation":2},"spec":{"replicas":3},"status":{"ready":3,"observedGeneration":1}}`, manifest.StatusInProgress},
+			{`{"apiVersion":"example.com/v1","kind":"Doohickey","metadata":{"name":"d","generation":2},"spec":{"replicas":3}}`, manifest.StatusInProgress},
+			{`{"apiVersion":"example.com/v1","kind":"Doohickey","metadata":{"name":"d"},"spec":{"replicas":3},"status":{"error":"no quota"}}`, manifest.StatusFailed},
 		} {
 			got, msg := manifest.Evaluate(unstructured.MustParse(tc.obj), rules)
 			assert.Equal(t, tc.want, got, "%s: %s", tc.obj, msg)
@@ -189,4 +195,14 @@ func TestWaitTimeoutsAndDeletion(t *testing.T) {
 	del := <-done
 	assert.True(t, del[0].Ready(), del[0].Err)
 	assert.Equal(t, manifest.StatusNotFound, del[0].Status)
+}
+
+func TestWaitRefusesARuleThatDoesNotCompile(t *testing.T) {
+	t.Parallel()
+	_, _, e := setup(t)
+	res := e.Wait(t.Context(), []manifest.Target{{Ref: manifest.Ref{APIVersion: "v1", Kind: "ConfigMap", Namespace: "default", Name: "x"}}},
+		&manifest.WaitOptions{Rules: []manifest.Rule{{Kind: "ConfigMap", CurrentCEL: "self.data.(("}}})
+	require.Error(t, res[0].Err)
+	assert.Contains(t, res[0].Err.Error(), "rule for  ConfigMap")
+	assert.Less(t, res[0].Duration, time.Second)
 }

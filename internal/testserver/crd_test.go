@@ -185,12 +185,12 @@ func TestCustomResourceScale(t *testing.T) {
 // Established, no earlier than the delay.
 func TestCRDEstablishDelay(t *testing.T) {
 	t.Parallel()
-	const delay = 200 * time.Millisecond
-	c := setup(t)
-	c.srv.SetCRDEstablishDelay(delay)
 	accept := "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-	w := c.watch(t, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?watch=true&resourceVersion="+c.srv.ResourceVersion())
-	start := time.Now()
+	gadgetCRD := strings.ReplaceAll(strings.ReplaceAll(widgetCRD, "widgets", "gadgets"), "Widget", "Gadget")
+
+	// Pending: a delay no test outlives.
+	c := setup(t)
+	c.srv.SetCRDEstablishDelay(time.Hour)
 	r := c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCRD)
 	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
 	assert.Nil(t, r.get("status.conditions"), "no conditions in the create's answer")
@@ -201,6 +201,13 @@ func TestCRDEstablishDelay(t *testing.T) {
 	got := c.do("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com", "")
 	assert.Nil(t, got.get("status.conditions"), "stored pending")
 
+	// Established after a short delay, through a MODIFIED event.
+	const delay = 100 * time.Millisecond
+	c = setup(t)
+	c.srv.SetCRDEstablishDelay(delay)
+	w := c.watch(t, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?watch=true&resourceVersion="+c.srv.ResourceVersion())
+	start := time.Now()
+	require.Equal(t, http.StatusCreated, c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCRD).code)
 	w.expect("ADDED", "widgets.example.com")
 	ev := w.expect("MODIFIED", "widgets.example.com")
 	assert.GreaterOrEqual(t, time.Since(start), delay, "established no earlier than the delay")
@@ -210,10 +217,16 @@ func TestCRDEstablishDelay(t *testing.T) {
 	assert.Equal(t, http.StatusOK, c.do("GET", "/apis/example.com/v1/namespaces/default/widgets", "").code, "served once established")
 	assert.NotNil(t, findByField(c.do("GET", "/apis", "", "Accept", accept).get("items"), "metadata.name", "example.com"))
 
+	// At once with no delay, the controller owning the same fields.
 	c.srv.SetCRDEstablishDelay(0)
-	now := c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", strings.ReplaceAll(strings.ReplaceAll(widgetCRD, "widgets", "gadgets"), "Widget", "Gadget"))
+	now := c.do("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", gadgetCRD)
 	require.Equal(t, http.StatusCreated, now.code, string(now.raw))
 	assert.Equal(t, "True", path(findByField(now.get("status.conditions"), "type", "Established"), "status"), "zero establishes at once")
+	assert.Equal(t, path(ev.Object, "metadata.managedFields.1.fieldsV1"), now.get("metadata.managedFields.1.fieldsV1"),
+		"the controller owns the same fields either way")
+	conds, _ := now.get("metadata.managedFields.1.fieldsV1.f:status.f:conditions").(map[string]any)
+	require.NotEmpty(t, conds)
+	assert.NotContains(t, conds, ".", "conditions were there as null: their presence is nobody's")
 }
 
 // A CRD schema's bounds, lengths, pattern and item counts are enforced

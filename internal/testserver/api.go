@@ -411,8 +411,10 @@ func (s *Server) create(req request, obj map[string]any, opts *writeOptions) (ma
 	case isCRD && s.crdDelay > 0:
 		pendingCRDStatus(obj)
 	case isCRD:
-		// The server's own controller owns the status it sets.
+		// The server's own controller owns the status it sets over the
+		// pending one, as when it is established later.
 		before := copyObj(obj)
+		pendingCRDStatus(before)
 		setCRDStatus(obj)
 		trackUpdate(d, before, obj, "kube-apiserver", "status")
 	}

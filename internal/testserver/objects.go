@@ -76,7 +76,9 @@ func (s *Server) normalize(d *resourceDef, obj map[string]any) {
 		spec := getMap(obj, "spec", true)
 		defaultPodSpec(spec)
 		setDefault(spec, "enableServiceLinks", true)
+		nullTimes(getMap(obj, "status", false), "lastProbeTime", "lastTransitionTime")
 	case "apps/deployments":
+		nullTimes(getMap(obj, "status", false), "lastUpdateTime", "lastTransitionTime")
 		spec := getMap(obj, "spec", true)
 		setDefault(spec, "replicas", json.Number("1"))
 		setDefault(spec, "revisionHistoryLimit", json.Number("10"))
@@ -148,6 +150,18 @@ func addDefaultTolerations(spec map[string]any) {
 		}
 	}
 	spec["tolerations"] = tols
+}
+
+// nullTimes writes the unset timestamps of status conditions as null, as
+// the real server encodes a zero time.
+func nullTimes(status map[string]any, fields ...string) {
+	for _, c := range asSlice(status["conditions"]) {
+		if cm, ok := c.(map[string]any); ok {
+			for _, f := range fields {
+				setDefault(cm, f, nil)
+			}
+		}
+	}
 }
 
 // defaultPodSpec sets the defaults of a pod spec (also a template's).

@@ -30,7 +30,7 @@ var dotFields = map[string]bool{
 	"labels": true, "annotations": true, "data": true, "binaryData": true, "nodeSelector": true,
 	"rollingUpdate": true, "ports": true, "env": true, "envFrom": true, "volumes": true,
 	"volumeMounts": true, "imagePullSecrets": true, "finalizers": true, "ownerReferences": true,
-	"conversion": true, "podIPs": true, "hostIPs": true,
+	"conversion": true, "podIPs": true, "hostIPs": true, "conditions": true,
 }
 
 // atomicFields are the built-in maps and structs owned whole, as their
@@ -413,6 +413,13 @@ func trackUpdate(d *resourceDef, old, obj map[string]any, manager, sub string) {
 	for p, v := range after {
 		if ov, ok := before[p]; !ok || !jsonValueEqual(ov, v) {
 			changed[p] = true
+		}
+		// A list or map that was there as null is not new: its own
+		// presence does not change hands (a CRD's conditions).
+		if parent, ok := strings.CutSuffix(p, pathSep+"."); ok {
+			if ov, was := before[parent]; was && ov == nil {
+				delete(changed, p)
+			}
 		}
 	}
 	// Changed fields change hands and removed fields leave every set,

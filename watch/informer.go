@@ -501,6 +501,11 @@ func (r *handlerRunner) next(ctx context.Context) (notification, bool) {
 			r.buf[r.head] = notification{}
 			r.head++
 			if r.head == len(r.buf) {
+				// Drained: keep a small buffer, give a large one (the
+				// initial burst of a big list) back to the collector.
+				if cap(r.buf) > 1024 {
+					r.buf = nil
+				}
 				r.buf, r.head = r.buf[:0], 0
 			} else if r.head > 256 && r.head*2 > len(r.buf) {
 				k := copy(r.buf, r.buf[r.head:])

@@ -532,13 +532,14 @@ var changeCases = []fcase{
 			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-rescaled"`, 1))},
 		Request: withBody(http.MethodPut, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-rescaled/scale", contentTypeJSON,
 			`{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"fidelity-rescaled","namespace":"fidelity-objects"},"spec":{"replicas":4}}`)},
-	// A dry run, so that the case can run again: the answer is the same
-	// as a create's, before the CRD is established.
+	// A controller's status patch: its own managedFields entry.
 	{Name: "object-status-patch", Kind: kindObject,
 		Setup: []request{objNamespace, withBody(http.MethodPost, "/apis/apps/v1/namespaces/fidelity-objects/deployments", contentTypeJSON,
 			strings.Replace(deployment, `"generateName":"fidelity-web-"`, `"name":"fidelity-status-patched"`, 1))},
 		Request: withBody(http.MethodPatch, "/apis/apps/v1/namespaces/fidelity-objects/deployments/fidelity-status-patched/status?fieldManager=controller", mergePatch,
 			`{"status":{"replicas":2,"readyReplicas":1,"conditions":[{"type":"Available","status":"False","reason":"MinimumReplicasUnavailable","message":"waiting"}]}}`)},
+	// A dry run, so that the case can run again: the answer is the same
+	// as a create's, before the CRD is established.
 	{Name: "object-create-crd", Kind: kindObject,
 		Request: withBody(http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?dryRun=All", contentTypeJSON, gizmoCRD)},
 	// Paging: the second page, through the first page's continue token.

@@ -41,6 +41,10 @@ const (
 	schedulerUser         = "system:kube-scheduler"
 	nodeAgentUser         = "kubedyn-node-agent"
 	kubeletClientUser     = "kube-apiserver-kubelet-client"
+	// frontProxyUser is the API server's client identity towards
+	// aggregated API servers (--proxy-client-cert-file), the one name its
+	// request-header authentication accepts.
+	frontProxyUser = "front-proxy-client"
 )
 
 // writePKI generates into dir a CA, a serving certificate for 127.0.0.1 and
@@ -115,7 +119,7 @@ func writePKI(dir string) (*pki, error) {
 	}
 	p.clients = map[string][2]string{}
 	files := map[string][]byte{}
-	for _, user := range []string{controllerManagerUser, schedulerUser, nodeAgentUser, kubeletClientUser} {
+	for _, user := range []string{controllerManagerUser, schedulerUser, nodeAgentUser, kubeletClientUser, frontProxyUser} {
 		var org []string
 		if user == nodeAgentUser || user == kubeletClientUser {
 			org = []string{"system:masters"}

@@ -216,7 +216,7 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 
-	kubeletClient := p.clients[kubeletClientUser]
+	kubeletClient, frontProxy := p.clients[kubeletClientUser], p.clients[frontProxyUser]
 	args := []string{
 		"--etcd-servers=" + clientURL,
 		"--secure-port=" + strconv.Itoa(ports[2]),
@@ -244,6 +244,17 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 		"--kubelet-client-key=" + kubeletClient[1],
 		"--kubelet-certificate-authority=" + p.caFile,
 		"--kubelet-preferred-address-types=InternalIP",
+		// Request-header (front proxy) authentication, as kubeadm sets it
+		// up: it completes kube-system/extension-apiserver-authentication,
+		// which the controller manager's and scheduler's delegated
+		// authentication read (without it they log errors while starting).
+		"--requestheader-client-ca-file=" + p.caFile,
+		"--requestheader-allowed-names=" + frontProxyUser,
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file=" + frontProxy[0],
+		"--proxy-client-key-file=" + frontProxy[1],
 	}
 	args = append(args, o.ExtraAPIServerArgs...)
 	api, err := starter.start(filepath.Join(o.BinDir, APIServerBinary), filepath.Join(dir, "kube-apiserver.log"), args...)

@@ -22,9 +22,10 @@
 //
 // [Start] picks free loopback ports, makes a fresh data directory, generates a
 // CA, a serving certificate for 127.0.0.1 and localhost, client certificates
-// (the admin, each component, the API server's kubelet client), a
-// service-account key pair and a static token file, starts etcd and then
-// kube-apiserver with RBAC authorisation, and waits until /readyz answers 200
+// (the admin, each component, the API server's kubelet and front-proxy
+// clients), a service-account key pair and a static token file, starts etcd
+// and then kube-apiserver with RBAC authorisation and request-header
+// (front proxy) authentication as kubeadm sets it up, and waits until /readyz answers 200
 // over a CA-verified connection. It writes a kubeconfig with real CA data and
 // the contexts "admin" (token in group system:masters), "nobody" (a token with
 // no rights), "impersonator" and "admin-cert" (client certificate).

@@ -80,6 +80,7 @@ type Queue[K comparable] struct {
 	queue      []K // FIFO of keys ready for a worker
 	head       int // queue[head:] are waiting
 	dirty      map[K]struct{}
+	dirtyPeak  int // most keys dirty at once since the map was made
 	processing map[K]struct{}
 	shutdown   bool
 	wake       chan struct{} // closed when the queue changes
@@ -166,6 +167,7 @@ func (q *Queue[K]) add(key K) {
 		return
 	}
 	q.dirty[key] = struct{}{}
+	q.dirtyPeak = max(q.dirtyPeak, len(q.dirty))
 	if _, ok := q.processing[key]; ok {
 		return
 	}
@@ -317,6 +319,12 @@ func (q *Queue[K]) Get(ctx context.Context) (K, error) {
 			q.queue[q.head] = zero
 			q.head++
 			if q.head == len(q.queue) {
+				// Drained. A burst (every key of a big informer at start)
+				// leaves a large slice and map behind; Go maps never
+				// shrink, so both are given back and start small again.
+				if cap(q.queue) > 1024 {
+					q.queue = nil
+				}
 				q.queue, q.head = q.queue[:0], 0
 			} else if q.head > 64 && q.head*2 > len(q.queue) {
 				n := copy(q.queue, q.queue[q.head:])
@@ -325,6 +333,9 @@ func (q *Queue[K]) Get(ctx context.Context) (K, error) {
 			}
 			q.processing[key] = struct{}{}
 			delete(q.dirty, key)
+			if len(q.dirty) == 0 && q.dirtyPeak > 1024 {
+				q.dirty, q.dirtyPeak = map[K]struct{}{}, 0
+			}
 			q.mu.Unlock()
 			return key, nil
 		}

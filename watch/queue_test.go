@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -399,4 +400,31 @@ func TestQueueConcurrentNeverProcessesAKeyTwiceAtOnce(t *testing.T) {
 	for k, v := range version {
 		assert.Equal(t, v, lastSeen[k], "key %d: the last add was processed", k)
 	}
+}
+
+// TestQueueGivesBackMemoryAfterABurst queues 100,000 keys, works them all
+// off, and checks the heap returns to where it was: the drained slice and
+// the emptied dedup map are not kept at their peak size. Not parallel: it
+// reads heap statistics.
+func TestQueueGivesBackMemoryAfterABurst(t *testing.T) {
+	heap := func() int64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	q := NewQueue[Key](nil)
+	base := heap()
+	for i := range 100000 {
+		q.Add(Key{"ns", fmt.Sprint(i)})
+	}
+	peak := heap() - base
+	for range 100000 {
+		k := getNow(t, q)
+		q.Done(k)
+	}
+	left := heap() - base
+	t.Logf("queue of 100,000 keys: %d B at the peak, %d B once drained", peak, left)
+	assert.Less(t, left, peak/20)
+	runtime.KeepAlive(q)
 }

@@ -83,9 +83,14 @@ type decoder struct {
 }
 
 // next returns the next event, io.EOF at a clean end of the stream, or an
-// error. ERROR events come back as errors.
+// error. ERROR events come back as errors. A line is normally one event; a
+// line that is the start of an unfinished JSON value (a pretty-printed
+// event) is joined with the following ones until the value closes, each
+// byte scanned once for that.
 func (d *decoder) next() (Event, error) {
 	d.acc = d.acc[:0]
+	var bal balance
+	multi := false
 	for {
 		line, err := d.r.ReadSlice('\n')
 		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -103,6 +108,22 @@ func (d *decoder) next() (Event, error) {
 			}
 			line = d.acc
 		}
+		if multi {
+			bal.feed(d.acc[bal.scanned:])
+			bal.scanned = len(d.acc)
+			if bal.open() {
+				if err == io.EOF {
+					return Event{}, fmt.Errorf("watch: event %d: stream ended in the middle of the event: %w", d.n+1, io.ErrUnexpectedEOF)
+				}
+				continue
+			}
+			d.n++
+			ev, perr := parseEvent(bytes.TrimSpace(d.acc))
+			if perr != nil {
+				return Event{}, fmt.Errorf("watch: event %d: %w", d.n, perr)
+			}
+			return ev, nil
+		}
 		text := bytes.TrimSpace(line)
 		if len(text) == 0 {
 			if err == io.EOF {
@@ -112,49 +133,59 @@ func (d *decoder) next() (Event, error) {
 			continue
 		}
 		ev, perr := parseEvent(text)
-		if perr != nil && incomplete(text) {
-			if err == io.EOF {
-				return Event{}, fmt.Errorf("watch: event %d: stream ended in the middle of the event: %w", d.n+1, io.ErrUnexpectedEOF)
-			}
-			// A pretty-printed event spans lines: read on.
-			if len(d.acc) == 0 {
-				d.acc = append(d.acc, line...)
-			}
-			continue
+		if perr == nil {
+			d.n++
+			return ev, nil
 		}
-		d.n++
-		if perr != nil {
+		bal.feed(text)
+		if !bal.open() {
+			d.n++
 			return Event{}, fmt.Errorf("watch: event %d: %w", d.n, perr)
 		}
-		return ev, nil
+		if err == io.EOF {
+			return Event{}, fmt.Errorf("watch: event %d: stream ended in the middle of the event: %w", d.n+1, io.ErrUnexpectedEOF)
+		}
+		// A pretty-printed event spans lines: read on.
+		multi = true
+		if len(d.acc) == 0 {
+			d.acc = append(d.acc, line...)
+		}
+		bal.scanned = len(d.acc)
 	}
 }
 
-// incomplete reports whether b is the start of a JSON value that has not
-// ended yet: an open string, object or array.
-func incomplete(b []byte) bool {
-	depth, inString, escaped := 0, false, false
+// balance follows the nesting of JSON text fed to it piece by piece.
+type balance struct {
+	depth             int
+	inString, escaped bool
+	scanned           int // bytes of the decoder's acc already fed
+}
+
+// feed scans b, which continues what was fed before.
+func (bl *balance) feed(b []byte) {
 	for _, c := range b {
 		switch {
-		case inString:
+		case bl.inString:
 			switch {
-			case escaped:
-				escaped = false
+			case bl.escaped:
+				bl.escaped = false
 			case c == '\\':
-				escaped = true
+				bl.escaped = true
 			case c == '"':
-				inString = false
+				bl.inString = false
 			}
 		case c == '"':
-			inString = true
+			bl.inString = true
 		case c == '{' || c == '[':
-			depth++
+			bl.depth++
 		case c == '}' || c == ']':
-			depth--
+			bl.depth--
 		}
 	}
-	return inString || depth > 0
 }
+
+// open reports whether the text fed so far is an unfinished JSON value.
+func (bl *balance) open() bool { return bl.inString || bl.depth > 0 }
 
 // fastPrefix and fastMiddle frame an event in the server's own layout:
 // {"type":"<TYPE>","object":<object>}.

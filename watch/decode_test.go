@@ -3,6 +3,7 @@ package watch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -232,4 +233,22 @@ func TestDecodeBreakClosesBody(t *testing.T) {
 	default:
 		t.Fatal("the body was not closed")
 	}
+}
+
+// TestDecodeLongPrettyEvent decodes a pretty-printed event of many lines;
+// each line is scanned once, so this stays linear.
+func TestDecodeLongPrettyEvent(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("{\n  \"type\": \"ADDED\",\n  \"object\": {\n    \"metadata\": {\"name\": \"p\"},\n    \"data\": {\n")
+	const n = 40000
+	for i := range n {
+		fmt.Fprintf(&b, "      \"k%05d\": \"v\\\"{[\",\n", i)
+	}
+	b.WriteString("      \"last\": \"x\"\n    }\n  }\n}\n")
+	evs, err := collect(watch.Decode(t.Context(), newBody(b.String()+addedA)))
+	require.NoError(t, err)
+	require.Len(t, evs, 2)
+	assert.Equal(t, "v\"{[", evs[0].Object.Get("data.k39999").String())
+	assert.Equal(t, "a", evs[1].Object.Name())
 }

@@ -398,3 +398,76 @@ func TestManifestApplyConcurrencyFigures(t *testing.T) {
 		t.Logf("concurrency %d: 100 ConfigMaps created in %s, re-applied (unchanged) in %s", conc, took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	}
 }
+
+// TestManifestPrunesASetKubectlWrote writes a parent Secret and members as
+// kubectl's `apply --server-side --applyset=<name> --prune` writes them
+// (keys, id and annotation values from kubectl's own tests), then applies a
+// smaller set with kubectl's tooling: the member that left is pruned and the
+// parent keeps kubectl's format.
+func TestManifestPrunesASetKubectlWrote(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := admin(t)
+	e := manifest.New(c)
+	ns := newNamespace(t)
+	set := manifest.ApplySet{Name: "my-set", Namespace: ns, Tooling: "kubectl/v1.37.2"}
+	id := set.ID()
+	// kubectl writes the parent with server-side apply and its own field
+	// manager, kubectl-applyset.
+	parent := obj(t, `apiVersion: v1
+kind: Secret
+metadata:
+  name: my-set
+  namespace: `+ns+`
+  annotations:
+    applyset.kubernetes.io/additional-namespaces: ""
+    applyset.kubernetes.io/contains-group-kinds: ConfigMap,Deployment.apps
+    applyset.kubernetes.io/tooling: kubectl/v1.37.2
+  labels:
+    applyset.kubernetes.io/id: `+id+`
+`)
+	_, err := c.Resource("v1", "Secret").Namespace(ns).Apply(ctx, parent, &resource.ApplyOptions{FieldManager: "kubectl-applyset"})
+	require.NoError(t, err)
+	for _, m := range []string{
+		`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"stays","labels":{"applyset.kubernetes.io/part-of":"` + id + `"}}}`,
+		`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"leaves","labels":{"applyset.kubernetes.io/part-of":"` + id + `"}}}`,
+		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","labels":{"applyset.kubernetes.io/part-of":"` + id + `"}},
+			"spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"busybox:1.36"}]}}}}`,
+		`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"not-a-member"}}`,
+	} {
+		o := obj(t, m)
+		_, err := c.ForObject(o).Namespace(ns).Apply(ctx, o, &resource.ApplyOptions{FieldManager: "kubectl"})
+		require.NoError(t, err)
+	}
+	plan, err := e.Plan(ctx, decodeSet(t, "kept.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stays, namespace: "+ns+"}\n"), nil)
+	require.NoError(t, err)
+
+	_, err = e.Apply(ctx, plan, &manifest.ApplyOptions{ApplySet: &manifest.ApplySet{Name: "my-set", Namespace: ns}, Prune: true})
+	require.Error(t, err, "a set kubectl manages is refused under another tooling")
+	assert.Contains(t, err.Error(), `managed by tooling "kubectl"`)
+
+	rep, err := e.Apply(ctx, plan, &manifest.ApplyOptions{ApplySet: &set, Prune: true})
+	require.NoError(t, err)
+	pruned := map[string]bool{}
+	for _, r := range rep.Results {
+		t.Logf("%s", r)
+		if r.Action == manifest.Pruned {
+			pruned[r.Ref.String()] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"ConfigMap " + ns + "/leaves": true, "Deployment.apps " + ns + "/web": true}, pruned)
+	_, err = c.Resource("v1", "ConfigMap").Namespace(ns).Get(ctx, "not-a-member", nil)
+	require.NoError(t, err, "objects outside the set are never pruned")
+	_, err = c.Resource("v1", "ConfigMap").Namespace(ns).Get(ctx, "leaves", nil)
+	assert.ErrorIs(t, err, transport.ErrNotFound)
+	got, err := c.Resource("v1", "Secret").Namespace(ns).Get(ctx, "my-set", nil)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{
+		manifest.AdditionalNamespacesAnnotation: "",
+		manifest.ContainsGroupKindsAnnotation:   "ConfigMap",
+		manifest.ToolingAnnotation:              "kubectl/v1.37.2",
+	}, got.Annotations())
+	assert.Equal(t, map[string]string{manifest.IDLabel: id}, got.Labels())
+	// The same manager as kubectl's owns the parent's set fields.
+	assert.Contains(t, got.Get("metadata.managedFields.#.manager").String(), "kubectl-applyset")
+}

@@ -51,6 +51,10 @@ func applyDefaults(x any, s *Schema) any {
 			cs, ok := s.Properties[k]
 			if !ok {
 				cs = s.AdditionalProperties
+				if cs != nil && cv == nil && !cs.Nullable {
+					delete(t, k) // pruned like a declared field's null
+					continue
+				}
 			}
 			if cs != nil {
 				t[k] = applyDefaults(cv, cs)

@@ -380,6 +380,18 @@ func (v *validator) value(p string, x any, s *Schema, root bool) bool {
 		return false
 	}
 	if !v.checkType(p, x, s) {
+		if m, ok := x.(map[string]any); ok && v.custom && len(s.Properties) == 0 && !s.allowsAnyField() {
+			// The server's pruning walks an object the schema does not
+			// expect and reports each of its fields as unknown.
+			keys := make([]string, 0, len(m))
+			for k := range m {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				v.add(StageDecode, ReasonUnknownField, child(p, k), `unknown field "`+child(p, k)+`"`)
+			}
+		}
 		return false
 	}
 	switch t := x.(type) {

@@ -57,6 +57,10 @@ const (
 	cmBase     = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}}`
 	svcBase    = `{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"selector":{"app":"x"},"ports":[{"port":80,"targetPort":8080}]}}`
 	podBase    = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}`
+	cronBase   = `{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"cj"},"spec":{"schedule":"*/5 * * * *","jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c","image":"busybox"}]}}}}}}`
+	ingBase    = `{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"i"},"spec":{"rules":[{"host":"example.com","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"s","port":{"number":80}}}}]}}]}}`
+	pdbBase    = `{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"pdb"},"spec":{"minAvailable":1,"selector":{"matchLabels":{"a":"b"}}}}`
+	secretBase = `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"sec"},"type":"Opaque","data":{"a":"aGVsbG8="}}`
 	jobBase    = `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}`
 )
 
@@ -81,11 +85,31 @@ func jobCase(name string, set ...string) schemaCase {
 	return schemaCase{name: "job/" + name, base: jobBase, set: set}
 }
 
+func cronCase(name string, set ...string) schemaCase {
+	return schemaCase{name: "cronjob/" + name, base: cronBase, set: set}
+}
+func ingCase(name string, set ...string) schemaCase {
+	return schemaCase{name: "ingress/" + name, base: ingBase, set: set}
+}
+func pdbCase(name string, set ...string) schemaCase {
+	return schemaCase{name: "pdb/" + name, base: pdbBase, set: set}
+}
+func secretCase(name string, set ...string) schemaCase {
+	return schemaCase{name: "secret/" + name, base: secretBase, set: set}
+}
+
 func (c schemaCase) without(paths ...string) schemaCase { c.del = append(c.del, paths...); return c }
 
 // validCases must be accepted by both sides.
 func validCases() []schemaCase {
 	return []schemaCase{
+		cronCase("base"), ingCase("base"), pdbCase("base"), secretCase("base"),
+		pdbCase("percent", "spec.minAvailable", `"50%"`),
+		ingCase("named service port", "spec.rules.0.http.paths.0.backend.service.port", `{"name":"http"}`),
+		secretCase("string data", "stringData", `{"b":"plain"}`),
+		widgetCase("embedded resource metadata", "spec.template", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","labels":{"a":"b"}}}`),
+		widgetCase("null map value is pruned", "spec.labels", `{"a":null}`),
+		widgetCase("two UDP ports not 22", "spec.ports", `[{"name":"a","number":53,"protocol":"UDP"},{"name":"b","number":54,"protocol":"UDP"}]`),
 		widgetCase("base"), deployCase("base"), cmCase("base"), svcCase("base"), podCase("base"), jobCase("base"),
 		widgetCase("preserved fields are kept", "spec.extra", `{"any":{"thing":[1,"x"]}}`),
 		widgetCase("embedded resource", "spec.template", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"a":"b"}}`),
@@ -222,6 +246,34 @@ func wrongCases() []schemaCase {
 		widgetCase("unknown, schema and rule", "spec.bogus", `1`, "spec.mode", `"Foo"`, "spec.endpoint", `"http://x"`),
 		widgetCase("schema and rule", "spec.size", `0`, "spec.endpoint", `"http://x"`),
 		widgetCase("many schema errors", "spec.size", `"x"`, "spec.mode", `"Foo"`, "spec.tags", `["a","a"]`, "spec.labels", `{"a":"12345678901"}`),
+
+		widgetCase("two ports break a rule", "spec.ports", `[{"name":"a","number":22,"protocol":"UDP"},{"name":"b","number":22,"protocol":"UDP"}]`),
+		widgetCase("rule with reason and message expression", "spec.mode", `"Burst"`, "spec.minReplicas", `1`),
+		widgetCase("unknown field in embedded metadata", "spec.template", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","bogus":1}}`),
+		widgetCase("nested level items object", "spec.nested", `{"level":{"depth":1,"items":{"key":"a"}}}`),
+		widgetCase("limits nested object", "spec.limits", `{"cpu":{"a":1}}`),
+		widgetCase("payload number", "spec.payload", `5`),
+		widgetCase("schedule number", "spec.schedule", `20240101`),
+
+		// CronJob, Ingress, PodDisruptionBudget, Secret.
+		cronCase("concurrency policy not in enum", "spec.concurrencyPolicy", `"Sometimes"`),
+		cronCase("no schedule").without("spec.schedule"),
+		cronCase("suspend string", "spec.suspend", `"no"`),
+		cronCase("unknown job template field", "spec.jobTemplate.spec.bogus", `1`),
+		cronCase("history limit string", "spec.successfulJobsHistoryLimit", `"3"`),
+		ingCase("path type not in enum", "spec.rules.0.http.paths.0.pathType", `"Regex"`),
+		ingCase("no path type").without("spec.rules.0.http.paths.0.pathType"),
+		ingCase("port number string", "spec.rules.0.http.paths.0.backend.service.port.number", `"80"`),
+		ingCase("unknown backend field", "spec.rules.0.http.paths.0.backend.bogus", `1`),
+		ingCase("rules object", "spec.rules", `{}`),
+		pdbCase("min available float", "spec.minAvailable", `1.5`),
+		pdbCase("min available bool", "spec.minAvailable", `true`),
+		pdbCase("unhealthy eviction policy not in enum", "spec.unhealthyPodEvictionPolicy", `"Never"`),
+		pdbCase("unknown field", "spec.bogus", `1`),
+		secretCase("data not base64", "data.a", `"!!!"`),
+		secretCase("data number", "data.a", `1`),
+		secretCase("string data number", "stringData", `{"b":1}`),
+		secretCase("unknown field", "bogus", `1`),
 
 		// Deployment.
 		deployCase("unknown spec field", "spec.bogus", `1`),

@@ -161,10 +161,13 @@
 //     protobuf, CBOR or YAML): an Accept header that admits no JSON gets 406.
 //     Table, PartialObjectMetadata and PartialObjectMetadataList are served
 //     when Accept asks for them.
-//   - No SPDY (exec, attach and portforward speak WebSocket only); exec
-//     works on pods that no node runs, where the real server refuses.
-//   - No binding, ephemeralcontainers, resize or proxy subresources
-//     (discovery lists them; they answer 405), no conversion between CRD
+//   - Exec and attach speak WebSocket only (v5 and v4), not plain SPDY;
+//     portforward speaks WebSocket v4 and SPDY tunnelled in WebSocket
+//     (SPDY/3.1+portforward.k8s.io), not plain SPDY. Exec works on pods
+//     that no node runs, where the real server refuses.
+//   - No binding, ephemeralcontainers or resize subresources (discovery
+//     lists them; they answer 405); proxy answers through SetProxyHandler.
+//     No conversion between CRD
 //     versions (every version serves the same stored fields).
 //   - HTTP/1.1 only unless Options.HTTP2 is set (the real server speaks
 //     both).

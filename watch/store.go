@@ -64,25 +64,37 @@ type Store struct {
 	// substring of its current object (Go overwrites a string key on
 	// assignment), so keys cost no memory of their own; the namespace
 	// keys are copies, shared by every object of the namespace.
-	spaces map[string]map[string]unstructured.Object
+	spaces map[string]*space
 	n      int
 
 	indexers map[string]IndexFunc
 	indices  map[string]index
 }
 
+// space holds the objects of one namespace. Go maps never shrink, so when
+// a namespace loses most of the objects it once held its map is rebuilt at
+// the current size.
+type space struct {
+	names map[string]unstructured.Object
+	peak  int
+}
+
 // index maps an index value to the keys of the objects that produce it.
 type index map[string]map[Key]struct{}
 
 func newStore() *Store {
-	return &Store{spaces: map[string]map[string]unstructured.Object{}}
+	return &Store{spaces: map[string]*space{}}
 }
 
 // Get returns the object stored under k.
 func (s *Store) Get(k Key) (unstructured.Object, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	obj, ok := s.spaces[k.Namespace][k.Name]
+	sp := s.spaces[k.Namespace]
+	if sp == nil {
+		return unstructured.Object{}, false
+	}
+	obj, ok := sp.names[k.Name]
 	return obj, ok
 }
 
@@ -109,8 +121,8 @@ func (s *Store) List() []unstructured.Object {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]unstructured.Object, 0, s.n)
-	for _, names := range s.spaces {
-		for _, obj := range names {
+	for _, sp := range s.spaces {
+		for _, obj := range sp.names {
 			out = append(out, obj)
 		}
 	}
@@ -122,7 +134,10 @@ func (s *Store) List() []unstructured.Object {
 func (s *Store) ListNamespace(ns string) []unstructured.Object {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	names := s.spaces[ns]
+	var names map[string]unstructured.Object
+	if sp := s.spaces[ns]; sp != nil {
+		names = sp.names
+	}
 	out := make([]unstructured.Object, 0, len(names))
 	for _, obj := range names {
 		out = append(out, obj)
@@ -134,8 +149,8 @@ func (s *Store) ListNamespace(ns string) []unstructured.Object {
 func (s *Store) Keys() []Key {
 	s.mu.RLock()
 	out := make([]Key, 0, s.n)
-	for ns, names := range s.spaces {
-		for name := range names {
+	for ns, sp := range s.spaces {
+		for name := range sp.names {
 			out = append(out, Key{ns, name})
 		}
 	}
@@ -163,7 +178,7 @@ func (s *Store) ByIndex(indexName, value string) ([]unstructured.Object, error) 
 	keys := idx[value]
 	out := make([]unstructured.Object, 0, len(keys))
 	for k := range keys {
-		out = append(out, s.spaces[k.Namespace][k.Name])
+		out = append(out, s.spaces[k.Namespace].names[k.Name])
 	}
 	return out, nil
 }
@@ -223,8 +238,8 @@ func (s *Store) AddIndexers(indexers map[string]IndexFunc) error {
 		s.indexers[name] = f
 		idx := index{}
 		s.indices[name] = idx
-		for ns, names := range s.spaces {
-			for name, obj := range names {
+		for ns, sp := range s.spaces {
+			for name, obj := range sp.names {
 				idx.add(f(obj), Key{ns, strings.Clone(name)})
 			}
 		}
@@ -238,15 +253,16 @@ func (s *Store) put(obj unstructured.Object) (old unstructured.Object, existed b
 	k := ObjectKey(obj)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	names, ok := s.spaces[k.Namespace]
+	sp, ok := s.spaces[k.Namespace]
 	if !ok {
-		names = map[string]unstructured.Object{}
-		s.spaces[strings.Clone(k.Namespace)] = names
+		sp = &space{names: map[string]unstructured.Object{}}
+		s.spaces[strings.Clone(k.Namespace)] = sp
 	}
-	old, existed = names[k.Name]
-	names[k.Name] = obj
+	old, existed = sp.names[k.Name]
+	sp.names[k.Name] = obj
 	if !existed {
 		s.n++
+		sp.peak = max(sp.peak, len(sp.names))
 	}
 	s.reindex(k, old, obj, existed, true)
 	return old, existed
@@ -256,14 +272,26 @@ func (s *Store) put(obj unstructured.Object) (old unstructured.Object, existed b
 func (s *Store) remove(k Key) (old unstructured.Object, existed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	names := s.spaces[k.Namespace]
-	old, existed = names[k.Name]
+	sp := s.spaces[k.Namespace]
+	if sp == nil {
+		return unstructured.Object{}, false
+	}
+	old, existed = sp.names[k.Name]
 	if !existed {
 		return old, false
 	}
-	delete(names, k.Name)
-	if len(names) == 0 {
+	delete(sp.names, k.Name)
+	switch n := len(sp.names); {
+	case n == 0:
 		delete(s.spaces, k.Namespace)
+	case sp.peak > 1024 && n < sp.peak/4:
+		// Rebuilt at the current size after three quarters of the peak
+		// went: the copy costs less than the deletes did.
+		names := make(map[string]unstructured.Object, n)
+		for name, obj := range sp.names {
+			names[name] = obj
+		}
+		sp.names, sp.peak = names, n
 	}
 	s.n--
 	s.reindex(k, old, unstructured.Object{}, true, false)

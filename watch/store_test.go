@@ -240,3 +240,36 @@ func TestStoreUpdatesPinNoOldVersions(t *testing.T) {
 	assert.Equal(t, "4", obj.ResourceVersion())
 	runtime.KeepAlive(s)
 }
+
+// TestStoreShrinksAfterMassDelete fills a namespace, deletes nearly all of
+// it, and checks the heap comes back down: Go maps never shrink, so the
+// store rebuilds a namespace's map once most of it is gone. Not parallel:
+// it reads heap statistics.
+func TestStoreShrinksAfterMassDelete(t *testing.T) {
+	heap := func() int64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	objs := make([]unstructured.Object, 50000)
+	for i := range objs {
+		objs[i] = unstructured.MustParse(fmt.Sprintf(`{"metadata":{"namespace":"ns","name":"o-%05d"}}`, i))
+	}
+	base := heap()
+	s := newStore()
+	for _, o := range objs {
+		s.put(o)
+	}
+	full := heap() - base
+	for _, o := range objs[100:] {
+		s.remove(ObjectKey(o))
+	}
+	left := heap() - base
+	t.Logf("map of 50,000 objects: %d B; with 100 left: %d B", full, left)
+	assert.Less(t, left, full/10)
+	assert.Equal(t, 100, s.Len())
+	assert.Len(t, s.ListNamespace("ns"), 100)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(objs)
+}

@@ -471,3 +471,76 @@ metadata:
 	// The same manager as kubectl's owns the parent's set fields.
 	assert.Contains(t, got.Get("metadata.managedFields.#.manager").String(), "kubectl-applyset")
 }
+
+// TestManifestCreateDiffDelete runs the other verbs against the real server:
+// create mode reports AlreadyExists per object, Diff lists the fields a
+// change would make (from the server's dry run, Secret values masked), and
+// Delete removes the set in reverse order, custom resources before their CRD.
+func TestManifestCreateDiffDelete(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := admin(t)
+	e := manifest.New(c)
+	ns := newNamespace(t)
+	group := uniqueName("mfd") + ".example.com"
+	cleanupCluster(t, c, "apiextensions.k8s.io/v1", "CustomResourceDefinition", "gizmos."+group)
+	text := gizmoCRD(group) + `---
+apiVersion: ` + group + `/v1
+kind: Gizmo
+metadata: {name: g, namespace: ` + ns + `}
+spec: {size: 1}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: ` + ns + `}
+data: {a: "1", b: "2"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: ` + ns + `}
+stringData: {password: hunter2}
+`
+	plan, err := e.Plan(ctx, decodeSet(t, "v1.yaml", text), nil)
+	require.NoError(t, err)
+	rep, err := e.Apply(ctx, plan, &manifest.ApplyOptions{Mode: manifest.CreateOnly})
+	require.NoError(t, err)
+	assert.Equal(t, 4, rep.Count(manifest.Created), rep.Summary())
+
+	again, err := e.Apply(ctx, plan, &manifest.ApplyOptions{Mode: manifest.CreateOnly})
+	require.NoError(t, err)
+	for _, r := range again.Results {
+		assert.Equal(t, manifest.Failed, r.Action, r.Ref.String())
+		assert.ErrorIs(t, r.Err, transport.ErrAlreadyExists, r.Ref.String())
+	}
+
+	changed := strings.NewReplacer(`data: {a: "1", b: "2"}`, `data: {a: "1", b: "3"}`, "password: hunter2", "password: correct-horse", "size: 1}", "size: 2}").Replace(text)
+	plan2, err := e.Plan(ctx, decodeSet(t, "v2.yaml", changed), nil)
+	require.NoError(t, err)
+	diffs := e.Diff(ctx, plan2, &manifest.DiffOptions{Force: true})
+	d := map[string]manifest.ObjectDiff{}
+	for _, x := range diffs {
+		require.NoError(t, x.Err, x.Ref.String())
+		assert.True(t, x.Exists)
+		d[x.Ref.Name] = x
+	}
+	assert.Empty(t, d["gizmos."+group].Changes)
+	assert.Equal(t, []manifest.Change{{Path: "spec.size", Old: "1", New: "2"}}, d["g"].Changes)
+	assert.Equal(t, []manifest.Change{{Path: "data.b", Old: `"2"`, New: `"3"`}}, d["settings"].Changes)
+	assert.Equal(t, []manifest.Change{{Path: "data.password", Old: `"*** (before)"`, New: `"*** (after)"`}}, d["creds"].Changes)
+	cm, err := c.Resource("v1", "ConfigMap").Namespace(ns).Get(ctx, "settings", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "2", cm.Get("data.b").String(), "the diff wrote nothing")
+
+	var order []string
+	var mu sync.Mutex
+	del, err := e.Delete(ctx, plan, &manifest.DeleteOptions{OnResult: func(r manifest.Result) {
+		mu.Lock()
+		order = append(order, r.Ref.Name)
+		mu.Unlock()
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, 4, del.Count(manifest.Deleted), del.Summary())
+	assert.Equal(t, "gizmos."+group, order[len(order)-1], "the CRD goes last: %v", order)
+	gone := e.Wait(ctx, []manifest.Target{{Ref: del.Results[0].Ref}}, &manifest.WaitOptions{For: manifest.ForDeletion, Timeout: time.Minute})
+	assert.True(t, gone[0].Ready(), gone[0].Err)
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	openapi_v3 "github.com/google/gnostic-models/openapiv3"
@@ -336,5 +337,27 @@ func BenchmarkValidateCustomResource200Fields(b *testing.B) {
 		if _, err := unstructured.Validate(obj, s, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestValidateConcurrently shares one compiled schema (and its lazily
+// compiled patterns) between goroutines.
+func TestValidateConcurrently(t *testing.T) {
+	w := realSchema(t, "apis_schema.kubedyn.test_v1", "schema.kubedyn.test/v1", "Widget")
+	obj := unstructured.MustParse(`{"apiVersion":"schema.kubedyn.test/v1","kind":"Widget","metadata":{"name":"a"},
+		"spec":{"size":3,"mode":"Steady","name":"Bad_Name","memory":"lots","ports":[{"name":"a","number":1}]}}`)
+	var wg sync.WaitGroup
+	errs := make([][]string, 8)
+	for i := range errs {
+		wg.Go(func() {
+			res, err := unstructured.Validate(obj, w, nil)
+			if err == nil {
+				errs[i] = fields(res.Errors)
+			}
+		})
+	}
+	wg.Wait()
+	for _, e := range errs {
+		assert.Equal(t, []string{"schema spec.memory", "schema spec.name"}, e)
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 // EventType is the type of a watch event: one of the wire types the server
 // sends (Added, Modified, Deleted, Bookmark, Error) or one of the markers a
-// Watcher adds (Restarted, Synced).
+// Watcher adds (Restarted, Synced). It is a plain string value.
 type EventType string
 
 // Event types sent by the server.

@@ -46,7 +46,9 @@ type KeyStore interface {
 	Keys() []Key
 }
 
-// Config tunes a Watcher. Nil means the defaults. NewWatcher copies it.
+// Config tunes a Watcher. Nil means the defaults. It is a plain value:
+// NewWatcher copies it, and its functions are called from the goroutine
+// ranging over the Watcher's events.
 type Config struct {
 	// PageSize is the page size of lists; 0 means DefaultPageSize.
 	PageSize int64

@@ -606,6 +606,16 @@ func (s *Server) update(req request, obj map[string]any, opts *writeOptions, put
 	if !opts.applied {
 		trackUpdate(d, old, obj, opts.manager, req.sub)
 	}
+	if opts.applied && equalJSON(withoutManaged(obj), withoutManaged(old)) &&
+		equalJSON(untimed(md["managedFields"]), untimed(oldMD["managedFields"])) {
+		// An apply that, once defaulted, changes neither the object nor
+		// who owns what keeps the entries' times: nothing is written.
+		if mf, ok := oldMD["managedFields"]; ok {
+			md["managedFields"] = deepCopy(mf)
+		} else {
+			delete(md, "managedFields")
+		}
+	}
 	if equalJSON(obj, old) {
 		return output(d, old), nil
 	}

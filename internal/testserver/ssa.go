@@ -593,6 +593,17 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 	return merged, nil
 }
 
+// untimed is a copy of managedFields entries without their times.
+func untimed(managed any) any {
+	entries := asSlice(deepCopy(managed))
+	for _, e := range entries {
+		if em, ok := e.(map[string]any); ok {
+			delete(em, "time")
+		}
+	}
+	return entries
+}
+
 // withoutManaged is a copy of obj without metadata.managedFields.
 func withoutManaged(obj map[string]any) map[string]any {
 	c := copyObj(obj)

@@ -91,3 +91,39 @@ func TestNoOpApplyKeepsTheResourceVersionAcrossSeconds(t *testing.T) {
 	assert.NotEqual(t, first.str("metadata.resourceVersion"), changed.str("metadata.resourceVersion"))
 	assert.NotEqual(t, first.str("metadata.managedFields.0.time"), changed.str("metadata.managedFields.0.time"))
 }
+
+// The same holds when the applied configuration differs from the stored
+// object only by what the server's defaulting turns it into (a Secret's
+// stringData becomes data): the object after defaulting is unchanged, so
+// nothing is written.
+func TestNoOpApplyOfStringDataAcrossSeconds(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	path := "/api/v1/namespaces/default/secrets/creds?fieldManager=tool"
+	body := `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"creds"},"stringData":{"user":"admin"}}`
+	first := c.do("PATCH", path, body, "Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusCreated, first.code, string(first.raw))
+	created, err := time.Parse(time.RFC3339, first.str("metadata.managedFields.0.time"))
+	require.NoError(t, err)
+	time.Sleep(time.Until(created.Add(time.Second)))
+	again := c.do("PATCH", path, body, "Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusOK, again.code, string(again.raw))
+	assert.Equal(t, first.str("metadata.resourceVersion"), again.str("metadata.resourceVersion"), "nothing written")
+	assert.Equal(t, first.str("metadata.managedFields.0.time"), again.str("metadata.managedFields.0.time"))
+}
+
+// An apply that owns nothing (a Namespace with only its name) and is sent
+// again writes nothing either.
+func TestNoOpApplyOwningNothing(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	path := "/api/v1/namespaces/shop?fieldManager=tool"
+	body := `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}`
+	first := c.do("PATCH", path, body, "Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusCreated, first.code, string(first.raw))
+	again := c.do("PATCH", path, body, "Content-Type", "application/apply-patch+yaml")
+	require.Equal(t, http.StatusOK, again.code, string(again.raw))
+	assert.Equal(t, first.str("metadata.resourceVersion"), again.str("metadata.resourceVersion"), "nothing written")
+	_, has := again.get("metadata").(map[string]any)["managedFields"]
+	assert.False(t, has, "no managedFields, not null ones")
+}

@@ -60,11 +60,11 @@ parity:
 BENCH_OUT   ?= $(CURDIR)/bench.out
 BENCH_FLAGS ?=
 bench: realserver
-	cd internal/bench && $(GO) run . -raw $(BENCH_OUT) $(BENCH_FLAGS)
+	cd internal/bench && $(GO) run . -raw $(abspath $(BENCH_OUT)) $(BENCH_FLAGS)
 
 # Redraws docs/performance.svg from the runs make bench kept in BENCH_OUT.
 bench-chart:
-	cd internal/bench && $(GO) run . -chart $(BENCH_OUT) > ../../docs/performance.svg
+	cd internal/bench && $(GO) run . -chart $(abspath $(BENCH_OUT)) > ../../docs/performance.svg
 
 # make test runs every measurement of internal/bench once at a tiny size, so
 # the benchmark cannot rot; make bench is the long run.

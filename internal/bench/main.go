@@ -101,10 +101,11 @@ func benchmark(ctx context.Context, o *options, out, progress io.Writer) error {
 		}
 		defer f.Close()
 		raw = f
-		fmt.Fprintf(f, "goos: %s\ngoarch: %s\ncpu: %d cores (GOMAXPROCS %d)\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+		fmt.Fprintf(f, "goos: %s\ngoarch: %s\ncpu: %s, %d cores (GOMAXPROCS %d)\n", runtime.GOOS, runtime.GOARCH, cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	}
 	fmt.Fprintf(out, "kubedyn vs client-go v0.37.2: %d ConfigMaps, %d CRDs, median of %d runs (get/update: %d runs of %s, %d goroutines); %s/%s, %d cores\n",
 		o.n, o.crds, o.rounds, o.opsRounds, o.duration, workers, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	fmt.Fprintf(out, "CPU: %s; %s; load average at the start: %s\n", cpuModel(), runtime.Version(), loadAverage())
 	fmt.Fprintln(out, "Ratios over 1 favour kubedyn (client-go's time / kubedyn's; kubedyn's ops/s / client-go's; client-go's requests or bytes / kubedyn's).")
 
 	servers := []string{"test", "real"}
@@ -216,4 +217,27 @@ func only(rows []*row, s string) []*row {
 		}
 	}
 	return out
+}
+
+// cpuModel returns the first CPU model name in /proc/cpuinfo, or "unknown".
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// loadAverage returns /proc/loadavg's three load averages, or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }

@@ -29,5 +29,16 @@ for pkg in "${!allowed[@]}"; do
     if [ $ok = 0 ]; then echo "depcheck: $pkg must not import $d"; fail=1; fi
   done
 done
+# The command-line modules (cobra, gojq) are for the commands under cmd/
+# only: no library package may depend on them, directly or not.
+cliOnly='github.com/spf13/cobra github.com/spf13/pflag github.com/itchyny/gojq'
+while read -r pkg deps; do
+  case "$pkg" in "$mod"/cmd/*) continue;; esac
+  for d in $deps; do
+    for c in $cliOnly; do
+      case "$d" in "$c"|"$c"/*) echo "depcheck: ${pkg#"$mod"/} must not import $d (only cmd/ may)"; fail=1;; esac
+    done
+  done
+done < <(go list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... 2>/dev/null)
 [ $fail = 0 ] && echo "depcheck: imports point downward"
 exit $fail

@@ -18,9 +18,11 @@ package celrules
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/ext"
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -171,6 +173,14 @@ func toCEL(x any, s *unstructured.Schema) any {
 			}
 		}
 		f, _ := t.Float64()
+		if s != nil && s.Type == "integer" {
+			// The server accepts 5.0 in an integer field but its CEL
+			// values refuse it: a rule that reads it fails to evaluate.
+			return types.NewErr("invalid data, expected int, got float64")
+		}
+		if s != nil && s.IntOrString && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f)
+		}
 		return f
 	}
 	return x

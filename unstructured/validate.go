@@ -326,6 +326,12 @@ func isInteger(n json.Number) bool {
 	return err == nil && f == math.Trunc(f) && !strings.ContainsAny(string(n), ".eE")
 }
 
+// isIntegral reports whether n is a whole number however it is written.
+func isIntegral(n json.Number) bool {
+	f, err := strconv.ParseFloat(string(n), 64)
+	return err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53
+}
+
 // show renders a value the way the server's "Invalid value: ..." does.
 func show(x any) string {
 	switch t := x.(type) {
@@ -429,6 +435,11 @@ func (v *validator) value(p string, x any, s *Schema, root bool) bool {
 func (v *validator) checkType(p string, x any, s *Schema) bool {
 	got := jsonType(x)
 	want := s.Type
+	if n, ok := x.(json.Number); ok && got == "number" && v.custom && isIntegral(n) {
+		// Custom resources are decoded into float64 first: 5.0 and 1e1
+		// are integers to the server (built-in kinds refuse them).
+		got = "integer"
+	}
 	if s.IntOrString || s.Format == "int-or-string" {
 		if got == "integer" || got == "string" {
 			return true

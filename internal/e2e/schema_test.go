@@ -108,6 +108,7 @@ func validCases() []schemaCase {
 		ingCase("named service port", "spec.rules.0.http.paths.0.backend.service.port", `{"name":"http"}`),
 		secretCase("string data", "stringData", `{"b":"plain"}`),
 		widgetCase("embedded resource metadata", "spec.template", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","labels":{"a":"b"}}}`),
+		widgetCase("integers written as floats", "spec.size", `5.0`, "spec.ports.0.number", `1e1`),
 		widgetCase("null map value is pruned", "spec.labels", `{"a":null}`),
 		widgetCase("two UDP ports not 22", "spec.ports", `[{"name":"a","number":53,"protocol":"UDP"},{"name":"b","number":54,"protocol":"UDP"}]`),
 		widgetCase("base"), deployCase("base"), cmCase("base"), svcCase("base"), podCase("base"), jobCase("base"),
@@ -247,6 +248,7 @@ func wrongCases() []schemaCase {
 		widgetCase("schema and rule", "spec.size", `0`, "spec.endpoint", `"http://x"`),
 		widgetCase("many schema errors", "spec.size", `"x"`, "spec.mode", `"Foo"`, "spec.tags", `["a","a"]`, "spec.labels", `{"a":"12345678901"}`),
 
+		widgetCase("a rule reads an integer written as a float", "spec.minReplicas", `2.0`),
 		widgetCase("two ports break a rule", "spec.ports", `[{"name":"a","number":22,"protocol":"UDP"},{"name":"b","number":22,"protocol":"UDP"}]`),
 		widgetCase("rule with reason and message expression", "spec.mode", `"Burst"`, "spec.minReplicas", `1`),
 		widgetCase("unknown field in embedded metadata", "spec.template", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","bogus":1}}`),
@@ -287,6 +289,7 @@ func wrongCases() []schemaCase {
 		deployCase("unknown top-level field", "bogus", `{}`),
 		deployCase("replicas string", "spec.replicas", `"1"`),
 		deployCase("replicas float", "spec.replicas", `1.5`),
+		deployCase("replicas written as a float", "spec.replicas", `1.0`),
 		deployCase("paused string", "spec.paused", `"yes"`),
 		deployCase("containers string", "spec.template.spec.containers", `"x"`),
 		deployCase("container port string", "spec.template.spec.containers.0.ports.0.containerPort", `"80"`),

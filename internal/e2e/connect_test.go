@@ -533,3 +533,42 @@ func TestConnectForbiddenBeforeAnyStream(t *testing.T) {
 	_, err = nobody.PortForward(testContext(t), ns, "guarded", nil)
 	assert.ErrorIs(t, err, transport.ErrForbidden)
 }
+
+func TestConnectLogsPrevious(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	admin := planeAdmin(t)
+	c := admin.Connect()
+	pods := admin.Resource("v1", "Pod").Namespace(ns)
+	_, err := pods.Create(testContext(t), shellPod(t, "crasher", "Always", `echo "run $(date +%s%N)"; sleep 0.3; exit 1`), nil)
+	require.NoError(t, err)
+	waitPod(t, pods, "crasher", "the container to restart", func(p unstructured.Object) bool {
+		return p.Get("status.containerStatuses.0.restartCount").Int() >= 1
+	})
+	read := func(opts *connect.LogOptions) (string, error) {
+		rc, err := c.Logs(testContext(t), ns, "crasher", opts)
+		if err != nil {
+			return "", err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		return string(b), err
+	}
+	// While the container waits out its back-off, the instance that just
+	// ended is still the current one; once the next runs, it is previous.
+	var prev string
+	eventually(t, planeWait, "a previous instance's log", func() bool {
+		prev, err = read(&connect.LogOptions{Previous: true})
+		return err == nil
+	})
+	assert.Regexp(t, `^run \d+\n$`, prev, "the previous instance's log is its one line")
+
+	// A container that never restarted has no previous log.
+	connectPod(t, pods, "steady", "exec sleep 3600")
+	rc, err := c.Logs(testContext(t), ns, "steady", &connect.LogOptions{Previous: true})
+	if err == nil {
+		rc.Close()
+	}
+	require.ErrorIs(t, err, transport.ErrBadRequest)
+	t.Logf("no previous: %v", err)
+}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Stage is the step of the API server's request handling that reports a
@@ -526,8 +527,11 @@ func (v *validator) object(p string, m map[string]any, s *Schema, root bool) {
 	}
 	if s.EmbeddedResource {
 		for _, r := range []string{"apiVersion", "kind"} {
-			if str, _ := m[r].(string); str == "" {
+			switch str, present := m[r]; {
+			case !present:
 				v.add(StageSchema, ReasonRequired, child(p, r), "Required value: must not be empty")
+			case str == "":
+				v.add(StageSchema, ReasonInvalid, child(p, r), `Invalid value: "": must not be empty`)
 			}
 		}
 	}
@@ -601,10 +605,10 @@ func (v *validator) array(p string, a []any, s *Schema) {
 }
 
 func (v *validator) str(p, x string, s *Schema) {
-	if s.MaxLength != nil && int64(len(x)) > *s.MaxLength {
+	if s.MaxLength != nil && int64(utf8.RuneCountInString(x)) > *s.MaxLength {
 		v.add(StageSchema, ReasonTooLong, p, fmt.Sprintf("Too long: may not be more than %d bytes", *s.MaxLength))
 	}
-	if s.MinLength != nil && int64(len([]rune(x))) < *s.MinLength {
+	if s.MinLength != nil && int64(utf8.RuneCountInString(x)) < *s.MinLength {
 		v.add(StageSchema, ReasonInvalid, p, fmt.Sprintf("Invalid value: %s: %s in body should be at least %d chars long", show(x), bodyPath(p), *s.MinLength))
 	}
 	if s.Pattern != "" {

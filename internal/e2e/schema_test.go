@@ -109,6 +109,8 @@ func validCases() []schemaCase {
 		secretCase("string data", "stringData", `{"b":"plain"}`),
 		widgetCase("embedded resource metadata", "spec.template", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","labels":{"a":"b"}}}`),
 		widgetCase("integers written as floats", "spec.size", `5.0`, "spec.ports.0.number", `1e1`),
+		widgetCase("maxLength counts characters", "spec.labels", `{"a":"ééééééé"}`),
+		widgetCase("nulls of objects are pruned", "spec.extra", `null`, "spec.template", `null`, "spec.ports", `[{"name":"a","number":1,"protocol":null}]`),
 		widgetCase("null map value is pruned", "spec.labels", `{"a":null}`),
 		widgetCase("two UDP ports not 22", "spec.ports", `[{"name":"a","number":53,"protocol":"UDP"},{"name":"b","number":54,"protocol":"UDP"}]`),
 		widgetCase("base"), deployCase("base"), cmCase("base"), svcCase("base"), podCase("base"), jobCase("base"),
@@ -249,6 +251,8 @@ func wrongCases() []schemaCase {
 		widgetCase("many schema errors", "spec.size", `"x"`, "spec.mode", `"Foo"`, "spec.tags", `["a","a"]`, "spec.labels", `{"a":"12345678901"}`),
 
 		widgetCase("a rule reads an integer written as a float", "spec.minReplicas", `2.0`),
+		widgetCase("label value too long in characters", "spec.labels", `{"a":"ééééééééééé"}`),
+		widgetCase("embedded resource with empty apiVersion", "spec.template", `{"kind":"ConfigMap","apiVersion":""}`),
 		widgetCase("two ports break a rule", "spec.ports", `[{"name":"a","number":22,"protocol":"UDP"},{"name":"b","number":22,"protocol":"UDP"}]`),
 		widgetCase("rule with reason and message expression", "spec.mode", `"Burst"`, "spec.minReplicas", `1`),
 		widgetCase("unknown field in embedded metadata", "spec.template", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","bogus":1}}`),

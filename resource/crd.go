@@ -9,12 +9,15 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kubedyn/kubedyn/discovery"
+	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
+	"github.com/kubedyn/kubedyn/watch"
 )
 
 // Defaults of WaitOptions.
 const (
-	// DefaultWaitInterval is the pause between two polls of WaitEstablished.
+	// DefaultWaitInterval is WaitEstablished's pause before it reads a CRD
+	// again after its watch ended, and between two discovery refreshes.
 	DefaultWaitInterval = 100 * time.Millisecond
 	// DefaultWaitTimeout bounds WaitEstablished when WaitOptions.Timeout is
 	// zero.
@@ -33,7 +36,8 @@ type WaitOptions struct {
 	// Timeout bounds the whole wait; 0 means DefaultWaitTimeout. The
 	// context's deadline applies too.
 	Timeout time.Duration
-	// Interval is the pause between polls; 0 means DefaultWaitInterval.
+	// Interval is the pause before reading again after a watch ended early,
+	// and between discovery refreshes; 0 means DefaultWaitInterval.
 	Interval time.Duration
 }
 
@@ -49,18 +53,25 @@ const (
 // The API server serves a CRD's resources only once its Established
 // condition is True, 0.2-0.4 s after the CRD was created on a real server;
 // a custom resource sent before that fails as an unknown kind, and a Create
-// right after the CRD is not enough. WaitEstablished polls the CRD (every
-// opts.Interval) until Established is True, then refreshes discovery until
-// every served version of the CRD's kind resolves, so that Resource(kind),
-// ResourceFor(plural) and ForObject find it as soon as it returns. The
-// first write of a custom resource of a just-established CRD may still
-// take about two seconds inside the server; later ones are fast.
+// right after the CRD is not enough. WaitEstablished reads the CRD once and,
+// unless it is Established already, watches it (a watch of this one name,
+// from the version read) until Established is True, so it learns of the
+// change as soon as the server makes it, with no polling. When that watch
+// ends early (the server closed it, its version was compacted away, or the
+// caller may read CRDs but not watch them) it reads the CRD again after
+// opts.Interval and watches anew. Then it refreshes discovery (every
+// opts.Interval) until every served version of the CRD's kind resolves, so
+// that Resource(kind), ResourceFor(plural) and ForObject find it as soon
+// as it returns. The first write of a custom resource of a
+// just-established CRD may still take about two seconds inside the server;
+// later ones are fast.
 //
 // It fails at once, with an error matching ErrCRDNotEstablished, when the
 // server refuses the CRD's names (NamesAccepted False; the message is the
 // server's) or the CRD is being deleted; with transport.ErrNotFound when
-// there is no such CRD; and with ErrCRDNotEstablished after opts.Timeout, or
-// with the context's error when ctx ends first.
+// there is no such CRD (and with both when it is deleted during the wait);
+// and with ErrCRDNotEstablished after opts.Timeout, or with the context's
+// error when ctx ends first.
 func (c *Client) WaitEstablished(ctx context.Context, name string, opts *WaitOptions) (unstructured.Object, error) {
 	var o WaitOptions
 	if opts != nil {
@@ -91,6 +102,11 @@ func (c *Client) WaitEstablished(ctx context.Context, name string, opts *WaitOpt
 	var crd unstructured.Object
 	last := "the CRD could not be read"
 	for {
+		// A read, then a watch of this one CRD from the version read: the
+		// read answers at once for a CRD that is missing, refused or being
+		// deleted; the watch reports the change to Established as it
+		// happens. When the watch ends (the server closed it, the version
+		// is too old, or watching is not allowed) the loop reads again.
 		got, err := crds.Get(ctx, name, nil)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -107,8 +123,15 @@ func (c *Client) WaitEstablished(ctx context.Context, name string, opts *WaitOpt
 		if done {
 			break
 		}
+		crd, done, err = watchEstablished(ctx, crds, crd)
+		if err != nil {
+			return crd, wrap(err)
+		}
+		if done {
+			break
+		}
 		if err := pause(ctx, o.Interval); err != nil {
-			return crd, timedOut("Established is not True yet")
+			return crd, timedOut(last)
 		}
 	}
 
@@ -143,6 +166,41 @@ func (c *Client) WaitEstablished(ctx context.Context, name string, opts *WaitOpt
 		}
 	}
 	return crd, nil
+}
+
+// watchEstablished watches the CRD crd from its resourceVersion until it
+// is Established (done), until the watch ends (not done, no error: the
+// caller reads again) or until it cannot become Established (an error).
+// It returns the CRD as last seen.
+func watchEstablished(ctx context.Context, crds Handle, crd unstructured.Object) (unstructured.Object, bool, error) {
+	opts := &WatchOptions{
+		FieldSelector:       "metadata.name=" + crd.Name(),
+		ResourceVersion:     crd.ResourceVersion(),
+		AllowWatchBookmarks: true,
+	}
+	for ev, err := range crds.Watch(ctx, opts) {
+		if err != nil {
+			// Ended by ctx, a 410 for a version compacted away, a refused
+			// watch or a broken connection: the caller reads again.
+			return crd, false, nil
+		}
+		switch ev.Type {
+		case watch.Added, watch.Modified:
+			if ev.Object.Name() != crd.Name() {
+				continue
+			}
+			crd = ev.Object
+			done, err := crdEstablished(crd)
+			if err != nil || done {
+				return crd, done, err
+			}
+		case watch.Deleted:
+			if ev.Object.Name() == crd.Name() {
+				return crd, false, fmt.Errorf("%w: it was deleted while waiting (%w)", ErrCRDNotEstablished, transport.ErrNotFound)
+			}
+		}
+	}
+	return crd, false, nil
 }
 
 // crdEstablished reads a CRD's conditions: true when Established is True,

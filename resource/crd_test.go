@@ -3,7 +3,6 @@ package resource_test
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,20 +37,68 @@ func TestWaitEstablished(t *testing.T) {
 	t.Run("a created CRD is found when the wait returns", func(t *testing.T) {
 		t.Parallel()
 		srv, c := setup(t)
+		// Established 300 ms after the create, as on a real server.
+		srv.SetCRDEstablishDelay(testserver.RealCRDEstablishDelay)
 		av := widgetCRD(t, c, "wait.example.com")
-		// Not yet established three times, as a real server answers in the
-		// first 0.2-0.4 s.
-		srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.wait.example.com",
-			Status: http.StatusOK, Body: strings.ReplaceAll(crdBody("wait.example.com", notYet, ""), "gizmos", "widgets"), ContentType: "application/json", Times: 3})
 		crd, err := c.WaitEstablished(ctx, "widgets.wait.example.com", fast)
 		require.NoError(t, err)
 		assert.Equal(t, "widgets.wait.example.com", crd.Name())
-		assert.Len(t, exactRequests(srv.Requests(), http.MethodGet, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.wait.example.com"), 4,
-			"polled until Established")
+		assert.Equal(t, "True", crd.Get(`status.conditions.#(type=="Established").status`).String())
+		assert.Len(t, exactRequests(srv.Requests(), http.MethodGet, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.wait.example.com"), 1,
+			"read once, then watched: no polling")
+		var watches []testserver.RecordedRequest
+		for _, r := range exactRequests(srv.Requests(), http.MethodGet, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions") {
+			if r.Query.Get("watch") == "true" {
+				watches = append(watches, r)
+			}
+		}
+		require.Len(t, watches, 1)
+		assert.Equal(t, "metadata.name=widgets.wait.example.com", watches[0].Query.Get("fieldSelector"))
 		srv.ResetRequests()
 		_, err = c.Resource(av, "Widget").Namespace("default").Create(ctx, obj(t, `{"metadata":{"name":"w"}}`), nil)
 		require.NoError(t, err)
 		assert.Empty(t, exactRequests(srv.Requests(), http.MethodGet, "/apis"), "the kind resolves without another discovery refresh")
+	})
+
+	t.Run("a refused watch falls back to reading again", func(t *testing.T) {
+		t.Parallel()
+		srv, c := setup(t)
+		srv.SetCRDEstablishDelay(testserver.RealCRDEstablishDelay)
+		// Allowed to read CRDs but not to watch them.
+		srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Query: "watch=true",
+			Status: http.StatusForbidden})
+		widgetCRD(t, c, "refusedwatch.example.com")
+		crd, err := c.WaitEstablished(ctx, "widgets.refusedwatch.example.com", &resource.WaitOptions{Interval: 20 * time.Millisecond})
+		require.NoError(t, err)
+		assert.Equal(t, "True", crd.Get(`status.conditions.#(type=="Established").status`).String())
+		assert.Greater(t, len(exactRequests(srv.Requests(), http.MethodGet, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.refusedwatch.example.com")), 1)
+	})
+
+	t.Run("a CRD deleted during the wait", func(t *testing.T) {
+		t.Parallel()
+		srv, c := setup(t)
+		srv.SetCRDEstablishDelay(time.Hour)
+		widgetCRD(t, c, "gone.example.com")
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.WaitEstablished(ctx, "widgets.gone.example.com", fast)
+			errc <- err
+		}()
+		// Delete once the wait is watching.
+		require.Eventually(t, func() bool {
+			for _, r := range srv.Requests() {
+				if r.Query.Get("watch") == "true" {
+					return true
+				}
+			}
+			return false
+		}, 10*time.Second, time.Millisecond)
+		_, err := c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Delete(ctx, "widgets.gone.example.com", nil)
+		require.NoError(t, err)
+		err = <-errc
+		require.ErrorIs(t, err, resource.ErrCRDNotEstablished)
+		require.ErrorIs(t, err, transport.ErrNotFound)
+		assert.Contains(t, err.Error(), "deleted while waiting")
 	})
 
 	failures := []struct {

@@ -295,8 +295,8 @@ func newDelete(g *globals) *cobra.Command {
 		Short: "Delete the objects of manifests, dependents first",
 		Long: `delete deletes the objects the manifests name, in the reverse of apply's order.
 
-One line per object (deleted, failed, skipped), then a summary; -o ndjson as
-for apply. An object that is already gone is a failure (NotFound).
+One line per object (deleted; unchanged when it was already gone; failed;
+skipped), then a summary; -o ndjson as for apply.
 Exit codes: 0 all deleted; 1 some failed; 2 could not run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

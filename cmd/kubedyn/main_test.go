@@ -331,6 +331,14 @@ func TestKubeconfigFlags(t *testing.T) {
 		assert.Contains(t, out, "namespaces\n")
 		assert.NotContains(t, out, "configmaps")
 	})
+	t.Run("explain", func(t *testing.T) {
+		out := c.ok("", "explain", "configmaps.data")
+		assert.Contains(t, out, "KIND:")
+		assert.Contains(t, out, "data")
+		r := c.run("", "explain", "configmaps.nosuchfield")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "nosuchfield")
+	})
 	t.Run("version", func(t *testing.T) {
 		out := c.ok("", "version", "-o", "json")
 		assert.NotEmpty(t, gjson.Get(out, "serverVersion.gitVersion").String(), out)

@@ -334,8 +334,20 @@ func newExplain(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitCannotRun, err: err}
 			}
-			name, path, _ := strings.Cut(args[0], ".")
-			ar, err := c.Discovery().ResourceFor(ctx, name)
+			// The resource is the longest prefix of the dotted argument
+			// that names one (widgets.example.com.spec.size), the rest
+			// the field path.
+			segs := strings.Split(args[0], ".")
+			var ar discovery.APIResource
+			var path string
+			for n := len(segs); n > 0; n-- {
+				ar, err = c.Discovery().ResourceFor(ctx, strings.Join(segs[:n], "."))
+				if errors.Is(err, discovery.ErrUnknownResource) && n > 1 {
+					continue
+				}
+				path = strings.Join(segs[n:], ".")
+				break
+			}
 			if err != nil {
 				return &exitError{code: exitCannotRun, err: err}
 			}

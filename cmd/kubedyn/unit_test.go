@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubedyn/kubedyn/discovery"
+	"github.com/kubedyn/kubedyn/manifest"
+)
+
+func TestParseFor(t *testing.T) {
+	t.Parallel()
+	ar := discovery.APIResource{Group: "apps", Version: "v1", Kind: "Deployment"}
+	for _, tc := range []struct {
+		expr      string
+		want      *manifest.Rule
+		forDelete bool
+		err       bool
+	}{
+		{expr: ""},
+		{expr: "delete", forDelete: true},
+		{expr: "condition=Available", want: &manifest.Rule{Group: "apps", Kind: "Deployment", Condition: "Available"}},
+		{expr: "condition=Progressing=false", want: &manifest.Rule{Group: "apps", Kind: "Deployment",
+			Current: `status.conditions.#(type=="Progressing").status`, CurrentValue: "False"}},
+		{expr: "jsonpath={.status.readyReplicas}=2", want: &manifest.Rule{Group: "apps", Kind: "Deployment",
+			Current: "status.readyReplicas", CurrentValue: "2"}},
+		{expr: "jsonpath='{.spec.template.spec.containers[0].image}'=nginx", want: &manifest.Rule{Group: "apps", Kind: "Deployment",
+			Current: "spec.template.spec.containers.0.image", CurrentValue: "nginx"}},
+		{expr: "jsonpath={.status.observedGeneration}", want: &manifest.Rule{Group: "apps", Kind: "Deployment",
+			Current: "status.observedGeneration"}},
+		{expr: `gjson=status.conditions.#(type=="Available").status=True`, want: &manifest.Rule{Group: "apps", Kind: "Deployment",
+			Current: `status.conditions.#(type=="Available").status`, CurrentValue: "True"}},
+		{expr: "gjson=status.replicas", want: &manifest.Rule{Group: "apps", Kind: "Deployment", Current: "status.replicas"}},
+		{expr: "ready", err: true},
+		{expr: "condition=", err: true},
+		{expr: "jsonpath=.status", err: true},
+		{expr: "jsonpath={.items[*].name}=x", err: true},
+		{expr: "gjson=", err: true},
+	} {
+		t.Run(tc.expr, func(t *testing.T) {
+			t.Parallel()
+			rule, del, err := parseFor(tc.expr, ar)
+			if tc.err {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, rule)
+			assert.Equal(t, tc.forDelete, del)
+		})
+	}
+}
+
+func TestParseTargets(t *testing.T) {
+	t.Parallel()
+	ts, err := parseTargets([]string{"pods", "a", "b"})
+	require.NoError(t, err)
+	assert.Equal(t, []target{{resource: "pods", names: []string{"a", "b"}}}, ts)
+	ts, err = parseTargets([]string{"pod/a", "pod/b", "cm/c"})
+	require.NoError(t, err)
+	assert.Equal(t, []target{{resource: "pod", names: []string{"a", "b"}}, {resource: "cm", names: []string{"c"}}}, ts)
+	_, err = parseTargets([]string{"pod/a", "b"})
+	assert.ErrorContains(t, err, `"b"`)
+	_, err = parseTargets([]string{"pods,cm"})
+	assert.Error(t, err)
+}
+
+// TestProgress: on a terminal the state lines are rewritten in place
+// (cursor up, clear line) and cleared before the final lines; elsewhere
+// nothing is drawn.
+func TestProgress(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	p := newProgress(&b, true)
+	p.set("a", "a InProgress")
+	p.set("b", "b InProgress")
+	p.set("a", "a Current")
+	p.clear()
+	assert.Equal(t, "\x1b[2Ka InProgress\n"+
+		"\x1b[1A\x1b[2Ka InProgress\n\x1b[2Kb InProgress\n"+
+		"\x1b[2A\x1b[2Ka Current\n\x1b[2Kb InProgress\n"+
+		"\x1b[2A\x1b[J", b.String())
+
+	b.Reset()
+	p = newProgress(&b, false)
+	p.set("a", "a InProgress")
+	p.clear()
+	assert.Empty(t, b.String())
+	assert.False(t, isTerminal(&b))
+}

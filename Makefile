@@ -18,6 +18,8 @@
 #   make parity  discovery's name resolution against kubectl's (client-go's
 #                RESTMapper) over the same documents (internal/kubectlparity,
 #                its own module so k8s.io stays out of go.mod).
+#   make interop connect against client-go's remotecommand and portforward
+#                on the whole control plane (internal/connectinterop).
 
 GO       ?= go
 # One timeout for the whole binary: a cold real-server build inside a test
@@ -25,9 +27,9 @@ GO       ?= go
 GOTEST   ?= $(GO) test -race -count=1 -timeout 30m
 E2E_PKGS := ./internal/e2e/... ./internal/cluster/... ./internal/fidelity/...
 
-.PHONY: test unit e2e lint vet bench bench-chart benchcheck microbench depcheck examples realserver fuzz parity
+.PHONY: test unit e2e lint vet bench bench-chart benchcheck microbench depcheck examples realserver fuzz parity interop
 
-test: vet depcheck realserver unit examples parity benchcheck
+test: vet depcheck realserver unit examples parity benchcheck interop
 
 unit:
 	$(GOTEST) ./...
@@ -56,6 +58,12 @@ examples:
 
 parity:
 	cd internal/kubectlparity && $(GO) vet . && $(GO) test -count=1 .
+
+# connect's exec and port-forward against client-go's remotecommand and
+# portforward on the whole control plane (internal/connectinterop, its own
+# module so k8s.io stays out of go.mod): same bytes, same exit codes.
+interop: realserver
+	cd internal/connectinterop && $(GO) vet . && $(GO) test -race -count=1 -timeout 30m .
 
 BENCH_OUT   ?= $(CURDIR)/bench.out
 BENCH_FLAGS ?=

@@ -1,0 +1,9 @@
+// Package connectinterop runs the same exec and port-forward scenarios
+// through kubedyn's connect package and through client-go's remotecommand
+// (WebSocket v5) and portforward (SPDY over WebSocket) against the whole
+// control plane of internal/cluster, and checks that both get the same
+// bytes and exit codes: both clients speak the protocol the server speaks.
+//
+// It is a module of its own so that k8s.io stays out of kubedyn's go.mod.
+// Run it with `make interop`.
+package connectinterop

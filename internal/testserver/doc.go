@@ -96,8 +96,10 @@
 //     resources and their objects.
 //   - Lists: label selectors with the real parser's syntax and errors,
 //     field selectors (metadata.name, metadata.namespace and a few per
-//     kind), limit and continue (a malformed token gets 400, one older than
-//     Compact gets 410 Expired; resourceVersion=0 ignores limit as the
+//     kind), limit and continue (every page of a continued list shows the
+//     snapshot its first page saw and carries its resourceVersion, as etcd
+//     serves it; a malformed token gets 400, one older than Compact gets
+//     410 Expired; resourceVersion=0 ignores limit as the
 //     watch cache does; a resourceVersion from the future gets 504), Table
 //     output with the real printers' columns, DeleteCollection.
 //   - Watch: ADDED/MODIFIED/DELETED from a resourceVersion (the current
@@ -154,9 +156,8 @@
 //     removes a list element or a map and "$patch": "replace" replaces a
 //     map; other directives are ignored.
 //   - Validation is a small subset of the real server's.
-//   - A list continued with a token sees the current state, not the
-//     snapshot of its first page; resourceVersion and resourceVersionMatch
-//     are validated but lists always show the current state.
+//   - resourceVersion and resourceVersionMatch on a list are validated, but
+//     a list without a continue token always shows the current state.
 //   - Request bodies may be JSON or YAML; answers are always JSON (no
 //     protobuf, CBOR or YAML): an Accept header that admits no JSON gets 406.
 //     Table, PartialObjectMetadata and PartialObjectMetadataList are served

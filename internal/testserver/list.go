@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -383,6 +384,9 @@ func (s *Server) selectLocked(d *resourceDef, namespace string, o *listOptions) 
 		o.limit = 0
 	}
 	b := s.store[d.storageKey()]
+	if o.tokenRV != 0 && o.tokenRV < s.rv {
+		b = s.snapshotLocked(d, b, o.tokenRV)
+	}
 	keys := sortedKeys(b)
 	var out []map[string]any
 	cont, remaining := "", 0
@@ -413,6 +417,33 @@ func (s *Server) selectLocked(d *resourceDef, namespace string, o *listOptions) 
 	return out, cont, remaining, nil
 }
 
+// snapshotLocked returns the resource's objects as they were at
+// resourceVersion rv, by undoing the logged changes after it: a continued
+// list pages through the state its first page saw, as etcd serves it, not
+// the state of the moment. rv is newer than the compaction point (older
+// tokens get 410 first), so every change after it is in the log. The
+// objects are shared with the store and the log, never written. Callers
+// hold s.mu.
+func (s *Server) snapshotLocked(d *resourceDef, cur map[string]map[string]any, rv int64) map[string]map[string]any {
+	snap := maps.Clone(cur)
+	key := d.storageKey()
+	for i := len(s.events) - 1; i >= 0 && s.events[i].rv > rv; i-- {
+		ev := s.events[i]
+		if ev.key != key {
+			continue
+		}
+		md := meta(ev.obj)
+		ns, _ := md["namespace"].(string)
+		name, _ := md["name"].(string)
+		if ev.prev == nil {
+			delete(snap, objKey(ns, name))
+		} else {
+			snap[objKey(ns, name)] = ev.prev
+		}
+	}
+	return snap
+}
+
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req request) {
 	if req.sub != "" {
 		writeStatus(w, errMethodNotAllowed())
@@ -426,6 +457,10 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req request) 
 	s.mu.Lock()
 	items, cont, remaining, err := s.selectLocked(req.def, req.namespace, o)
 	rv := strconv.FormatInt(s.rv, 10)
+	if o.tokenRV != 0 {
+		// Every page of a continued list carries the list's resourceVersion.
+		rv = strconv.FormatInt(o.tokenRV, 10)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		writeErr(w, err)

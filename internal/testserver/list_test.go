@@ -236,3 +236,54 @@ func TestEventTableCells(t *testing.T) {
 	assert.Equal(t, []any{"Warning", "R", "pod/p", "", "kubelet, n1", "m", "<unknown>"}, counted[1:8])
 	assert.EqualValues(t, 4, counted[8])
 }
+
+// A continued list pages through the state its first page saw, as etcd
+// serves it: objects created, changed or deleted after the first page do
+// not show (the real server's snapshot semantics, on which list + watch
+// consumers rely to apply later events in order).
+func TestListContinueReadsSnapshot(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	seedConfigMaps(t, c, 6)
+	first := c.do("GET", "/api/v1/namespaces/default/configmaps?limit=2", "")
+	require.Equal(t, http.StatusOK, first.code, string(first.raw))
+	require.Equal(t, []string{"cm-0", "cm-1"}, names(first))
+	cont := first.str("metadata.continue")
+	require.NotEmpty(t, cont)
+
+	// After the first page: a new object that sorts into the rest, a
+	// deletion, an update and a delete-then-recreate.
+	r := c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"cm-2a"}}`)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+	r = c.do("DELETE", "/api/v1/namespaces/default/configmaps/cm-3", "")
+	require.Equal(t, http.StatusOK, r.code, string(r.raw))
+	r = c.do("PATCH", "/api/v1/namespaces/default/configmaps/cm-4", `{"data":{"late":"yes"}}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, http.StatusOK, r.code, string(r.raw))
+	r = c.do("DELETE", "/api/v1/namespaces/default/configmaps/cm-5", "")
+	require.Equal(t, http.StatusOK, r.code, string(r.raw))
+	r = c.do("POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"cm-5"},"data":{"late":"yes"}}`)
+	require.Equal(t, http.StatusCreated, r.code, string(r.raw))
+
+	var rest []string
+	q := "/api/v1/namespaces/default/configmaps?limit=2&continue=" + url.QueryEscape(cont)
+	for q != "" {
+		page := c.do("GET", q, "")
+		require.Equal(t, http.StatusOK, page.code, string(page.raw))
+		assert.Equal(t, first.str("metadata.resourceVersion"), page.str("metadata.resourceVersion"), "every page carries the list's resourceVersion")
+		items, _ := page.get("items").([]any)
+		for _, it := range items {
+			data, _ := it.(map[string]any)["data"].(map[string]any)
+			assert.Nil(t, data["late"], "an item changed after the first page shows as it was")
+		}
+		rest = append(rest, names(page)...)
+		q = ""
+		if next := page.str("metadata.continue"); next != "" {
+			q = "/api/v1/namespaces/default/configmaps?limit=2&continue=" + url.QueryEscape(next)
+		}
+	}
+	assert.Equal(t, []string{"cm-2", "cm-3", "cm-4", "cm-5"}, rest)
+
+	// A fresh list sees the present.
+	now := c.do("GET", "/api/v1/namespaces/default/configmaps", "")
+	assert.Equal(t, []string{"cm-0", "cm-1", "cm-2", "cm-2a", "cm-4", "cm-5"}, names(now))
+}

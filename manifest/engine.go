@@ -211,6 +211,9 @@ type ApplyReport struct {
 // ApplySet parent could not be read or written); the Report then still holds
 // what was done.
 func (e *Engine) Apply(ctx context.Context, plan *Plan, opts *ApplyOptions) (*ApplyReport, error) {
+	if plan == nil {
+		return nil, errors.New("apply: nil plan (build one with Engine.Plan)")
+	}
 	var o ApplyOptions
 	if opts != nil {
 		o = *opts
@@ -284,8 +287,13 @@ type DeleteOptions struct {
 // Delete deletes a planned set in reverse order: an object only once
 // everything that depends on it is deleted (custom resources before their
 // CRD, a namespace's objects before it). A missing object is Unchanged.
-// Results are in plan order.
+// Results are in plan order. A Deleted object may still be finishing
+// (finalizers, a grace period): pass the Deleted results' Refs to Wait with
+// ForDeletion to wait until they are gone.
 func (e *Engine) Delete(ctx context.Context, plan *Plan, opts *DeleteOptions) (*Report, error) {
+	if plan == nil {
+		return nil, errors.New("delete: nil plan (build one with Engine.Plan)")
+	}
 	var o DeleteOptions
 	if opts != nil {
 		o = *opts

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,4 +197,103 @@ func TestWaitEstablishedWatches(t *testing.T) {
 		assert.Equal(t, []string{"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + name + " 200"}, rec.take(),
 			"read once, never polled (a watch goes to the collection)")
 	}
+}
+
+// TestDiscoveryFreshAPIServices checks on the real server that an
+// APIService counts once it is Available, and when it is deleted; one that
+// never becomes Available (its service does not exist) changes nothing. It
+// is not parallel: the APIServices it adds show in every client's
+// discovery while they exist.
+func TestDiscoveryFreshAPIServices(t *testing.T) {
+	ctx := testContext(t)
+	c := admin(t)
+	svcs := c.Resource("apiregistration.k8s.io/v1", "APIService")
+	changes := make(chan resource.DiscoveryChange, 256)
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.WatchDiscovery(wctx, &resource.DiscoveryWatchOptions{
+			OnChange: func(ch resource.DiscoveryChange) { changes <- ch },
+			OnError:  func(error) {},
+		})
+	}()
+	t.Cleanup(func() {
+		stop()
+		assert.ErrorIs(t, <-done, context.Canceled)
+	})
+	// next returns the next APIService change of one of names, "" for sync.
+	next := func(names ...string) resource.DiscoveryChange {
+		t.Helper()
+		for {
+			select {
+			case ch := <-changes:
+				if ch.Kind == "APIService" && slices.Contains(names, ch.Name) {
+					return ch
+				}
+			case <-ctx.Done():
+				require.FailNow(t, "no APIService change reported")
+			}
+		}
+	}
+	next("")
+
+	id := uniqueName("e2e-freshsvc")
+	// Backed by a service that does not exist: never Available.
+	unavailable := "v1." + id + "-remote.example.com"
+	_, err := svcs.Create(ctx, obj(t, `{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"`+unavailable+`"},
+"spec":{"group":"`+id+`-remote.example.com","version":"v1","groupPriorityMinimum":100,"versionPriority":10,
+ "insecureSkipTLSVerify":true,"service":{"namespace":"default","name":"`+id+`"}}}`), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = svcs.Delete(context.Background(), unavailable, nil) })
+	// Local (no service): Available at once.
+	local := "v1." + id + ".example.com"
+	_, err = svcs.Create(ctx, obj(t, `{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"`+local+`"},
+"spec":{"group":"`+id+`.example.com","version":"v1","groupPriorityMinimum":100,"versionPriority":10}}`), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = svcs.Delete(context.Background(), local, nil) })
+
+	ch := next(unavailable, local)
+	assert.Equal(t, resource.DiscoveryChange{Kind: "APIService", Name: local, Reason: "served"}, ch,
+		"the unavailable one, created first, changes nothing")
+	_, err = svcs.Delete(ctx, local, nil)
+	require.NoError(t, err)
+	assert.Equal(t, resource.DiscoveryChange{Kind: "APIService", Name: local, Reason: "deleted"}, next(unavailable, local))
+}
+
+// TestDiscoveryFreshForbidden runs WatchDiscovery as a user that may not
+// list or watch CRDs and APIServices: both refusals are reported (and
+// retried), WatchDiscovery keeps running and ends with its context.
+func TestDiscoveryFreshForbidden(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	nobody := newClient(t, "nobody")
+	errs := make(chan error, 64)
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- nobody.WatchDiscovery(wctx, &resource.DiscoveryWatchOptions{OnError: func(err error) { errs <- err }})
+	}()
+	refused := map[string]bool{}
+	for len(refused) < 2 {
+		select {
+		case err := <-errs:
+			require.ErrorIs(t, err, transport.ErrForbidden)
+			for _, kind := range []string{"CustomResourceDefinition", "APIService"} {
+				if strings.Contains(err.Error(), "watch "+kind+" for discovery: ") {
+					refused[kind] = true
+				}
+			}
+		case err := <-done:
+			require.FailNow(t, "WatchDiscovery ended on a refusal", "%v", err)
+		case <-ctx.Done():
+			require.FailNow(t, "refusals not reported")
+		}
+	}
+	select {
+	case err := <-done:
+		require.FailNow(t, "WatchDiscovery ended on a refusal", "%v", err)
+	default:
+	}
+	stop()
+	assert.ErrorIs(t, <-done, context.Canceled)
 }

@@ -92,8 +92,11 @@
 // # Lists
 //
 // List returns an iter.Seq2 that pages with limit and continue; the first
-// request is sent when the loop starts and no further one after the loop
-// breaks. ResourceVersion and ResourceVersionMatch go with the first page
+// request is sent when the loop starts, each next one as soon as the page
+// before it has arrived (one page ahead at most), and the one ahead is
+// cancelled when the loop breaks. Without a Limit, the first page asks for
+// DefaultPageSize objects and later ones for what fits ListPageBytes
+// (ListAllPageBytes for ListAll) at the size of the objects seen. ResourceVersion and ResourceVersionMatch go with the first page
 // only; selectors, limit and timeoutSeconds with every page. ListPage returns
 // one raw page, ListAll every object at once, Table the server-rendered
 // table kubectl prints. DeleteCollection takes the same selectors. A server

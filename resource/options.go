@@ -6,7 +6,8 @@ import (
 	"strconv"
 )
 
-// DefaultPageSize is the page size List uses when ListOptions.Limit is 0.
+// DefaultPageSize is the size of the first page of List and ListAll when
+// ListOptions.Limit is 0, and the least any later page asks for.
 const DefaultPageSize = 500
 
 // Values for the FieldValidation option fields: how the server treats unknown
@@ -47,8 +48,10 @@ type ListOptions struct {
 	// FieldSelector filters by fields, such as "status.phase=Running".
 	FieldSelector string
 	// Limit is the page size. For List and ListAll 0 means DefaultPageSize
-	// and a negative value asks for everything in one response; for ListPage
-	// and Table 0 or negative sends no limit.
+	// for the first page and then pages sized to a byte budget
+	// (ListPageBytes, ListAllPageBytes), and a negative value asks for
+	// everything in one response; for ListPage and Table 0 or negative
+	// sends no limit.
 	Limit int64
 	// Continue is the token from a previous page's metadata.continue. List
 	// and ListAll start from it and follow the following tokens themselves.

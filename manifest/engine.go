@@ -525,18 +525,9 @@ func isCRD(r Ref) bool {
 	return r.Kind == "CustomResourceDefinition" && r.Group() == "apiextensions.k8s.io"
 }
 
-// establish waits, by watch, for a CRD to be Established, then for
-// discovery to serve its kind.
+// establish waits for a CRD to be Established, then for discovery to serve
+// its kind: resource.Client.WaitEstablished, which reads the CRD once and
+// watches it (one mechanism for the engine and the client).
 func (e *Engine) establish(ctx context.Context, name string, timeout time.Duration) (unstructured.Object, error) {
-	ref := Ref{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition", Name: name}
-	res := e.Wait(ctx, []Target{{Ref: ref}}, &WaitOptions{Timeout: timeout})
-	if res[0].Status != StatusCurrent {
-		if res[0].Err != nil {
-			return unstructured.Object{}, fmt.Errorf("wait for CRD %s to be established: %w", name, res[0].Err)
-		}
-		return unstructured.Object{}, fmt.Errorf("wait for CRD %s to be established: %w: %s %s", name, resource.ErrCRDNotEstablished, res[0].Status, res[0].Message)
-	}
-	// Established: WaitEstablished's first read sees it, then it refreshes
-	// discovery until the kind resolves.
 	return e.c.WaitEstablished(ctx, name, &resource.WaitOptions{Timeout: timeout, Interval: 50 * time.Millisecond})
 }

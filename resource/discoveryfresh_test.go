@@ -142,6 +142,21 @@ func TestWatchDiscovery(t *testing.T) {
 		assert.Equal(t, before, ourDisc.Stats())
 	})
 
+	t.Run("a version no longer served", func(t *testing.T) {
+		crds := other.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+		_, err := crds.Patch(ctx, "widgets.fresh.example.com", resource.JSONPatch, []byte(`[{"op":"replace","path":"/spec/versions/1/served","value":false}]`), nil)
+		require.NoError(t, err)
+		ch := run.next(t)
+		require.NoError(t, ch.Err)
+		assert.Equal(t, "changed", ch.Reason)
+		_, err = ourDisc.ResourceForKind(ctx, "fresh.example.com/v2", "Widget")
+		require.ErrorIs(t, err, discovery.ErrUnknownResource)
+		before := ourDisc.Stats()
+		_, err = ourDisc.ResourceForKind(ctx, av, "Widget")
+		require.NoError(t, err)
+		assert.Equal(t, before, ourDisc.Stats())
+	})
+
 	t.Run("deleted", func(t *testing.T) {
 		_, err := other.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Delete(ctx, "widgets.fresh.example.com", nil)
 		require.NoError(t, err)

@@ -41,6 +41,14 @@
 // The first write of a custom resource of a just-established CRD can still
 // take about two seconds inside the server.
 //
+// WaitEstablished is for CRDs the caller created. For kinds that others
+// install while a program runs, WatchDiscovery keeps discovery fresh: it
+// watches CRDs and APIServices and invalidates discovery when what the
+// server serves changes, so such kinds resolve at once even under a long
+// discovery TTL:
+//
+//	go c.WatchDiscovery(ctx, nil) // until ctx ends
+//
 // # Subresources
 //
 // Subresource("status"), Subresource("scale") and the like bind a handle to

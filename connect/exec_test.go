@@ -123,16 +123,34 @@ func TestExecCancelledByContext(t *testing.T) {
 
 func TestExecCutConnectionIsAnError(t *testing.T) {
 	t.Parallel()
-	srv, c, tc := setup(t)
+	srv, _, tc := setup(t)
 	createPod(t, tc, "web")
+	c, r := relayed(t, srv)
 	srv.SetExecHandler(func(ctx context.Context, req testserver.ExecRequest, st testserver.ExecStreams) (int, error) {
 		_, _ = io.WriteString(st.Stdout, "partial")
-		srv.Close() // the server goes away mid-stream
+		<-ctx.Done()
 		return 0, nil
 	})
-	var out bytes.Buffer
-	err := c.Exec(ctx(t), "default", "web", []string{"x"}, &connect.ExecOptions{Stdout: &out})
+	// The network goes away once the client has the first output.
+	out := &cutOnWrite{cut: r.cut}
+	err := c.Exec(ctx(t), "default", "web", []string{"x"}, &connect.ExecOptions{Stdout: out})
 	require.Error(t, err)
 	assert.False(t, errors.As(err, new(*connect.ExitError)))
 	assert.Contains(t, err.Error(), "before the command's exit status")
+	assert.Equal(t, "partial", out.buf.String())
+}
+
+// cutOnWrite calls cut after its first write.
+type cutOnWrite struct {
+	buf bytes.Buffer
+	cut func()
+}
+
+func (w *cutOnWrite) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if w.cut != nil {
+		w.cut()
+		w.cut = nil
+	}
+	return len(p), nil
 }

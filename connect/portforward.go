@@ -324,8 +324,11 @@ func (c *portConn) Read(p []byte) (int, error) {
 	if c.remoteErr != nil {
 		return 0, c.remoteErr
 	}
+	// spdystream closes the connection's channel before it ends the
+	// streams of a connection that went away, so a stream that ended
+	// because the session did is told from one the pod's side finished.
 	select {
-	case <-c.pf.done:
+	case <-c.pf.spdy.CloseChan():
 		if c.closed.Load() {
 			return 0, net.ErrClosed
 		}

@@ -124,25 +124,23 @@ func TestPortForwardRefused(t *testing.T) {
 
 func TestPortForwardSessionCut(t *testing.T) {
 	t.Parallel()
-	srv, c, tc := setup(t)
+	srv, _, tc := setup(t)
 	createPod(t, tc, "web")
-	started := make(chan struct{})
-	srv.SetPortForwardHandler(func(ctx context.Context, req testserver.PortForwardRequest, conn io.ReadWriter) error {
-		_, _ = io.WriteString(conn, "partial")
-		close(started)
-		<-ctx.Done()
-		return nil
-	})
+	c, r := relayed(t, srv)
 	pf, err := c.PortForward(ctx(t), "default", "web", nil)
 	require.NoError(t, err)
 	defer pf.Close()
 	conn, err := pf.Dial(ctx(t), 8080)
 	require.NoError(t, err)
-	<-started
-	srv.Close()
-	got, err := io.ReadAll(conn)
-	assert.Equal(t, "partial", string(got))
+	_, err = io.WriteString(conn, "partial")
+	require.NoError(t, err)
+	buf := make([]byte, 7)
+	_, err = io.ReadFull(conn, buf)
+	require.NoError(t, err)
+	r.cut()
+	_, err = io.ReadAll(conn)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "a cut session is never a clean end")
+	<-pf.Done()
 }
 
 func TestPortForwardCloseLeavesNoGoroutine(t *testing.T) {

@@ -131,7 +131,7 @@ func TestWaitFollowsAControllerByWatch(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string][]manifest.Status{}
 	acted := map[string]bool{}
-	opts := &manifest.WaitOptions{Timeout: 30 * time.Second, NoStatusGrace: 1500 * time.Millisecond, FailedAfter: 300 * time.Millisecond,
+	opts := &manifest.WaitOptions{Timeout: 30 * time.Second, NoStatusGrace: 3 * time.Second, FailedAfter: 300 * time.Millisecond,
 		OnChange: func(r manifest.WaitResult) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -159,13 +159,13 @@ func TestWaitFollowsAControllerByWatch(t *testing.T) {
 	mu.Lock()
 	assert.Equal(t, []manifest.Status{manifest.StatusInProgress, manifest.StatusInProgress, manifest.StatusCurrent}, seen["slow"], "no status, Unknown, then Ready")
 	mu.Unlock()
-	assert.Less(t, slow.Duration, 1500*time.Millisecond, "Ready before the grace period ended")
+	assert.Less(t, slow.Duration, 3*time.Second, "Ready before the grace period ended")
 	assert.Equal(t, manifest.StatusFailed, broken.Status, broken.Message)
 	require.Error(t, broken.Err)
 	assert.Contains(t, broken.Err.Error(), "bad size")
 	assert.GreaterOrEqual(t, broken.Duration, 300*time.Millisecond, "Failed must persist")
 	assert.Equal(t, manifest.StatusCurrent, silent.Status, "no status after the grace period")
-	assert.GreaterOrEqual(t, silent.Duration, 1500*time.Millisecond)
+	assert.GreaterOrEqual(t, silent.Duration, 3*time.Second)
 	assert.Contains(t, silent.Message, "no status")
 }
 

@@ -367,7 +367,6 @@ spec: {size: 1}
 	defer mu.Unlock()
 	assert.Equal(t, manifest.StatusInProgress, seen["later"][0], "InProgress before its controller wrote a status")
 	assert.Equal(t, manifest.StatusCurrent, seen["later"][len(seen["later"])-1])
-	assert.Equal(t, manifest.StatusInProgress, seen["web"][0], "the Deployment was seen rolling out")
 }
 
 // TestManifestApplyConcurrencyFigures logs how long 100 ConfigMaps take to

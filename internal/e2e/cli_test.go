@@ -128,6 +128,18 @@ data: {"a/b": x}
 		assert.Equal(t, good, strings.Split(gjson.Get(l, "source").String(), ":")[0])
 	}
 
+	t.Run("a Namespace that names only itself", func(t *testing.T) {
+		// The apply that creates it owns no field, so the server keeps no
+		// managedFields; the next apply records the object's fields under
+		// "before-first-apply" (a write: configured); then unchanged. The
+		// test server does the same (TestApplyBeforeFirstApply).
+		bare := "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + uniqueName("cli-bare") + "}\n"
+		t.Cleanup(func() { _, _, _ = c.run(bare, "delete", "-f", "-") })
+		for _, want := range []string{"created", "configured", "unchanged"} {
+			out := c.ok(bare, "apply", "-f", "-", "-o", "ndjson")
+			assert.Equal(t, want, gjson.Get(out, "action").String(), out)
+		}
+	})
 	t.Run("get tables are the server's", func(t *testing.T) {
 		out := c.ok("", "get", "widgets."+group, "-n", ns)
 		assert.Regexp(t, `(?m)^NAME\s+SIZE\n`, out)

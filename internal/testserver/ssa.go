@@ -480,6 +480,31 @@ func applyConfig(d *resourceDef, live, config map[string]any, manager, sub strin
 	if live != nil {
 		entries = readManagedOf(d, live)
 		current = live
+		// The real field manager, applying to an object nobody manages
+		// (one an apply created without owning a field, such as a
+		// Namespace that names only itself), first records the object's
+		// fields as an Update by "before-first-apply": that apply writes
+		// the object and moves its resourceVersion even when it changes
+		// nothing else.
+		if len(entries) == 0 && sub == "" {
+			e := &managedEntry{manager: "before-first-apply", operation: "Update", apiVersion: d.groupVersion(), time: nowRFC3339(), fields: map[string]bool{}}
+			// Unlike on create, a Namespace's spec (its finalizer) is
+			// there by now and goes with the rest.
+			view := ownedView(d, live, "")
+			if sp, ok := live["spec"]; ok && d.group == "" && d.resource == "namespaces" {
+				view["spec"] = sp
+			}
+			w := &leafWalker{crd: d.crd != "", out: map[string]any{}}
+			w.walk(view, "", "", d.schema, 0)
+			atomic := "f:spec" + pathSep + "f:finalizers" // an atomic list in the real schema
+			for p := range w.out {
+				if d.group == "" && d.resource == "namespaces" && strings.HasPrefix(p, atomic+pathSep) {
+					p = atomic
+				}
+				e.fields[p] = true
+			}
+			entries = append(entries, e)
+		}
 	}
 	applied := leavesOf(d, config, sub)
 	// An applied configuration owns the items of keyed lists, not the

@@ -112,18 +112,37 @@ func TestNoOpApplyOfStringDataAcrossSeconds(t *testing.T) {
 	assert.Equal(t, first.str("metadata.managedFields.0.time"), again.str("metadata.managedFields.0.time"))
 }
 
-// An apply that owns nothing (a Namespace with only its name) and is sent
-// again writes nothing either.
-func TestNoOpApplyOwningNothing(t *testing.T) {
+// TestApplyBeforeFirstApply: a Namespace applied with nothing but its name
+// is created without managedFields (the apply owns no field); the next
+// apply records the object's fields under "before-first-apply" and moves
+// the resourceVersion; the one after changes nothing. kube-apiserver 1.37
+// does the same (internal/e2e TestCLI, the name-only Namespace), so this
+// replaces an earlier test that expected the second apply to write nothing.
+func TestApplyBeforeFirstApply(t *testing.T) {
 	t.Parallel()
 	c := setup(t)
-	path := "/api/v1/namespaces/shop?fieldManager=tool"
-	body := `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}`
-	first := c.do("PATCH", path, body, "Content-Type", "application/apply-patch+yaml")
+	apply := func() resp {
+		t.Helper()
+		r := c.do("PATCH", "/api/v1/namespaces/bare?fieldManager=tool", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bare"}}`,
+			"Content-Type", "application/apply-patch+yaml")
+		require.Equal(t, http.StatusOK, r.code, string(r.raw))
+		return r
+	}
+	first := c.do("PATCH", "/api/v1/namespaces/bare?fieldManager=tool", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bare"}}`,
+		"Content-Type", "application/apply-patch+yaml")
 	require.Equal(t, http.StatusCreated, first.code, string(first.raw))
-	again := c.do("PATCH", path, body, "Content-Type", "application/apply-patch+yaml")
-	require.Equal(t, http.StatusOK, again.code, string(again.raw))
-	assert.Equal(t, first.str("metadata.resourceVersion"), again.str("metadata.resourceVersion"), "nothing written")
-	_, has := again.get("metadata").(map[string]any)["managedFields"]
-	assert.False(t, has, "no managedFields, not null ones")
+	assert.Nil(t, first.get("metadata.managedFields"))
+
+	second := apply()
+	assert.NotEqual(t, first.str("metadata.resourceVersion"), second.str("metadata.resourceVersion"))
+	assert.Equal(t, "before-first-apply", second.str("metadata.managedFields.0.manager"))
+	assert.Equal(t, "Update", second.str("metadata.managedFields.0.operation"))
+	assert.Equal(t, map[string]any{
+		"f:metadata": map[string]any{"f:labels": map[string]any{".": map[string]any{}, "f:kubernetes.io/metadata.name": map[string]any{}}},
+		"f:spec":     map[string]any{"f:finalizers": map[string]any{}},
+	}, second.get("metadata.managedFields.0.fieldsV1"))
+	assert.Len(t, second.get("metadata.managedFields"), 1)
+
+	third := apply()
+	assert.Equal(t, second.str("metadata.resourceVersion"), third.str("metadata.resourceVersion"))
 }

@@ -177,6 +177,8 @@ type reporter struct {
 	out    io.Writer
 	ndjson bool
 	prog   *progress
+	// total, when set, shows a count of the objects done on a terminal.
+	total, done int
 }
 
 func (g *globals) reporter(ndjson bool) *reporter {
@@ -191,18 +193,25 @@ func (r *reporter) line(v resultView, text string) {
 		fmt.Fprintf(r.out, "%s\n", b)
 		return
 	}
-	fmt.Fprintln(r.out, text)
 	for _, c := range v.Causes {
 		if c.Field != "" {
-			fmt.Fprintf(r.out, "    %s: %s\n", c.Field, c.Message)
+			text += fmt.Sprintf("\n    %s: %s", c.Field, c.Message)
 		} else {
-			fmt.Fprintf(r.out, "    %s\n", c.Message)
+			text += "\n    " + c.Message
 		}
 	}
+	r.prog.println(text)
 }
 
 func (r *reporter) result(res manifest.Result) {
 	r.line(viewOf(res), res.String())
+	if r.total > 0 {
+		r.mu.Lock()
+		r.done++
+		line := fmt.Sprintf("%d of %d objects done", r.done, r.total)
+		r.mu.Unlock()
+		r.prog.set("\x00count", line)
+	}
 }
 
 func (r *reporter) ready(w manifest.WaitResult) {
@@ -252,6 +261,7 @@ func runApply(ctx context.Context, g *globals, f *manifestFlags, create bool) er
 		return &exitError{code: exitCannotRun, err: err}
 	}
 	rep := g.reporter(f.output == "ndjson")
+	rep.total = len(l.plan.Items)
 	opts := &manifest.ApplyOptions{
 		FieldManager: f.fieldManager, Force: f.force, DryRun: f.dryRun == "server",
 		Concurrency: f.concurrency, FailFast: f.failFast, ApplySet: as, Prune: f.prune,
@@ -316,10 +326,12 @@ Exit codes: 0 all deleted; 1 some failed; 2 could not run.`,
 				return &exitError{code: exitCannotRun, err: fmt.Errorf("--cascade=%s: want background, foreground or orphan", cascade)}
 			}
 			rep := g.reporter(f.output == "ndjson")
+			rep.total = len(l.plan.Items)
 			res, err := l.engine.Delete(ctx, l.plan, &manifest.DeleteOptions{
 				PropagationPolicy: policy, DryRun: f.dryRun == "server",
 				Concurrency: f.concurrency, FailFast: f.failFast, OnResult: rep.result,
 			})
+			rep.prog.clear()
 			if err != nil {
 				return &exitError{code: exitCannotRun, err: err}
 			}

@@ -52,6 +52,20 @@ func (p *progress) redraw() {
 	_, _ = io.WriteString(p.w, b.String())
 }
 
+// println prints a final line above the state lines (on a terminal the
+// state lines are drawn again below it).
+func (p *progress) println(text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.tty || p.drawn == 0 {
+		_, _ = io.WriteString(p.w, text+"\n")
+		return
+	}
+	fmt.Fprintf(p.w, "\x1b[%dA\x1b[J%s\n", p.drawn, text)
+	p.drawn = 0
+	p.redraw()
+}
+
 // clear erases the state lines so that the final lines take their place.
 func (p *progress) clear() {
 	if !p.tty {

@@ -85,9 +85,19 @@ func TestProgress(t *testing.T) {
 		"\x1b[2A\x1b[J", b.String())
 
 	b.Reset()
+	p = newProgress(&b, true)
+	p.println("first")
+	p.set("n", "1 of 2 objects done")
+	p.println("second")
+	assert.Equal(t, "first\n"+
+		"\x1b[2K1 of 2 objects done\n"+
+		"\x1b[1A\x1b[Jsecond\n\x1b[2K1 of 2 objects done\n", b.String(), "final lines go above the state lines")
+
+	b.Reset()
 	p = newProgress(&b, false)
 	p.set("a", "a InProgress")
+	p.println("done")
 	p.clear()
-	assert.Empty(t, b.String())
+	assert.Equal(t, "done\n", b.String())
 	assert.False(t, isTerminal(&b))
 }

@@ -3,6 +3,7 @@ package resource_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -204,5 +205,42 @@ func TestWatchDiscoveryRefused(t *testing.T) {
 	before := ourDisc.Stats()
 	_, err := ourDisc.ResourceForKind(context.Background(), av, "Widget")
 	require.NoError(t, err)
+	assert.Equal(t, before, ourDisc.Stats())
+}
+
+// TestWatchDiscoveryBurst installs 20 CRDs at once, as an operator's chart
+// does: discovery is refreshed for batches of them, not once per CRD, and
+// every kind resolves from the cache once its change is reported.
+func TestWatchDiscoveryBurst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := testserver.NewWithOptions(t, &testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
+	ours, ourDisc := hourClient(t, srv)
+	other := plainClient(t, srv)
+	run := startFresh(t, ours)
+	require.Equal(t, "synced", run.next(t).Reason)
+
+	const n = 20
+	before := ourDisc.Stats()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { widgetCRD(t, other, fmt.Sprintf("burst%d.example.com", i)) })
+	}
+	wg.Wait()
+	for range n {
+		ch := run.next(t)
+		require.NoError(t, ch.Err)
+		assert.Equal(t, "served", ch.Reason)
+	}
+	during := ourDisc.Stats().Requests - before.Requests
+	t.Logf("%d CRDs established: %d discovery requests", n, during)
+	// One refresh is two requests (/api and /apis); one per CRD would be 2n.
+	assert.Less(t, during, int64(2*n), "refreshed for batches, not per CRD")
+
+	before = ourDisc.Stats()
+	for i := range n {
+		_, err := ourDisc.ResourceForKind(ctx, fmt.Sprintf("burst%d.example.com/v1", i), "Widget")
+		require.NoError(t, err)
+	}
 	assert.Equal(t, before, ourDisc.Stats())
 }

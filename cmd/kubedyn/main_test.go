@@ -345,3 +345,25 @@ func TestKubeconfigFlags(t *testing.T) {
 		assert.NotEmpty(t, gjson.Get(out, "clientVersion.goVersion").String(), out)
 	})
 }
+
+func TestApplyPrune(t *testing.T) {
+	c, _ := newCLI(t)
+	out := c.ok(configMaps, "apply", "-f", "-", "--applyset", "shop")
+	assert.Contains(t, out, "2 created")
+	assert.Equal(t, "applyset-", c.ok("", "get", "cm", "one", "--jq", `.metadata.labels["applyset.kubernetes.io/part-of"][:9]`)[:9])
+
+	only := strings.SplitN(configMaps, "---\n", 2)[0]
+	r := c.run(only, "apply", "-f", "-", "--applyset", "shop", "--prune", "--dry-run=server")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "ConfigMap default/two pruned (dry run)")
+	c.ok("", "get", "cm", "two")
+
+	out = c.ok(only, "apply", "-f", "-", "--applyset", "shop", "--prune")
+	assert.Contains(t, out, "ConfigMap default/two pruned")
+	assert.Contains(t, out, "1 unchanged, 1 pruned")
+	assert.Equal(t, 1, c.run("", "get", "cm", "two").code)
+
+	r = c.run(only, "apply", "-f", "-", "--prune")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--prune needs --applyset")
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -243,4 +245,64 @@ func TestWatchDiscoveryBurst(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, before, ourDisc.Stats())
+}
+
+// freshGoroutines returns the stacks of goroutines running WatchDiscovery's
+// or its watchers' code.
+func freshGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		for _, frame := range []string{"resource.(*freshness)", "resource.(*Client).WatchDiscovery", "watch.(*run)", "watch.(*deadline)", "watch.Decode"} {
+			if strings.Contains(g, frame) {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestWatchDiscoveryLeavesNoGoroutines ends WatchDiscovery while it watches
+// and while it backs off from a refused watch, and checks that every
+// goroutine it started has ended when it returns. It is not parallel, so
+// that no other test's watchers run meanwhile.
+func TestWatchDiscoveryLeavesNoGoroutines(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		srv := testserver.New(t)
+		if refused {
+			srv.Inject(testserver.Fault{Method: http.MethodGet, PathPrefix: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Status: http.StatusForbidden})
+		}
+		ours, _ := hourClient(t, srv)
+		require.Empty(t, freshGoroutines())
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan struct{}, 2)
+		done := make(chan error, 1)
+		go func() {
+			done <- ours.WatchDiscovery(ctx, &resource.DiscoveryWatchOptions{
+				OnChange: func(ch resource.DiscoveryChange) {
+					if ch.Reason == "synced" {
+						select {
+						case ready <- struct{}{}:
+						default:
+						}
+					}
+				},
+				OnError: func(err error) {
+					if errors.Is(err, transport.ErrForbidden) {
+						select {
+						case ready <- struct{}{}:
+						default:
+						}
+					}
+				},
+			})
+		}()
+		<-ready
+		require.NotEmpty(t, freshGoroutines())
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+		assert.Empty(t, freshGoroutines(), "refused: %v", refused)
+	}
 }

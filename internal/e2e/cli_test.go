@@ -26,10 +26,15 @@ type kubedynCLI struct {
 
 func newKubedynCLI(t *testing.T) *kubedynCLI {
 	t.Helper()
+	return buildKubedynCLI(t, cluster(t).Kubeconfig)
+}
+
+func buildKubedynCLI(t *testing.T, kubeconfig string) *kubedynCLI {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "kubedyn")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/kubedyn/kubedyn/cmd/kubedyn").CombinedOutput()
 	require.NoError(t, err, string(out))
-	return &kubedynCLI{t: t, bin: bin, kc: cluster(t).Kubeconfig}
+	return &kubedynCLI{t: t, bin: bin, kc: kubeconfig}
 }
 
 // run returns standard output, standard error and the exit code.
@@ -198,4 +203,55 @@ data: {"a/b": x}
 		out = c.ok(cr, "delete", "-f", "-")
 		assert.Contains(t, out, "Widget."+group+" "+ns+"/w1 unchanged", "already gone")
 	})
+}
+
+// TestCLIOnTheWholePlane: with controllers and a node agent, apply --wait
+// reports a Deployment that rolls out and a Job that completes as Current
+// and a Job that fails as Failed (exit 1); wait --for=condition=Available
+// and the server's pod table with its wide columns.
+func TestCLIOnTheWholePlane(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	c := buildKubedynCLI(t, plane(t).Kubeconfig)
+	set := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ` + ns + `}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: busybox:1.36, command: [sh, -c, "exec sleep 3600"]}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: works, namespace: ` + ns + `}
+spec:
+  backoffLimit: 0
+  template: {spec: {restartPolicy: Never, containers: [{name: w, image: busybox:1.36, command: [sh, -c, "exit 0"]}]}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: breaks, namespace: ` + ns + `}
+spec:
+  backoffLimit: 0
+  template: {spec: {restartPolicy: Never, containers: [{name: w, image: busybox:1.36, command: [sh, -c, "exit 3"]}]}}
+`
+	out, errOut, code := c.run(set, "apply", "-f", "-", "--wait", "--timeout=150s")
+	require.Equal(t, 1, code, "the failed Job: exit 1\n%s\n%s", out, errOut)
+	assert.Contains(t, out, "Deployment.apps "+ns+"/web Current")
+	assert.Contains(t, out, "Job.batch "+ns+"/works Current")
+	assert.Contains(t, out, "Job.batch "+ns+"/breaks Failed")
+	assert.Contains(t, out, "3 created; 2 ready, 1 not ready")
+
+	out = c.ok("", "wait", "deploy/web", "-n", ns, "--for=condition=Available", "--timeout=30s")
+	assert.Contains(t, out, "Deployment.apps "+ns+"/web Current")
+	out = c.ok("", "get", "pods", "-n", ns, "-l", "app=web")
+	assert.Regexp(t, `(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n`, out)
+	assert.Regexp(t, `(?m)^web-\S+\s+1/1\s+Running\s+0\s+`, out)
+	out = c.ok("", "get", "pods", "-n", ns, "-l", "app=web", "-o", "wide")
+	assert.Regexp(t, `(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+`, out)
+	out = c.ok("", "get", "jobs", "-n", ns)
+	assert.Regexp(t, `(?m)^works\s+Complete\s+1/1\s+`, out)
+	assert.Regexp(t, `(?m)^breaks\s+Failed\s+0/1\s+`, out)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubedyn/kubedyn/manifest"
 	"github.com/kubedyn/kubedyn/transport"
+	"github.com/kubedyn/kubedyn/unstructured"
 )
 
 type manifestFlags struct {
@@ -301,17 +302,26 @@ func newDelete(g *globals) *cobra.Command {
 	f := &manifestFlags{}
 	var cascade string
 	cmd := &cobra.Command{
-		Use:   "delete -f FILE|FOLDER|-",
-		Short: "Delete the objects of manifests, dependents first",
-		Long: `delete deletes the objects the manifests name, in the reverse of apply's order.
+		Use:   "delete -f FILE|FOLDER|- | RESOURCE NAME... | RESOURCE/NAME...",
+		Short: "Delete the objects of manifests (dependents first) or named objects",
+		Long: `delete deletes the objects the manifests name, in the reverse of apply's order,
+or the objects named on the command line (in the namespace of -n).
 
 One line per object (deleted; unchanged when it was already gone; failed;
 skipped), then a summary; -o ndjson as for apply.
 Exit codes: 0 all deleted; 1 some failed; 2 could not run.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			l, err := g.load(ctx, f, nil)
+			var l *loaded
+			var err error
+			switch {
+			case len(args) > 0 && len(f.files) > 0:
+				err = errors.New("name objects either with -f or as arguments, not both")
+			case len(args) > 0:
+				l, err = g.loadNamed(ctx, f, args)
+			default:
+				l, err = g.load(ctx, f, nil)
+			}
 			if err != nil {
 				return &exitError{code: exitCannotRun, err: err}
 			}
@@ -445,4 +455,48 @@ object could not be diffed; 2 could not run.`,
 	cmd.Flags().StringVar(&f.fieldManager, "field-manager", manifest.DefaultFieldManager, "the field manager the dry-run apply uses")
 	cmd.Flags().BoolVar(&f.force, "force-conflicts", false, "take over fields other managers own")
 	return cmd
+}
+
+// loadNamed plans the objects named as RESOURCE NAME... or RESOURCE/NAME...
+// as a manifest set of bare objects, so delete treats them as it treats
+// manifests.
+func (g *globals) loadNamed(ctx context.Context, f *manifestFlags, args []string) (*loaded, error) {
+	if f.output != "" && f.output != "ndjson" {
+		return nil, fmt.Errorf("unknown output format %q (want ndjson)", f.output)
+	}
+	targets, err := parseTargets(args)
+	if err != nil {
+		return nil, err
+	}
+	c, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	var objs []unstructured.Decoded
+	for _, t := range targets {
+		if len(t.names) == 0 {
+			return nil, fmt.Errorf("%s: name the objects to delete", t.resource)
+		}
+		_, ar, err := g.handle(ctx, c, t.resource, false)
+		if err != nil {
+			return nil, err
+		}
+		gv := unstructured.GroupVersion{Group: ar.Group, Version: ar.Version}.String()
+		for _, n := range t.names {
+			o, err := unstructured.New(gv, ar.Kind).Set("metadata.name", n)
+			if err == nil && ar.Namespaced {
+				o, err = o.Set("metadata.namespace", c.DefaultNamespace())
+			}
+			if err != nil {
+				return nil, err
+			}
+			objs = append(objs, unstructured.Decoded{Object: o})
+		}
+	}
+	e := manifest.New(c)
+	plan, err := e.Plan(ctx, objs, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{engine: e, plan: plan, ns: c.DefaultNamespace()}, nil
 }

@@ -367,3 +367,21 @@ func TestApplyPrune(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "--prune needs --applyset")
 }
+
+func TestDeleteByName(t *testing.T) {
+	c, _ := newCLI(t)
+	c.ok(configMaps, "apply", "-f", "-")
+	out := c.ok("", "delete", "configmap/one", "cm/two", "--wait", "--timeout=10s")
+	assert.Contains(t, out, "ConfigMap default/one deleted\n")
+	assert.Contains(t, out, "ConfigMap default/two deleted\n")
+	assert.Contains(t, out, "ConfigMap default/one NotFound")
+	assert.Contains(t, out, "2 deleted")
+	assert.Equal(t, 1, c.run("", "get", "cm", "one").code)
+
+	out = c.ok("", "delete", "configmaps", "one", "-o", "ndjson")
+	assert.Equal(t, "unchanged", gjson.Get(out, "action").String(), "already gone")
+	for _, args := range [][]string{{"delete", "configmaps"}, {"delete", "cm", "one", "-f", "x.yaml"}, {"delete"}} {
+		r := c.run("", args...)
+		assert.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
+	}
+}

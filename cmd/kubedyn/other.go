@@ -16,7 +16,9 @@ import (
 	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/manifest"
 	"github.com/kubedyn/kubedyn/resource"
+	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
+	"github.com/kubedyn/kubedyn/watch"
 )
 
 func newWatch(g *globals) *cobra.Command {
@@ -28,7 +30,9 @@ func newWatch(g *globals) *cobra.Command {
 		Short: "Print a resource's watch events as NDJSON",
 		Long: `watch prints one JSON line per event, {"type":"ADDED","object":{...}}: first
 the objects that exist (ADDED), then every change, until interrupted, --timeout
-passes or --max-events have been printed (exit 0 in each case).`,
+passes or --max-events have been printed (exit 0 in each case). A dropped
+connection or an expired resourceVersion is resumed (relisting when needed);
+only errors no retry can fix (forbidden, unknown) end it with exit 2.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -52,13 +56,27 @@ passes or --max-events have been printed (exit 0 in each case).`,
 				ctx, cancel = context.WithTimeout(ctx, timeout)
 				defer cancel()
 			}
+			// The managed Watcher lists, then watches, and resumes (or
+			// relists) after a dropped connection or an expired
+			// resourceVersion; only errors no retry can fix end it.
+			w := watch.NewWatcher(h.ListWatcher(&resource.ListWatcherOptions{LabelSelector: selector, FieldSelector: fields}), &watch.Config{
+				OnError: func(err error) { fmt.Fprintln(g.errOut, "warning:", err) },
+				Final: func(err error) bool {
+					return errors.Is(err, transport.ErrForbidden) || errors.Is(err, transport.ErrUnauthorized) ||
+						errors.Is(err, transport.ErrNotFound) || errors.Is(err, transport.ErrMethodNotSupported) ||
+						errors.Is(err, transport.ErrInvalid)
+				},
+			})
 			n := 0
-			for ev, err := range h.Watch(ctx, &resource.WatchOptions{LabelSelector: selector, FieldSelector: fields}) {
+			for ev, err := range w.Events(ctx) {
 				if err != nil {
 					if ctx.Err() != nil {
 						return nil
 					}
 					return &exitError{code: exitCannotRun, err: err}
+				}
+				if ev.Type != watch.Added && ev.Type != watch.Modified && ev.Type != watch.Deleted {
+					continue // bookmarks and the Watcher's markers
 				}
 				b, err := json.Marshal(struct {
 					Type   string              `json:"type"`

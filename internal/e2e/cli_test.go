@@ -177,6 +177,10 @@ data: {"a/b": x}
 		out := c.ok("", "watch", "widgets."+group, "-n", ns, "--max-events", "1")
 		assert.Equal(t, "ADDED", gjson.Get(out, "type").String())
 		assert.Equal(t, "w1", gjson.Get(out, "object.metadata.name").String())
+		// A user RBAC refuses: the watch ends at once, exit 2, no retries.
+		_, errOut, code := c.run("", "--context", "nobody", "watch", "configmaps", "-n", ns)
+		assert.Equal(t, 2, code)
+		assert.Contains(t, errOut, "forbidden")
 	})
 	t.Run("explain and api-resources", func(t *testing.T) {
 		out := c.ok("", "explain", "widgets."+group+".spec.size")

@@ -503,6 +503,14 @@ var changeCases = []fcase{
 	{Name: "object-apply-create", Kind: kindObject, Setup: []request{objNamespace, {Method: http.MethodDelete, Path: objNS + "/configmaps/fidelity-applied"}},
 		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-applied?fieldManager=fidelity", applyPatch,
 			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fidelity-applied","labels":{"by":"apply"}},"data":{"a":"1"}}`)},
+	// An apply to an object nobody manages (created by an apply that owned
+	// no field: a Namespace that names only itself) records the object's
+	// fields under before-first-apply, and so writes.
+	{Name: "object-apply-before-first-apply", Kind: kindObject,
+		Setup: []request{withBody(http.MethodPatch, "/api/v1/namespaces/fidelity-bare?fieldManager=fidelity", applyPatch,
+			`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"fidelity-bare"}}`)},
+		Request: withBody(http.MethodPatch, "/api/v1/namespaces/fidelity-bare?fieldManager=fidelity", applyPatch,
+			`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"fidelity-bare"}}`)},
 	{Name: "object-apply-shared", Kind: kindObject,
 		Setup: []request{objNamespace, withBody(http.MethodPost, objNS+"/configmaps", contentTypeJSON, configMap("fidelity-apply-shared", ""))},
 		Request: withBody(http.MethodPatch, objNS+"/configmaps/fidelity-apply-shared?fieldManager=fidelity", applyPatch,

@@ -131,8 +131,9 @@ type servedState struct {
 	// fingerprint changes whenever discovery would; "" when the object
 	// makes nothing served.
 	fingerprint string
-	// kinds are the "apiVersion kind plural" triples a served CRD makes
-	// resolvable; none for APIServices.
+	// kinds are what a served CRD makes resolvable, one
+	// "apiVersion kind plural shortNames categories" entry (lists
+	// comma-separated) per served version; none for APIServices.
 	kinds []string
 }
 
@@ -256,7 +257,8 @@ func (f *freshness) settler(ctx context.Context) {
 		}
 		for _, n := range names {
 			for _, k := range first[n].kinds {
-				if !slices.Contains(want, k) && !slices.Contains(gone, k) {
+				served := func(w string) bool { return kindKey(w) == kindKey(k) }
+				if !slices.ContainsFunc(want, served) && !slices.ContainsFunc(gone, served) {
 					gone = append(gone, k)
 				}
 			}
@@ -277,8 +279,9 @@ func (f *freshness) settler(ctx context.Context) {
 	}
 }
 
-// settle refreshes discovery until every triple of want resolves (to its
-// plural) and none of gone does, or SettleTimeout passes.
+// settle refreshes discovery until every entry of want resolves (to its
+// plural, short names and categories) and the kind of none of gone does,
+// or SettleTimeout passes.
 func (f *freshness) settle(ctx context.Context, want, gone []string) error {
 	ctx, cancel := context.WithTimeout(ctx, f.o.SettleTimeout)
 	defer cancel()
@@ -303,7 +306,7 @@ func (f *freshness) settle(ctx context.Context, want, gone []string) error {
 // nothing.
 func (f *freshness) disagreement(ctx context.Context, want, gone []string) (string, error) {
 	for _, k := range want {
-		av, kind, plural := splitServed(k)
+		av, kind, plural, shortNames, categories := splitServed(k)
 		r, err := f.c.disc.ResourceForKind(ctx, av, kind)
 		if errors.Is(err, discovery.ErrUnknownResource) {
 			return fmt.Sprintf("discovery does not list %s %s yet", av, kind), nil
@@ -311,12 +314,13 @@ func (f *freshness) disagreement(ctx context.Context, want, gone []string) (stri
 		if err != nil {
 			return "", err
 		}
-		if r.Resource != plural {
-			return fmt.Sprintf("discovery lists %s %s as %q, not %q yet", av, kind, r.Resource, plural), nil
+		if r.Resource != plural || strings.Join(r.ShortNames, ",") != shortNames || strings.Join(r.Categories, ",") != categories {
+			return fmt.Sprintf("discovery lists %s %s as %q (short names %v, categories %v), not as %q (%s; %s) yet",
+				av, kind, r.Resource, r.ShortNames, r.Categories, plural, shortNames, categories), nil
 		}
 	}
 	for _, k := range gone {
-		av, kind, _ := splitServed(k)
+		av, kind, _, _, _ := splitServed(k)
 		_, err := f.c.disc.ResourceForKind(ctx, av, kind)
 		if err == nil {
 			return fmt.Sprintf("discovery still lists %s %s", av, kind), nil
@@ -328,10 +332,19 @@ func (f *freshness) disagreement(ctx context.Context, want, gone []string) (stri
 	return "", nil
 }
 
-func splitServed(k string) (apiVersion, kind, plural string) {
-	apiVersion, rest, _ := strings.Cut(k, " ")
-	kind, plural, _ = strings.Cut(rest, " ")
-	return apiVersion, kind, plural
+// splitServed takes a servedState.kinds entry apart.
+func splitServed(k string) (apiVersion, kind, plural, shortNames, categories string) {
+	f := strings.SplitN(k, " ", 5)
+	for len(f) < 5 {
+		f = append(f, "")
+	}
+	return f[0], f[1], f[2], f[3], f[4]
+}
+
+// kindKey is the "apiVersion kind" of a servedState.kinds entry.
+func kindKey(k string) string {
+	av, kind, _, _, _ := splitServed(k)
+	return av + " " + kind
 }
 
 // crdServed reads what a CRD makes the server serve: nothing unless it is
@@ -363,7 +376,7 @@ func crdServed(crd unstructured.Object) servedState {
 		}
 		name := v.Get("name").String()
 		b.WriteString("\x00" + name + "\x00" + v.Get("subresources").Raw)
-		s.kinds = append(s.kinds, group+"/"+name+" "+kind+" "+plural)
+		s.kinds = append(s.kinds, group+"/"+name+" "+kind+" "+plural+" "+joinStrings(names.Get("shortNames"))+" "+joinStrings(names.Get("categories")))
 		return true
 	})
 	s.fingerprint = b.String()
@@ -384,4 +397,14 @@ func apiServiceServed(svc unstructured.Object) servedState {
 		return servedState{}
 	}
 	return servedState{fingerprint: svc.Get("spec.group").String() + "/" + svc.Get("spec.version").String() + "\x00" + svc.Get("spec.service").Raw}
+}
+
+// joinStrings joins a JSON array of strings with commas, as
+// disagreement compares discovery's lists.
+func joinStrings(a gjson.Result) string {
+	var out []string
+	for _, v := range a.Array() {
+		out = append(out, v.String())
+	}
+	return strings.Join(out, ",")
 }

@@ -145,6 +145,20 @@ func TestWatchDiscovery(t *testing.T) {
 		assert.Equal(t, before, ourDisc.Stats())
 	})
 
+	t.Run("a short name added", func(t *testing.T) {
+		crds := other.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+		_, err := crds.Patch(ctx, "widgets.fresh.example.com", resource.JSONPatch, []byte(`[{"op":"add","path":"/spec/names/shortNames/-","value":"fwg"}]`), nil)
+		require.NoError(t, err)
+		ch := run.next(t)
+		require.NoError(t, ch.Err)
+		assert.Equal(t, "changed", ch.Reason)
+		before := ourDisc.Stats()
+		r, err := ourDisc.ResourceFor(ctx, "fwg")
+		require.NoError(t, err)
+		assert.Equal(t, "widgets", r.Resource)
+		assert.Equal(t, before, ourDisc.Stats())
+	})
+
 	t.Run("a version no longer served", func(t *testing.T) {
 		crds := other.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 		_, err := crds.Patch(ctx, "widgets.fresh.example.com", resource.JSONPatch, []byte(`[{"op":"replace","path":"/spec/versions/1/served","value":false}]`), nil)

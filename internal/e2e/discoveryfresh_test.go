@@ -125,6 +125,20 @@ func TestDiscoveryFresh(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, staleDisc.Stats().Requests, before.Requests)
 
+	// A short name added: the server accepts it (status.acceptedNames) and
+	// discovery lists it a moment later; it resolves from the cache.
+	short := strings.ReplaceAll(uniqueName("fw"), "-", "")
+	_, err = crds.Patch(ctx, name, resource.JSONPatch, []byte(`[{"op":"add","path":"/spec/names/shortNames/-","value":"`+short+`"}]`), nil)
+	require.NoError(t, err)
+	ch = waitFor("CustomResourceDefinition", name)
+	require.NoError(t, ch.Err)
+	assert.Equal(t, "changed", ch.Reason)
+	before = ourDisc.Stats()
+	r, err = ourDisc.ResourceFor(ctx, short)
+	require.NoError(t, err)
+	assert.Equal(t, "widgets", r.Resource)
+	assert.Equal(t, before, ourDisc.Stats(), "the new short name resolves from the cache")
+
 	start = time.Now()
 	_, err = crds.Delete(ctx, name, nil)
 	require.NoError(t, err)

@@ -91,8 +91,18 @@ func TestDiscoveryFresh(t *testing.T) {
 			}
 		}
 	}
-	waitFor("CustomResourceDefinition", "")
-	waitFor("APIService", "")
+	// Both syncs, in whichever order the two watches reach them (waiting
+	// for one then the other would drop the second if it came first).
+	for synced := map[string]bool{}; len(synced) < 2; {
+		select {
+		case ch := <-changes:
+			if ch.Name == "" {
+				synced[ch.Kind] = true
+			}
+		case <-ctx.Done():
+			require.FailNow(t, "no sync reported", "CustomResourceDefinition and APIService")
+		}
+	}
 
 	group := uniqueName("e2e-fresh") + ".example.com"
 	name := "widgets." + group

@@ -10,56 +10,31 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"time"
 
-	"github.com/kubedyn/kubedyn/internal/testserver"
-	"github.com/kubedyn/kubedyn/kubeconfig"
+	"github.com/kubedyn/kubedyn/examples/internal/setup"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := realMain(ctx, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
-}
+func main() { setup.Main("quickstart", realMain) }
 
 func realMain(ctx context.Context, out io.Writer) error {
-	cfg, err := kubeconfig.Load(nil)
-	switch {
-	case errors.Is(err, kubeconfig.ErrNoConfig):
-		// The test server establishes CRDs after the real server's
-		// delay, so the tour waits for Established as it must on a cluster.
-		srv, err := testserver.StartWithOptions(&testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
-		if err != nil {
-			return fmt.Errorf("start the in-process test server: %w", err)
-		}
-		defer srv.Close()
-		fmt.Fprintf(out, "No cluster is configured: using kubedyn's in-process test server at %s\n", srv.URL())
-		cfg = &transport.Config{
-			Host:        srv.URL(),
-			TLS:         transport.TLSConfig{CAData: srv.CAPEM()},
-			BearerToken: srv.Token(),
-		}
-	case err != nil:
+	// The configured cluster, or the in-process test server. Its CRDs are
+	// established after the real server's delay, so the tour waits for
+	// Established as it must on a cluster.
+	env, err := setup.Connect(out, &setup.Options{RealCRDEstablishDelay: true})
+	if err != nil {
 		return err
-	default:
-		fmt.Fprintf(out, "Using the configured cluster at %s\n", cfg.Host)
 	}
+	defer env.Close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	return run(ctx, out, cfg)
+	return run(ctx, out, env.Config)
 }
 
 // run does the tour against the server cfg points at.
@@ -68,11 +43,8 @@ func run(ctx context.Context, out io.Writer, cfg *transport.Config) error {
 	if err != nil {
 		return err
 	}
-	ns := cfg.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	suffix := randomSuffix()
+	ns := setup.Namespace(cfg)
+	suffix := setup.RandomSuffix()
 	if err := podTour(ctx, out, c, ns, "quickstart-"+suffix); err != nil {
 		return err
 	}
@@ -230,10 +202,4 @@ func crdTour(ctx context.Context, out io.Writer, c *resource.Client, ns, suffix 
 	}
 	fmt.Fprintf(out, "deleted CRD widgets.%s\n", group)
 	return nil
-}
-
-func randomSuffix() string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -12,52 +12,31 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
 	"github.com/kubedyn/kubedyn/connect"
+	"github.com/kubedyn/kubedyn/examples/internal/setup"
 	"github.com/kubedyn/kubedyn/internal/testserver"
-	"github.com/kubedyn/kubedyn/kubeconfig"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := realMain(ctx, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "logs:", err)
-		os.Exit(1)
-	}
-}
+func main() { setup.Main("logs", realMain) }
 
 func realMain(ctx context.Context, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	cfg, err := kubeconfig.Load(nil)
-	switch {
-	case errors.Is(err, kubeconfig.ErrNoConfig):
-		srv, err := testserver.Start()
-		if err != nil {
-			return fmt.Errorf("start the in-process test server: %w", err)
-		}
-		defer srv.Close()
-		fmt.Fprintf(out, "No cluster is configured: using kubedyn's in-process test server at %s\n", srv.URL())
-		cfg = &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
-		return run(ctx, out, cfg, srv)
-	case err != nil:
+	// The configured cluster, or the in-process test server (env.Server).
+	env, err := setup.Connect(out, nil)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Using the configured cluster at %s\n", cfg.Host)
-	return run(ctx, out, cfg, nil)
+	defer env.Close()
+	return run(ctx, out, env.Config, env.Server)
 }
 
 // run does the tour against the server cfg points at. With srv (the
@@ -68,11 +47,8 @@ func run(ctx context.Context, out io.Writer, cfg *transport.Config, srv *testser
 	if err != nil {
 		return err
 	}
-	ns := cfg.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	name := "logs-demo-" + randomSuffix()
+	ns := setup.Namespace(cfg)
+	name := "logs-demo-" + setup.RandomSuffix()
 	pods := c.Resource("v1", "Pod").Namespace(ns)
 	pod, err := unstructured.Parse([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `"},
 		"spec":{"restartPolicy":"Never","terminationGracePeriodSeconds":1,"containers":[{"name":"main","image":"busybox:1.36",
@@ -146,10 +122,4 @@ func waitStarted(ctx context.Context, pods resource.Handle, name string) error {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func randomSuffix() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

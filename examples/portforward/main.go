@@ -11,53 +11,35 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
+	"github.com/kubedyn/kubedyn/examples/internal/setup"
 	"github.com/kubedyn/kubedyn/internal/testserver"
-	"github.com/kubedyn/kubedyn/kubeconfig"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := realMain(ctx, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "portforward:", err)
-		os.Exit(1)
-	}
-}
+func main() { setup.Main("portforward", realMain) }
 
 func realMain(ctx context.Context, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	cfg, err := kubeconfig.Load(nil)
-	switch {
-	case errors.Is(err, kubeconfig.ErrNoConfig):
-		srv, err := testserver.Start()
-		if err != nil {
-			return fmt.Errorf("start the in-process test server: %w", err)
-		}
-		defer srv.Close()
-		fmt.Fprintf(out, "No cluster is configured: using kubedyn's in-process test server at %s\n", srv.URL())
-		srv.SetPortForwardHandler(FakeWebServer)
-		cfg = &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
-		return run(ctx, out, cfg, false)
-	case err != nil:
+	// The configured cluster, or the in-process test server, which then
+	// plays the pod's web server.
+	env, err := setup.Connect(out, nil)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Using the configured cluster at %s\n", cfg.Host)
-	return run(ctx, out, cfg, true)
+	defer env.Close()
+	if env.Server != nil {
+		env.Server.SetPortForwardHandler(FakeWebServer)
+	}
+	return run(ctx, out, env.Config, env.Server == nil)
 }
 
 // FakeWebServer answers each forwarded connection as nginx would answer
@@ -80,11 +62,8 @@ func run(ctx context.Context, out io.Writer, cfg *transport.Config, onCluster bo
 	if err != nil {
 		return err
 	}
-	ns := cfg.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	name := "portforward-demo-" + randomSuffix()
+	ns := setup.Namespace(cfg)
+	name := "portforward-demo-" + setup.RandomSuffix()
 	pods := c.Resource("v1", "Pod").Namespace(ns)
 	pod, err := unstructured.Parse([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `"},
 		"spec":{"terminationGracePeriodSeconds":1,"containers":[{"name":"web","image":"nginx:1.27","ports":[{"containerPort":80}]}]}}`))
@@ -166,10 +145,4 @@ func waitRunning(ctx context.Context, pods resource.Handle, name string) error {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func randomSuffix() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

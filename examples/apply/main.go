@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,8 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kubedyn/kubedyn/internal/testserver"
-	"github.com/kubedyn/kubedyn/kubeconfig"
+	"github.com/kubedyn/kubedyn/examples/internal/setup"
 	"github.com/kubedyn/kubedyn/manifest"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
@@ -38,22 +36,15 @@ func main() {
 		_, file, _, _ := runtime.Caller(0)
 		paths = []string{filepath.Join(filepath.Dir(file), "manifests")}
 	}
-	cfg, err := kubeconfig.Load(nil)
-	switch {
-	case errors.Is(err, kubeconfig.ErrNoConfig):
-		srv, err := testserver.StartWithOptions(&testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "apply: start the in-process test server:", err)
-			os.Exit(2)
-		}
-		defer srv.Close()
-		fmt.Printf("No cluster is configured: using kubedyn's in-process test server at %s\n", srv.URL())
-		cfg = &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
-	case err != nil:
+	// The configured cluster, or the in-process test server, whose CRDs
+	// take as long to be established as a real server's.
+	env, err := setup.Connect(os.Stdout, &setup.Options{RealCRDEstablishDelay: true, QuietOnCluster: true})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "apply:", err)
 		os.Exit(2)
 	}
-	ok, err := run(ctx, os.Stdout, cfg, paths)
+	defer env.Close()
+	ok, err := run(ctx, os.Stdout, env.Config, paths)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "apply:", err)
 		os.Exit(2)

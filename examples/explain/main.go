@@ -13,16 +13,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
-	"github.com/kubedyn/kubedyn/internal/testserver"
-	"github.com/kubedyn/kubedyn/kubeconfig"
+	"github.com/kubedyn/kubedyn/examples/internal/setup"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
@@ -39,31 +36,22 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := realMain(ctx, os.Stdout, os.Stderr, flag.Args(), *recursive); err != nil {
-		fmt.Fprintln(os.Stderr, "explain:", err)
-		os.Exit(1)
-	}
+	setup.Main("explain", func(ctx context.Context, out io.Writer) error {
+		return realMain(ctx, out, os.Stderr, flag.Args(), *recursive)
+	})
 }
 
 func realMain(ctx context.Context, out, info io.Writer, args []string, recursive bool) error {
-	cfg, err := kubeconfig.Load(nil)
-	switch {
-	case errors.Is(err, kubeconfig.ErrNoConfig):
-		srv, err := testserver.Start()
-		if err != nil {
-			return fmt.Errorf("start the in-process test server: %w", err)
-		}
-		defer srv.Close()
-		fmt.Fprintf(info, "No cluster is configured: using kubedyn's in-process test server at %s\n", srv.URL())
-		cfg = &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
-	case err != nil:
+	// The configured cluster, or the in-process test server; only the
+	// latter is announced, on info, so that out holds the explanation alone.
+	env, err := setup.Connect(info, &setup.Options{QuietOnCluster: true})
+	if err != nil {
 		return err
 	}
+	defer env.Close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	return run(ctx, out, cfg, args, recursive)
+	return run(ctx, out, env.Config, args, recursive)
 }
 
 // run explains args[0] (apiVersion) args[1] (kind) at the optional path

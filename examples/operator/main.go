@@ -20,51 +20,27 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"syscall"
 
+	"github.com/kubedyn/kubedyn/examples/internal/setup"
 	"github.com/kubedyn/kubedyn/examples/operator/greeter"
-	"github.com/kubedyn/kubedyn/internal/testserver"
-	"github.com/kubedyn/kubedyn/kubeconfig"
 	"github.com/kubedyn/kubedyn/resource"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := realMain(ctx, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "operator:", err)
-		os.Exit(1)
-	}
-}
+func main() { setup.Main("operator", realMain, os.Interrupt, syscall.SIGTERM) }
 
 func realMain(ctx context.Context, out io.Writer) error {
-	cfg, err := kubeconfig.Load(nil)
-	demo := false
-	switch {
-	case errors.Is(err, kubeconfig.ErrNoConfig):
-		// CRDs are established after the real server's delay, as on a
-		// cluster.
-		srv, err := testserver.StartWithOptions(&testserver.Options{CRDEstablishDelay: testserver.RealCRDEstablishDelay})
-		if err != nil {
-			return fmt.Errorf("start the in-process test server: %w", err)
-		}
-		defer srv.Close()
-		fmt.Fprintf(out, "No cluster is configured: using kubedyn's in-process test server at %s\n", srv.URL())
-		cfg = &transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()}
-		demo = true
-	case err != nil:
+	// The configured cluster, or the in-process test server, whose CRDs are
+	// established after the real server's delay, as on a cluster; there the
+	// operator makes a Greeting to show itself at work.
+	env, err := setup.Connect(out, &setup.Options{RealCRDEstablishDelay: true})
+	if err != nil {
 		return err
-	default:
-		fmt.Fprintf(out, "Using the configured cluster at %s\n", cfg.Host)
 	}
-	ns := cfg.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	return run(ctx, out, cfg, ns, demo)
+	defer env.Close()
+	return run(ctx, out, env.Config, setup.Namespace(env.Config), env.Server != nil)
 }
 
 // run installs the CRD and runs the operator in namespace ns until ctx

@@ -610,6 +610,13 @@ func (p *streamProxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Header = r.Header.Clone()
+	// The proxy works on lines of the event stream, so it asks for the
+	// stream uncompressed: the real server gzips a WatchList when the client
+	// accepts it, and a gzipped stream has no lines (the proxy held back the
+	// tail of every flush until a compressed '\n' byte came by, and the
+	// initial-events-end bookmark it was to strip got through whenever one
+	// did).
+	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := p.upstream.Do(req)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)

@@ -5,7 +5,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -108,58 +107,8 @@ func summary(evs []watch.Event) []string {
 	return out
 }
 
-// manualClock is a watch.Clock whose time moves only on Step; due timers
-// fire inside Step.
-type manualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers map[int]*manualTimer
-	next   int
-}
+// manualClock is the package's FakeClock: time moves only on Step, and due
+// timers fire inside Step.
+type manualClock = watch.FakeClock
 
-type manualTimer struct {
-	at time.Time
-	f  func()
-}
-
-func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), timers: map[int]*manualTimer{}}
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := c.next
-	c.next++
-	c.timers[id] = &manualTimer{at: c.now.Add(d), f: f}
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		_, ok := c.timers[id]
-		delete(c.timers, id)
-		return ok
-	}
-}
-
-// Step moves time on by d and fires the timers due.
-func (c *manualClock) Step(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []func()
-	for id, t := range c.timers {
-		if !t.at.After(c.now) {
-			due = append(due, t.f)
-			delete(c.timers, id)
-		}
-	}
-	c.mu.Unlock()
-	for _, f := range due {
-		f()
-	}
-}
+func newManualClock() *manualClock { return watch.NewFakeClock() }

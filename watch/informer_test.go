@@ -299,7 +299,7 @@ func TestInformerTransform(t *testing.T) {
 
 func TestInformerResync(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := NewFakeClock()
 	src := newFakeSource()
 	inf := NewInformer(nil, &InformerOptions{ResyncPeriod: time.Minute, Watcher: &Config{Clock: clk}})
 	rec := newRecorder()
@@ -317,7 +317,7 @@ func TestInformerResync(t *testing.T) {
 }
 
 // waitTimers waits until clk has n timers armed.
-func waitTimers(t *testing.T, clk *fakeClock, n int) {
+func waitTimers(t *testing.T, clk *FakeClock, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for clk.pending() < n {

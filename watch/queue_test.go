@@ -16,69 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeClock is a Clock whose time moves only on Step; due timers fire
-// synchronously inside Step.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers map[int]*fakeTimer
-	next   int
-}
-
-type fakeTimer struct {
-	at time.Time
-	f  func()
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), timers: map[int]*fakeTimer{}}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := c.next
-	c.next++
-	c.timers[id] = &fakeTimer{at: c.now.Add(d), f: f}
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		_, ok := c.timers[id]
-		delete(c.timers, id)
-		return ok
-	}
-}
-
-// pending returns the number of armed timers.
-func (c *fakeClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-// Step moves time forward by d and fires the timers that are due.
-func (c *fakeClock) Step(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []func()
-	for id, t := range c.timers {
-		if !t.at.After(c.now) {
-			due = append(due, t.f)
-			delete(c.timers, id)
-		}
-	}
-	c.mu.Unlock()
-	for _, f := range due {
-		f()
-	}
-}
-
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func getNow[K comparable](t *testing.T, q *Queue[K]) K {
@@ -125,7 +62,7 @@ func TestQueueKeyAddedWhileProcessingRunsAgainAfterDone(t *testing.T) {
 
 func TestQueueAddAfter(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := NewFakeClock()
 	q := NewQueue[string](&QueueOptions{Clock: clk})
 	q.AddAfter("a", time.Second)
 	q.AddAfter("b", 2*time.Second)
@@ -150,7 +87,7 @@ func TestQueueAddAfter(t *testing.T) {
 
 func TestQueueBackoff(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := NewFakeClock()
 	q := NewQueue[string](&QueueOptions{Clock: clk, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, NoOverallLimit: true})
 	for i, want := range []time.Duration{10, 20, 40, 50, 50} {
 		want *= time.Millisecond
@@ -172,7 +109,7 @@ func TestQueueBackoff(t *testing.T) {
 
 func TestQueueOverallRateLimit(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := NewFakeClock()
 	q := NewQueue[int](&QueueOptions{Clock: clk, BaseDelay: time.Millisecond, QPS: 2, Burst: 3})
 	for i := range 5 {
 		q.AddRateLimited(i)
@@ -189,7 +126,7 @@ func TestQueueOverallRateLimit(t *testing.T) {
 
 func TestQueueShutDown(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := NewFakeClock()
 	q := NewQueue[string](&QueueOptions{Clock: clk})
 	q.Add("a")
 	q.Add("b")
@@ -270,7 +207,7 @@ func TestQueueShutDownWithDrainWaitsForWork(t *testing.T) {
 
 func TestQueueRun(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := NewFakeClock()
 	q := NewQueue[string](&QueueOptions{Clock: clk, NoOverallLimit: true, Logger: quietLogger()})
 	type call struct {
 		key string

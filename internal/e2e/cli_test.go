@@ -217,30 +217,7 @@ func TestCLIOnTheWholePlane(t *testing.T) {
 	t.Parallel()
 	ns := planeNamespace(t)
 	c := buildKubedynCLI(t, plane(t).Kubeconfig)
-	set := `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: ` + ns + `}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: busybox:1.36, command: [sh, -c, "exec sleep 3600"]}]}
----
-apiVersion: batch/v1
-kind: Job
-metadata: {name: works, namespace: ` + ns + `}
-spec:
-  backoffLimit: 0
-  template: {spec: {restartPolicy: Never, containers: [{name: w, image: busybox:1.36, command: [sh, -c, "exit 0"]}]}}
----
-apiVersion: batch/v1
-kind: Job
-metadata: {name: breaks, namespace: ` + ns + `}
-spec:
-  backoffLimit: 0
-  template: {spec: {restartPolicy: Never, containers: [{name: w, image: busybox:1.36, command: [sh, -c, "exit 3"]}]}}
-`
+	set := workloadSet(ns, 1)
 	out, errOut, code := c.run(set, "apply", "-f", "-", "--wait", "--timeout=150s")
 	require.Equal(t, 1, code, "the failed Job: exit 1\n%s\n%s", out, errOut)
 	assert.Contains(t, out, "Deployment.apps "+ns+"/web Current")

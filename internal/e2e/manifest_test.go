@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -265,31 +266,7 @@ func TestManifestReadinessOnTheWholePlane(t *testing.T) {
 		defer cancel()
 		_, _ = c.Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").Delete(ctx, "gizmos."+group, nil)
 	})
-	text := gizmoCRD(group) + `---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: ` + ns + `}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: busybox:1.36, command: [sh, -c, "exec sleep 3600"]}]}
----
-apiVersion: batch/v1
-kind: Job
-metadata: {name: works, namespace: ` + ns + `}
-spec:
-  backoffLimit: 0
-  template: {spec: {restartPolicy: Never, containers: [{name: w, image: busybox:1.36, command: [sh, -c, "exit 0"]}]}}
----
-apiVersion: batch/v1
-kind: Job
-metadata: {name: breaks, namespace: ` + ns + `}
-spec:
-  backoffLimit: 0
-  template: {spec: {restartPolicy: Never, containers: [{name: w, image: busybox:1.36, command: [sh, -c, "exit 3"]}]}}
----
+	text := gizmoCRD(group) + "---\n" + workloadSet(ns, 2) + `---
 apiVersion: ` + group + `/v1
 kind: Gizmo
 metadata: {name: later, namespace: ` + ns + `}
@@ -542,4 +519,34 @@ stringData: {password: hunter2}
 	assert.Equal(t, "gizmos."+group, order[len(order)-1], "the CRD goes last: %v", order)
 	gone := e.Wait(ctx, []manifest.Target{{Ref: del.Results[0].Ref}}, &manifest.WaitOptions{For: manifest.ForDeletion, Timeout: time.Minute})
 	assert.True(t, gone[0].Ready(), gone[0].Err)
+}
+
+// workloadSet is a Deployment of the given replicas that runs until
+// stopped, a Job that completes and a Job whose pod exits 3, in namespace
+// ns: the readiness cases of the whole plane.
+func workloadSet(ns string, replicas int) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: %[1]s}
+spec:
+  replicas: %[2]d
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: busybox:1.36, command: [sh, -c, "exec sleep 3600"]}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: works, namespace: %[1]s}
+spec:
+  backoffLimit: 0
+  template: {spec: {restartPolicy: Never, containers: [{name: w, image: busybox:1.36, command: [sh, -c, "exit 0"]}]}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: breaks, namespace: %[1]s}
+spec:
+  backoffLimit: 0
+  template: {spec: {restartPolicy: Never, containers: [{name: w, image: busybox:1.36, command: [sh, -c, "exit 3"]}]}}
+`, ns, replicas)
 }

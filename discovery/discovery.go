@@ -68,6 +68,17 @@ type Options struct {
 	// again. The disk cache is best effort: unreadable or damaged files are
 	// ignored. Empty means memory only; there is no default directory.
 	CacheDir string
+	// CacheDirTTL is how long a document kept under CacheDir is used by a
+	// new Client without asking the server, counted from the last time the
+	// server sent or confirmed it. Zero means no such trust: every copy
+	// found on disk is revalidated with If-None-Match (one request per
+	// document, answered 304 when current), so a new process sees what the
+	// server serves now. A positive TTL is kubectl's trade (it trusts its
+	// disk cache for six hours, client-go's default ten minutes): a start
+	// with no request at all, at the price of serving a removed resource
+	// or changed verbs until the TTL runs out. Names and kinds that miss
+	// still refresh from the server, so a new CRD is found either way.
+	CacheDirTTL time.Duration
 	// Logger receives debug logs of refreshes; nil discards them.
 	Logger *slog.Logger
 }
@@ -183,7 +194,7 @@ func New(tc *transport.Client, opts *Options) *Client {
 		}
 	}
 	if o.CacheDir != "" {
-		c.disk = &diskCache{dir: o.CacheDir, host: tc.Host(), log: o.Logger}
+		c.disk = &diskCache{dir: o.CacheDir, host: tc.Host(), log: o.Logger, ttl: o.CacheDirTTL}
 	}
 	return c
 }
@@ -359,15 +370,20 @@ type Stats struct {
 	NotModified int64
 	// Parses is the number of documents decoded: every discovery document
 	// or OpenAPI v3 index that came with a body, every copy from
-	// Options.CacheDir confirmed by a 304, and every OpenAPI v3 document
+	// Options.CacheDir confirmed by a 304 or trusted within
+	// Options.CacheDirTTL, and every OpenAPI v3 document
 	// downloaded (checked as JSON). A document that turns out malformed
 	// counts too. A 304 for a document held in memory adds nothing.
 	Parses int64
+	// DiskHits is the number of documents taken from Options.CacheDir
+	// without any request, because they were younger than
+	// Options.CacheDirTTL.
+	DiskHits int64
 }
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	requests, notModified, parses atomic.Int64
+	requests, notModified, parses, diskHits atomic.Int64
 }
 
 // Stats returns the Client's counters. It is safe to call at any time,
@@ -378,7 +394,8 @@ func (c *Client) Stats() Stats {
 	// Answers are counted after their requests, so they are read first.
 	nm := c.stats.notModified.Load()
 	parses := c.stats.parses.Load()
-	return Stats{Requests: c.stats.requests.Load(), NotModified: nm, Parses: parses}
+	hits := c.stats.diskHits.Load()
+	return Stats{Requests: c.stats.requests.Load(), NotModified: nm, Parses: parses, DiskHits: hits}
 }
 
 // Invalidate marks the cached view and the OpenAPI v3 index stale and

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -23,6 +24,10 @@ type diskCache struct {
 	dir  string
 	host string
 	log  *slog.Logger
+	// ttl is Options.CacheDirTTL: how long a file is trusted without a
+	// request after the server last sent or confirmed it (the file's
+	// modification time). Zero trusts nothing.
+	ttl time.Duration
 	// removeFile deletes a file; nil means os.Remove. Tests replace it to
 	// make a removal fail.
 	removeFile func(name string) error
@@ -58,22 +63,48 @@ func (d *diskCache) file(path string) string {
 }
 
 // load returns the stored ETag and body for path, if a well-formed file
-// for this server and path exists.
-func (d *diskCache) load(path string) (etag string, body []byte, ok bool) {
-	data, err := os.ReadFile(d.file(path))
+// for this server and path exists, and whether the copy is fresh: younger
+// than the TTL, so it may be used without asking the server.
+func (d *diskCache) load(path string, now time.Time) (etag string, body []byte, fresh, ok bool) {
+	f, err := os.Open(d.file(path))
 	if err != nil {
 		if !os.IsNotExist(err) {
 			d.log.Debug("discovery: disk cache read failed", "path", path, "error", err)
 		}
-		return "", nil, false
+		return "", nil, false, false
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(f)
+	}
+	if err != nil {
+		d.log.Debug("discovery: disk cache read failed", "path", path, "error", err)
+		return "", nil, false, false
+	}
+	if age := now.Sub(info.ModTime()); d.ttl > 0 && age >= 0 && age < d.ttl {
+		fresh = true
 	}
 	line, rest, found := bytes.Cut(data, []byte("\n"))
 	var h diskHeader
 	if !found || json.Unmarshal(line, &h) != nil || h.Host != d.host || h.Path != path || h.ETag == "" {
 		d.log.Debug("discovery: disk cache entry ignored", "path", path)
-		return "", nil, false
+		return "", nil, false, false
 	}
-	return h.ETag, rest, true
+	return h.ETag, rest, fresh, true
+}
+
+// confirmed records that the server confirmed the copy for path (a 304):
+// its age, which CacheDirTTL is counted against, starts again. Only
+// needed with a TTL; best effort.
+func (d *diskCache) confirmed(path string, now time.Time) {
+	if d.ttl <= 0 {
+		return
+	}
+	if err := os.Chtimes(d.file(path), now, now); err != nil && !os.IsNotExist(err) {
+		d.log.Debug("discovery: disk cache touch failed", "path", path, "error", err)
+	}
 }
 
 // store writes body with its ETag for path.

@@ -143,3 +143,68 @@ func TestDiskCacheRemovesTempFilesOfDeadWriters(t *testing.T) {
 	assert.FileExists(t, live)
 	assert.FileExists(t, other, "only our temporary files are swept")
 }
+
+// With CacheDirTTL a new client takes copies younger than the TTL from disk
+// without a request; older copies are revalidated and, once confirmed,
+// trusted again for a whole TTL; a name that misses still asks the server.
+func TestDiskCacheTTL(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"aggregated", "legacy"} {
+		t.Run(dir, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, dir)
+			cacheDir := t.TempDir()
+			ctx := context.Background()
+			opts := &Options{CacheDir: cacheDir, CacheDirTTL: time.Hour}
+			want, err := f.client(opts).Resources(ctx)
+			require.NoError(t, err)
+			docs := f.totalHits()
+
+			fresh := f.client(opts)
+			got, err := fresh.Resources(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			assert.Equal(t, docs, f.totalHits(), "no request within the TTL")
+			assert.Equal(t, Stats{Parses: int64(docs), DiskHits: int64(docs)}, fresh.Stats())
+
+			// A miss still goes to the server, revalidating what disk gave.
+			_, err = fresh.ResourceFor(ctx, "nosuchthings")
+			require.Error(t, err)
+			assert.Greater(t, f.totalHits(), docs, "a miss refreshes from the server")
+			assert.Equal(t, []string{f.etag("/apis")}, f.ifNoneMatch("/apis"))
+
+			// Copies older than the TTL are revalidated, then trusted again.
+			files, err := os.ReadDir(cacheDir)
+			require.NoError(t, err)
+			old := time.Now().Add(-2 * time.Hour)
+			for _, e := range files {
+				require.NoError(t, os.Chtimes(filepath.Join(cacheDir, e.Name()), old, old))
+			}
+			before := f.totalHits()
+			stale := f.client(opts)
+			_, err = stale.Resources(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, before+docs, f.totalHits(), "one revalidation per document")
+			assert.Equal(t, int64(docs), stale.Stats().NotModified)
+			assert.Zero(t, stale.Stats().DiskHits)
+			before = f.totalHits()
+			_, err = f.client(opts).Resources(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, before, f.totalHits(), "the 304s restarted the copies' age")
+
+			// Without a TTL the same fresh files are revalidated.
+			plain := f.client(&Options{CacheDir: cacheDir})
+			_, err = plain.Resources(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, before+docs, f.totalHits())
+
+			// A damaged fresh copy is fetched again, not trusted.
+			damageBodies(t, cacheDir)
+			before = f.totalHits()
+			got, err = f.client(opts).Resources(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			assert.Equal(t, before+docs, f.totalHits())
+		})
+	}
+}

@@ -45,7 +45,10 @@
 // written to a temporary file and renamed into place, so readers only ever
 // see whole files; a write that fails (a full disk) leaves the old files as
 // they were and is logged at debug level; a damaged copy is dropped and its
-// document fetched once more without the copy's ETag.
+// document fetched once more without the copy's ETag. With
+// Options.CacheDirTTL a copy the server sent or confirmed within the TTL is
+// used with no request at all (kubectl's trade: the fastest start, possibly
+// stale until the TTL runs out; a name that misses still refreshes).
 //
 // Client.Stats reports how many requests the Client sent, how many were
 // answered 304 Not Modified and how many documents it decoded, so that

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
@@ -43,7 +44,22 @@ func (c *Client) fetchFrom(ctx context.Context, path, accept string, parse func(
 	var diskETag string
 	var diskBody []byte
 	if !cached && useDisk && c.disk != nil {
-		diskETag, diskBody, _ = c.disk.load(path)
+		var fresh bool
+		diskETag, diskBody, fresh, _ = c.disk.load(path, time.Now())
+		if fresh {
+			// Younger than CacheDirTTL: used without a request.
+			c.stats.parses.Add(1)
+			c.docGen.Add(1)
+			v, err := parse(diskBody)
+			if err == nil {
+				c.stats.diskHits.Add(1)
+				c.docs.Add(path, docEntry{etag: diskETag, value: v})
+				return v, nil
+			}
+			c.log.DebugContext(ctx, "discovery: disk cache copy damaged, fetching again", "path", path, "error", err)
+			c.disk.remove(path)
+			diskETag, diskBody = "", nil
+		}
 	}
 	h := http.Header{"Accept": {accept}}
 	switch {
@@ -65,6 +81,7 @@ func (c *Client) fetchFrom(ctx context.Context, path, accept string, parse func(
 		case diskETag != "":
 			c.stats.parses.Add(1)
 			c.docGen.Add(1)
+			c.disk.confirmed(path, time.Now())
 			v, err := parse(diskBody)
 			if err != nil {
 				// A damaged file: drop it and ask once more without its

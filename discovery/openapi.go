@@ -135,7 +135,7 @@ func (c *Client) openAPIDocument(ctx context.Context, gv unstructured.GroupVersi
 		// The content behind a hash URL never changes: a copy on disk
 		// needs no revalidation.
 		if c.disk != nil {
-			if _, body, ok := c.disk.load(ref); ok && checkJSON(body) == nil {
+			if _, body, _, ok := c.disk.load(ref, time.Now()); ok && checkJSON(body) == nil {
 				doc := string(body)
 				c.specs.Add(ref, doc)
 				return doc, nil

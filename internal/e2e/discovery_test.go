@@ -134,6 +134,39 @@ func TestDiscoveryDiskCacheWarmStart(t *testing.T) {
 	assert.Empty(t, rec.take(), "lookups are answered from the cache")
 }
 
+// With CacheDirTTL a new client (a new process) starts from the disk with no
+// request at all, and a kind created since is still found: the miss
+// refreshes from the server.
+func TestDiscoveryDiskCacheTTL(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	dir := t.TempDir()
+	rec := &recorder{prefix: "/api"}
+	cfg := config(t, "admin")
+	cfg.WrapTransport = rec.wrap
+	tc, err := transport.New(cfg)
+	require.NoError(t, err)
+	opts := &discovery.Options{CacheDir: dir, CacheDirTTL: time.Hour, TTL: time.Hour}
+
+	_, err = discovery.New(tc, opts).Resources(ctx)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"/api 200", "/apis 200"}, rec.take())
+
+	warm := discovery.New(tc, opts)
+	r, err := warm.ResourceFor(ctx, "deploy")
+	require.NoError(t, err)
+	assert.Equal(t, "deployments", r.Resource)
+	assert.Empty(t, rec.take(), "the disk copies are trusted: no request")
+	assert.Equal(t, int64(2), warm.Stats().DiskHits)
+
+	group := installCRD(t, newClientFromConfig(t, config(t, "admin")))
+	rec.take()
+	r, err = warm.ResourceForKind(ctx, group+"/v1", "Widget")
+	require.NoError(t, err, "a kind created after the disk copies is found by the refresh its miss causes")
+	assert.Equal(t, "widgets", r.Resource)
+	assert.Contains(t, rec.take(), "/apis 200", "the miss asked the server")
+}
+
 func TestOpenAPIV3(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)

@@ -184,12 +184,15 @@ func TestConnectExecPodNotOnANode(t *testing.T) {
 	assert.Contains(t, err.Error(), "does not have a host assigned")
 }
 
-// pyPod runs a Python program (no single quotes in it) on the node agent;
-// the program prints the port it listens on as its first line, which is
-// returned once the pod runs.
+// pyPod runs a Python program (no single quotes in it) on the node agent,
+// with its pod's IP in $POD_IP (the downward API); the program prints the
+// port it listens on as its first line, which is returned once the pod
+// runs.
 func pyPod(t *testing.T, ns string, pods resource.Handle, c *connect.Client, name string, labels map[string]string, program string) int {
 	t.Helper()
 	p := shellPod(t, name, "Never", "exec /usr/bin/python3 -u -c '"+program+"'")
+	p = set(t, p, "spec.containers.0.env", []any{map[string]any{"name": "POD_IP",
+		"valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "status.podIP"}}}})
 	if labels != nil {
 		p = set(t, p, "metadata.labels", labels)
 	}
@@ -226,16 +229,25 @@ while True:
     threading.Thread(target=h,args=(c,),daemon=True).start()
 `
 
-const httpServer = `import http.server
+// httpServer answers every GET and POST with what it got: the method,
+// the path with its query, the X-Test header and the body; a POST is
+// answered 201, and every answer carries X-Served-By: web. It listens on
+// its pod's IP.
+const httpServer = `import http.server,os
 class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        b=("hello from "+self.path).encode()
-        self.send_response(200)
+    def answer(self,code):
+        n=int(self.headers.get("Content-Length","0"))
+        body=self.rfile.read(n).decode()
+        b=(self.command+" "+self.path+" test="+self.headers.get("X-Test","")+" body="+body).encode()
+        self.send_response(code)
         self.send_header("Content-Length",str(len(b)))
+        self.send_header("X-Served-By","web")
         self.end_headers()
         self.wfile.write(b)
+    def do_GET(self): self.answer(200)
+    def do_POST(self): self.answer(201)
     def log_message(self,*a): pass
-s=http.server.ThreadingHTTPServer(("127.0.0.1",0),H)
+s=http.server.ThreadingHTTPServer((os.environ["POD_IP"],0),H)
 print(s.server_address[1],flush=True)
 s.serve_forever()
 `
@@ -458,45 +470,145 @@ func TestConnectProxy(t *testing.T) {
 	_, err := admin.Resource("v1", "Service").Namespace(ns).Create(testContext(t), obj(t, fmt.Sprintf(
 		`{"apiVersion":"v1","kind":"Service","metadata":{"name":"front"},"spec":{"selector":{"app":"web"},"ports":[{"name":"http","port":80,"targetPort":%d}]}}`, port)), nil)
 	require.NoError(t, err)
+	pod, err := pods.Get(testContext(t), "web", nil)
+	require.NoError(t, err)
+	podIP := pod.Get("status.podIP").String()
 
-	// Pods on the node agent have the IP 127.0.0.1. kube-apiserver proxies
-	// only to global unicast pod addresses, and EndpointSlice validation
-	// refuses loopback addresses, so the endpointslice controller cannot
-	// publish the pod and services/proxy finds no endpoints. Both answers
-	// are the real server's, reached through the proxy paths the client
-	// builds; they come back as responses, not errors. The round trip to a
-	// target's HTTP server is covered against internal/testserver.
-	proxyGet := func(t *testing.T, target connect.ProxyTarget, url string) (int, string) {
+	type answer struct {
+		code   int
+		header http.Header
+		body   string
+	}
+	proxyDo := func(t *testing.T, target connect.ProxyTarget, method, url, body string) answer {
 		t.Helper()
 		hc, err := c.ProxyClient(target)
 		require.NoError(t, err)
-		req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, url, nil)
+		req, err := http.NewRequestWithContext(testContext(t), method, url, strings.NewReader(body))
 		require.NoError(t, err)
+		req.Header.Set("X-Test", "through the API server")
 		resp, err := hc.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
 		require.NoError(t, err)
-		return resp.StatusCode, string(b)
+		return answer{resp.StatusCode, resp.Header, string(b)}
 	}
-	t.Run("pods/proxy", func(t *testing.T) {
-		code, body := proxyGet(t, connect.ProxyTarget{Kind: connect.ProxyPod, Namespace: ns, Name: "web", Port: strconv.Itoa(port)}, "http://web/greet")
-		assert.Equal(t, http.StatusBadRequest, code)
-		assert.Contains(t, body, "address not allowed")
+	podTarget := connect.ProxyTarget{Kind: connect.ProxyPod, Namespace: ns, Name: "web", Port: strconv.Itoa(port)}
+	svcTarget := connect.ProxyTarget{Kind: connect.ProxyService, Namespace: ns, Name: "front", Port: "http"}
+	nodeTarget := connect.ProxyTarget{Kind: connect.ProxyNode, Name: plane(t).Nodes[0]}
+
+	if !podNetworkUp(t, podIP) {
+		// The node agent's loopback fallback: the pod's IP is 127.0.0.1.
+		// kube-apiserver proxies only to global unicast pod addresses, and
+		// EndpointSlice validation refuses loopback addresses, so the
+		// endpointslice controller cannot publish the pod and
+		// services/proxy finds no endpoints. Both answers are the real
+		// server's, reached through the proxy paths the client builds;
+		// they come back as responses, not errors.
+		t.Run("pods/proxy refused", func(t *testing.T) {
+			a := proxyDo(t, podTarget, http.MethodGet, "http://web/greet", "")
+			assert.Equal(t, http.StatusBadRequest, a.code)
+			assert.Contains(t, a.body, "address not allowed")
+		})
+		t.Run("services/proxy finds no endpoints", func(t *testing.T) {
+			a := proxyDo(t, svcTarget, http.MethodGet, "http://front/greet?who=me", "")
+			assert.Equal(t, http.StatusServiceUnavailable, a.code)
+			assert.Contains(t, a.body, `no endpoints available for service \"front\"`)
+		})
+		t.Run("nodes/proxy refused", func(t *testing.T) {
+			a := proxyDo(t, nodeTarget, http.MethodGet, "/healthz", "")
+			assert.Equal(t, http.StatusBadRequest, a.code)
+			assert.Contains(t, a.body, "address not allowed")
+		})
+		return
+	}
+
+	// The pod network: the pod has an address of its own that the API
+	// server proxies to and the endpointslice controller publishes.
+	for _, target := range []struct {
+		name   string
+		target connect.ProxyTarget
+		host   string
+	}{
+		{"pods/proxy", podTarget, "web"},
+		{"services/proxy", svcTarget, "front"},
+	} {
+		t.Run(target.name, func(t *testing.T) {
+			if target.target.Kind == connect.ProxyService {
+				// Until the endpointslice controller has published the
+				// pod, the API server answers 503.
+				eventually(t, planeWait, "the Service's endpoints", func() bool {
+					return proxyDo(t, target.target, http.MethodGet, "http://front/", "").code == http.StatusOK
+				})
+			}
+			for _, tc := range []struct {
+				name, method, url, body string
+				code                    int
+				want                    string
+			}{
+				{"GET with a query", http.MethodGet, "http://" + target.host + "/greet?who=me&n=1", "", http.StatusOK,
+					"GET /greet?who=me&n=1 test=through the API server body="},
+				{"POST with a body", http.MethodPost, "http://" + target.host + "/items", "a body\nof two lines", http.StatusCreated,
+					"POST /items test=through the API server body=a body\nof two lines"},
+				{"nested path", http.MethodGet, "http://" + target.host + "/a/b/c", "", http.StatusOK,
+					"GET /a/b/c test=through the API server body="},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					a := proxyDo(t, target.target, tc.method, tc.url, tc.body)
+					assert.Equal(t, tc.code, a.code, a.body)
+					assert.Equal(t, tc.want, a.body)
+					assert.Equal(t, "web", a.header.Get("X-Served-By"), "the pod's own header comes through")
+				})
+			}
+		})
+	}
+	t.Run("exec runs in the pod network", func(t *testing.T) {
+		// The namespace's local addresses: the pod's is among them.
+		var out bytes.Buffer
+		err := c.Exec(testContext(t), ns, "web", []string{"cat", "/proc/net/fib_trie"}, &connect.ExecOptions{Stdout: &out})
+		require.NoError(t, err)
+		assert.Contains(t, out.String(), podIP)
 	})
-	t.Run("services/proxy", func(t *testing.T) {
-		code, body := proxyGet(t, connect.ProxyTarget{Kind: connect.ProxyService, Namespace: ns, Name: "front", Port: "http"}, "http://front/greet?who=me")
-		assert.Equal(t, http.StatusServiceUnavailable, code)
-		assert.Contains(t, body, `no endpoints available for service \"front\"`)
-		// A Service that does not exist gets the same answer.
-		code, body = proxyGet(t, connect.ProxyTarget{Kind: connect.ProxyService, Namespace: ns, Name: "nope"}, "/")
-		assert.Equal(t, http.StatusServiceUnavailable, code)
-		assert.Contains(t, body, `no endpoints available for service \"nope\"`)
+	t.Run("the pod reaches the API server", func(t *testing.T) {
+		// KUBERNETES_SERVICE_HOST:PORT (127.0.0.1) is relayed from the pod
+		// network to the API server: a TLS handshake gets its certificate.
+		var out, errOut bytes.Buffer
+		script := `import os,socket,ssl
+ctx=ssl.create_default_context()
+ctx.check_hostname=False
+ctx.verify_mode=ssl.CERT_NONE
+c=socket.create_connection((os.environ["KUBERNETES_SERVICE_HOST"],int(os.environ["KUBERNETES_SERVICE_PORT"])),timeout=30)
+t=ctx.wrap_socket(c)
+print(t.version())
+`
+		err := c.Exec(testContext(t), ns, "web", []string{"/usr/bin/python3", "-c", script}, &connect.ExecOptions{Stdout: &out, Stderr: &errOut})
+		require.NoError(t, err, errOut.String())
+		assert.Contains(t, out.String(), "TLS")
+	})
+	t.Run("the EndpointSlice holds the pod's address", func(t *testing.T) {
+		slices := admin.Resource("discovery.k8s.io/v1", "EndpointSlice").Namespace(ns)
+		var addrs []string
+		eventually(t, planeWait, "an EndpointSlice for front with the pod's address", func() bool {
+			items, _, err := slices.ListAll(testContext(t), &resource.ListOptions{LabelSelector: "kubernetes.io/service-name=front"})
+			if err != nil || len(items) == 0 {
+				return false
+			}
+			addrs = nil
+			for _, e := range items[0].Get("endpoints").Array() {
+				for _, a := range e.Get("addresses").Array() {
+					addrs = append(addrs, a.String())
+				}
+			}
+			return len(addrs) > 0
+		})
+		assert.Equal(t, []string{podIP}, addrs)
 	})
 	t.Run("nodes/proxy", func(t *testing.T) {
-		code, body := proxyGet(t, connect.ProxyTarget{Kind: connect.ProxyNode, Name: plane(t).Nodes[0]}, "/healthz")
-		assert.Equal(t, http.StatusBadRequest, code)
-		assert.Contains(t, body, "address not allowed")
+		// The node's address is still 127.0.0.1, which the API server
+		// refuses to proxy to.
+		a := proxyDo(t, nodeTarget, http.MethodGet, "/healthz", "")
+		assert.Equal(t, http.StatusBadRequest, a.code)
+		assert.Contains(t, a.body, "address not allowed")
 	})
 }
 

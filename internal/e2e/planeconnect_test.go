@@ -174,13 +174,19 @@ func TestExecThroughTheAPIServer(t *testing.T) {
 	assert.Contains(t, status, `"status":"Success"`)
 }
 
-// TestPortForwardReachesTheHostPort forwards to a pod's port N, which on the
-// node agent is 127.0.0.1:N: pods share the host's network. The test
-// itself listens there.
+// TestPortForwardReachesTheHostPort forwards to a hostNetwork pod's port
+// N, which on the node agent is the host's 127.0.0.1:N: such a pod shares
+// the host's network. The test itself listens there.
 func TestPortForwardReachesTheHostPort(t *testing.T) {
 	t.Parallel()
 	ns := planeNamespace(t)
-	runningPod(t, ns, "fwd")
+	pods := planeAdmin(t).Resource("v1", "Pod").Namespace(ns)
+	_, err := pods.Create(testContext(t), set(t, shellPod(t, "fwd", "Never", "exec sleep 3600"), "spec.hostNetwork", true), nil)
+	require.NoError(t, err)
+	p := waitPod(t, pods, "fwd", "the pod to be Running", func(p unstructured.Object) bool {
+		return p.Get("status.phase").String() == "Running"
+	})
+	assert.Equal(t, "127.0.0.1", p.Get("status.podIP").String(), "a hostNetwork pod has the node's address")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()

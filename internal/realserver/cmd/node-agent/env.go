@@ -13,7 +13,8 @@ import (
 
 // environment builds a container's environment as the kubelet would, on the
 // host: PATH and HOME from the agent, HOSTNAME, the API server's loopback
-// address as KUBERNETES_SERVICE_HOST/PORT, then envFrom and env in order
+// address as KUBERNETES_SERVICE_HOST/PORT (relayed into the pod network,
+// netns.go), then envFrom and env in order
 // (values, field references, ConfigMap and Secret keys; $(VAR) references
 // to earlier variables expanded). Resource field references are not
 // supported and yield an empty value.
@@ -95,7 +96,7 @@ func (a *agent) sourceData(ctx context.Context, ns string, cm *v1.ConfigMapEnvSo
 func (a *agent) valueFrom(ctx context.Context, pod *v1.Pod, src *v1.EnvVarSource) (string, error) {
 	switch {
 	case src.FieldRef != nil:
-		return fieldValue(pod, src.FieldRef.FieldPath)
+		return fieldValue(pod, src.FieldRef.FieldPath, a.podIPOf(pod))
 	case src.ConfigMapKeyRef != nil:
 		r := src.ConfigMapKeyRef
 		obj, err := a.client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, r.Name, metav1.GetOptions{})
@@ -128,8 +129,9 @@ func (a *agent) valueFrom(ctx context.Context, pod *v1.Pod, src *v1.EnvVarSource
 	return "", nil
 }
 
-// fieldValue reads the downward-API fields the kubelet supports for env.
-func fieldValue(pod *v1.Pod, path string) (string, error) {
+// fieldValue reads the downward-API fields the kubelet supports for env;
+// podIP is the pod's address.
+func fieldValue(pod *v1.Pod, path, podIP string) (string, error) {
 	if k, ok := strings.CutPrefix(path, "metadata.labels['"); ok {
 		return pod.Labels[strings.TrimSuffix(k, "']")], nil
 	}
@@ -147,8 +149,10 @@ func fieldValue(pod *v1.Pod, path string) (string, error) {
 		return pod.Spec.NodeName, nil
 	case "spec.serviceAccountName":
 		return pod.Spec.ServiceAccountName, nil
-	case "status.hostIP", "status.podIP", "status.hostIPs", "status.podIPs":
+	case "status.hostIP", "status.hostIPs":
 		return nodeIP, nil
+	case "status.podIP", "status.podIPs":
+		return podIP, nil
 	}
 	return "", fmt.Errorf("unsupported field path %q", path)
 }

@@ -9,9 +9,19 @@
 // /attach and /portForward — with Kubernetes' own streaming library
 // (k8s.io/cri-streaming).
 //
-// Pods share the host's network: every pod's IP is 127.0.0.1 and a
-// container port is the host's port, so port-forwarding to port N reaches
-// whatever listens on 127.0.0.1:N. Volumes, probes, resource limits,
+// Pod networking (netns.go): run as root with iproute2, the agent makes a
+// network namespace of its own joined to the host by a veth pair on a free
+// /24 in 10.0.0.0/8, and every pod that is not hostNetwork gets an address
+// of its own there, reported as status.podIP, so the API server's
+// pods/proxy and services/proxy (and the endpointslice controller) reach
+// it. Those pods share the namespace, and with it one port space and one
+// 127.0.0.1; port-forwarding to port N reaches 127.0.0.1:N inside it, and
+// KUBERNETES_SERVICE_HOST/PORT (the API server on 127.0.0.1) are relayed
+// into it. Nothing leaves the machine: the namespace has no default route.
+// Without root or `ip` (or with --pod-network=loopback), and for
+// hostNetwork pods, pods share the host's network: the pod IP is
+// 127.0.0.1 and port N is the host's 127.0.0.1:N. The node's address is
+// 127.0.0.1 either way. Volumes, probes, resource limits,
 // security contexts and images are not emulated; a container with neither
 // command nor args "runs" with no process until its pod is deleted.
 //
@@ -61,6 +71,7 @@ type agent struct {
 	port      int
 	apiHost   string
 	apiPort   string
+	net       *podNetwork // nil: every pod is on the host's loopback
 
 	// events records the kubelet's pod events (Pulled, Created, Started,
 	// Killing, BackOff, Failed) per node.
@@ -81,15 +92,16 @@ func main() {
 	keyFile := flag.String("tls-private-key-file", "", "serving key")
 	clientCA := flag.String("client-ca-file", "", "CA whose client certificates may use the kubelet API")
 	root := flag.String("root-dir", "", "directory for pod logs and working directories")
+	podNet := flag.String("pod-network", podNetworkAuto, `"auto": a network namespace with an address per pod when root with iproute2, else loopback; "loopback": every pod on 127.0.0.1`)
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	if err := run(*kubeconfig, *nodes, *listen, *certFile, *keyFile, *clientCA, *root); err != nil {
+	if err := run(*kubeconfig, *nodes, *listen, *certFile, *keyFile, *clientCA, *root, *podNet); err != nil {
 		slog.Error("node-agent", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root string) error {
+func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root, podNet string) error {
 	for name, v := range map[string]string{"--kubeconfig": kubeconfig, "--tls-cert-file": certFile,
 		"--tls-private-key-file": keyFile, "--client-ca-file": clientCA, "--root-dir": root} {
 		if v == "" {
@@ -140,6 +152,12 @@ func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root string) er
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
+	}
+	if a.net, err = setupPodNetwork(ctx, podNet, u.Host); err != nil {
+		return err
+	}
+	if a.net != nil {
+		defer a.net.close() // after shutdown has ended the pods
 	}
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	defer broadcaster.Shutdown()

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,10 @@ type podRuntime struct {
 	final     v1.PodPhase // set once the pod is terminal
 	grace     time.Duration
 	execs     map[*proc]struct{}
+	ip        string     // the pod's IP, set before its containers start
+	netAddr   netip.Addr // ip when it is the pod network's (released at the end)
+
+	hostNetwork bool // spec.hostNetwork (immutable)
 }
 
 // ctr is one container of a pod. Guarded by its pod's mu.
@@ -80,6 +85,8 @@ func newPodRuntime(a *agent, pod *v1.Pod) *podRuntime {
 		done:     make(chan struct{}),
 		pod:      pod,
 		execs:    map[*proc]struct{}{},
+
+		hostNetwork: pod.Spec.HostNetwork,
 	}
 	for _, c := range pod.Spec.InitContainers {
 		p.inits = append(p.inits, &ctr{spec: c, init: true,
@@ -167,11 +174,13 @@ func (p *podRuntime) run(ctx context.Context) {
 	p.mu.Lock()
 	p.startTime = metav1.Now()
 	p.mu.Unlock()
+	attached := p.attachNetwork(ctx)
+	defer p.detachNetwork()
 	go p.pushLoop(ctx)
 	p.markDirty()
 
 	var wg sync.WaitGroup
-	ok := p.runInits(ctx, &wg)
+	ok := attached && p.runInits(ctx, &wg)
 	if ok {
 		p.mu.Lock()
 		p.initDone = true
@@ -392,6 +401,7 @@ func (p *podRuntime) runOnceNotify(ctx context.Context, c *ctr, onStart func()) 
 	} else {
 		argv[0] = path
 	}
+	argv = p.procArgv(argv)
 
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -600,10 +610,11 @@ func (p *podRuntime) push(ctx context.Context) error {
 // buildStatus computes the pod's status from what runs. Called with mu held.
 func (p *podRuntime) buildStatus(cur *v1.Pod) v1.PodStatus {
 	st := *cur.Status.DeepCopy()
-	ip := nodeIP
-	st.HostIP, st.PodIP = ip, ip
-	st.HostIPs = []v1.HostIP{{IP: ip}}
-	st.PodIPs = []v1.PodIP{{IP: ip}}
+	st.HostIP, st.HostIPs = nodeIP, []v1.HostIP{{IP: nodeIP}}
+	st.PodIP, st.PodIPs = p.ip, nil
+	if p.ip != "" {
+		st.PodIPs = []v1.PodIP{{IP: p.ip}}
+	}
 	st.StartTime = &p.startTime
 
 	st.InitContainerStatuses = st.InitContainerStatuses[:0]

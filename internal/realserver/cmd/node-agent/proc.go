@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -16,11 +17,14 @@ import (
 // same binary started as `node-agent shim -- <command> <args...>`. The agent
 // starts the shim as the leader of a new process group; the shim starts the
 // command in that group and exits with its status (128+n when a signal n
-// ended it, as container runtimes report). The shim exists for one reason:
-// a parent-death signal reaches only a direct child, so when the agent dies
-// (killed with the test binary that started it) the shim gets shimDeathSignal
-// and kills its whole process group, grandchildren included — nothing a pod
-// started outlives `make test`.
+// ended it, as container runtimes report). The shim exists for two reasons.
+// A parent-death signal reaches only a direct child, so when the agent dies
+// (killed with the test binary that started it) the shim gets
+// shimDeathSignal and kills its whole process group, grandchildren included
+// — nothing a pod started outlives `make test`. And a first argument
+// --netns=PATH (which names no command) makes the shim enter that network
+// namespace before it starts the command, which is how pods join the pod
+// network (netns.go).
 
 // shimDeathSignal is the parent-death signal of every shim. The agent itself
 // only ever sends SIGTERM and SIGKILL to a process group.
@@ -39,6 +43,15 @@ func runShim(args []string) {
 		os.Exit(128)
 	}
 	runtime.LockOSThread() // the child's parent-death signal is bound to this thread
+	if path, ok := strings.CutPrefix(args[0], netnsFlag); ok {
+		// The pod network (netns.go): the command is born in the namespace
+		// this thread enters.
+		args = args[1:]
+		if err := enterNetns(path); err != nil || len(args) == 0 {
+			fmt.Fprintf(os.Stderr, "node-agent shim: network namespace %s: %v\n", path, cmp.Or(err, errNoCommand))
+			os.Exit(128)
+		}
+	}
 	parent := os.Getppid()
 	sigs := make(chan os.Signal, 4)
 	// Caught (not ignored) signals are reset to their defaults in the child,

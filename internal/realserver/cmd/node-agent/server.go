@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -198,7 +197,7 @@ func (s *streams) ExecInContainer(ctx context.Context, _, _, _ string, cmd []str
 	if err != nil {
 		return utilexec.CodeExitError{Err: err, Code: 127}
 	}
-	argv := append([]string{path}, cmd[1:]...)
+	argv := p.procArgv(append([]string{path}, cmd[1:]...))
 	if tty && errw == nil {
 		errw = out
 	}
@@ -294,12 +293,11 @@ func (s *streams) AttachContainer(ctx context.Context, _, _, _ string, in io.Rea
 	return nil
 }
 
-// PortForward connects stream to port on 127.0.0.1: pods share the host's
-// network.
+// PortForward connects stream to 127.0.0.1:port in the pod's network
+// namespace (netns.go).
 func (s *streams) PortForward(ctx context.Context, _, _ string, port int32, stream io.ReadWriteCloser) error {
 	defer stream.Close()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(nodeIP, strconv.Itoa(int(port))))
+	conn, err := s.p.dialPort(ctx, port)
 	if err != nil {
 		return fmt.Errorf("pod %s/%s: port %d: %w", s.p.ns, s.p.name, port, err)
 	}

@@ -9,6 +9,12 @@
 // /attach and /portForward — with Kubernetes' own streaming library
 // (k8s.io/cri-streaming).
 //
+// A TTY exec, and a container with tty: true, runs on a real
+// pseudo-terminal that the client's resizes size (tty.go). A container with
+// stdin: true keeps its stdin for attach, with containerd's rules: the end
+// of an attached client's stdin closes it under stdinOnce (without a tty),
+// and otherwise only detaches that client.
+//
 // Pod networking (netns.go): run as root with iproute2, the agent makes a
 // network namespace of its own joined to the host by a veth pair on a free
 // /24 in 10.0.0.0/8, and every pod that is not hostNetwork gets an address

@@ -71,7 +71,8 @@ type ctr struct {
 	last         v1.ContainerState
 	proc         *proc    // the current run, nil when none
 	idle         bool     // no command: it "runs" until stopped, with no process
-	stdin        *os.File // write end of the current run's stdin, when spec.Stdin
+	stdin        *os.File // where the current run's stdin is written, when spec.Stdin
+	term         *os.File // the current run's terminal (master side), when spec.TTY
 	log, prevLog *logFile
 }
 
@@ -403,41 +404,23 @@ func (p *podRuntime) runOnceNotify(ctx context.Context, c *ctr, onStart func()) 
 	}
 	argv = p.procArgv(argv)
 
-	outR, outW, err := os.Pipe()
+	rio, err := newRunIO(&c.spec)
 	if err != nil {
+		log.close()
 		return fail("StartError", err)
 	}
-	errR, errW, err := os.Pipe()
+	pr, err := p.a.starter.start(argv, env, workingDir(&c.spec, p.dir), rio.child)
+	rio.started()
 	if err != nil {
-		outR.Close()
-		outW.Close()
-		return fail("StartError", err)
-	}
-	io := stdio{out: outW, err: errW}
-	var inW *os.File
-	if c.spec.Stdin {
-		var inR *os.File
-		if inR, inW, err = os.Pipe(); err != nil {
-			return fail("StartError", err)
-		}
-		io.in = inR
-		defer inR.Close()
-	}
-	pr, err := p.a.starter.start(argv, env, workingDir(&c.spec, p.dir), io)
-	outW.Close()
-	errW.Close()
-	if err != nil {
-		outR.Close()
-		errR.Close()
+		rio.close()
 		log.close()
 		return fail("StartError", err)
 	}
 	var copies sync.WaitGroup
-	copies.Go(func() { log.copyFrom("stdout", outR); outR.Close() })
-	copies.Go(func() { log.copyFrom("stderr", errR); errR.Close() })
+	rio.copyTo(log, &copies)
 
 	p.mu.Lock()
-	c.proc, c.stdin, c.idle = pr, inW, false
+	c.proc, c.stdin, c.term, c.idle = pr, rio.stdin, rio.term, false
 	c.state = v1.ContainerState{Running: &v1.ContainerStateRunning{StartedAt: started}}
 	p.mu.Unlock()
 	p.markDirty()
@@ -452,15 +435,13 @@ func (p *podRuntime) runOnceNotify(ctx context.Context, c *ctr, onStart func()) 
 	<-pr.done
 	copies.Wait()
 	log.close()
-	if inW != nil {
-		inW.Close()
-	}
+	rio.close()
 	reason := "Completed"
 	if pr.code != 0 {
 		reason = "Error"
 	}
 	p.mu.Lock()
-	c.proc, c.stdin = nil, nil
+	c.proc, c.stdin, c.term = nil, nil, nil
 	c.state = v1.ContainerState{Terminated: &v1.ContainerStateTerminated{
 		ExitCode: int32(pr.code), Reason: reason, StartedAt: started, FinishedAt: metav1.Now(), ContainerID: "kubedyn://" + id}}
 	if pr.code > 128 && pr.code < 128+65 {

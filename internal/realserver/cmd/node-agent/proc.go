@@ -121,9 +121,14 @@ type proc struct {
 // stdio are the descriptors a process gets; nil means /dev/null.
 type stdio struct {
 	in, out, err *os.File
+	// tty: in is a terminal's slave side, which becomes the controlling
+	// terminal of a new session that the shim leads (its process group
+	// is the terminal's foreground group).
+	tty bool
 }
 
-// start starts `shim -- argv...` with env in dir, as a new process group.
+// start starts `shim -- argv...` with env in dir, as a new process group
+// (a new session with io.tty).
 func (s *starter) start(argv, env []string, dir string, io stdio) (*proc, error) {
 	cmd := exec.Command(s.self, append([]string{shimArg, "--"}, argv...)...)
 	cmd.Env = env
@@ -138,6 +143,10 @@ func (s *starter) start(argv, env []string, dir string, io stdio) (*proc, error)
 		cmd.Stderr = io.err
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: shimDeathSignal}
+	if io.tty {
+		// A new session is a new process group too, led by the shim.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0, Pdeathsig: shimDeathSignal}
+	}
 	errc := make(chan error, 1)
 	s.reqs <- func() { errc <- cmd.Start() }
 	if err := <-errc; err != nil {

@@ -176,10 +176,13 @@ func drain(ctx context.Context, resize <-chan remotecommand.TerminalSize) {
 }
 
 // ExecInContainer runs cmd on the host with the container's environment and
-// working directory, as a process of the pod (killed with it).
+// working directory, as a process of the pod (killed with it). With tty it
+// runs on a pseudo-terminal of its own that the client's resizes size.
 func (s *streams) ExecInContainer(ctx context.Context, _, _, _ string, cmd []string, in io.Reader, out, errw io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize, _ time.Duration) error {
-	drain(ctx, resize)
 	p, c := s.p, s.c
+	if !tty {
+		drain(ctx, resize)
+	}
 	if len(cmd) == 0 {
 		return fmt.Errorf("no command")
 	}
@@ -198,39 +201,58 @@ func (s *streams) ExecInContainer(ctx context.Context, _, _, _ string, cmd []str
 		return utilexec.CodeExitError{Err: err, Code: 127}
 	}
 	argv := p.procArgv(append([]string{path}, cmd[1:]...))
-	if tty && errw == nil {
-		errw = out
-	}
 
 	var io3 stdio
 	var copies sync.WaitGroup
 	var closers []*os.File
-	if in != nil {
-		r, w, err := os.Pipe()
+	if tty {
+		master, slave, err := openTerminal()
 		if err != nil {
 			return err
 		}
-		io3.in = r
-		closers = append(closers, r)
-		go func() { _, _ = io.Copy(w, in); w.Close() }()
-	}
-	pipeOut := func(dst io.Writer) (*os.File, error) {
-		if dst == nil {
-			return nil, nil
+		defer master.Close()
+		resizeTerminal(ctx, master, resize)
+		io3 = stdio{in: slave, out: slave, err: slave, tty: true}
+		closers = append(closers, slave)
+		if in != nil {
+			// Typed at the terminal; its end is not an end of file for
+			// the process (a terminal has none but ^D), so it only stops.
+			go func() { _, _ = io.Copy(master, in) }()
 		}
-		r, w, err := os.Pipe()
-		if err != nil {
-			return nil, err
+		if out == nil {
+			out = errw // a TTY merges the two; the client may ask for either
 		}
-		closers = append(closers, w)
-		copies.Go(func() { _, _ = io.Copy(dst, r); r.Close() })
-		return w, nil
-	}
-	if io3.out, err = pipeOut(out); err != nil {
-		return err
-	}
-	if io3.err, err = pipeOut(errw); err != nil {
-		return err
+		if out != nil {
+			copies.Go(func() { _, _ = io.Copy(out, terminalOutput{master}) })
+		}
+	} else {
+		if in != nil {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return err
+			}
+			io3.in = r
+			closers = append(closers, r)
+			go func() { _, _ = io.Copy(w, in); w.Close() }()
+		}
+		pipeOut := func(dst io.Writer) (*os.File, error) {
+			if dst == nil {
+				return nil, nil
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				return nil, err
+			}
+			closers = append(closers, w)
+			copies.Go(func() { _, _ = io.Copy(dst, r); r.Close() })
+			return w, nil
+		}
+		if io3.out, err = pipeOut(out); err != nil {
+			return err
+		}
+		if io3.err, err = pipeOut(errw); err != nil {
+			return err
+		}
 	}
 	pr, err := p.a.starter.start(argv, env, workingDir(&c.spec, p.dir), io3)
 	for _, f := range closers {
@@ -260,14 +282,24 @@ func (s *streams) ExecInContainer(ctx context.Context, _, _, _ string, cmd []str
 	return nil
 }
 
-// AttachContainer streams the container's live output (and, when the
-// container has stdin, the client's input to it) until the run ends.
+// AttachContainer streams the container's live output, and the client's
+// input to the container's stdin when its spec has stdin: true, until the
+// run ends or the client leaves. As containerd's CRI does it, the end of
+// the client's stdin closes the container's stdin when the spec says
+// stdinOnce (without tty): the process reads EOF and the attach goes on
+// until it ends; otherwise the client detaches, and the next attach writes
+// to the same open stdin. A container with tty: true has one terminal for
+// the run; the client's resizes size it.
 func (s *streams) AttachContainer(ctx context.Context, _, _, _ string, in io.Reader, out, errw io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize) error {
-	drain(ctx, resize)
 	p, c := s.p, s.c
 	p.mu.Lock()
-	l, stdin, running := c.log, c.stdin, c.state.Running != nil
+	l, stdin, term, running := c.log, c.stdin, c.term, c.state.Running != nil
 	p.mu.Unlock()
+	if term != nil {
+		resizeTerminal(ctx, term, resize)
+	} else {
+		drain(ctx, resize)
+	}
 	if !running || l == nil {
 		return fmt.Errorf("container %q in pod %q is not running", c.spec.Name, p.name)
 	}
@@ -283,11 +315,20 @@ func (s *streams) AttachContainer(ctx context.Context, _, _, _ string, in io.Rea
 	}
 	unsubscribe, over := l.subscribe(sub)
 	defer unsubscribe()
+	detached := make(chan struct{})
 	if in != nil && stdin != nil {
-		go func() { _, _ = io.Copy(stdin, in) }()
+		go func() {
+			_, _ = io.Copy(stdin, in)
+			if c.spec.StdinOnce && term == nil {
+				stdin.Close()
+				return
+			}
+			close(detached)
+		}()
 	}
 	select {
 	case <-over:
+	case <-detached:
 	case <-ctx.Done():
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -240,20 +241,26 @@ func hasQuoteOrBackslash(x uint64) bool {
 	return (quote|bs)&highs != 0
 }
 
-// hasSpecial reports whether any byte of x is below 0x20, '"' or '\\'
-// (it may also report true for a byte just above one that is: the caller
-// then checks byte by byte).
-func hasSpecial(x uint64) bool {
+// specialMask has the high bit set in each byte of x that is below 0x20,
+// '"' or '\\', and possibly in bytes above such a byte (a borrow from it):
+// the lowest set bit always marks the first special byte, if any.
+func specialMask(x uint64) uint64 {
 	less := (x - 0x20*ones) & ^x
 	quote := x ^ ('"' * ones)
 	quote = (quote - ones) & ^quote
 	bs := x ^ ('\\' * ones)
 	bs = (bs - ones) & ^bs
-	return (less|quote|bs)&highs != 0
+	return (less | quote | bs) & highs
 }
 
 func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s, i)&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false
 		}
@@ -273,18 +280,21 @@ func (sc *scanner) str(i int) (end int, escaped bool, err error) {
 	i++
 	for {
 		// Eight bytes at a time while none is a quote, a backslash or a
-		// control character.
-		for i+8 <= len(s) {
-			if hasSpecial(load64(s, i)) {
-				break
+		// control character; then straight to the first one that is.
+		if i+8 <= len(s) {
+			m := specialMask(load64(s, i))
+			if m == 0 {
+				i += 8
+				continue
 			}
-			i += 8
-		}
-		for i < len(s) && strSafe[s[i]] {
-			i++
-		}
-		if i >= len(s) {
-			return i, escaped, sc.fail(start, ErrMalformed, "unterminated string")
+			i += bits.TrailingZeros64(m) >> 3
+		} else {
+			for i < len(s) && strSafe[s[i]] {
+				i++
+			}
+			if i >= len(s) {
+				return i, escaped, sc.fail(start, ErrMalformed, "unterminated string")
+			}
 		}
 		switch c := s[i]; {
 		case c == '"':

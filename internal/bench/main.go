@@ -42,7 +42,7 @@ func main() {
 	flag.IntVar(&o.crds, "crds", 200, "CRDs installed for discovery")
 	flag.IntVar(&o.rounds, "rounds", 3, "runs of each measurement (the table shows medians)")
 	flag.IntVar(&o.opsRounds, "ops-rounds", 1, "runs of each get/update measurement")
-	flag.DurationVar(&o.duration, "duration", 3*time.Second, "length of each get/update run")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each get/update run")
 	flag.StringVar(&o.raw, "raw", "", "also write every run in Go benchmark format to this file")
 	flag.StringVar(&o.chart, "chart", "", "draw the SVG chart from this benchmark-format file to stdout, and do nothing else")
 	flag.BoolVar(&o.quiet, "q", false, "no progress on stderr")

@@ -283,13 +283,21 @@ func (pf *PortForward) serveLocal(local net.Conn, port int) {
 		_, _ = io.Copy(remote, local)
 		_ = remote.(*portConn).CloseWrite()
 	}()
-	if _, err := io.Copy(local, remote); err != nil {
+	if _, err := io.Copy(local, remote); err != nil && !pf.isClosed() {
+		// A Close cuts open connections on purpose: that is no failure.
 		pf.c.logger.Warn("port-forward: connection failed", "op", pf.op, "local", local.RemoteAddr().String(), "error", err)
 	}
 	// The pod's side is done: end the local connection (which also ends
 	// the copy the other way).
 	local.Close()
 	<-sent
+}
+
+// isClosed reports whether Close has been called.
+func (pf *PortForward) isClosed() bool {
+	pf.mu.Lock()
+	defer pf.mu.Unlock()
+	return pf.closed
 }
 
 // portConn is one forwarded connection: a data stream and an error stream.

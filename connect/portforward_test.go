@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"runtime"
 	"sync"
@@ -170,4 +171,45 @@ func TestPortForwardCloseLeavesNoGoroutine(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // polling a count, not synchronising
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines left after Close")
+}
+
+// TestPortForwardCloseIsNoFailure: closing the session cuts the local
+// listener's open connections (a browser's or net/http's kept-alive one,
+// say) as the caller asked, so nothing is reported as a failed connection.
+func TestPortForwardCloseIsNoFailure(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	tc, err := transport.New(&transport.Config{Host: srv.URL(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
+	require.NoError(t, err)
+	t.Cleanup(tc.CloseIdleConnections)
+	var logs bytes.Buffer
+	c := connect.New(tc, &connect.Options{Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	createPod(t, tc, "web")
+	pf, err := c.PortForward(ctx(t), "default", "web", nil)
+	require.NoError(t, err)
+	ln, err := pf.Listen("127.0.0.1:0", 8080)
+	require.NoError(t, err)
+	local, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer local.Close()
+	_, err = io.WriteString(local, "x")
+	require.NoError(t, err)
+	_, err = io.ReadFull(local, make([]byte, 1))
+	require.NoError(t, err, "the connection is forwarded")
+	require.NoError(t, pf.Close())
+	_, err = io.ReadAll(local)
+	require.NoError(t, err, "the local connection ends")
+	assert.Empty(t, logs.String())
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -20,8 +20,11 @@ import (
 
 // pki holds the generated key material, PEM-encoded, and where it was written.
 type pki struct {
-	caPEM                  []byte
-	caFile                 string
+	caPEM  []byte
+	caFile string
+	// caKeyFile is the CA's key, for the node agent alone: it signs itself
+	// a serving certificate for the address of the pod network it makes.
+	caKeyFile              string
 	serverCert, serverKey  string // files
 	clientCertPEM          []byte // admin client certificate (CN=AdminUser, O=system:masters)
 	clientKeyPEM           []byte
@@ -47,9 +50,11 @@ const (
 	frontProxyUser = "front-proxy-client"
 )
 
-// writePKI generates into dir a CA, a serving certificate for 127.0.0.1 and
-// localhost (kube-apiserver's, which the controller manager and scheduler
-// reuse for their health endpoints), the node agent's serving certificate,
+// writePKI generates into dir a CA (its key too, for the node agent), a
+// serving certificate for 127.0.0.1 and localhost (kube-apiserver's, which
+// the controller manager and scheduler reuse for their health endpoints),
+// the node agent's serving certificate (for 127.0.0.1; it signs itself one
+// for its pod network's address with the CA's key),
 // client certificates for the admin, the controller manager, the scheduler,
 // the node agent and the API server's kubelet client, and a service-account
 // RSA key pair.
@@ -168,7 +173,13 @@ func writePKI(dir string) (*pki, error) {
 		return nil, err
 	}
 
+	caKeyDER, err := x509.MarshalPKCS8PrivateKey(caKey)
+	if err != nil {
+		return nil, err
+	}
 	p.caFile = filepath.Join(dir, "ca.crt")
+	p.caKeyFile = filepath.Join(dir, "ca.key")
+	files[p.caKeyFile] = pemBlock("PRIVATE KEY", caKeyDER)
 	p.serverCert = filepath.Join(dir, "apiserver.crt")
 	p.serverKey = filepath.Join(dir, "apiserver.key")
 	p.saPublicKey = filepath.Join(dir, "sa.pub")

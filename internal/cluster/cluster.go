@@ -353,6 +353,7 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 			"--tls-cert-file="+p.agentCert,
 			"--tls-private-key-file="+p.agentKey,
 			"--client-ca-file="+p.caFile,
+			"--serving-ca-key-file="+p.caKeyFile,
 			"--root-dir="+filepath.Join(dir, "node-agent"),
 		)
 		if err != nil {

@@ -604,11 +604,23 @@ print(t.version())
 		assert.Equal(t, []string{podIP}, addrs)
 	})
 	t.Run("nodes/proxy", func(t *testing.T) {
-		// The node's address is still 127.0.0.1, which the API server
-		// refuses to proxy to.
+		// The node's InternalIP is the pod network's root-side address,
+		// where the agent serves its kubelet API too.
+		node, err := admin.Resource("v1", "Node").Get(testContext(t), plane(t).Nodes[0], nil)
+		require.NoError(t, err)
+		nodeIP := node.Get(`status.addresses.#(type=="InternalIP").address`).String()
+		require.False(t, net.ParseIP(nodeIP).IsLoopback(), "the node's InternalIP %q", nodeIP)
+		assert.Equal(t, nodeIP, pod.Get("status.hostIP").String(), "the pod's hostIP is its node's address")
+
 		a := proxyDo(t, nodeTarget, http.MethodGet, "/healthz", "")
-		assert.Equal(t, http.StatusBadRequest, a.code)
-		assert.Contains(t, a.body, "address not allowed")
+		assert.Equal(t, http.StatusOK, a.code, a.body)
+		assert.Equal(t, "ok", a.body)
+		// The API server authenticates to the kubelet API with its client
+		// certificate, so an authenticated endpoint answers too: the web
+		// pod's log, whose first line is its port.
+		a = proxyDo(t, nodeTarget, http.MethodGet, "/containerLogs/"+ns+"/web/main", "")
+		assert.Equal(t, http.StatusOK, a.code, a.body)
+		assert.True(t, strings.HasPrefix(a.body, strconv.Itoa(port)+"\n"), "the pod's log: %q", a.body)
 	})
 }
 

@@ -300,7 +300,10 @@ func TestPodRunsOnTheNodeAgent(t *testing.T) {
 		assert.True(t, ip.To4() != nil && ip.To4()[0] == 10, "a pod network address in 10.0.0.0/8: %s", ip)
 	}
 	assert.Equal(t, p.Get("status.podIP").String(), p.Get("status.podIPs.0.ip").String())
-	assert.Equal(t, "127.0.0.1", p.Get("status.hostIP").String())
+	node, err := planeAdmin(t).Resource("v1", "Node").Get(ctx, plane(t).Nodes[0], nil)
+	require.NoError(t, err)
+	assert.Equal(t, node.Get(`status.addresses.#(type=="InternalIP").address`).String(), p.Get("status.hostIP").String(),
+		"the pod's hostIP is its node's InternalIP")
 	cs := p.Get("status.containerStatuses.0")
 	assert.Equal(t, "busybox:1.36", cs.Get("image").String())
 	assert.True(t, cs.Get("ready").Bool())

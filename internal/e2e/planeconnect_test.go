@@ -176,7 +176,8 @@ func TestExecThroughTheAPIServer(t *testing.T) {
 
 // TestPortForwardReachesTheHostPort forwards to a hostNetwork pod's port
 // N, which on the node agent is the host's 127.0.0.1:N: such a pod shares
-// the host's network. The test itself listens there.
+// the host's network and has its node's address. The test itself listens
+// there.
 func TestPortForwardReachesTheHostPort(t *testing.T) {
 	t.Parallel()
 	ns := planeNamespace(t)
@@ -186,7 +187,7 @@ func TestPortForwardReachesTheHostPort(t *testing.T) {
 	p := waitPod(t, pods, "fwd", "the pod to be Running", func(p unstructured.Object) bool {
 		return p.Get("status.phase").String() == "Running"
 	})
-	assert.Equal(t, "127.0.0.1", p.Get("status.podIP").String(), "a hostNetwork pod has the node's address")
+	assert.Equal(t, p.Get("status.hostIP").String(), p.Get("status.podIP").String(), "a hostNetwork pod has the node's address")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()

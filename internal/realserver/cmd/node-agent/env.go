@@ -96,7 +96,7 @@ func (a *agent) sourceData(ctx context.Context, ns string, cm *v1.ConfigMapEnvSo
 func (a *agent) valueFrom(ctx context.Context, pod *v1.Pod, src *v1.EnvVarSource) (string, error) {
 	switch {
 	case src.FieldRef != nil:
-		return fieldValue(pod, src.FieldRef.FieldPath, a.podIPOf(pod))
+		return fieldValue(pod, src.FieldRef.FieldPath, a.podIPOf(pod), a.nodeIP)
 	case src.ConfigMapKeyRef != nil:
 		r := src.ConfigMapKeyRef
 		obj, err := a.client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, r.Name, metav1.GetOptions{})
@@ -130,8 +130,8 @@ func (a *agent) valueFrom(ctx context.Context, pod *v1.Pod, src *v1.EnvVarSource
 }
 
 // fieldValue reads the downward-API fields the kubelet supports for env;
-// podIP is the pod's address.
-func fieldValue(pod *v1.Pod, path, podIP string) (string, error) {
+// podIP is the pod's address, hostIP its node's.
+func fieldValue(pod *v1.Pod, path, podIP, hostIP string) (string, error) {
 	if k, ok := strings.CutPrefix(path, "metadata.labels['"); ok {
 		return pod.Labels[strings.TrimSuffix(k, "']")], nil
 	}
@@ -150,7 +150,7 @@ func fieldValue(pod *v1.Pod, path, podIP string) (string, error) {
 	case "spec.serviceAccountName":
 		return pod.Spec.ServiceAccountName, nil
 	case "status.hostIP", "status.hostIPs":
-		return nodeIP, nil
+		return hostIP, nil
 	case "status.podIP", "status.podIPs":
 		return podIP, nil
 	}

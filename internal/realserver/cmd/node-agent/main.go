@@ -64,8 +64,10 @@ import (
 	"k8s.io/client-go/tools/record"
 )
 
-// nodeIP is every node's and every pod's address.
-const nodeIP = "127.0.0.1"
+// loopbackIP is the address of the agent's kubelet API, of its nodes and
+// of hostNetwork pods when there is no pod network, and of every pod in
+// the loopback fallback.
+const loopbackIP = "127.0.0.1"
 
 // agent runs the pods of its nodes.
 type agent struct {
@@ -78,6 +80,10 @@ type agent struct {
 	apiHost   string
 	apiPort   string
 	net       *podNetwork // nil: every pod is on the host's loopback
+	// nodeIP is the nodes' InternalIP and the pods' hostIP: the pod
+	// network's root-side address when the agent serves there too, else
+	// loopbackIP.
+	nodeIP string
 
 	// events records the kubelet's pod events (Pulled, Created, Started,
 	// Killing, BackOff, Failed) per node.
@@ -98,16 +104,17 @@ func main() {
 	keyFile := flag.String("tls-private-key-file", "", "serving key")
 	clientCA := flag.String("client-ca-file", "", "CA whose client certificates may use the kubelet API")
 	root := flag.String("root-dir", "", "directory for pod logs and working directories")
+	caKey := flag.String("serving-ca-key-file", "", "key of the --client-ca-file CA; with a pod network, the agent signs itself a serving certificate for the network's root-side address and moves its nodes there (optional)")
 	podNet := flag.String("pod-network", podNetworkAuto, `"auto": a network namespace with an address per pod when root with iproute2, else loopback; "loopback": every pod on 127.0.0.1`)
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	if err := run(*kubeconfig, *nodes, *listen, *certFile, *keyFile, *clientCA, *root, *podNet); err != nil {
+	if err := run(*kubeconfig, *nodes, *listen, *certFile, *keyFile, *clientCA, *root, *podNet, *caKey); err != nil {
 		slog.Error("node-agent", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root, podNet string) error {
+func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root, podNet, caKey string) error {
 	for name, v := range map[string]string{"--kubeconfig": kubeconfig, "--tls-cert-file": certFile,
 		"--tls-private-key-file": keyFile, "--client-ca-file": clientCA, "--root-dir": root} {
 		if v == "" {
@@ -131,8 +138,8 @@ func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root, podNet st
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
-	if host != nodeIP {
-		return fmt.Errorf("--listen: the agent serves on %s only, not %q", nodeIP, host)
+	if host != loopbackIP {
+		return fmt.Errorf("--listen: the agent serves on %s only, not %q", loopbackIP, host)
 	}
 	var port int
 	if _, err := fmt.Sscanf(portStr, "%d", &port); err != nil || port <= 0 {
@@ -191,6 +198,22 @@ func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root, podNet st
 	if err != nil {
 		return err
 	}
+	// With a pod network and the CA's key, the nodes' address is the
+	// network's root-side one, not loopback, so the API server's
+	// nodes/proxy reaches the agent: it serves there too, with a
+	// certificate for both addresses.
+	a.nodeIP = loopbackIP
+	var nodeLn net.Listener
+	if a.net != nil && caKey != "" {
+		gw := a.net.gateway.String()
+		if cert, err = servingCert(clientCA, caKey, loopbackIP, gw); err != nil {
+			return fmt.Errorf("--serving-ca-key-file: %w", err)
+		}
+		if nodeLn, err = net.Listen("tcp", net.JoinHostPort(gw, portStr)); err != nil {
+			return err
+		}
+		a.nodeIP = gw
+	}
 	srv := &http.Server{
 		Handler: a.handler(),
 		TLSConfig: &tls.Config{
@@ -227,9 +250,12 @@ func run(kubeconfig, nodes, listen, certFile, keyFile, clientCA, root, podNet st
 	for _, n := range a.nodes {
 		go a.heartbeat(ctx, n)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
-	slog.Info("node-agent ready", "nodes", a.nodes, "listen", listen)
+	if nodeLn != nil {
+		go func() { errc <- srv.ServeTLS(nodeLn, "", "") }()
+	}
+	slog.Info("node-agent ready", "nodes", a.nodes, "listen", listen, "nodeIP", a.nodeIP)
 
 	select {
 	case <-ctx.Done():

@@ -96,28 +96,28 @@ type podNetwork struct {
 func setupPodNetwork(ctx context.Context, mode, apiAddr string) (*podNetwork, error) {
 	switch mode {
 	case podNetworkLoopback:
-		slog.Info("pod network: loopback (--pod-network=loopback): every pod has the IP " + nodeIP)
+		slog.Info("pod network: loopback (--pod-network=loopback): every pod has the IP " + loopbackIP)
 		return nil, nil
 	case podNetworkAuto:
 	default:
 		return nil, fmt.Errorf("--pod-network: %q is neither %q nor %q", mode, podNetworkAuto, podNetworkLoopback)
 	}
 	if os.Geteuid() != 0 {
-		slog.Info("pod network: not root, falling back to loopback: every pod has the IP " + nodeIP)
+		slog.Info("pod network: not root, falling back to loopback: every pod has the IP " + loopbackIP)
 		return nil, nil
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		slog.Info("pod network: no `ip` command, falling back to loopback: every pod has the IP "+nodeIP, "err", err)
+		slog.Info("pod network: no `ip` command, falling back to loopback: every pod has the IP "+loopbackIP, "err", err)
 		return nil, nil
 	}
 	removeStaleNamespaces(ctx)
 	n, err := newPodNetwork(ctx, os.Getpid())
 	if err != nil {
-		slog.Warn("pod network: cannot make one, falling back to loopback: every pod has the IP "+nodeIP, "err", err)
+		slog.Warn("pod network: cannot make one, falling back to loopback: every pod has the IP "+loopbackIP, "err", err)
 		return nil, nil
 	}
 	if host, port, err := net.SplitHostPort(apiAddr); err == nil && isLoopback(host) {
-		if err := n.startRelay(net.JoinHostPort(nodeIP, port), apiAddr); err != nil {
+		if err := n.startRelay(net.JoinHostPort(loopbackIP, port), apiAddr); err != nil {
 			n.close()
 			return nil, fmt.Errorf("pod network: API server relay: %w", err)
 		}
@@ -534,7 +534,7 @@ func (p *podRuntime) inPodNetwork() bool {
 func (p *podRuntime) attachNetwork(ctx context.Context) bool {
 	if !p.inPodNetwork() {
 		p.mu.Lock()
-		p.ip = nodeIP
+		p.ip = p.a.nodeIP
 		p.mu.Unlock()
 		return true
 	}
@@ -590,7 +590,7 @@ func (p *podRuntime) procArgv(argv []string) []string {
 // port-forward does: 127.0.0.1:port inside the pod's network namespace
 // (the host's loopback for a hostNetwork pod or without a pod network).
 func (p *podRuntime) dialPort(ctx context.Context, port int32) (net.Conn, error) {
-	addr := net.JoinHostPort(nodeIP, strconv.Itoa(int(port)))
+	addr := net.JoinHostPort(loopbackIP, strconv.Itoa(int(port)))
 	if !p.inPodNetwork() {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
@@ -609,5 +609,5 @@ func (a *agent) podIPOf(pod *v1.Pod) string {
 			return ip
 		}
 	}
-	return nodeIP
+	return a.nodeIP
 }

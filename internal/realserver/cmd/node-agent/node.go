@@ -85,7 +85,7 @@ func (a *agent) registerNode(ctx context.Context, name string) error {
 		},
 	}
 	node.Status = a.nodeStatus(metav1.Now())
-	node.Status.Addresses = []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: nodeIP}, {Type: v1.NodeHostName, Address: name}}
+	node.Status.Addresses = []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: a.nodeIP}, {Type: v1.NodeHostName, Address: name}}
 	var cur *v1.Node
 	for {
 		var err error
@@ -123,7 +123,7 @@ func (a *agent) updateNodeStatus(ctx context.Context, node *v1.Node) error {
 	next.Status.Capacity, next.Status.Allocatable = fresh.Capacity, fresh.Allocatable
 	next.Status.Conditions, next.Status.Phase = fresh.Conditions, fresh.Phase
 	next.Status.DaemonEndpoints, next.Status.NodeInfo = fresh.DaemonEndpoints, fresh.NodeInfo
-	next.Status.Addresses = []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: nodeIP}, {Type: v1.NodeHostName, Address: node.Name}}
+	next.Status.Addresses = []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: a.nodeIP}, {Type: v1.NodeHostName, Address: node.Name}}
 	_, err := a.client.CoreV1().Nodes().UpdateStatus(ctx, next, metav1.UpdateOptions{})
 	return err
 }

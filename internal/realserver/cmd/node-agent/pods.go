@@ -591,7 +591,7 @@ func (p *podRuntime) push(ctx context.Context) error {
 // buildStatus computes the pod's status from what runs. Called with mu held.
 func (p *podRuntime) buildStatus(cur *v1.Pod) v1.PodStatus {
 	st := *cur.Status.DeepCopy()
-	st.HostIP, st.HostIPs = nodeIP, []v1.HostIP{{IP: nodeIP}}
+	st.HostIP, st.HostIPs = p.a.nodeIP, []v1.HostIP{{IP: p.a.nodeIP}}
 	st.PodIP, st.PodIPs = p.ip, nil
 	if p.ip != "" {
 		st.PodIPs = []v1.PodIP{{IP: p.ip}}

@@ -240,3 +240,128 @@ func skipValue(doc string, i int) int {
 		return i
 	}
 }
+
+// getIndexed reads path in doc, an object whose top-level keys start at
+// the offsets in keys (each at the key's opening quote; no key holds an
+// escape), giving the same Result as get. When the path's first segment
+// is one plain key, it jumps to that key's value and reads the rest of the
+// path in that value alone, so the values before it are never skipped.
+// ok is false when the path needs gjson's whole machinery (wildcards,
+// queries on the first segment, modifiers, pipes, multipaths, a scalar
+// read below): the caller then reads the whole text.
+func getIndexed(doc string, keys []uint32, path string) (r gjson.Result, ok bool) {
+	seg, rest, ok := splitIndexedPath(path)
+	if !ok {
+		return r, false
+	}
+	for j, off := range keys {
+		k, found := matchKey(doc, int(off)+1, seg)
+		if !found {
+			continue
+		}
+		v := skipWS(doc, k)
+		v = skipWS(doc, v+1) // the colon
+		end := len(doc) - 1  // the closing brace
+		if j+1 < len(keys) {
+			end = int(keys[j+1])
+			end = trimSpaceLeft(doc, end) - 1 // the comma
+		}
+		end = trimSpaceLeft(doc, end)
+		val := doc[v:end]
+		if rest == "" {
+			r = gjson.Parse(val)
+			r.Index = v
+			return r, true
+		}
+		if val[0] != '{' && val[0] != '[' {
+			return r, false
+		}
+		r = get(val, rest)
+		// Positions are in val; 0 means unknown (a computed value).
+		if r.Index > 0 {
+			r.Index += v
+		}
+		for i, x := range r.Indexes {
+			if x > 0 {
+				r.Indexes[i] = x + v
+			}
+		}
+		return r, true
+	}
+	return gjson.Result{}, true
+}
+
+// splitIndexedPath splits path into its first segment, an object key
+// with gjson's backslash escapes (and without the ':' key marker), and the
+// rest after the dot. ok is false when the first segment uses any other
+// gjson syntax, is empty or ends in a lone backslash, or when the rest
+// is empty, starts with a dot or uses a pipe, a modifier, a static value
+// or a multipath (whose results gjson positions differently).
+func splitIndexedPath(path string) (seg, rest string, ok bool) {
+	start := 0
+	if path != "" && path[0] == ':' {
+		start = 1
+	}
+	p := start
+	for p < len(path) && path[p] != '.' {
+		switch path[p] {
+		case '\\':
+			if p+1 >= len(path) {
+				return "", "", false
+			}
+			p += 2
+			continue
+		case '*', '?', '#', '@', '|', '!', '=', '(', ')', '[', ']', '{', '}':
+			return "", "", false
+		case ':':
+			if p == start {
+				return "", "", false
+			}
+		}
+		p++
+	}
+	if p == start {
+		return "", "", false
+	}
+	seg = path[start:p]
+	if p == len(path) {
+		return seg, "", true
+	}
+	rest = path[p+1:]
+	if rest == "" || rest[0] == '.' {
+		return "", "", false
+	}
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
+		case '\\':
+			if i+1 >= len(rest) {
+				return "", "", false
+			}
+			i++
+		case '|', '@', '!', '[', ']', '{', '}':
+			return "", "", false
+		}
+	}
+	return seg, rest, true
+}
+
+// matchKey reports whether the JSON key whose text (without escapes)
+// starts at i in doc is seg, a path segment with backslash escapes, and
+// returns the index after the key's closing quote.
+func matchKey(doc string, i int, seg string) (int, bool) {
+	for j := 0; j < len(seg); j++ {
+		c := seg[j]
+		if c == '\\' {
+			j++
+			c = seg[j]
+		}
+		if i >= len(doc) || doc[i] != c || c == '"' {
+			return 0, false
+		}
+		i++
+	}
+	if i >= len(doc) || doc[i] != '"' {
+		return 0, false
+	}
+	return i + 1, true
+}

@@ -20,7 +20,19 @@ import (
 // Objects are safe for concurrent use and may be shared without copying.
 // The zero Object holds nothing (IsZero reports true); reads on it find
 // nothing and writes on it start from {}.
-type Object struct{ raw string }
+//
+// An item of a List also carries where each of its top-level keys starts,
+// found by the list's validating pass, so a read such as
+// Get(Path("data", "log.level")) jumps to data without skipping metadata;
+// the Object is otherwise the same. Compare Objects by their text,
+// a.String() == b.String(): == and reflect.DeepEqual also compare that
+// index, so an item and a Parse of the same text differ under them.
+type Object struct {
+	raw string
+	// keys, for an item of a List, points to the item's key run (see
+	// itemIndex): a count, then where each top-level key starts in raw.
+	keys *uint32
+}
 
 // Parse validates data as one JSON object and returns a copy of it as an
 // Object. It fails with a *SyntaxError wrapping ErrMalformed, ErrNotObject,
@@ -100,7 +112,8 @@ func (o Object) IsZero() bool { return o.raw == "" }
 
 // Clone returns an Object with its own copy of the text. An item of a List
 // shares the whole list's memory; a cache that keeps one item should keep a
-// clone, so the list can be freed.
+// clone, so the list can be freed. The clone does not keep the item's key
+// index either (reads of it are as fast as those of a parsed object).
 func (o Object) Clone() Object { return Object{raw: strings.Clone(o.raw)} }
 
 // MarshalJSON returns the object's JSON text, or null for the zero Object.
@@ -131,7 +144,20 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 // included (only a string holding JSON escapes is unescaped into new
 // memory); the Result's Raw and Str share the object's memory. Strings are
 // returned as the bytes in the JSON, invalid UTF-8 included.
-func (o Object) Get(path string) gjson.Result { return get(o.raw, path) }
+//
+// On an item of a List, a path whose first segment is one plain key (no
+// wildcard, query or modifier there, and no pipe, modifier or multipath
+// after it) is read inside that key's value alone, found through the
+// list's index; the Result is the same, Index included (it counts from
+// the start of o's text either way).
+func (o Object) Get(path string) gjson.Result {
+	if o.keys != nil {
+		if r, ok := getIndexed(o.raw, keyOffsets(o.keys), path); ok {
+			return r
+		}
+	}
+	return get(o.raw, path)
+}
 
 // Set returns a copy of o with value written at path, creating missing
 // objects on the way; a null on the way is replaced by an object, and
@@ -354,7 +380,7 @@ func validString(s string) string {
 
 // str reads a string field for the typed accessors, which return valid
 // UTF-8 (see the package documentation).
-func (o Object) str(path string) string { return validString(gjson.Get(o.raw, path).String()) }
+func (o Object) str(path string) string { return validString(o.Get(path).String()) }
 
 // APIVersion returns the apiVersion field, or "".
 func (o Object) APIVersion() string { return o.str("apiVersion") }
@@ -392,7 +418,7 @@ func (o Object) ResourceVersion() string { return o.str("metadata.resourceVersio
 func (o Object) UID() string { return o.str("metadata.uid") }
 
 // Generation returns metadata.generation, or 0.
-func (o Object) Generation() int64 { return gjson.Get(o.raw, "metadata.generation").Int() }
+func (o Object) Generation() int64 { return o.Get("metadata.generation").Int() }
 
 // Labels returns a new map of metadata.labels, or nil when there are none.
 func (o Object) Labels() map[string]string { return o.stringMap("metadata.labels") }
@@ -402,7 +428,7 @@ func (o Object) Labels() map[string]string { return o.stringMap("metadata.labels
 func (o Object) Annotations() map[string]string { return o.stringMap("metadata.annotations") }
 
 func (o Object) stringMap(path string) map[string]string {
-	r := gjson.Get(o.raw, path)
+	r := o.Get(path)
 	if !r.IsObject() {
 		return nil
 	}
@@ -430,7 +456,7 @@ type OwnerReference struct {
 
 // OwnerReferences returns metadata.ownerReferences, or nil when there are none.
 func (o Object) OwnerReferences() []OwnerReference {
-	r := gjson.Get(o.raw, "metadata.ownerReferences")
+	r := o.Get("metadata.ownerReferences")
 	if !r.IsArray() {
 		return nil
 	}
@@ -451,7 +477,7 @@ func (o Object) OwnerReferences() []OwnerReference {
 
 // Finalizers returns metadata.finalizers, or nil when there are none.
 func (o Object) Finalizers() []string {
-	r := gjson.Get(o.raw, "metadata.finalizers")
+	r := o.Get("metadata.finalizers")
 	if !r.IsArray() {
 		return nil
 	}
@@ -473,7 +499,7 @@ func (o Object) DeletionTimestamp() (t time.Time, ok bool) {
 // IsDeleting reports whether metadata.deletionTimestamp is set (to anything
 // but null), meaning the object is being deleted.
 func (o Object) IsDeleting() bool {
-	r := gjson.Get(o.raw, "metadata.deletionTimestamp")
+	r := o.Get("metadata.deletionTimestamp")
 	return r.Exists() && r.Type != gjson.Null
 }
 
@@ -484,7 +510,7 @@ func (o Object) CreationTimestamp() (t time.Time, ok bool) {
 }
 
 func (o Object) timestamp(path string) (time.Time, bool) {
-	r := gjson.Get(o.raw, path)
+	r := o.Get(path)
 	if r.Type != gjson.String {
 		return time.Time{}, false
 	}

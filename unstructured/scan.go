@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/bits"
 	"sync"
 	"unicode/utf8"
@@ -30,52 +29,13 @@ type scanner struct {
 	list     bool
 	items    itemIndex
 	metadata string
-}
-
-// listIndexChunk is the number of item offsets in one chunk of an
-// itemIndex (16 KiB).
-const listIndexChunk = 4096
-
-// itemIndex records where each item of a list starts: four bytes an item
-// (lists are at most MaxListBytes, below 4 GiB), in chunks of
-// listIndexChunk offsets, so that growing it never copies what it holds
-// and a page of "{}" items costs about 1.3 bytes of index per byte of
-// page. An item ends at the last non-space byte before the comma that
-// precedes the next item's start; the last item ends at end.
-type itemIndex struct {
-	chunks [][]uint32
-	n      int
-	end    int // the offset just after the last item
-}
-
-func (x *itemIndex) add(start int) {
-	if len(x.chunks) == 0 {
-		// Small lists stay small: the first chunk grows to a full one.
-		x.chunks = append(x.chunks, make([]uint32, 0, 8))
-	}
-	last := len(x.chunks) - 1
-	if len(x.chunks[last]) == listIndexChunk {
-		x.chunks = append(x.chunks, make([]uint32, 0, listIndexChunk))
-		last++
-	}
-	x.chunks[last] = append(x.chunks[last], uint32(start))
-	x.n++
-}
-
-// item returns item i of the list whose text is s.
-func (x *itemIndex) item(s string, i int) Object {
-	if i < 0 || i >= x.n {
-		panic(fmt.Sprintf("unstructured: list item %d out of range [0:%d]", i, x.n))
-	}
-	start := int(x.chunks[i/listIndexChunk][i%listIndexChunk])
-	end := x.end
-	if i+1 < x.n {
-		end = int(x.chunks[(i+1)/listIndexChunk][(i+1)%listIndexChunk])
-		end = trimSpaceLeft(s, end) // before the next item's leading space
-		end--                       // the comma
-		end = trimSpaceLeft(s, end)
-	}
-	return Object{raw: s[start:end]}
+	// keyDepth is the depth of the list item being scanned (0 outside
+	// one); run collects the offsets of that item's keys, after a slot
+	// for their count, and runOK turns false when a key holds an escape.
+	keyDepth  int
+	itemStart int
+	run       []uint32
+	runOK     bool
 }
 
 // trimSpaceLeft returns the offset just after the last non-space byte
@@ -344,14 +304,19 @@ func (sc *scanner) array(i int, items bool) (int, error) {
 				}
 				return i, sc.fail(i, ErrNotObject, "list item is not an object")
 			}
+			sc.keyDepth, sc.itemStart, sc.run, sc.runOK = sc.depth+1, start, append(sc.run[:0], 0), true
 			i, err = sc.object(i)
+			sc.keyDepth = 0
 			if err != nil {
 				return i, err
 			}
-			if uint64(start) > math.MaxUint32 {
-				return i, sc.fail(start, ErrTooLarge, "list larger than 4 GiB")
+			if uint64(start) >= itemHasKeys {
+				return i, sc.fail(start, ErrTooLarge, "list larger than 2 GiB")
 			}
-			sc.items.add(start)
+			if !sc.runOK {
+				sc.run = sc.run[:1] // a key with an escape: no key index
+			}
+			sc.items.add(start, sc.run)
 			sc.items.end = i
 		} else {
 			i, err = sc.value(i)
@@ -398,6 +363,10 @@ func (sc *scanner) object(i int) (int, error) {
 		end, escaped, err := sc.str(i)
 		if err != nil {
 			return i, err
+		}
+		if sc.depth == sc.keyDepth {
+			sc.run = append(sc.run, uint32(i-sc.itemStart))
+			sc.runOK = sc.runOK && !escaped
 		}
 		key := s[i+1 : end-1]
 		// Keys are compared the way the API server's decoder will see
@@ -510,6 +479,6 @@ func putScanner(sc *scanner) {
 	for _, m := range sc.sets {
 		clear(m)
 	}
-	*sc = scanner{keys: sc.keys[:0], sets: sc.sets}
+	*sc = scanner{keys: sc.keys[:0], sets: sc.sets, run: sc.run[:0]}
 	scanners.Put(sc)
 }

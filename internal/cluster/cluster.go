@@ -346,7 +346,10 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 		for i := 1; i <= n; i++ {
 			c.Nodes = append(c.Nodes, "kubedyn-node-"+strconv.Itoa(i))
 		}
-		agent, err := starter.start(filepath.Join(o.BinDir, NodeAgentBinary), filepath.Join(dir, "node-agent.log"),
+		// SIGTERM when the test binary dies: the agent ends its pods and
+		// removes its pod network (a network namespace and veth pair that
+		// would otherwise outlive it).
+		agent, err := starter.startWithDeathSignal(syscall.SIGTERM, filepath.Join(o.BinDir, NodeAgentBinary), filepath.Join(dir, "node-agent.log"),
 			"--kubeconfig="+kc,
 			"--nodes="+strings.Join(c.Nodes, ","),
 			"--listen=127.0.0.1:"+strconv.Itoa(ports[5]),
@@ -526,6 +529,11 @@ func newStarter(release <-chan struct{}) *starter {
 }
 
 func (s *starter) start(bin, logPath string, args ...string) (*process, error) {
+	return s.startWithDeathSignal(syscall.SIGKILL, bin, logPath, args...)
+}
+
+// startWithDeathSignal starts bin with sig as its parent-death signal.
+func (s *starter) startWithDeathSignal(sig syscall.Signal, bin, logPath string, args ...string) (*process, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
@@ -534,7 +542,7 @@ func (s *starter) start(bin, logPath string, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = filepath.Dir(logPath)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: sig}
 	p := &process{name: filepath.Base(bin), cmd: cmd, log: logPath, done: make(chan struct{})}
 	errc := make(chan error, 1)
 	s.reqs <- func() { errc <- cmd.Start() }

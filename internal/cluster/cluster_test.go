@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -260,6 +261,11 @@ func TestChildrenDieWithTheParent(t *testing.T) {
 					}
 				}
 			}
+			if tc.mode == "all" {
+				// SIGTERM, the agent's parent-death signal, lets it remove
+				// its pod network before it exits.
+				assert.Empty(t, podNetworkLeft(pids[len(pids)-1]), "the dead node agent's pod network")
+			}
 			for left := processesUnder(dir); len(left) > 0; left = processesUnder(dir) {
 				select {
 				case <-tick.C:
@@ -294,12 +300,38 @@ func TestStopEndsPodProcesses(t *testing.T) {
 	require.NoError(t, runSleeper(c))
 	pids := append(c.PIDs(), processesUnder(c.Dir)...)
 	require.Len(t, pids, 5+4)
+	agent := c.PIDs()[len(c.PIDs())-1]
+	if podNetworkExpected() {
+		assert.Len(t, podNetworkLeft(agent), 2, "running as root with ip, the node agent has a pod network")
+	}
 
 	require.NoError(t, c.Stop())
 	stopped = true
 	for _, pid := range pids {
 		assert.True(t, gone(pid), "process %d runs after Stop", pid)
 	}
+	assert.Empty(t, podNetworkLeft(agent), "the node agent's pod network after Stop")
+}
+
+// podNetworkExpected reports whether the node agent can make a pod
+// network here: root, with iproute2's ip.
+func podNetworkExpected() bool {
+	_, err := exec.LookPath("ip")
+	return os.Geteuid() == 0 && err == nil
+}
+
+// podNetworkLeft lists what of the pod network of the node agent with pid
+// exists: its network namespace and the root end of its veth pair.
+func podNetworkLeft(pid int) []string {
+	var left []string
+	ns := "/run/netns/kubedyn-" + strconv.Itoa(pid)
+	if _, err := os.Stat(ns); err == nil {
+		left = append(left, ns)
+	}
+	if _, err := net.InterfaceByName("kdn" + strconv.Itoa(pid)); err == nil {
+		left = append(left, "link kdn"+strconv.Itoa(pid))
+	}
+	return left
 }
 
 func TestEnsureBinariesWarmDoesNotRebuild(t *testing.T) {

@@ -110,9 +110,13 @@ func (c *Client) Exec(ctx context.Context, namespace, pod string, command []stri
 
 // Attach attaches to the running process of a container and waits until it
 // ends or ctx does, with the same streams, results and errors as Exec.
-// The process's stdin is shared with its other readers: attaching with
-// Stdin to a container whose spec has no stdin: true is refused by the
-// server.
+// Stdin reaches the process only when the container's spec has stdin: true
+// (a node ignores it otherwise); it is shared with other attached clients.
+// When Stdin ends, a container with stdinOnce (and no tty) gets its stdin
+// closed and the session lasts until the process ends; otherwise the
+// client detaches, Attach returns nil, and the process reads on. A
+// container with tty: true is attached to its terminal whatever TTY says,
+// and the node refuses a separate stderr: ask for TTY and leave Stderr nil.
 func (c *Client) Attach(ctx context.Context, namespace, pod string, opts *ExecOptions) error {
 	op := fmt.Sprintf("attach to pod %s/%s", namespace, pod)
 	return c.session(ctx, op, namespace, pod, "attach", url.Values{}, opts)

@@ -282,5 +282,13 @@ func TestConnectAttachStdin(t *testing.T) {
 		p, err := pods.Get(testContext(t), "tty", nil)
 		require.NoError(t, err)
 		assert.Equal(t, "Running", p.Get("status.phase").String())
+
+		// The node attaches with the container's terminal whatever the
+		// client asks, and a terminal has no separate stderr.
+		var out, errOut strings.Builder
+		err = c.Attach(testContext(t), ns, "tty", &connect.ExecOptions{Stdout: &out, Stderr: &errOut})
+		require.Error(t, err)
+		t.Logf("attach with stderr to a tty container: %v", err)
+		assert.Contains(t, err.Error(), "tty and stderr cannot both be true")
 	})
 }

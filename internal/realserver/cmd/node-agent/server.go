@@ -134,6 +134,13 @@ func (a *agent) serveAttach(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if c.spec.TTY && opts.Stderr {
+		// The kubelet attaches with the container's tty, whatever the
+		// request says, and the runtime refuses a tty with a separate
+		// stderr (the answer a real node gives, gRPC status included).
+		http.Error(w, "rpc error: code = InvalidArgument desc = tty and stderr cannot both be true", http.StatusInternalServerError)
+		return
+	}
 	remotecommand.ServeAttach(w, r, &streams{p: p, c: c}, p.name, string(p.uid), c.spec.Name,
 		opts, streamIdleTimeout, streamCreationTimeout, remotecommand.SupportedStreamingProtocols)
 }

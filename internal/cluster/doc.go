@@ -42,15 +42,31 @@
 //     signing key: certificate signing requests stay unsigned.
 //   - [Scheduler]: kube-scheduler, no leader election.
 //   - [NodeAgent]: the node agent (internal/realserver/cmd/node-agent)
-//     registers [Options.Nodes] Nodes with InternalIP 127.0.0.1, keeps their
+//     registers [Options.Nodes] Nodes, keeps their
 //     Leases and Ready condition fresh and runs the pods bound to them: each
 //     container's command and args run as host processes under the pod's
 //     restart policy, deletion is honoured with its grace period, and the
 //     kubelet API (/containerLogs, /exec, /attach, /portForward) is served
 //     with Kubernetes' streaming library to the API server, which
 //     authenticates with a client certificate and verifies the agent's
-//     serving certificate. Pods share the host network: every pod IP is
-//     127.0.0.1, and port-forwarding to a pod's port N reaches 127.0.0.1:N.
+//     serving certificate. Run as root with iproute2's ip, the agent makes
+//     a pod network: a network namespace of its own (kubedyn-<pid>) joined
+//     to the host by a veth pair (kdn<pid>) on a /24 in 10.200.0.0 to
+//     10.254.255.0 that no address or route on the machine uses (chosen
+//     under a machine-wide lock, so concurrent clusters get different
+//     ones). Every pod that is not hostNetwork gets an address of its own
+//     there (status.podIP), so the API server's pods/proxy and
+//     services/proxy and the endpointslice controller reach it; those pods
+//     share the namespace's port space and its 127.0.0.1, which is where
+//     port-forwarding to port N connects and where the API server is
+//     relayed for KUBERNETES_SERVICE_HOST/PORT. The Nodes' InternalIP (and
+//     the pods' hostIP) is the veth's root-side address, where the agent
+//     serves its kubelet API too with a certificate it signs with the CA's
+//     key (written as ca.key in [Cluster.Dir] for it), so nodes/proxy works.
+//     Traffic stays between the two namespaces: no default route, no
+//     forwarding, nothing sent elsewhere. Not root or no ip: every pod IP
+//     and the node's address are 127.0.0.1 and port-forwarding to a pod's
+//     port N reaches the host's 127.0.0.1:N, as for hostNetwork pods.
 //     Images are recorded, never pulled; volumes, probes, resource limits
 //     and security contexts are not emulated; a container with neither
 //     command nor args runs no process and stays Running until deleted.
@@ -62,12 +78,14 @@
 // # Cleanup
 //
 // Every process runs in its own process group with a parent-death signal
-// (SIGKILL) bound to a thread that stays alive as long as the [Cluster], so
-// they die with the test binary even when it panics or times out. The node
-// agent starts each container under a small shim that kills the container's
-// whole process group when the agent dies, so grandchildren go too.
-// [Cluster.Stop] stops the node agent first (SIGTERM: it kills its pods'
-// process groups), then kills every other process group, waits for them and
+// (SIGKILL; SIGTERM for the node agent) bound to a thread that stays alive
+// as long as the [Cluster], so they die with the test binary even when it
+// panics or times out. The node agent starts each container under a small
+// shim that kills the container's whole process group when the agent dies,
+// so grandchildren go too; on SIGTERM it kills its pods' process groups and
+// deletes its pod network, and at start it deletes the namespaces of agents
+// that died without doing so (SIGKILL). [Cluster.Stop] stops the node agent
+// first (SIGTERM), then kills every other process group, waits for them and
 // removes the data directory.
 //
 // # Environment

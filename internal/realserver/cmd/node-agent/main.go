@@ -1,5 +1,6 @@
 // Command node-agent is a small kubelet for kubedyn's end-to-end tests. It
-// registers Nodes on 127.0.0.1, keeps their Leases and Ready condition
+// registers Nodes (on its pod network's address, or 127.0.0.1; see below),
+// keeps their Leases and Ready condition
 // fresh, and runs the pods the scheduler binds to them as local processes:
 // each container's command and args run on the host (the image is recorded,
 // never pulled), under the pod's restart policy, with the pod's status,
@@ -24,14 +25,20 @@
 // 127.0.0.1; port-forwarding to port N reaches 127.0.0.1:N inside it, and
 // KUBERNETES_SERVICE_HOST/PORT (the API server on 127.0.0.1) are relayed
 // into it. Nothing leaves the machine: the namespace has no default route.
-// Without root or `ip` (or with --pod-network=loopback), and for
-// hostNetwork pods, pods share the host's network: the pod IP is
-// 127.0.0.1 and port N is the host's 127.0.0.1:N. The node's address is
-// 127.0.0.1 either way. Volumes, probes, resource limits,
-// security contexts and images are not emulated; a container with neither
-// command nor args "runs" with no process until its pod is deleted.
+// Given the CA's key (--serving-ca-key-file), the agent also serves its
+// kubelet API on the veth's root-side address, with a certificate it signs
+// itself, and reports that address as its nodes' InternalIP and its pods'
+// hostIP, so nodes/proxy reaches it; otherwise the nodes stay on
+// 127.0.0.1. Without root or `ip` (or with --pod-network=loopback) every
+// pod shares the host's network: its IP is 127.0.0.1 and its port N is the
+// host's 127.0.0.1:N. hostNetwork pods always share the host's network,
+// with their node's address as pod IP.
 //
-// It is test infrastructure: internal/cluster starts it on loopback.
+// Volumes, probes, resource limits, security contexts and images are not
+// emulated; a container with neither command nor args "runs" with no
+// process until its pod is deleted.
+//
+// It is test infrastructure: internal/cluster starts it.
 package main
 
 import (

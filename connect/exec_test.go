@@ -154,3 +154,28 @@ func (w *cutOnWrite) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestAttachTTYContainer: a node attaches to a tty: true container with
+// its terminal whatever the client asks, so a separate stderr is refused
+// (the test server answers as kube-apiserver relays the node's refusal:
+// after the upgrade, on the error channel).
+func TestAttachTTYContainer(t *testing.T) {
+	t.Parallel()
+	_, c, tc := setup(t)
+	body := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"term"},"spec":{"containers":[{"name":"main","image":"busybox:1.36","stdin":true,"tty":true}]}}`
+	_, err := tc.Do(ctx(t), &transport.Request{Method: "POST", Path: "/api/v1/namespaces/default/pods", Body: []byte(body)})
+	require.NoError(t, err)
+
+	t.Run("with a separate stderr", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		err := c.Attach(ctx(t), "default", "term", &connect.ExecOptions{Stdout: &out, Stderr: &errOut})
+		require.ErrorIs(t, err, transport.ErrInternalError)
+		assert.Contains(t, err.Error(), "tty and stderr cannot both be true")
+	})
+	t.Run("with TTY", func(t *testing.T) {
+		var out bytes.Buffer
+		err := c.Attach(ctx(t), "default", "term", &connect.ExecOptions{TTY: true, Stdin: strings.NewReader("typed\n"), Stdout: &out})
+		require.NoError(t, err)
+		assert.Equal(t, "typed\n", out.String())
+	})
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubedyn/kubedyn/connect"
 	"github.com/kubedyn/kubedyn/resource"
+	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
 
@@ -287,7 +288,7 @@ func TestConnectAttachStdin(t *testing.T) {
 		// client asks, and a terminal has no separate stderr.
 		var out, errOut strings.Builder
 		err = c.Attach(testContext(t), ns, "tty", &connect.ExecOptions{Stdout: &out, Stderr: &errOut})
-		require.Error(t, err)
+		require.ErrorIs(t, err, transport.ErrInternalError)
 		t.Logf("attach with stderr to a tty container: %v", err)
 		assert.Contains(t, err.Error(), "tty and stderr cannot both be true")
 	})

@@ -125,7 +125,10 @@
 //     (v5.channel.k8s.io and v4.channel.k8s.io: stdin, stdout, stderr,
 //     resize, v5 stdin close, the status channel) and portforward (the v4
 //     channel protocol with port prefixes); SetExecHandler and
-//     SetPortForwardHandler replace the built-in echo behaviour.
+//     SetPortForwardHandler replace the built-in echo behaviour. Attach
+//     uses the container's tty, as the kubelet does, so asking a tty: true
+//     container for stderr gets the node's refusal (500 on the status
+//     channel).
 //     serviceaccounts/token issues (unusable) tokens.
 //   - Fault injection (Inject, matching method, path prefix and query):
 //     status codes with Retry-After, delays, dropped connections, truncated

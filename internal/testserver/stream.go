@@ -20,10 +20,12 @@ type ExecRequest struct {
 	// Command is the command of an exec; it is empty for an attach.
 	Command []string
 	Attach  bool
-	TTY     bool
-	Stdin   bool
-	Stdout  bool
-	Stderr  bool
+	// TTY is the request's tty; for an attach, the container's tty: true
+	// (the kubelet attaches with the container's setting).
+	TTY    bool
+	Stdin  bool
+	Stdout bool
+	Stderr bool
 }
 
 // TerminalSize is one resize event of a TTY session. It is a plain value.
@@ -146,12 +148,23 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, req request
 		writeStatus(w, errBadRequest("stderr cannot be requested together with tty"))
 		return
 	}
-	_, container, err := s.podContainer(req, q.Get("container"), false)
+	pod, container, err := s.podContainer(req, q.Get("container"), false)
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
 	er.Container = container
+	// The kubelet attaches with the container's tty, whatever the request
+	// says, and the runtime refuses a tty with a separate stderr: the API
+	// server upgrades first and reports the node's refusal on the error
+	// channel.
+	refusal := ""
+	if er.Attach && containerTTY(pod, container) {
+		er.TTY = true
+		if er.Stderr {
+			refusal = "unable to upgrade connection: rpc error: code = InvalidArgument desc = tty and stderr cannot both be true"
+		}
+	}
 	ws, proto := wsUpgrade(w, r, []string{"v5.channel.k8s.io", "v4.channel.k8s.io"})
 	if ws == nil {
 		return
@@ -219,9 +232,16 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, req request
 	}
 	_ = ws.writeFrame(wsBinary, []byte{first})
 
-	code, herr := handler(ctx, er, streams)
+	code, herr := 0, error(nil)
+	if refusal == "" {
+		code, herr = handler(ctx, er, streams)
+	}
 	st := map[string]any{"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{}, "status": "Success"}
 	switch {
+	case refusal != "":
+		st["status"], st["reason"], st["message"] = "Failure", "InternalError", "Internal error occurred: "+refusal
+		st["details"] = map[string]any{"causes": []any{map[string]any{"message": refusal}}}
+		st["code"] = http.StatusInternalServerError
 	case herr != nil:
 		st["status"], st["reason"], st["message"] = "Failure", "InternalError", "Internal error occurred: error executing command in container: "+herr.Error()
 		st["code"] = http.StatusInternalServerError
@@ -236,6 +256,17 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, req request
 	cancel()
 	_ = stdinR.Close()
 	readerDone.Wait()
+}
+
+// containerTTY reports whether the pod's container has tty: true.
+func containerTTY(pod map[string]any, container string) bool {
+	for _, c := range asSlice(getMap(pod, "spec", true)["containers"]) {
+		if c, ok := c.(map[string]any); ok && getString(c, "name") == container {
+			tty, _ := c["tty"].(bool)
+			return tty
+		}
+	}
+	return false
 }
 
 // channelWriter writes each Write as one binary message on a channel.

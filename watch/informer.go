@@ -28,6 +28,18 @@ type InformerOptions struct {
 	// through its result. When it fails the object is stored as received
 	// and the error reported.
 	Transform func(unstructured.Object) (unstructured.Object, error)
+	// Compress makes the store hold each object compressed (raw deflate,
+	// level 9, against a dictionary of the resource's first objects, at
+	// least 4 KiB of them): a fraction of the memory for the time of
+	// compressing each object stored and decompressing each one read.
+	// Every Store read (Get, List, ByIndex...) then returns a new copy of
+	// the objects asked for; handlers still get the objects as received,
+	// and ResourceVersionOf, which a relist calls for every object, needs
+	// no decompression. Measured on 10,000 ConfigMaps of 776 B (managedFields
+	// dropped): FIGURES. Use it for large collections read seldom (an
+	// index of many objects, a controller that reads a few by key);
+	// keep it off for a store that is listed often.
+	Compress bool
 	// Indexers are added to the store before the first object arrives.
 	Indexers map[string]IndexFunc
 	// ResyncPeriod, when positive, hands every stored object to every
@@ -113,9 +125,14 @@ type Informer struct {
 // NewInformer returns an informer of lw's collection. It does no I/O
 // until Run.
 func NewInformer(lw ListWatcher, opts *InformerOptions) *Informer {
-	inf := &Informer{lw: lw, store: newStore(), syncedCh: make(chan struct{})}
+	inf := &Informer{lw: lw, syncedCh: make(chan struct{})}
 	if opts != nil {
 		inf.opts = *opts
+	}
+	if inf.opts.Compress {
+		inf.store = newCompressedStore()
+	} else {
+		inf.store = newStore()
 	}
 	inf.logger = inf.opts.Logger
 	if inf.logger == nil {
@@ -270,7 +287,7 @@ func (inf *Informer) apply(ev Event) {
 	case Added, Modified:
 		obj := inf.prepare(ev.Object)
 		inf.mu.Lock()
-		old, existed := inf.store.put(obj)
+		old, existed := inf.store.putOld(obj, len(inf.handlers) > 0)
 		if existed {
 			inf.notify(notification{kind: notifyUpdate, old: old, obj: obj})
 		} else {
@@ -286,7 +303,7 @@ func (inf *Informer) apply(ev Event) {
 			last = inf.prepare(ev.Object)
 		}
 		inf.mu.Lock()
-		if old, existed := inf.store.remove(ObjectKey(ev.Object)); existed {
+		if old, existed := inf.store.removeOld(ObjectKey(ev.Object), last.IsZero() && len(inf.handlers) > 0); existed {
 			if last.IsZero() {
 				last = old
 			}

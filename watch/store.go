@@ -55,58 +55,164 @@ var (
 // slice of a list page or watch buffer), so they may be handed out and
 // kept without copying.
 //
+// A compressed store (InformerOptions.Compress) holds each object deflated
+// against a dictionary made of the resource's first objects instead, and
+// every read decompresses into a new Object the caller owns. A stored
+// object that fails to decompress (only a bug or corrupted memory can
+// cause it) makes the read panic with an error naming the object, rather
+// than return a wrong or missing object.
+//
 // Only the informer that owns a Store changes it. A Store is safe for
 // concurrent use by multiple goroutines; readers never see a half-applied
 // change, and every method returns a snapshot (slices the caller owns).
 type Store struct {
 	mu sync.RWMutex
-	// spaces maps namespace -> name -> object. Each name key is a
-	// substring of its current object (Go overwrites a string key on
-	// assignment), so keys cost no memory of their own; the namespace
-	// keys are copies, shared by every object of the namespace.
-	spaces map[string]*space
-	n      int
+	// One of the two tables is used: objs for a plain store, blobs (see
+	// pack.go) when pack is set.
+	objs  table[unstructured.Object]
+	blobs table[string]
+	pack  *packer
+	n     int
 
 	indexers map[string]IndexFunc
 	indices  map[string]index
 }
 
-// space holds the objects of one namespace. Go maps never shrink, so when
+// table maps namespace -> name -> value. Each name key is a substring of
+// its current value (the object, or its blob; Go overwrites a string key
+// on assignment), so keys cost no memory of their own; the namespace keys
+// are copies, shared by every object of the namespace.
+type table[V any] map[string]*space[V]
+
+// space holds the values of one namespace. Go maps never shrink, so when
 // a namespace loses most of the objects it once held its map is rebuilt at
 // the current size.
-type space struct {
-	names map[string]unstructured.Object
+type space[V any] struct {
+	names map[string]V
 	peak  int
+}
+
+func (t table[V]) get(k Key) (V, bool) {
+	sp := t[k.Namespace]
+	if sp == nil {
+		var zero V
+		return zero, false
+	}
+	v, ok := sp.names[k.Name]
+	return v, ok
+}
+
+// set stores v under namespace ns and name, which must be part of v's
+// memory, and returns what it replaced.
+func (t table[V]) set(ns, name string, v V) (old V, existed bool) {
+	sp, ok := t[ns]
+	if !ok {
+		sp = &space[V]{names: map[string]V{}}
+		t[strings.Clone(ns)] = sp
+	}
+	old, existed = sp.names[name]
+	sp.names[name] = v
+	if !existed {
+		sp.peak = max(sp.peak, len(sp.names))
+	}
+	return old, existed
+}
+
+func (t table[V]) delete(k Key) (old V, existed bool) {
+	sp := t[k.Namespace]
+	if sp == nil {
+		return old, false
+	}
+	old, existed = sp.names[k.Name]
+	if !existed {
+		return old, false
+	}
+	delete(sp.names, k.Name)
+	switch n := len(sp.names); {
+	case n == 0:
+		delete(t, k.Namespace)
+	case sp.peak > 1024 && n < sp.peak/4:
+		// Rebuilt at the current size after three quarters of the peak
+		// went: the copy costs less than the deletes did.
+		names := make(map[string]V, n)
+		for name, v := range sp.names {
+			names[name] = v
+		}
+		sp.names, sp.peak = names, n
+	}
+	return old, true
 }
 
 // index maps an index value to the keys of the objects that produce it.
 type index map[string]map[Key]struct{}
 
 func newStore() *Store {
-	return &Store{spaces: map[string]*space{}}
+	return &Store{objs: table[unstructured.Object]{}}
+}
+
+func newCompressedStore() *Store {
+	return &Store{blobs: table[string]{}, pack: &packer{dictMin: packDictMin}}
+}
+
+// unpack returns the object a blob holds, panicking if it is damaged.
+func (s *Store) unpack(blob string) unstructured.Object {
+	obj, err := s.pack.decode(blob)
+	if err != nil {
+		name, _, _, _ := blobHeader(blob)
+		panic(fmt.Errorf("watch: compressed store: object %q cannot be read: %w", name, err))
+	}
+	return obj
+}
+
+// unpackAll decompresses blobs (gathered under the lock) after it.
+func (s *Store) unpackAll(blobs []string) []unstructured.Object {
+	out := make([]unstructured.Object, len(blobs))
+	for i, b := range blobs {
+		out[i] = s.unpack(b)
+	}
+	return out
 }
 
 // Get returns the object stored under k.
 func (s *Store) Get(k Key) (unstructured.Object, bool) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	sp := s.spaces[k.Namespace]
-	if sp == nil {
+	if s.pack == nil {
+		obj, ok := s.objs.get(k)
+		s.mu.RUnlock()
+		return obj, ok
+	}
+	blob, ok := s.blobs.get(k)
+	s.mu.RUnlock()
+	if !ok {
 		return unstructured.Object{}, false
 	}
-	obj, ok := sp.names[k.Name]
-	return obj, ok
+	return s.unpack(blob), true
 }
 
 // ResourceVersionOf returns the resourceVersion of the object stored
 // under k, and whether one is stored. With Keys it makes a Store the
-// KeyStore a Watcher compares a relist with.
+// KeyStore a Watcher compares a relist with. A compressed store keeps
+// each resourceVersion beside its object and answers without
+// decompressing.
 func (s *Store) ResourceVersionOf(k Key) (string, bool) {
-	obj, ok := s.Get(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.pack == nil {
+		obj, ok := s.objs.get(k)
+		if !ok {
+			return "", false
+		}
+		return obj.ResourceVersion(), true
+	}
+	blob, ok := s.blobs.get(k)
 	if !ok {
 		return "", false
 	}
-	return obj.ResourceVersion(), true
+	_, rv, _, err := blobHeader(blob)
+	if err != nil {
+		panic(fmt.Errorf("watch: compressed store: object %s cannot be read: %w", k, err))
+	}
+	return rv, true
 }
 
 // Len returns the number of objects.
@@ -119,43 +225,74 @@ func (s *Store) Len() int {
 // List returns every object, in no particular order.
 func (s *Store) List() []unstructured.Object {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]unstructured.Object, 0, s.n)
-	for _, sp := range s.spaces {
-		for _, obj := range sp.names {
-			out = append(out, obj)
+	if s.pack == nil {
+		defer s.mu.RUnlock()
+		out := make([]unstructured.Object, 0, s.n)
+		for _, sp := range s.objs {
+			for _, obj := range sp.names {
+				out = append(out, obj)
+			}
+		}
+		return out
+	}
+	blobs := make([]string, 0, s.n)
+	for _, sp := range s.blobs {
+		for _, b := range sp.names {
+			blobs = append(blobs, b)
 		}
 	}
-	return out
+	s.mu.RUnlock()
+	return s.unpackAll(blobs)
 }
 
 // ListNamespace returns the objects of namespace ns ("" for cluster-scoped
 // objects), in no particular order. It needs no index.
 func (s *Store) ListNamespace(ns string) []unstructured.Object {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var names map[string]unstructured.Object
-	if sp := s.spaces[ns]; sp != nil {
+	if s.pack == nil {
+		defer s.mu.RUnlock()
+		var names map[string]unstructured.Object
+		if sp := s.objs[ns]; sp != nil {
+			names = sp.names
+		}
+		out := make([]unstructured.Object, 0, len(names))
+		for _, obj := range names {
+			out = append(out, obj)
+		}
+		return out
+	}
+	var names map[string]string
+	if sp := s.blobs[ns]; sp != nil {
 		names = sp.names
 	}
-	out := make([]unstructured.Object, 0, len(names))
-	for _, obj := range names {
-		out = append(out, obj)
+	blobs := make([]string, 0, len(names))
+	for _, b := range names {
+		blobs = append(blobs, b)
 	}
-	return out
+	s.mu.RUnlock()
+	return s.unpackAll(blobs)
 }
 
 // Keys returns the keys of every object, sorted by namespace and name.
 func (s *Store) Keys() []Key {
 	s.mu.RLock()
 	out := make([]Key, 0, s.n)
-	for ns, sp := range s.spaces {
+	if s.pack == nil {
+		out = appendKeys(out, s.objs)
+	} else {
+		out = appendKeys(out, s.blobs)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, compareKeys)
+	return out
+}
+
+func appendKeys[V any](out []Key, t table[V]) []Key {
+	for ns, sp := range t {
 		for name := range sp.names {
 			out = append(out, Key{ns, name})
 		}
 	}
-	s.mu.RUnlock()
-	slices.SortFunc(out, compareKeys)
 	return out
 }
 
@@ -170,17 +307,26 @@ func compareKeys(a, b Key) int {
 // particular order. An unknown index is ErrUnknownIndex.
 func (s *Store) ByIndex(indexName, value string) ([]unstructured.Object, error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	idx, ok := s.indices[indexName]
 	if !ok {
+		s.mu.RUnlock()
 		return nil, fmt.Errorf("by index %q: %w", indexName, ErrUnknownIndex)
 	}
 	keys := idx[value]
-	out := make([]unstructured.Object, 0, len(keys))
-	for k := range keys {
-		out = append(out, s.spaces[k.Namespace].names[k.Name])
+	if s.pack == nil {
+		defer s.mu.RUnlock()
+		out := make([]unstructured.Object, 0, len(keys))
+		for k := range keys {
+			out = append(out, s.objs[k.Namespace].names[k.Name])
+		}
+		return out, nil
 	}
-	return out, nil
+	blobs := make([]string, 0, len(keys))
+	for k := range keys {
+		blobs = append(blobs, s.blobs[k.Namespace].names[k.Name])
+	}
+	s.mu.RUnlock()
+	return s.unpackAll(blobs), nil
 }
 
 // KeysByIndex is ByIndex returning keys, sorted.
@@ -238,9 +384,17 @@ func (s *Store) AddIndexers(indexers map[string]IndexFunc) error {
 		s.indexers[name] = f
 		idx := index{}
 		s.indices[name] = idx
-		for ns, sp := range s.spaces {
-			for name, obj := range sp.names {
-				idx.add(f(obj), Key{ns, strings.Clone(name)})
+		if s.pack == nil {
+			for ns, sp := range s.objs {
+				for name, obj := range sp.names {
+					idx.add(f(obj), Key{ns, strings.Clone(name)})
+				}
+			}
+			continue
+		}
+		for ns, sp := range s.blobs {
+			for name, blob := range sp.names {
+				idx.add(f(s.unpack(blob)), Key{ns, strings.Clone(name)})
 			}
 		}
 	}
@@ -250,51 +404,81 @@ func (s *Store) AddIndexers(indexers map[string]IndexFunc) error {
 // put stores obj under its key and returns what it replaced. obj must be
 // the informer's own copy.
 func (s *Store) put(obj unstructured.Object) (old unstructured.Object, existed bool) {
+	return s.putOld(obj, true)
+}
+
+// putOld is put; without wantOld, a compressed store may skip
+// decompressing the object replaced and return a zero old.
+func (s *Store) putOld(obj unstructured.Object, wantOld bool) (old unstructured.Object, existed bool) {
 	k := ObjectKey(obj)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sp, ok := s.spaces[k.Namespace]
-	if !ok {
-		sp = &space{names: map[string]unstructured.Object{}}
-		s.spaces[strings.Clone(k.Namespace)] = sp
+	if s.pack == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		old, existed = s.objs.set(k.Namespace, k.Name, obj)
+		if !existed {
+			s.n++
+		}
+		s.reindex(k, old, obj, existed, true)
+		return old, existed
 	}
-	old, existed = sp.names[k.Name]
-	sp.names[k.Name] = obj
-	if !existed {
-		s.n++
-		sp.peak = max(sp.peak, len(sp.names))
+	// Compressed outside the lock: readers wait for the map only.
+	blob, name := s.pack.encode(obj, k.Name, obj.ResourceVersion())
+	var oldBlob string
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		oldBlob, existed = s.blobs.set(k.Namespace, name, blob)
+		if !existed {
+			s.n++
+		}
+		if existed && len(s.indexers) > 0 {
+			old = s.unpack(oldBlob)
+		}
+		s.reindex(k, old, obj, existed, true)
+	}()
+	if existed && wantOld && old.IsZero() {
+		old = s.unpack(oldBlob)
 	}
-	s.reindex(k, old, obj, existed, true)
 	return old, existed
 }
 
 // remove deletes the object under k and returns it.
 func (s *Store) remove(k Key) (old unstructured.Object, existed bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sp := s.spaces[k.Namespace]
-	if sp == nil {
-		return unstructured.Object{}, false
+	return s.removeOld(k, true)
+}
+
+// removeOld is remove; without wantOld, a compressed store may skip
+// decompressing the object removed and return a zero old.
+func (s *Store) removeOld(k Key, wantOld bool) (old unstructured.Object, existed bool) {
+	if s.pack == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		old, existed = s.objs.delete(k)
+		if !existed {
+			return old, false
+		}
+		s.n--
+		s.reindex(k, old, unstructured.Object{}, true, false)
+		return old, true
 	}
-	old, existed = sp.names[k.Name]
+	var oldBlob string
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if oldBlob, existed = s.blobs.delete(k); existed {
+			s.n--
+			if len(s.indexers) > 0 {
+				old = s.unpack(oldBlob)
+				s.reindex(k, old, unstructured.Object{}, true, false)
+			}
+		}
+	}()
 	if !existed {
 		return old, false
 	}
-	delete(sp.names, k.Name)
-	switch n := len(sp.names); {
-	case n == 0:
-		delete(s.spaces, k.Namespace)
-	case sp.peak > 1024 && n < sp.peak/4:
-		// Rebuilt at the current size after three quarters of the peak
-		// went: the copy costs less than the deletes did.
-		names := make(map[string]unstructured.Object, n)
-		for name, obj := range sp.names {
-			names[name] = obj
-		}
-		sp.names, sp.peak = names, n
+	if wantOld && old.IsZero() {
+		old = s.unpack(oldBlob)
 	}
-	s.n--
-	s.reindex(k, old, unstructured.Object{}, true, false)
 	return old, true
 }
 

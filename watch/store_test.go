@@ -45,6 +45,41 @@ func names(objs []unstructured.Object) []string {
 	return out
 }
 
+// storeModes are the two kinds of Store: every behaviour of a plain store
+// holds for a compressed one. The compressed store here fixes its
+// dictionary after the first object, so the tests' small objects are
+// compressed from the second on.
+var storeModes = []struct {
+	name string
+	new  func() *Store
+}{
+	{"plain", newStore},
+	{"compressed", func() *Store {
+		s := newCompressedStore()
+		s.pack.dictMin = 1
+		return s
+	}},
+}
+
+// forModes runs f as a parallel subtest per store mode.
+func forModes(t *testing.T, f func(t *testing.T, newStore func() *Store)) {
+	t.Helper()
+	for _, m := range storeModes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, m.new)
+		})
+	}
+}
+
+// hasNamespace reports whether s keeps a map for namespace ns.
+func hasNamespace(s *Store, ns string) bool {
+	if s.pack != nil {
+		return s.blobs[ns] != nil
+	}
+	return s.objs[ns] != nil
+}
+
 func TestKey(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -65,6 +100,10 @@ func TestKey(t *testing.T) {
 
 func TestStorePutGetRemove(t *testing.T) {
 	t.Parallel()
+	forModes(t, testStorePutGetRemove)
+}
+
+func testStorePutGetRemove(t *testing.T, newStore func() *Store) {
 	s := newStore()
 	_, existed := s.put(cm("a", "x", "1", nil))
 	assert.False(t, existed)
@@ -92,12 +131,16 @@ func TestStorePutGetRemove(t *testing.T) {
 	_, existed = s.remove(Key{"b", "x"})
 	assert.False(t, existed)
 	assert.Empty(t, s.ListNamespace("b"))
-	assert.NotContains(t, s.spaces, "b", "an emptied namespace is dropped")
+	assert.False(t, hasNamespace(s, "b"), "an emptied namespace is dropped")
 	assert.Equal(t, 3, s.Len())
 }
 
 func TestStoreIndexes(t *testing.T) {
 	t.Parallel()
+	forModes(t, testStoreIndexes)
+}
+
+func testStoreIndexes(t *testing.T, newStore func() *Store) {
 	s := newStore()
 	s.put(cm("a", "before", "1", map[string]string{"app": "web"}, "u1"))
 	require.NoError(t, s.AddIndexers(DefaultIndexers()))
@@ -167,6 +210,10 @@ func TestFieldIndex(t *testing.T) {
 
 func TestStoreConcurrentReaders(t *testing.T) {
 	t.Parallel()
+	forModes(t, testStoreConcurrentReaders)
+}
+
+func testStoreConcurrentReaders(t *testing.T, newStore func() *Store) {
 	s := newStore()
 	require.NoError(t, s.AddIndexers(map[string]IndexFunc{"app": LabelIndex("app")}))
 	var wg sync.WaitGroup
@@ -209,13 +256,22 @@ func TestStoreConcurrentReaders(t *testing.T) {
 // name keys (substrings of the objects) nor index entries keep an old
 // version alive. Not parallel: it reads heap statistics.
 func TestStoreUpdatesPinNoOldVersions(t *testing.T) {
-	const n = 5000
+	// Fewer objects compressed: deflate under -race takes a millisecond.
+	sizes := map[string]int{"plain": 5000, "compressed": 1000}
+	for _, m := range storeModes {
+		t.Run(m.name, func(t *testing.T) { testStoreUpdatesPinNoOldVersions(t, m.new, sizes[m.name]) })
+	}
+}
+
+func testStoreUpdatesPinNoOldVersions(t *testing.T, newStore func() *Store, n int) {
 	version := func(i, v int) unstructured.Object {
 		return unstructured.MustParse(fmt.Sprintf(`{"metadata":{"namespace":"ns-%d","name":"obj-%05d","resourceVersion":"%d","labels":{"app":"a%d"}},"data":{"v":"%s"}}`,
 			i%7, i, v, i%10, strings.Repeat("x", 1000)))
 	}
 	heap := func() uint64 {
 		var m runtime.MemStats
+		// Twice: pooled flate writers and readers go only at the second.
+		runtime.GC()
 		runtime.GC()
 		runtime.ReadMemStats(&m)
 		return m.HeapAlloc
@@ -246,13 +302,21 @@ func TestStoreUpdatesPinNoOldVersions(t *testing.T) {
 // store rebuilds a namespace's map once most of it is gone. Not parallel:
 // it reads heap statistics.
 func TestStoreShrinksAfterMassDelete(t *testing.T) {
+	// Fewer objects compressed: deflate under -race takes a millisecond.
+	sizes := map[string]int{"plain": 50000, "compressed": 5000}
+	for _, m := range storeModes {
+		t.Run(m.name, func(t *testing.T) { testStoreShrinksAfterMassDelete(t, m.new, sizes[m.name]) })
+	}
+}
+
+func testStoreShrinksAfterMassDelete(t *testing.T, newStore func() *Store, n int) {
 	heap := func() int64 {
 		var m runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&m)
 		return int64(m.HeapAlloc)
 	}
-	objs := make([]unstructured.Object, 50000)
+	objs := make([]unstructured.Object, n)
 	for i := range objs {
 		objs[i] = unstructured.MustParse(fmt.Sprintf(`{"metadata":{"namespace":"ns","name":"o-%05d"}}`, i))
 	}
@@ -266,7 +330,7 @@ func TestStoreShrinksAfterMassDelete(t *testing.T) {
 		s.remove(ObjectKey(o))
 	}
 	left := heap() - base
-	t.Logf("map of 50,000 objects: %d B; with 100 left: %d B", full, left)
+	t.Logf("map of %d objects: %d B; with 100 left: %d B", n, full, left)
 	assert.Less(t, left, full/10)
 	assert.Equal(t, 100, s.Len())
 	assert.Len(t, s.ListNamespace("ns"), 100)

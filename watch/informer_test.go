@@ -135,10 +135,42 @@ func startInformer(t *testing.T, inf *Informer, src *fakeSource) (stop func() er
 	return stop
 }
 
+// forInformerModes runs f as a parallel subtest with a plain store and
+// with a compressed one.
+func forInformerModes(t *testing.T, f func(t *testing.T, compress bool)) {
+	t.Helper()
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) {
+			t.Parallel()
+			f(t, compress)
+		})
+	}
+}
+
+// newModeInformer is NewInformer with or without Compress. A compressed
+// store fixes its dictionary after the first object here, so the tests'
+// few small objects are compressed from the second on.
+func newModeInformer(compress bool, opts *InformerOptions) *Informer {
+	o := InformerOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	o.Compress = compress
+	inf := NewInformer(nil, &o)
+	if compress {
+		inf.store.pack.dictMin = 1
+	}
+	return inf
+}
+
 func TestInformerAppliesEventsAndNotifiesInOrder(t *testing.T) {
 	t.Parallel()
+	forInformerModes(t, testInformerAppliesEventsAndNotifiesInOrder)
+}
+
+func testInformerAppliesEventsAndNotifiesInOrder(t *testing.T, compress bool) {
 	src := newFakeSource()
-	inf := NewInformer(nil, nil)
+	inf := newModeInformer(compress, nil)
 	rec := newRecorder()
 	reg := inf.AddHandler(rec.handler())
 	startInformer(t, inf, src)
@@ -183,8 +215,12 @@ func TestInformerRunsOnce(t *testing.T) {
 
 func TestInformerHandlerAddedLaterGetsTheStoreFirst(t *testing.T) {
 	t.Parallel()
+	forInformerModes(t, testInformerHandlerAddedLaterGetsTheStoreFirst)
+}
+
+func testInformerHandlerAddedLaterGetsTheStoreFirst(t *testing.T, compress bool) {
 	src := newFakeSource()
-	inf := NewInformer(nil, nil)
+	inf := newModeInformer(compress, nil)
 	startInformer(t, inf, src)
 	src.send(t, added(cm("ns", "a", "1", nil)), synced())
 	src.flush(t)
@@ -268,9 +304,13 @@ func TestInformerHandlerPanicIsReported(t *testing.T) {
 
 func TestInformerTransform(t *testing.T) {
 	t.Parallel()
+	forInformerModes(t, testInformerTransform)
+}
+
+func testInformerTransform(t *testing.T, compress bool) {
 	src := newFakeSource()
 	errs := make(chan error, 10)
-	inf := NewInformer(nil, &InformerOptions{
+	inf := newModeInformer(compress, &InformerOptions{
 		OnError: func(err error) { errs <- err },
 		Transform: func(o unstructured.Object) (unstructured.Object, error) {
 			if o.Name() == "refused" {
@@ -299,9 +339,13 @@ func TestInformerTransform(t *testing.T) {
 
 func TestInformerResync(t *testing.T) {
 	t.Parallel()
+	forInformerModes(t, testInformerResync)
+}
+
+func testInformerResync(t *testing.T, compress bool) {
 	clk := NewFakeClock()
 	src := newFakeSource()
-	inf := NewInformer(nil, &InformerOptions{ResyncPeriod: time.Minute, Watcher: &Config{Clock: clk}})
+	inf := newModeInformer(compress, &InformerOptions{ResyncPeriod: time.Minute, Watcher: &Config{Clock: clk}})
 	rec := newRecorder()
 	inf.AddHandler(rec.handler())
 	startInformer(t, inf, src)
@@ -330,8 +374,12 @@ func waitTimers(t *testing.T, clk *FakeClock, n int) {
 
 func TestInformerIndexers(t *testing.T) {
 	t.Parallel()
+	forInformerModes(t, testInformerIndexers)
+}
+
+func testInformerIndexers(t *testing.T, compress bool) {
 	src := newFakeSource()
-	inf := NewInformer(nil, &InformerOptions{Indexers: DefaultIndexers()})
+	inf := newModeInformer(compress, &InformerOptions{Indexers: DefaultIndexers()})
 	startInformer(t, inf, src)
 	src.send(t, added(cm("ns", "a", "1", nil, "owner-1")), added(cm("ns", "b", "1", nil, "owner-2")), synced())
 	src.flush(t)

@@ -28,17 +28,24 @@ type InformerOptions struct {
 	// through its result. When it fails the object is stored as received
 	// and the error reported.
 	Transform func(unstructured.Object) (unstructured.Object, error)
-	// Compress makes the store hold each object compressed (raw deflate,
-	// level 9, against a dictionary of the resource's first objects, at
-	// least 4 KiB of them): a fraction of the memory for the time of
-	// compressing each object stored and decompressing each one read.
-	// Every Store read (Get, List, ByIndex...) then returns a new copy of
-	// the objects asked for; handlers still get the objects as received,
-	// and ResourceVersionOf, which a relist calls for every object, needs
-	// no decompression. Measured on 10,000 ConfigMaps of 776 B (managedFields
-	// dropped): FIGURES. Use it for large collections read seldom (an
-	// index of many objects, a controller that reads a few by key);
-	// keep it off for a store that is listed often.
+	// Compress makes the store hold each object compressed: raw deflate
+	// at level 9 against a preset dictionary made of the resource's first
+	// objects (whole objects until it holds 4 KiB; those few stay as they
+	// are). It trades time for memory: each object stored is compressed,
+	// and every Store read (Get, List, ListNamespace, ByIndex) decompresses
+	// into a new Object the caller owns. Handlers still get the objects as
+	// received (OnUpdate's old and a relist's OnDelete are decompressed),
+	// and ResourceVersionOf, which a relist asks of every object, reads a
+	// copy kept beside the blob (5 bytes a ConfigMap) instead of
+	// decompressing (20x slower). Measured on a shared 2-core machine
+	// (BenchmarkInformerHeap, BenchmarkStoreGet) with 10,000 ConfigMaps of
+	// 780 B, managedFields dropped: 193 B per object held instead of 962
+	// (0.25x the JSON), about 5 µs per Get instead of 0.15 µs (one
+	// allocation of the object's size), a sync of 460 ms instead of 140
+	// ms. Suited to large collections read by key or index now and then;
+	// not to a store that is listed often (AddHandler and each resync list
+	// it). A compressed store also keeps
+	// a pooled deflate writer of about 1 MB while it is busy.
 	Compress bool
 	// Indexers are added to the store before the first object arrives.
 	Indexers map[string]IndexFunc

@@ -202,6 +202,10 @@ func (p *podRuntime) run(ctx context.Context) {
 		}
 		p.mu.Unlock()
 		p.markDirty()
+		// Like a sandbox torn down: the address goes back to the pod
+		// network (status keeps it), so finished pods that stay in the
+		// API do not use the subnet up.
+		p.detachNetwork()
 		<-p.stopping
 	case <-p.stopping:
 	}

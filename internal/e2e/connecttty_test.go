@@ -284,6 +284,15 @@ func TestConnectAttachStdin(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "Running", p.Get("status.phase").String())
 
+		// The log records what the terminal showed, echo and \r\n included,
+		// as a node's log of a tty container does.
+		rc, err := c.Logs(testContext(t), ns, "tty", nil)
+		require.NoError(t, err)
+		logged, err := io.ReadAll(rc)
+		rc.Close()
+		require.NoError(t, err)
+		assert.Contains(t, string(logged), "line-1\r\ngot line-1\r\n")
+
 		// The node attaches with the container's terminal whatever the
 		// client asks, and a terminal has no separate stderr.
 		var out, errOut strings.Builder

@@ -141,7 +141,7 @@ func (p *packer) dictionary(raw string) []byte {
 	return nil
 }
 
-// blobKey returns the name and resourceVersion in a blob, and where its
+// blobHeader returns the name and resourceVersion in a blob, and where its
 // body starts.
 func blobHeader(blob string) (name, rv string, body int, err error) {
 	i := 1
@@ -168,16 +168,17 @@ func blobHeader(blob string) (name, rv string, body int, err error) {
 
 var errCorruptBlob = errors.New("corrupt blob")
 
-// decode returns the object a blob holds, in memory of its own for a
-// compressed one. An error means the blob is damaged (which only a bug or
-// corrupted memory can cause): the caller must not use the object.
+// decode returns the object a blob holds, in memory of its own. An error
+// means the blob is damaged (which only a bug or corrupted memory can
+// cause): the caller must not use the object.
 func (p *packer) decode(blob string) (unstructured.Object, error) {
 	_, _, body, err := blobHeader(blob)
 	if err != nil {
 		return unstructured.Object{}, err
 	}
 	if blob[0] == blobRaw {
-		return unstructured.ParseString(blob[body:])
+		// A copy, like every read: a caller keeping it keeps no blob.
+		return unstructured.ParseString(strings.Clone(blob[body:]))
 	}
 	if blob[0] != blobDeflate {
 		return unstructured.Object{}, fmt.Errorf("%w: kind %q", errCorruptBlob, blob[0])
@@ -194,7 +195,7 @@ func (p *packer) decode(blob string) (unstructured.Object, error) {
 	if pr.r == nil {
 		pr.r = flate.NewReaderDict(&pr.src, p.dict)
 	} else if err := pr.r.(flate.Resetter).Reset(&pr.src, p.dict); err != nil {
-		return unstructured.Object{}, err
+		return unstructured.Object{}, fmt.Errorf("decompress: %w", err)
 	}
 	out := make([]byte, n)
 	_, err = io.ReadFull(pr.r, out)

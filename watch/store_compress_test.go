@@ -139,12 +139,19 @@ func TestCompressedStoreReadsAreCopies(t *testing.T) {
 		json += len(o.String())
 		s.put(o)
 	}
-	a, ok := s.Get(Key{"ns", "cfg-150"})
-	require.True(t, ok)
-	b, ok := s.Get(Key{"ns", "cfg-150"})
-	require.True(t, ok)
-	assert.Equal(t, a.String(), b.String())
-	assert.NotSame(t, unsafe.StringData(a.String()), unsafe.StringData(b.String()), "every read decompresses into new memory")
+	// cfg-000 came before the dictionary was complete and is held as it
+	// is; cfg-150 is compressed. Both are read into new memory.
+	require.Equal(t, blobRaw, s.blobs["ns"].names["cfg-000"][0])
+	require.Equal(t, blobDeflate, s.blobs["ns"].names["cfg-150"][0])
+	for i, name := range map[int]string{0: "cfg-000", 150: "cfg-150"} {
+		a, ok := s.Get(Key{"ns", name})
+		require.True(t, ok)
+		b, ok := s.Get(Key{"ns", name})
+		require.True(t, ok)
+		assert.Equal(t, varied("ns", i, 1).String(), a.String())
+		assert.Equal(t, a.String(), b.String())
+		assert.NotSame(t, unsafe.StringData(a.String()), unsafe.StringData(b.String()), "%s: every read returns new memory", name)
+	}
 	held := 0
 	for _, sp := range s.blobs {
 		for name, blob := range sp.names {
@@ -213,4 +220,16 @@ func TestCompressedStoreDamageSurfaces(t *testing.T) {
 			assert.Equal(t, varied("ns", 1, 1).String(), o.String())
 		})
 	}
+}
+
+// TestCompressReachesTheStore checks that InformerOptions.Compress gives
+// an informer a compressed store, directly and through a Factory's
+// defaults, and that the default store is plain.
+func TestCompressReachesTheStore(t *testing.T) {
+	t.Parallel()
+	assert.Nil(t, NewInformer(nil, nil).Store().pack)
+	assert.NotNil(t, NewInformer(nil, &InformerOptions{Compress: true}).Store().pack)
+	f := NewFactory(&InformerOptions{Compress: true})
+	assert.NotNil(t, f.Informer(&pageLW{}, nil).Store().pack)
+	assert.Nil(t, f.Informer(&pageLW{}, &InformerOptions{}).Store().pack)
 }

@@ -46,9 +46,9 @@ const (
 	ControllerManager Components = 1 << iota
 	// Scheduler is kube-scheduler.
 	Scheduler
-	// NodeAgent is the node agent: Nodes on 127.0.0.1 whose pods run as
-	// local processes, and the kubelet API for logs, exec, attach and
-	// port-forward.
+	// NodeAgent is the node agent: Nodes whose pods run as local processes
+	// (on a pod network of their own when run as root), and the kubelet API
+	// for logs, exec, attach and port-forward.
 	NodeAgent
 
 	// AllComponents is a whole control plane with a node agent.
@@ -77,6 +77,10 @@ type Options struct {
 	// ExtraAPIServerArgs are appended to kube-apiserver's arguments; a later
 	// flag overrides an earlier one.
 	ExtraAPIServerArgs []string
+	// LoopbackPods keeps the node agent's pods and nodes on 127.0.0.1 even
+	// where it could make a pod network (--pod-network=loopback), as it
+	// does when not run as root. It matters only with [NodeAgent].
+	LoopbackPods bool
 }
 
 // Cluster is a running control plane on loopback: etcd, kube-apiserver and
@@ -346,6 +350,10 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 		for i := 1; i <= n; i++ {
 			c.Nodes = append(c.Nodes, "kubedyn-node-"+strconv.Itoa(i))
 		}
+		podNetwork := "auto"
+		if o.LoopbackPods {
+			podNetwork = "loopback"
+		}
 		// SIGTERM when the test binary dies: the agent ends its pods and
 		// removes its pod network (a network namespace and veth pair that
 		// would otherwise outlive it).
@@ -358,6 +366,7 @@ func start(ctx context.Context, o *Options) (_ *Cluster, err error) {
 			"--client-ca-file="+p.caFile,
 			"--serving-ca-key-file="+p.caKeyFile,
 			"--root-dir="+filepath.Join(dir, "node-agent"),
+			"--pod-network="+podNetwork,
 		)
 		if err != nil {
 			return nil, err

@@ -570,3 +570,60 @@ func TestEnsureBinariesHonoursBinDirEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, dir, got)
 }
+
+// TestLoopbackPods starts a node agent without its pod network: the pod
+// and its node are on 127.0.0.1, and the agent makes no namespace.
+func TestLoopbackPods(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
+	defer cancel()
+	c, err := Start(ctx, &Options{Components: NodeAgent, LoopbackPods: true})
+	require.NoError(t, err)
+	defer c.Stop()
+	pids := c.PIDs()
+	assert.Empty(t, podNetworkLeft(pids[len(pids)-1]), "no pod network with LoopbackPods")
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.CAPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	call := func(method, path, body string, into any) int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, c.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+c.AdminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		if into != nil && resp.StatusCode < 300 {
+			require.NoError(t, json.Unmarshal(b, into), "%s", b)
+		}
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusCreated, call(http.MethodPost, "/api/v1/namespaces/default/pods",
+		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"lo"},"spec":{"nodeName":"kubedyn-node-1",
+		"containers":[{"name":"c","image":"busybox","command":["sleep","3600"]}]}}`, nil))
+	var pod struct {
+		Status struct{ Phase, PodIP, HostIP string }
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for pod.Status.Phase != "Running" {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("the pod did not run: %+v", pod)
+		}
+		call(http.MethodGet, "/api/v1/namespaces/default/pods/lo", "", &pod)
+	}
+	assert.Equal(t, "127.0.0.1", pod.Status.PodIP)
+	assert.Equal(t, "127.0.0.1", pod.Status.HostIP)
+	var node struct {
+		Status struct {
+			Addresses []struct{ Type, Address string }
+		}
+	}
+	require.Equal(t, http.StatusOK, call(http.MethodGet, "/api/v1/nodes/kubedyn-node-1", "", &node))
+	assert.Contains(t, node.Status.Addresses, struct{ Type, Address string }{"InternalIP", "127.0.0.1"})
+}

@@ -64,9 +64,10 @@
 //     serves its kubelet API too with a certificate it signs with the CA's
 //     key (written as ca.key in [Cluster.Dir] for it), so nodes/proxy works.
 //     Traffic stays between the two namespaces: no default route, no
-//     forwarding, nothing sent elsewhere. Not root or no ip: every pod IP
-//     and the node's address are 127.0.0.1 and port-forwarding to a pod's
-//     port N reaches the host's 127.0.0.1:N, as for hostNetwork pods.
+//     forwarding, nothing sent elsewhere. Not root or no ip, or with
+//     [Options.LoopbackPods]: every pod IP and the node's address are
+//     127.0.0.1 and port-forwarding to a pod's port N reaches the host's
+//     127.0.0.1:N, as for hostNetwork pods.
 //     Images are recorded, never pulled; volumes, probes, resource limits
 //     and security contexts are not emulated; a container with neither
 //     command nor args runs no process and stays Running until deleted.

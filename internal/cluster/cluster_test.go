@@ -285,10 +285,24 @@ func TestChildrenDieWithTheParent(t *testing.T) {
 func TestStopEndsPodProcesses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
 	defer cancel()
+	// A namespace that an agent killed outright left behind: the next
+	// agent removes it.
+	stale := 0
+	if podNetworkExpected() {
+		dead := exec.Command("true")
+		require.NoError(t, dead.Run())
+		stale = dead.Process.Pid
+		out, err := exec.Command("ip", "netns", "add", "kubedyn-"+strconv.Itoa(stale)).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", "kubedyn-"+strconv.Itoa(stale)).Run() })
+	}
 	start := time.Now()
 	c, err := Start(ctx, &Options{Components: AllComponents, Nodes: 2})
 	require.NoError(t, err)
 	t.Logf("whole plane started in %s", time.Since(start).Round(time.Millisecond))
+	if stale != 0 {
+		assert.Empty(t, podNetworkLeft(stale), "the dead agent's namespace after a new agent started")
+	}
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {

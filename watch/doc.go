@@ -95,8 +95,11 @@
 // state is in; ResyncPeriod replays the store to handlers; Transform (such
 // as DropManagedFields) rewrites objects before they are stored; indexes
 // (DefaultIndexers, LabelIndex, FieldIndex, or any IndexFunc) answer
-// Store.ByIndex. Run returns after every goroutine it started has ended. A
-// Factory shares one informer per collection within a process.
+// Store.ByIndex; Compress holds the store's objects deflated, in a quarter
+// of the memory of their JSON, for the time of compressing each write and
+// decompressing each read. Run returns after every goroutine it started
+// has ended. A Factory shares one informer per collection within a
+// process.
 //
 // # Work queue
 //

@@ -122,7 +122,7 @@ func heapAfterSync(tb testing.TB, lw ListWatcher, opts *InformerOptions, handler
 	for _, reg := range regs {
 		require.NoError(tb, reg.WaitForSync(tb.Context()))
 	}
-	// Twice: a compressed store's pooled flate writer (about 1 MB) goes
+	// Twice: a compressed store's pooled flate writer (1.6 MB) goes
 	// only at the second.
 	runtime.GC()
 	runtime.GC()

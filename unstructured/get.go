@@ -1,6 +1,7 @@
 package unstructured
 
 import (
+	"math/bits"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -26,7 +27,17 @@ func get(doc, path string) gjson.Result {
 // (gjson then compares unescaped keys): the caller falls back to gjson.
 // doc must be valid JSON.
 func getChain(doc, path string) (r gjson.Result, ok bool) {
-	i := skipWS(doc, 0)
+	return getChainAt(doc, skipWS(doc, 0), path)
+}
+
+// chainByte marks the path bytes getChain looks at twice: the separator,
+// the escape, the key marker and gjson's syntax.
+var chainByte = [256]bool{'.': true, '\\': true, ':': true, '*': true, '?': true, '#': true, '@': true,
+	'|': true, '!': true, '=': true, '(': true, ')': true, '[': true, ']': true, '{': true, '}': true}
+
+// getChainAt is getChain on the value that starts at i in doc, with the
+// Result's Index counted from the start of doc.
+func getChainAt(doc string, i int, path string) (r gjson.Result, ok bool) {
 	p := 0
 	for p < len(path) {
 		// Find the end of the segment and check its syntax.
@@ -35,20 +46,28 @@ func getChain(doc, path string) (r gjson.Result, ok bool) {
 			seg++ // the key marker; gjson sees the rest
 		}
 		end := seg
-		for end < len(path) && path[end] != '.' {
-			switch path[end] {
-			case '\\':
+		escaped := false
+	scan:
+		for end < len(path) {
+			c := path[end]
+			if !chainByte[c] {
+				end++
+				continue
+			}
+			switch {
+			case c == '.':
+				break scan
+			case c == '\\':
 				if end+1 >= len(path) {
 					return r, false
 				}
+				escaped = true
 				end += 2
-				continue
-			case '*', '?', '#', '@', '|', '!', '=', '(', ')', '[', ']', '{', '}', ':':
-				if path[end] != ':' || end == seg {
-					return r, false
-				}
+			case c == ':' && end != seg:
+				end++
+			default:
+				return r, false
 			}
-			end++
 		}
 		if end == seg {
 			return r, false // an empty segment: leave it to gjson
@@ -67,7 +86,7 @@ func getChain(doc, path string) (r gjson.Result, ok bool) {
 		switch doc[i] {
 		case '{':
 			var found bool
-			i, found, ok = findKey(doc, i, segment)
+			i, found, ok = findKey(doc, i, segment, escaped)
 			if !ok {
 				return r, false
 			}
@@ -75,7 +94,7 @@ func getChain(doc, path string) (r gjson.Result, ok bool) {
 				return gjson.Result{}, true
 			}
 		case '[':
-			if strings.IndexByte(segment, '\\') >= 0 {
+			if escaped {
 				return r, false // escaped segments on arrays: gjson's call
 			}
 			n, isIndex := segmentIndex(segment)
@@ -90,10 +109,22 @@ func getChain(doc, path string) (r gjson.Result, ok bool) {
 			return gjson.Result{}, true
 		}
 	}
+	return parseAt(doc, i), true
+}
+
+// parseAt returns the valid JSON value that starts at i in doc as gjson
+// would, with its Index.
+func parseAt(doc string, i int) gjson.Result {
+	if i < len(doc) && doc[i] == '"' {
+		end, escaped := scanString(doc, i)
+		if raw := doc[i:end]; !escaped && len(raw) >= 2 {
+			return gjson.Result{Type: gjson.String, Raw: raw, Str: raw[1 : len(raw)-1], Index: i}
+		}
+	}
 	end := skipValue(doc, i)
-	r = gjson.Parse(doc[i:end])
+	r := gjson.Parse(doc[i:end])
 	r.Index = i
-	return r, true
+	return r
 }
 
 // segmentIndex returns the array index a path segment without escapes
@@ -132,18 +163,19 @@ func segEqual(seg, key string) bool {
 }
 
 // findKey looks for key seg in the object starting at i and returns the
-// index of its value. ok is false when a key holds an escape.
-func findKey(doc string, i int, seg string) (at int, found, ok bool) {
+// index of its value; seg holds path escapes when escaped is set. ok is
+// false when a key holds a JSON escape.
+func findKey(doc string, i int, seg string, escaped bool) (at int, found, ok bool) {
 	i = skipWS(doc, i+1)
 	for i < len(doc) && doc[i] == '"' {
-		kend := skipString(doc, i)
-		key := doc[i+1 : kend-1]
-		if strings.IndexByte(key, '\\') >= 0 {
+		kend, kesc := scanString(doc, i)
+		if kesc {
 			return 0, false, false
 		}
+		key := doc[i+1 : kend-1]
 		i = skipWS(doc, kend)
 		i = skipWS(doc, i+1) // the colon
-		if segEqual(seg, key) {
+		if (!escaped && key == seg) || (escaped && segEqual(seg, key)) {
 			return i, true, true
 		}
 		i = skipWS(doc, skipValue(doc, i))
@@ -169,26 +201,82 @@ func findIndex(doc string, i, n int) (int, bool) {
 	return 0, false
 }
 
-// skipString returns the index after the string whose quote is at i.
+// skipString returns the index after the string whose quote is at i:
+// eight bytes at a time for a short string, then from quote to quote with
+// strings.IndexByte (many bytes a step), each quote checked for the
+// backslashes before it.
 func skipString(doc string, i int) int {
 	i++
-	for i < len(doc) {
-		for i+8 <= len(doc) && !hasQuoteOrBackslash(load64(doc, i)) {
+	// Most strings are short: the first 32 bytes eight at a time.
+	for k := 0; k < 4 && i+8 <= len(doc); k++ {
+		m := quoteMask(load64(doc, i))
+		if m == 0 {
 			i += 8
+			continue
 		}
-		for i < len(doc) {
-			c := doc[i]
-			if c == '"' {
-				return i + 1
-			}
-			i++
-			if c == '\\' {
-				i++
-				break
-			}
+		i += bits.TrailingZeros64(m) >> 3
+		if doc[i] == '"' {
+			return i + 1
+		}
+		i = min(i+2, len(doc)) // an escape
+		break
+	}
+	for {
+		q := strings.IndexByte(doc[i:], '"')
+		if q < 0 {
+			return len(doc)
+		}
+		i += q
+		n := 0
+		for j := i - 1; doc[j] == '\\'; j-- {
+			n++
+		}
+		i++
+		if n%2 == 0 {
+			return i
 		}
 	}
-	return len(doc)
+}
+
+// scanString returns the index after the string whose quote is at i, and
+// whether the string holds an escape: eight bytes at a time, straight to
+// the first quote or backslash in them.
+func scanString(doc string, i int) (int, bool) {
+	escaped := false
+	i++
+	for {
+		if i+8 <= len(doc) {
+			m := quoteMask(load64(doc, i))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else {
+			for i < len(doc) && doc[i] != '"' && doc[i] != '\\' {
+				i++
+			}
+			if i >= len(doc) {
+				return len(doc), escaped
+			}
+		}
+		if doc[i] == '"' {
+			return i + 1, escaped
+		}
+		escaped = true
+		i += 2
+	}
+}
+
+// quoteMask has the high bit set in each byte of x that is '"' or '\\',
+// and possibly in bytes above such a byte (a borrow from it): the lowest
+// set bit always marks the first quote or backslash, if any.
+func quoteMask(x uint64) uint64 {
+	quote := x ^ ('"' * ones)
+	quote = (quote - ones) & ^quote
+	bs := x ^ ('\\' * ones)
+	bs = (bs - ones) & ^bs
+	return (quote | bs) & highs
 }
 
 // structural marks the bytes skipValue stops at inside a container.
@@ -247,21 +335,36 @@ func skipValue(doc string, i int) int {
 // is one plain key, it jumps to that key's value and reads the rest of the
 // path in that value alone, so the values before it are never skipped.
 // ok is false when the path needs gjson's whole machinery (wildcards,
-// queries on the first segment, modifiers, pipes, multipaths, a scalar
-// read below): the caller then reads the whole text.
+// queries on the first segment; modifiers, pipes or multipaths after it; a
+// scalar read below): the caller then reads the whole text.
 func getIndexed(doc string, keys []uint32, path string) (r gjson.Result, ok bool) {
-	seg, rest, ok := splitIndexedPath(path)
+	seg, rest, escaped, ok := splitIndexedPath(path)
 	if !ok {
 		return r, false
 	}
 	for j, off := range keys {
-		k, found := matchKey(doc, int(off)+1, seg)
-		if !found {
-			continue
+		var k int
+		if !escaped {
+			k = int(off) + 1 + len(seg)
+			if k >= len(doc) || doc[k] != '"' || doc[int(off)+1:k] != seg {
+				continue
+			}
+			k++
+		} else {
+			var found bool
+			if k, found = matchKey(doc, int(off)+1, seg); !found {
+				continue
+			}
 		}
 		v := skipWS(doc, k)
 		v = skipWS(doc, v+1) // the colon
-		end := len(doc) - 1  // the closing brace
+		if rest != "" && (doc[v] == '{' || doc[v] == '[') {
+			// A plain chain is walked in place, positions and all.
+			if r, ok := getChainAt(doc, v, rest); ok {
+				return r, true
+			}
+		}
+		end := len(doc) - 1 // the closing brace
 		if j+1 < len(keys) {
 			end = int(keys[j+1])
 			end = trimSpaceLeft(doc, end) - 1 // the comma
@@ -273,7 +376,7 @@ func getIndexed(doc string, keys []uint32, path string) (r gjson.Result, ok bool
 			r.Index = v
 			return r, true
 		}
-		if val[0] != '{' && val[0] != '[' {
+		if (val[0] != '{' && val[0] != '[') || !plainRest(rest) {
 			return r, false
 		}
 		r = get(val, rest)
@@ -288,61 +391,78 @@ func getIndexed(doc string, keys []uint32, path string) (r gjson.Result, ok bool
 		}
 		return r, true
 	}
-	return gjson.Result{}, true
+	// No such key: nothing, unless a modifier or the like after it makes
+	// something of nothing.
+	return gjson.Result{}, plainRest(rest)
 }
 
 // splitIndexedPath splits path into its first segment, an object key
 // with gjson's backslash escapes (and without the ':' key marker), and the
-// rest after the dot. ok is false when the first segment uses any other
-// gjson syntax, is empty or ends in a lone backslash, or when the rest
-// is empty, starts with a dot or uses a pipe, a modifier, a static value
-// or a multipath (whose results gjson positions differently).
-func splitIndexedPath(path string) (seg, rest string, ok bool) {
+// rest after the dot; escaped tells whether seg holds escapes. ok is false
+// when the first segment uses any other gjson syntax, is empty or ends in
+// a lone backslash, or when the rest is empty or starts with a dot.
+func splitIndexedPath(path string) (seg, rest string, escaped, ok bool) {
 	start := 0
 	if path != "" && path[0] == ':' {
 		start = 1
 	}
 	p := start
-	for p < len(path) && path[p] != '.' {
-		switch path[p] {
-		case '\\':
-			if p+1 >= len(path) {
-				return "", "", false
+scan:
+	for p < len(path) {
+		c := path[p]
+		if !chainByte[c] {
+			if c == '"' {
+				escaped = true // compared by matchKey, which never matches a quote
 			}
-			p += 2
+			p++
 			continue
-		case '*', '?', '#', '@', '|', '!', '=', '(', ')', '[', ']', '{', '}':
-			return "", "", false
-		case ':':
-			if p == start {
-				return "", "", false
-			}
 		}
-		p++
+		switch {
+		case c == '.':
+			break scan
+		case c == '\\':
+			if p+1 >= len(path) {
+				return "", "", false, false
+			}
+			escaped = true
+			p += 2
+		case c == ':' && p != start:
+			p++
+		default:
+			return "", "", false, false
+		}
 	}
 	if p == start {
-		return "", "", false
+		return "", "", false, false
 	}
 	seg = path[start:p]
 	if p == len(path) {
-		return seg, "", true
+		return seg, "", escaped, true
 	}
 	rest = path[p+1:]
 	if rest == "" || rest[0] == '.' {
-		return "", "", false
+		return "", "", false, false
 	}
+	return seg, rest, escaped, true
+}
+
+// plainRest reports whether gjson reads rest inside a value as it reads it
+// after the value's key: true unless rest holds a pipe, a modifier, a
+// static value or a multipath (whose results gjson positions differently),
+// or ends in a lone backslash.
+func plainRest(rest string) bool {
 	for i := 0; i < len(rest); i++ {
 		switch rest[i] {
 		case '\\':
 			if i+1 >= len(rest) {
-				return "", "", false
+				return false
 			}
 			i++
 		case '|', '@', '!', '[', ']', '{', '}':
-			return "", "", false
+			return false
 		}
 	}
-	return seg, rest, true
+	return true
 }
 
 // matchKey reports whether the JSON key whose text (without escapes)

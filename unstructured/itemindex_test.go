@@ -154,6 +154,7 @@ var syntaxPaths = []string{
 	"managedFields.0", "managedFields.#.name", "a\\\\b", `a"b`, `a\"b`, "status.é.0",
 	"spec.managedFields.0.kind", "data.app\\.kubernetes\\.io\\/name", "data.name.#",
 	"metadata.name.0", "data.items.#(kind)", "data.#(==1)", "metadata..", "data.log\\.level.x",
+	`kind":`, `kind":.x`, `kind"`, `metadata.name":`, `data":{`,
 }
 
 // checkIndexedGets asserts that every read of every item of the list in

@@ -192,15 +192,6 @@ func load64(s string, i int) uint64 {
 	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
 }
 
-// hasQuoteOrBackslash reports whether any byte of x is '"' or '\\'.
-func hasQuoteOrBackslash(x uint64) bool {
-	quote := x ^ ('"' * ones)
-	quote = (quote - ones) & ^quote
-	bs := x ^ ('\\' * ones)
-	bs = (bs - ones) & ^bs
-	return (quote|bs)&highs != 0
-}
-
 // specialMask has the high bit set in each byte of x that is below 0x20,
 // '"' or '\\', and possibly in bytes above such a byte (a borrow from it):
 // the lowest set bit always marks the first special byte, if any.

@@ -43,7 +43,8 @@ const itemHasKeys = 1 << 31
 // one, so the tail of a chunk beyond its length is unused. A position in
 // keys is chunk*keyChunk + offset. groups[g] is the position from which
 // the run of item g*keyGroup (or of the first item after it that has one)
-// is found, one uint32 for every keyGroup items.
+// is found, one uint32 for every keyGroup items, in chunks beside those of
+// the starts.
 //
 // For a ConfigMap (metadata and data) the key index costs 12 bytes an
 // item plus 1/16 byte for the group: 16 bytes an item with the start.
@@ -53,15 +54,19 @@ type itemIndex struct {
 	end    int // the offset just after the last item
 
 	keys   [][]uint32
-	groups []uint32
-	next   uint32 // the position of the next run in keys
+	groups [][]uint32 // listIndexChunk/keyGroup a chunk, beside chunks
+	next   uint32     // the position of the next run in keys
 }
 
 // add records an item that starts at start, with run holding a slot for
 // the count and then the offsets of its keys.
 func (x *itemIndex) add(start int, run []uint32) {
 	if x.n%keyGroup == 0 {
-		x.groups = append(x.groups, x.next)
+		if x.n%listIndexChunk == 0 && x.n/listIndexChunk == len(x.groups) {
+			x.groups = append(x.groups, make([]uint32, 0, listIndexChunk/keyGroup))
+		}
+		g := len(x.groups) - 1
+		x.groups[g] = append(x.groups[g], x.next)
 	}
 	e := uint32(start)
 	if len(run) > 1 && len(run) <= keyChunk {
@@ -82,14 +87,20 @@ func (x *itemIndex) add(start int, run []uint32) {
 	x.n++
 }
 
+// reserve sizes the first chunks of starts and key runs, and the groups,
+// from the first item, of itemLen bytes with a run of runLen, in a list of listLen bytes:
+// a small list stays small, a large one does not grow its first chunk.
+func (x *itemIndex) reserve(listLen, itemLen, runLen int) {
+	items := listLen / max(itemLen, 1)
+	x.chunks = append(x.chunks, make([]uint32, 0, min(items+8, listIndexChunk)))
+	x.keys = append(x.keys, make([]uint32, 0, min(max(items*runLen+runLen, 16), keyChunk)))
+	x.groups = append(x.groups, make([]uint32, 0, min(items/keyGroup+1, listIndexChunk/keyGroup)))
+}
+
 func (x *itemIndex) addRun(run []uint32) {
 	last := len(x.keys) - 1
 	if last < 0 || len(x.keys[last])+len(run) > keyChunk {
-		size := keyChunk
-		if last < 0 {
-			size = 32 // small lists stay small: the first chunk grows
-		}
-		x.keys = append(x.keys, make([]uint32, 0, max(size, len(run))))
+		x.keys = append(x.keys, make([]uint32, 0, max(keyChunk, len(run))))
 		last++
 	}
 	x.keys[last] = append(x.keys[last], run...)
@@ -118,7 +129,7 @@ func (x *itemIndex) keysOf(i int) *uint32 {
 		return nil
 	}
 	j := i / keyGroup * keyGroup
-	pos := x.groups[i/keyGroup]
+	pos := x.groups[i/listIndexChunk][i%listIndexChunk/keyGroup]
 	for ; j < i; j++ {
 		if x.entry(j)&itemHasKeys != 0 {
 			_, pos = x.runAt(pos)

@@ -307,6 +307,9 @@ func (sc *scanner) array(i int, items bool) (int, error) {
 			if !sc.runOK {
 				sc.run = sc.run[:1] // a key with an escape: no key index
 			}
+			if sc.items.n == 0 {
+				sc.items.reserve(len(s)-start, i-start, len(sc.run))
+			}
 			sc.items.add(start, sc.run)
 			sc.items.end = i
 		} else {

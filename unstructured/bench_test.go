@@ -136,6 +136,23 @@ func BenchmarkListReadsOnly(b *testing.B) {
 	}
 }
 
+// BenchmarkListItemLoop visits the 10,000 items by index: Item walks at
+// most keyGroup-1 starts to find an item's key run.
+func BenchmarkListItemLoop(b *testing.B) {
+	l, err := ParseListNoCopy(benchList())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for i := range l.Len() {
+			n += len(l.Item(i).String())
+		}
+		sink = n
+	}
+}
+
 // readItemsEncodingJSON is readItems done the usual way: encoding/json into
 // map[string]any.
 func readItemsEncodingJSON(src []byte) (int, error) {

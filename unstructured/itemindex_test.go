@@ -289,15 +289,15 @@ func TestIndexNotInherited(t *testing.T) {
 	assert.Equal(t, it.String(), it.Clone().String(), "compare Objects by String")
 }
 
-// Key runs are found again for every item whatever how many items and
-// keys there are: across the groups of keyGroup items, across the key
-// chunks, with items without keys (or with escaped keys, or more keys than
-// a chunk holds) in between.
+// Key runs are found again for every item however many items and keys
+// there are: across the groups of keyGroup items, the chunks of starts and
+// the chunks of runs, with items without keys (or with escaped keys, or
+// more keys than a chunk holds) in between.
 func TestIndexRunsAcrossChunks(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
 	b.WriteString(`{"items":[`)
-	const n = 3*keyGroup*20 + 5
+	const n = 2*listIndexChunk + 5
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')

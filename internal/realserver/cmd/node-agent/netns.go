@@ -26,13 +26,16 @@ import (
 // The pod network. When the agent runs as root with iproute2's `ip` at
 // hand (and --pod-network is not "loopback"), it makes one network
 // namespace of its own, kubedyn-<pid>, joined to the root namespace by a
-// veth pair on a /24 in 10.0.0.0/8 that no interface or route on the
-// machine already uses: the root end (kdn<pid>) has .1, the namespace's end
-// (eth0) has .2 as its primary address, and every pod that is not
+// veth pair on a /24 between 10.200.0.0 and 10.254.255.0 that no address
+// or route on the machine already uses (chosen under a machine-wide lock,
+// so agents starting together pick different ones): the root end
+// (kdn<pid>) has .1, which with --serving-ca-key-file is also the nodes'
+// InternalIP where the kubelet API listens (main.go); the namespace's end
+// (eth0) has .2 as its primary address; and every pod that is not
 // hostNetwork gets an address of its own from .3 to .254, added to eth0 as
-// a /32 and reported as status.podIP. Traffic stays between the two
-// namespaces: there is no default route in the namespace and nothing is
-// forwarded or translated.
+// a /32, reported as status.podIP and given back when the pod has
+// finished. Traffic stays between the two namespaces: there is no default
+// route in the namespace and nothing is forwarded or translated.
 //
 // All those pods share the one namespace, so they share its port space,
 // as they shared the host's loopback before: two pods cannot listen on the
@@ -53,9 +56,9 @@ import (
 // that pipes each connection to the API server on the root namespace's
 // loopback, so KUBERNETES_SERVICE_HOST/PORT keep working unchanged.
 //
-// The namespace goes when the agent exits (its veth pair with it); a
-// namespace kubedyn-<pid> whose agent died without cleaning up (SIGKILL) is
-// removed by the next agent that starts.
+// The namespace goes when the agent exits, on SIGTERM and SIGINT too (its
+// veth pair with it); a namespace kubedyn-<pid> whose agent died without
+// cleaning up (SIGKILL) is removed by the next agent that starts.
 
 // Pod network modes (--pod-network).
 const (

@@ -99,11 +99,12 @@ func (l List) Kind() string { return validString(gjson.Get(l.raw, "kind").String
 func (l List) Len() int { return l.items.n }
 
 // Item returns item i; it panics if i is out of range, like a slice index.
-// It allocates nothing.
+// It allocates nothing, and walks at most 15 entries of the index to find
+// the item's keys (All finds each in turn).
 func (l List) Item(i int) Object { return l.items.item(l.raw, i) }
 
 // Items returns the list's items in order, in a new slice whose Objects
-// share the list's memory (no JSON is copied). The slice itself costs 16
+// share the list's memory (no JSON is copied). The slice itself costs 24
 // bytes an item, which for a page of tiny items is several times the
 // page's size: All and Item allocate nothing. Items served by the API
 // server usually have no apiVersion and kind of their own.

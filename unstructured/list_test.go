@@ -142,7 +142,7 @@ func tinyItemsList(n int) []byte {
 }
 
 // A page of tiny items costs a small multiple of its bytes, not one
-// 16-byte Object (plus growth) per item: the item index takes 4 bytes an
+// 24-byte Object (plus growth) per item: the item index takes 4 bytes an
 // item (and a quarter byte to find key runs) in fixed chunks, so building
 // it copies nothing. Not parallel: heap
 // statistics count every goroutine's allocations.

@@ -34,6 +34,7 @@ func main() {
 	startFlag := flag.Bool("start", false, "also start a control plane and keep it running until interrupted")
 	apiOnly := flag.Bool("api-only", false, "with -start: run etcd and kube-apiserver only (no controller manager, scheduler or node agent)")
 	nodes := flag.Int("nodes", 1, "with -start: how many nodes the node agent registers")
+	loopbackPods := flag.Bool("loopback-pods", false, "with -start: keep every pod and node on 127.0.0.1 even as root (no pod network)")
 	timeout := flag.Duration("timeout", 40*time.Minute, "give up building and starting after this long (a cold build of the five binaries takes many minutes on two cores)")
 	flag.Parse()
 	if *startFlag {
@@ -49,7 +50,8 @@ func main() {
 	if *apiOnly {
 		components = 0
 	}
-	if err := run(ctx, *startFlag, components, *nodes, *timeout); err != nil {
+	opts := &cluster.Options{Components: components, Nodes: *nodes, LoopbackPods: *loopbackPods}
+	if err := run(ctx, *startFlag, opts, *timeout); err != nil {
 		slog.Error("ensure", "err", err)
 		os.Exit(1)
 	}
@@ -68,7 +70,7 @@ func dieWithParent(sig syscall.Signal) error {
 	return nil
 }
 
-func run(ctx context.Context, start bool, components cluster.Components, nodes int, timeout time.Duration) error {
+func run(ctx context.Context, start bool, opts *cluster.Options, timeout time.Duration) error {
 	bctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	began := time.Now()
@@ -81,7 +83,9 @@ func run(ctx context.Context, start bool, components cluster.Components, nodes i
 		return nil
 	}
 	built := time.Now()
-	c, err := cluster.Start(bctx, &cluster.Options{BinDir: dir, Components: components, Nodes: nodes})
+	o := *opts
+	o.BinDir = dir
+	c, err := cluster.Start(bctx, &o)
 	if err != nil {
 		return err
 	}

@@ -596,24 +596,9 @@ func TestLoopbackPods(t *testing.T) {
 	pids := c.PIDs()
 	assert.Empty(t, podNetworkLeft(pids[len(pids)-1]), "no pod network with LoopbackPods")
 
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(c.CAPEM)
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	call := func(method, path, body string, into any) int {
 		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, method, c.URL+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+c.AdminToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		if into != nil && resp.StatusCode < 300 {
-			require.NoError(t, json.Unmarshal(b, into), "%s", b)
-		}
-		return resp.StatusCode
+		return apiCall(t, c, method, path, body, into)
 	}
 	require.Equal(t, http.StatusCreated, call(http.MethodPost, "/api/v1/namespaces/default/pods",
 		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"lo"},"spec":{"nodeName":"kubedyn-node-1",
@@ -640,4 +625,74 @@ func TestLoopbackPods(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, call(http.MethodGet, "/api/v1/nodes/kubedyn-node-1", "", &node))
 	assert.Contains(t, node.Status.Addresses, struct{ Type, Address string }{"InternalIP", "127.0.0.1"})
+}
+
+// apiCall sends a request to c's API server as the admin and decodes a
+// successful answer into into (when not nil); it returns the status code.
+func apiCall(t *testing.T, c *Cluster, method, path, body string, into any) int {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.CAPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(t.Context(), method, c.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+c.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if into != nil && resp.StatusCode < 300 {
+		require.NoError(t, json.Unmarshal(b, into), "%s", b)
+	}
+	return resp.StatusCode
+}
+
+// TestPodNetworksOfConcurrentClusters starts three node agents at once:
+// each makes its own pod network on a /24 of its own (not root: each
+// stays on loopback), and Stop removes each.
+func TestPodNetworksOfConcurrentClusters(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), SharedStartTimeout)
+	defer cancel()
+	clusters := make([]*Cluster, 3)
+	errs := make([]error, len(clusters))
+	var wg sync.WaitGroup
+	for i := range clusters {
+		wg.Go(func() { clusters[i], errs[i] = Start(ctx, &Options{Components: NodeAgent}) })
+	}
+	wg.Wait()
+	for i, c := range clusters {
+		require.NoError(t, errs[i])
+		t.Cleanup(func() { _ = c.Stop() })
+	}
+	subnets := map[string]bool{}
+	var agents []int
+	for _, c := range clusters {
+		var node struct {
+			Status struct {
+				Addresses []struct{ Type, Address string }
+			}
+		}
+		require.Equal(t, http.StatusOK, apiCall(t, c, http.MethodGet, "/api/v1/nodes/kubedyn-node-1", "", &node))
+		var ip net.IP
+		for _, a := range node.Status.Addresses {
+			if a.Type == "InternalIP" {
+				ip = net.ParseIP(a.Address)
+			}
+		}
+		require.NotNil(t, ip, "the node's InternalIP: %+v", node)
+		require.Equal(t, podNetworkExpected(), !ip.IsLoopback(), "the node is on its agent's pod network when root with ip: %s", ip)
+		subnets[ip.Mask(net.CIDRMask(24, 32)).String()] = true
+		pids := c.PIDs()
+		agents = append(agents, pids[len(pids)-1])
+	}
+	if podNetworkExpected() {
+		assert.Len(t, subnets, len(clusters), "each agent has a /24 of its own: %v", subnets)
+	}
+	for i, c := range clusters {
+		require.NoError(t, c.Stop())
+		assert.Empty(t, podNetworkLeft(agents[i]), "agent %d's pod network after Stop", agents[i])
+	}
 }

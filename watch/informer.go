@@ -37,12 +37,12 @@ type InformerOptions struct {
 	// received (OnUpdate's old and a relist's OnDelete are decompressed),
 	// and ResourceVersionOf, which a relist asks of every object, reads a
 	// copy kept beside the blob (5 bytes a ConfigMap) instead of
-	// decompressing (20x slower). Measured on a shared 2-core machine
-	// (BenchmarkInformerHeap, BenchmarkStoreGet) with 10,000 ConfigMaps of
-	// 780 B, managedFields dropped: 193 B per object held instead of 962
-	// (0.25x the JSON), about 5 µs per Get instead of 0.15 µs (one
-	// allocation of the object's size), a sync of 460 ms instead of 140
-	// ms. Suited to large collections read by key or index now and then;
+	// decompressing (0.08 µs instead of 4). Measured on a shared 2-core
+	// machine (BenchmarkInformerHeap, BenchmarkStoreGet, medians of 6)
+	// with 10,000 ConfigMaps of 780 B, managedFields dropped: 193 B per
+	// object held instead of 975 (0.25x the JSON), about 4 µs per Get
+	// instead of 0.07 µs (one allocation of the object's size), a sync of
+	// 490 ms instead of 120 ms. Suited to large collections read by key or index now and then;
 	// not to a store that is listed often (AddHandler and each resync list
 	// it). While it is being written a compressed store also keeps a
 	// pooled deflate writer of 1.6 MB, which the second garbage

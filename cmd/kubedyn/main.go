@@ -1,6 +1,6 @@
 // Command kubedyn is a small kubectl-like tool over the kubedyn library: get,
-// apply, create, delete, diff, wait, watch, api-resources, explain and
-// version. It reads kubeconfig as kubectl does (--kubeconfig, KUBECONFIG,
+// apply, create, delete, diff, wait, watch, logs, exec, port-forward,
+// api-resources, explain and version. It reads kubeconfig as kubectl does (--kubeconfig, KUBECONFIG,
 // ~/.kube/config, in-cluster) with --context, -n/--namespace and
 // -A/--all-namespaces.
 //
@@ -12,6 +12,17 @@
 //     time (and for diff, as kubectl diff: some object differs).
 //   - 2: the command could not run: bad flags or arguments, no usable
 //     kubeconfig, unreadable manifests, a server that could not be reached.
+//
+// exec is the exception, as in kubectl and ssh: it exits with the remote
+// command's exit code, 255 when kubedyn itself failed (bad arguments, a
+// refused request, a broken connection), and 128+n when signal n ended it
+// before the command did.
+//
+// A follow (logs -f, get -w, watch) and port-forward run until SIGINT or
+// SIGTERM and then exit 0: ending them is how they are used, not a failure.
+// (kubectl exits 1 after a signal for logs -f and get -w, by its generic
+// interrupt handler's default, and 0 for port-forward.) A second signal
+// ends kubedyn at once.
 package main
 
 import (
@@ -61,10 +72,32 @@ func failedf(format string, a ...any) error {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		// The first signal ends the command gently; the default action
+		// is back for a second one.
+		signal.Stop(sigs)
+		cancel(&signalled{sig: s.(syscall.Signal)})
+	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
 	os.Exit(code)
+}
+
+// signalled is the cause of the command's context when a signal ended it.
+type signalled struct{ sig syscall.Signal }
+
+func (s *signalled) Error() string { return s.sig.String() + " signal received" }
+
+// signalOf returns the signal that cancelled ctx, or 0.
+func signalOf(ctx context.Context) syscall.Signal {
+	var s *signalled
+	if errors.As(context.Cause(ctx), &s) {
+		return s.sig
+	}
+	return 0
 }
 
 // run executes the command line args and returns the exit code.
@@ -110,7 +143,10 @@ func newRoot(g *globals) *cobra.Command {
 		Short: "A dynamic, schema-driven Kubernetes client",
 		Long: `kubedyn reads and writes any Kubernetes resource through the kubedyn library.
 
-Exit codes: 0 done; 1 some objects failed (or, for diff, differ); 2 could not run.`,
+Exit codes: 0 done; 1 some objects failed (or, for diff, differ); 2 could not run.
+exec exits with the remote command's code (255: kubedyn failed). A follow
+(logs -f, get -w, watch) and port-forward exit 0 when SIGINT or SIGTERM ends
+them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -126,7 +162,8 @@ Exit codes: 0 done; 1 some objects failed (or, for diff, differ); 2 could not ru
 	})
 	root.AddCommand(
 		newGet(g), newApply(g, "apply"), newApply(g, "create"), newDelete(g), newDiff(g),
-		newWait(g), newWatch(g), newAPIResources(g), newExplain(g), newVersion(g),
+		newWait(g), newWatch(g), newLogs(g), newExec(g), newPortForward(g),
+		newAPIResources(g), newExplain(g), newVersion(g),
 	)
 	return root
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/manifest"
+	"github.com/kubedyn/kubedyn/unstructured"
 )
 
 func TestParseFor(t *testing.T) {
@@ -100,4 +101,68 @@ func TestProgress(t *testing.T) {
 	p.clear()
 	assert.Equal(t, "done\n", b.String())
 	assert.False(t, isTerminal(&b))
+}
+
+func TestParsePortSpecs(t *testing.T) {
+	t.Parallel()
+	specs, err := parsePortSpecs([]string{"8080", "9000:80", ":81", "0:82", "http", "7000:web"})
+	require.NoError(t, err)
+	assert.Equal(t, []portSpec{
+		{local: 8080, remote: "8080"}, {local: 9000, remote: "80"}, {local: 0, remote: "81"},
+		{local: 0, remote: "82"}, {local: -1, remote: "http"}, {local: 7000, remote: "web"},
+	}, specs)
+	for _, bad := range []string{"8080:", "x:80", "70000:80", "-1:80"} {
+		_, err := parsePortSpecs([]string{bad})
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestPodSelector(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		obj, want, err string
+	}{
+		{obj: `{"kind":"Service","spec":{"selector":{"b":"2","a":"1"}}}`, want: "a=1,b=2"},
+		{obj: `{"kind":"Service","spec":{}}`, err: "no selector"},
+		{obj: `{"kind":"ReplicationController","spec":{"selector":{"app":"web"}}}`, want: "app=web"},
+		{obj: `{"kind":"Deployment","spec":{"selector":{"matchLabels":{"app":"web"},"matchExpressions":[
+			{"key":"tier","operator":"In","values":["a","b"]},{"key":"x","operator":"NotIn","values":["c"]},
+			{"key":"y","operator":"Exists"},{"key":"z","operator":"DoesNotExist"}]}}}`,
+			want: "app=web,tier in (a,b),x notin (c),y,!z"},
+		{obj: `{"kind":"Deployment","spec":{"selector":{"matchLabels":{}}}}`, err: "empty"},
+		{obj: `{"kind":"ConfigMap","data":{}}`, err: "no pod selector"},
+	} {
+		obj, err := unstructured.Parse([]byte(tc.obj))
+		require.NoError(t, err)
+		got, err := podSelector(obj)
+		if tc.err != "" {
+			assert.ErrorContains(t, err, tc.err, tc.obj)
+			continue
+		}
+		require.NoError(t, err, tc.obj)
+		assert.Equal(t, tc.want, got)
+	}
+}
+
+func TestSortPods(t *testing.T) {
+	t.Parallel()
+	mk := func(name, node, phase, ready, created string) unstructured.Object {
+		o, err := unstructured.Parse([]byte(`{"metadata":{"name":"` + name + `","creationTimestamp":"` + created + `"},"spec":{"nodeName":"` + node +
+			`"},"status":{"phase":"` + phase + `","conditions":[{"type":"Ready","status":"` + ready + `"}]}}`))
+		require.NoError(t, err)
+		return o
+	}
+	pods := []unstructured.Object{
+		mk("unbound", "", "Pending", "False", "2026-01-01T00:00:00Z"),
+		mk("pending", "n", "Pending", "False", "2026-01-01T00:00:00Z"),
+		mk("running-new", "n", "Running", "True", "2026-01-03T00:00:00Z"),
+		mk("running-unready", "n", "Running", "False", "2026-01-01T00:00:00Z"),
+		mk("running-old", "n", "Running", "True", "2026-01-02T00:00:00Z"),
+	}
+	sortPods(pods)
+	var names []string
+	for _, p := range pods {
+		names = append(names, p.Name())
+	}
+	assert.Equal(t, []string{"running-old", "running-new", "running-unready", "pending", "unbound"}, names)
 }

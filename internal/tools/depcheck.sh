@@ -29,9 +29,9 @@ for pkg in "${!allowed[@]}"; do
     if [ $ok = 0 ]; then echo "depcheck: $pkg must not import $d"; fail=1; fi
   done
 done
-# The command-line modules (cobra, gojq) are for the commands under cmd/
+# The command-line modules (cobra, gojq, x/term) are for the commands under cmd/
 # only: no library package may depend on them, directly or not.
-cliOnly='github.com/spf13/cobra github.com/spf13/pflag github.com/itchyny/gojq'
+cliOnly='github.com/spf13/cobra github.com/spf13/pflag github.com/itchyny/gojq golang.org/x/term'
 while read -r pkg deps; do
   case "$pkg" in "$mod"/cmd/*) continue;; esac
   for d in $deps; do

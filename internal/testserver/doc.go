@@ -164,7 +164,8 @@
 //   - Request bodies may be JSON or YAML; answers are always JSON (no
 //     protobuf, CBOR or YAML): an Accept header that admits no JSON gets 406.
 //     Table, PartialObjectMetadata and PartialObjectMetadataList are served
-//     when Accept asks for them.
+//     when Accept asks for them, on a watch too (each event's object a
+//     Table of one row, as kubectl get -w asks for).
 //   - Exec and attach speak WebSocket only (v5 and v4), not plain SPDY;
 //     portforward speaks WebSocket v4 and SPDY tunnelled in WebSocket
 //     (SPDY/3.1+portforward.k8s.io), not plain SPDY. Exec works on pods

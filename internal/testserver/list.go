@@ -896,6 +896,23 @@ func (s *Server) tableColumns(d *resourceDef) []tableColumn {
 
 // writeTable answers with a meta.k8s.io Table of the objects.
 func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, d *resourceDef, version string, items []map[string]any, rv, cont string) {
+	table := s.tableOf(r, d, version, items)
+	md := map[string]any{"resourceVersion": rv}
+	if cont != "" {
+		md["continue"] = cont
+	}
+	table["metadata"] = md
+	// The real server labels a Table plain application/json.
+	w.Header().Set("Content-Type", "application/json")
+	body, _ := json.Marshal(table)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// tableOf renders objects as a meta.k8s.io Table (without metadata), a row
+// each, with the object in each row as the includeObject parameter asks.
+// It takes s.mu.
+func (s *Server) tableOf(r *http.Request, d *resourceDef, version string, items []map[string]any) map[string]any {
 	include := r.URL.Query().Get("includeObject")
 	if include == "" {
 		include = "Metadata"
@@ -934,15 +951,7 @@ func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, d *resourceD
 		}
 		rows = append(rows, row)
 	}
-	md := map[string]any{"resourceVersion": rv}
-	if cont != "" {
-		md["continue"] = cont
-	}
-	// The real server labels a Table plain application/json.
-	w.Header().Set("Content-Type", "application/json")
-	body, _ := json.Marshal(map[string]any{"kind": "Table", "apiVersion": "meta.k8s.io/" + version, "metadata": md, "columnDefinitions": cols, "rows": rows})
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	return map[string]any{"kind": "Table", "apiVersion": "meta.k8s.io/" + version, "columnDefinitions": cols, "rows": rows}
 }
 
 // printerColumns returns a CRD version's additionalPrinterColumns; callers

@@ -138,9 +138,14 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 	}
 	enc := json.NewEncoder(w)
 	metaVersion, metaOnly := acceptsAs(r, "PartialObjectMetadata", "meta.k8s.io", "v1", "v1beta1")
+	tableVersion, asTable := acceptsAs(r, "Table", "meta.k8s.io", "v1", "v1beta1")
 	send := func(typ string, obj any) bool {
 		if m, ok := obj.(map[string]any); ok && metaOnly && typ != "ERROR" {
 			obj = partialMetadata(m, metaVersion)
+		}
+		if m, ok := obj.(map[string]any); ok && asTable && (typ == "ADDED" || typ == "MODIFIED" || typ == "DELETED") {
+			// As kubectl get -w asks: each object a Table of one row.
+			obj = s.tableOf(r, d, tableVersion, []map[string]any{m})
 		}
 		if err := enc.Encode(watchFrame{Type: typ, Object: obj}); err != nil {
 			return false

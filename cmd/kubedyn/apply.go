@@ -464,7 +464,7 @@ func (g *globals) loadNamed(ctx context.Context, f *manifestFlags, args []string
 	if f.output != "" && f.output != "ndjson" {
 		return nil, fmt.Errorf("unknown output format %q (want ndjson)", f.output)
 	}
-	targets, err := parseTargets(args)
+	targets, err := parseTargets(args, false)
 	if err != nil {
 		return nil, err
 	}

@@ -22,25 +22,37 @@ import (
 )
 
 type getFlags struct {
-	output   string
-	selector string
-	fields   string
-	path     string
-	jq       string
+	output       string
+	selector     string
+	fields       string
+	path         string
+	jq           string
+	watch        bool
+	watchOnly    bool
+	watchEvents  bool
+	showLabels   bool
+	labelColumns []string
 }
 
 func newGet(g *globals) *cobra.Command {
 	f := &getFlags{}
 	cmd := &cobra.Command{
-		Use:   "get RESOURCE [NAME...] | RESOURCE/NAME...",
+		Use:   "get RESOURCE[,RESOURCE...] [NAME...] | RESOURCE/NAME...",
 		Short: "Show objects as the server's table, JSON, YAML or NDJSON",
-		Long: `get lists objects of a resource, or the named ones.
+		Long: `get lists objects of a resource, or the named ones; pods,services lists
+several resources, a table each, names prefixed with their kind as kubectl does.
 
 Without -o it prints the table the server renders (the columns kubectl get
-prints); -o wide adds the server's lower-priority columns. -o json and -o yaml
-print one object, or a List of several; -o ndjson prints one object a line.
---path PATH prints what a gjson path selects in that document (with -o ndjson,
-in each object); --jq EXPR runs a jq program on it instead.`,
+prints); -o wide adds the server's lower-priority columns, --show-labels a
+LABELS column and -L KEY a column per label key. -o json and -o yaml print one
+object, or a List of several; -o ndjson prints one object a line. --path PATH
+prints what a gjson path selects in that document (with -o ndjson, in each
+object); --jq EXPR runs a jq program on it instead.
+
+-w prints the list, then a row (or object) per change as the server renders
+it, until SIGINT or SIGTERM (exit 0); --watch-only skips the list, and
+--output-watch-events adds the event type (an EVENT column, or
+{"type","object"} documents). A watch takes one resource and at most one name.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runGet(cmd.Context(), g, f, args)
@@ -52,6 +64,11 @@ in each object); --jq EXPR runs a jq program on it instead.`,
 	fl.StringVar(&f.fields, "field-selector", "", "field selector, such as status.phase=Running")
 	fl.StringVar(&f.path, "path", "", "print what this gjson path selects")
 	fl.StringVar(&f.jq, "jq", "", "print what this jq program outputs")
+	fl.BoolVarP(&f.watch, "watch", "w", false, "after the list, print each change until interrupted")
+	fl.BoolVar(&f.watchOnly, "watch-only", false, "print each change, without the list first")
+	fl.BoolVar(&f.watchEvents, "output-watch-events", false, "with a watch, show each change's type (ADDED, MODIFIED, DELETED)")
+	fl.BoolVar(&f.showLabels, "show-labels", false, "add a LABELS column to the table")
+	fl.StringSliceVarP(&f.labelColumns, "label-columns", "L", nil, "add a column with each of these labels' values (comma-separated or repeated)")
 	return cmd
 }
 
@@ -61,13 +78,24 @@ type target struct {
 	names    []string
 }
 
-// parseTargets reads `RESOURCE [NAME...]` or `RESOURCE/NAME...`.
-func parseTargets(args []string) ([]target, error) {
+// parseTargets reads `RESOURCE [NAME...]` or `RESOURCE/NAME...`; with
+// several is true, `RESOURCE,RESOURCE... [NAME...]` too.
+func parseTargets(args []string, several bool) ([]target, error) {
 	if !strings.Contains(args[0], "/") {
-		if strings.Contains(args[0], ",") {
+		if !strings.Contains(args[0], ",") {
+			return []target{{resource: args[0], names: args[1:]}}, nil
+		}
+		if !several {
 			return nil, fmt.Errorf("several resources in %q: name one resource", args[0])
 		}
-		return []target{{resource: args[0], names: args[1:]}}, nil
+		var ts []target
+		for _, r := range strings.Split(args[0], ",") {
+			if r == "" {
+				return nil, fmt.Errorf("%q: an empty resource name between commas", args[0])
+			}
+			ts = append(ts, target{resource: r, names: args[1:]})
+		}
+		return ts, nil
 	}
 	var ts []target
 	for _, a := range args {
@@ -121,15 +149,48 @@ func runGet(ctx context.Context, g *globals, f *getFlags, args []string) error {
 			return &exitError{code: exitCannotRun, err: fmt.Errorf("--jq: %w", err)}
 		}
 	}
-	targets, err := parseTargets(args)
+	targets, err := parseTargets(args, true)
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
+	}
+	tableOut := (f.output == "" || f.output == "wide") && f.path == "" && jq == nil
+	if !tableOut && (f.showLabels || len(f.labelColumns) > 0) {
+		return &exitError{code: exitCannotRun, err: errors.New("--show-labels and -L are for the table output")}
+	}
+	if f.watchOnly {
+		f.watch = true
+	}
+	if f.watchEvents && !f.watch {
+		return &exitError{code: exitCannotRun, err: errors.New("--output-watch-events needs -w or --watch-only")}
+	}
+	if f.watch && (len(targets) > 1 || len(targets[0].names) > 1) {
+		return &exitError{code: exitCannotRun, err: errors.New("a watch takes one resource and at most one name")}
 	}
 	c, err := g.client()
 	if err != nil {
 		return &exitError{code: exitCannotRun, err: err}
 	}
-	p := &printer{g: g, f: f, jq: jq, ns: c.DefaultNamespace()}
+	p := &printer{g: g, f: f, jq: jq, ns: c.DefaultNamespace(), withKind: len(targets) > 1}
+	if f.watch {
+		t := targets[0]
+		h, ar, err := g.handle(ctx, c, t.resource, g.allNamespaces && len(t.names) == 0)
+		if err != nil {
+			return &exitError{code: exitCannotRun, err: err}
+		}
+		lopts := resource.ListOptions{LabelSelector: f.selector, FieldSelector: f.fields}
+		if len(t.names) == 1 {
+			lopts.FieldSelector = nameSelector(t.names[0], f.fields)
+		}
+		if tableOut {
+			err = p.watchTable(ctx, c, h, ar, lopts)
+		} else {
+			err = p.watchObjects(ctx, h, ar, lopts)
+		}
+		if err != nil {
+			return &exitError{code: exitCannotRun, err: err}
+		}
+		return nil
+	}
 	missing := 0
 	for _, t := range targets {
 		h, ar, err := g.handle(ctx, c, t.resource, g.allNamespaces && len(t.names) == 0)
@@ -137,8 +198,8 @@ func runGet(ctx context.Context, g *globals, f *getFlags, args []string) error {
 			return &exitError{code: exitCannotRun, err: err}
 		}
 		lopts := resource.ListOptions{LabelSelector: f.selector, FieldSelector: f.fields}
-		if (f.output == "" || f.output == "wide") && f.path == "" && jq == nil {
-			n, err := p.table(ctx, h, ar, t.names, lopts)
+		if tableOut {
+			n, _, err := p.table(ctx, h, ar, t.names, lopts)
 			if err != nil {
 				return &exitError{code: exitCannotRun, err: err}
 			}
@@ -150,7 +211,7 @@ func runGet(ctx context.Context, g *globals, f *getFlags, args []string) error {
 				if err != nil {
 					return &exitError{code: exitCannotRun, err: err}
 				}
-				p.add(obj)
+				p.add(obj, ar)
 			}
 			continue
 		}
@@ -164,7 +225,7 @@ func runGet(ctx context.Context, g *globals, f *getFlags, args []string) error {
 			if err != nil {
 				return &exitError{code: exitCannotRun, err: err}
 			}
-			p.add(obj)
+			p.add(obj, ar)
 		}
 	}
 	if err := p.flush(len(targets) == 1 && len(targets[0].names) == 1); err != nil {
@@ -186,14 +247,22 @@ type printer struct {
 	objs    []unstructured.Object
 	printed bool
 	tw      *tabwriter.Writer
+	// withKind prefixes names in tables with kind[.group]/, as kubectl
+	// does when several resources are listed.
+	withKind bool
+	// section is the resource whose table is being printed; a new one
+	// starts a new table with its own header.
+	section string
 }
 
-func (p *printer) add(obj unstructured.Object) {
+func (p *printer) add(obj unstructured.Object, ar discovery.APIResource) {
 	switch p.f.output {
 	case "ndjson":
 		p.emit(obj.Bytes())
 	case "name":
-		fmt.Fprintf(p.g.out, "%s/%s\n", strings.ToLower(obj.Kind()), obj.Name())
+		// The items of a list carry no kind: the resource's, as kubectl
+		// prints it (deployment.apps/web).
+		fmt.Fprintf(p.g.out, "%s%s\n", kindPrefix(ar), obj.Name())
 	default:
 		p.objs = append(p.objs, obj)
 	}
@@ -312,26 +381,131 @@ func writeValue(w io.Writer, r gjson.Result) error {
 	return err
 }
 
+// tableView is how a resource's table is printed: the server's columns
+// chosen, and the columns kubedyn adds.
+type tableView struct {
+	ar     discovery.APIResource
+	cols   []int
+	nameAt int // index in cols of the name column, -1 if none
+	showNS bool
+}
+
+// view reads the columns of a Table.
+func (p *printer) view(tbl unstructured.Object, ar discovery.APIResource, showNS bool) tableView {
+	v := tableView{ar: ar, cols: tableColumns(tbl, p.f.output == "wide"), nameAt: -1, showNS: showNS}
+	for i, c := range v.cols {
+		if tbl.Get(fmt.Sprintf("columnDefinitions.%d.format", c)).String() == "name" {
+			v.nameAt = i
+			break
+		}
+	}
+	return v
+}
+
+// header prints the table's header line.
+func (p *printer) header(tbl unstructured.Object, v tableView) {
+	var hs []string
+	if p.f.watchEvents {
+		hs = append(hs, "EVENT")
+	}
+	if v.showNS {
+		hs = append(hs, "NAMESPACE")
+	}
+	for _, c := range v.cols {
+		hs = append(hs, strings.ToUpper(tbl.Get(fmt.Sprintf("columnDefinitions.%d.name", c)).String()))
+	}
+	for _, l := range p.f.labelColumns {
+		segs := strings.Split(l, "/")
+		hs = append(hs, strings.ToUpper(segs[len(segs)-1]))
+	}
+	if p.f.showLabels {
+		hs = append(hs, "LABELS")
+	}
+	fmt.Fprintln(p.tw, strings.Join(hs, "\t"))
+}
+
+// row prints one row of a Table; event is the watch event's type, when
+// the EVENT column is shown.
+func (p *printer) row(row gjson.Result, v tableView, event string) {
+	var cells []string
+	if p.f.watchEvents {
+		cells = append(cells, event)
+	}
+	md := row.Get("object.metadata")
+	if v.showNS {
+		cells = append(cells, md.Get("namespace").String())
+	}
+	all := row.Get("cells").Array()
+	for i, c := range v.cols {
+		cell := cellString(all, c)
+		if i == v.nameAt && p.withKind {
+			cell = kindPrefix(v.ar) + cell
+		}
+		cells = append(cells, cell)
+	}
+	labels := md.Get("labels").Map()
+	for _, l := range p.f.labelColumns {
+		cells = append(cells, labels[l].String())
+	}
+	if p.f.showLabels {
+		if len(labels) == 0 {
+			cells = append(cells, "<none>")
+		} else {
+			cells = append(cells, formatLabels(labels, "="))
+		}
+	}
+	fmt.Fprintln(p.tw, strings.Join(cells, "\t"))
+}
+
+// kindPrefix is what kubectl puts before names when several resources are
+// listed: pod/, deployment.apps/.
+func kindPrefix(ar discovery.APIResource) string {
+	k := strings.ToLower(ar.Kind)
+	if ar.Group != "" {
+		k += "." + ar.Group
+	}
+	return k + "/"
+}
+
+// nameSelector is a field selector for one name, with fields.
+func nameSelector(name, fields string) string {
+	fs := "metadata.name=" + name
+	if fields != "" {
+		fs += "," + fields
+	}
+	return fs
+}
+
 // table prints the server-side Table of the resource (or of each name) and
-// returns how many names were not found.
-func (p *printer) table(ctx context.Context, h resource.Handle, ar discovery.APIResource, names []string, lopts resource.ListOptions) (int, error) {
+// returns how many names were not found, with the columns printed and the
+// list's resourceVersion (for a watch to go on from).
+func (p *printer) table(ctx context.Context, h resource.Handle, ar discovery.APIResource, names []string, lopts resource.ListOptions) (int, listed, error) {
 	if p.tw == nil {
 		p.tw = tabwriter.NewWriter(p.g.out, 6, 4, 3, ' ', 0)
+	}
+	if sec := ar.QualifiedName(); sec != p.section {
+		// A new resource: a table of its own, after a blank line.
+		if p.section != "" && p.printed {
+			if err := p.tw.Flush(); err != nil {
+				return 0, listed{}, err
+			}
+			fmt.Fprintln(p.g.out)
+			p.printed = false
+		}
+		p.section = sec
 	}
 	showNS := p.g.allNamespaces && ar.Namespaced && len(names) == 0
 	selectors := []string{lopts.FieldSelector}
 	if len(names) > 0 {
 		selectors = selectors[:0]
 		for _, n := range names {
-			fs := "metadata.name=" + n
-			if lopts.FieldSelector != "" {
-				fs += "," + lopts.FieldSelector
-			}
-			selectors = append(selectors, fs)
+			selectors = append(selectors, nameSelector(n, lopts.FieldSelector))
 		}
 	}
 	missing, rows := 0, 0
+	var notFound []string
 	header := !p.printed
+	var out listed
 	for i, fs := range selectors {
 		opts := &resource.TableOptions{ListOptions: lopts}
 		opts.FieldSelector = fs
@@ -340,33 +514,25 @@ func (p *printer) table(ctx context.Context, h resource.Handle, ar discovery.API
 		for {
 			tbl, err := h.Table(ctx, opts)
 			if err != nil {
-				return missing, err
+				return missing, out, err
 			}
 			if tbl.Kind() != "Table" {
-				return missing, fmt.Errorf("the server did not render %s as a table (kind %q)", ar.QualifiedName(), tbl.Kind())
+				return missing, out, fmt.Errorf("the server did not render %s as a table (kind %q)", ar.QualifiedName(), tbl.Kind())
 			}
-			cols := tableColumns(tbl, p.f.output == "wide")
+			v := p.view(tbl, ar, showNS)
+			if out.rv == "" {
+				out = listed{view: v, rv: tbl.Get("metadata.resourceVersion").String(), table: tbl}
+			}
+			if p.f.watchOnly {
+				// The list is only the watch's starting point.
+				return 0, out, nil
+			}
 			if header {
-				var hs []string
-				if showNS {
-					hs = append(hs, "NAMESPACE")
-				}
-				for _, c := range cols {
-					hs = append(hs, strings.ToUpper(tbl.Get(fmt.Sprintf("columnDefinitions.%d.name", c)).String()))
-				}
-				fmt.Fprintln(p.tw, strings.Join(hs, "\t"))
+				p.header(tbl, v)
 				header = false
 			}
 			for _, row := range tbl.Get("rows").Array() {
-				var cells []string
-				if showNS {
-					cells = append(cells, row.Get("object.metadata.namespace").String())
-				}
-				all := row.Get("cells").Array()
-				for _, c := range cols {
-					cells = append(cells, cellString(all, c))
-				}
-				fmt.Fprintln(p.tw, strings.Join(cells, "\t"))
+				p.row(row, v, "ADDED")
 				found++
 			}
 			opts.Continue = tbl.Get("metadata.continue").String()
@@ -376,11 +542,17 @@ func (p *printer) table(ctx context.Context, h resource.Handle, ar discovery.API
 		}
 		rows += found
 		if len(names) > 0 && found == 0 {
-			missing++
-			if err := p.tw.Flush(); err != nil {
-				return missing, err
-			}
-			fmt.Fprintf(p.g.errOut, "Error from server (NotFound): %s %q not found\n", groupResource(ar), names[i])
+			notFound = append(notFound, names[i])
+		}
+	}
+	if len(notFound) > 0 {
+		// After the rows found, so that the table stays one block.
+		missing = len(notFound)
+		if err := p.tw.Flush(); err != nil {
+			return missing, out, err
+		}
+		for _, n := range notFound {
+			fmt.Fprintf(p.g.errOut, "Error from server (NotFound): %s %q not found\n", groupResource(ar), n)
 		}
 	}
 	if rows > 0 {
@@ -393,7 +565,15 @@ func (p *printer) table(ctx context.Context, h resource.Handle, ar discovery.API
 			fmt.Fprintln(p.g.errOut, "No resources found")
 		}
 	}
-	return missing, nil
+	return missing, out, nil
+}
+
+// listed is what a table's list tells a watch: the columns, and where the
+// list stands.
+type listed struct {
+	view  tableView
+	rv    string
+	table unstructured.Object
 }
 
 // tableColumns returns the indexes of the columns to print: priority 0

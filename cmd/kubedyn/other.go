@@ -127,7 +127,7 @@ One line per object with its last status. Exit codes: 0 every object met
 			if output != "" && output != "ndjson" {
 				return &exitError{code: exitCannotRun, err: fmt.Errorf("unknown output format %q (want ndjson)", output)}
 			}
-			targets, err := parseTargets(args)
+			targets, err := parseTargets(args, false)
 			if err != nil {
 				return &exitError{code: exitCannotRun, err: err}
 			}

@@ -57,16 +57,21 @@ func TestParseFor(t *testing.T) {
 
 func TestParseTargets(t *testing.T) {
 	t.Parallel()
-	ts, err := parseTargets([]string{"pods", "a", "b"})
+	ts, err := parseTargets([]string{"pods", "a", "b"}, false)
 	require.NoError(t, err)
 	assert.Equal(t, []target{{resource: "pods", names: []string{"a", "b"}}}, ts)
-	ts, err = parseTargets([]string{"pod/a", "pod/b", "cm/c"})
+	ts, err = parseTargets([]string{"pod/a", "pod/b", "cm/c"}, false)
 	require.NoError(t, err)
 	assert.Equal(t, []target{{resource: "pod", names: []string{"a", "b"}}, {resource: "cm", names: []string{"c"}}}, ts)
-	_, err = parseTargets([]string{"pod/a", "b"})
+	_, err = parseTargets([]string{"pod/a", "b"}, false)
 	assert.ErrorContains(t, err, `"b"`)
-	_, err = parseTargets([]string{"pods,cm"})
+	_, err = parseTargets([]string{"pods,cm"}, false)
 	assert.Error(t, err)
+	ts, err = parseTargets([]string{"pods,cm", "x"}, true)
+	require.NoError(t, err)
+	assert.Equal(t, []target{{resource: "pods", names: []string{"x"}}, {resource: "cm", names: []string{"x"}}}, ts)
+	_, err = parseTargets([]string{"pods,"}, true)
+	assert.ErrorContains(t, err, "empty resource name")
 }
 
 // TestProgress: on a terminal the state lines are rewritten in place

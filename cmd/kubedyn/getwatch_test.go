@@ -1,0 +1,107 @@
+package main_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+)
+
+func TestGetSeveralResourcesAndLabels(t *testing.T) {
+	c, _ := newCLI(t)
+	c.ok(configMaps+"---\n"+webPod, "apply", "-f", "-")
+
+	t.Run("several resources", func(t *testing.T) {
+		out := c.ok("", "get", "configmaps,deployments,services")
+		assert.Regexp(t, `(?s)^NAME\s+DATA\s+AGE\nconfigmap/one\s+1\s+\S+\nconfigmap/two\s+1\s+\S+\n\n`+
+			`NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\ndeployment.apps/web\s+.*\n\n`+
+			`NAME\s+TYPE\s+CLUSTER-IP\s+.*\nservice/web\s+`, out)
+		r := c.run("", "get", "cm,svc", "web", "one")
+		assert.Equal(t, 1, r.code)
+		assert.Regexp(t, `^NAME\s+DATA\s+AGE\nconfigmap/one\s+1\s+\S+\n\nNAME\s+TYPE\s+.*\nservice/web\s+ClusterIP\s+`, r.stdout)
+		assert.Contains(t, r.stderr, `configmaps "web" not found`)
+		assert.Contains(t, r.stderr, `services "one" not found`)
+		out = c.ok("", "get", "cm,deploy", "-o", "name")
+		assert.Equal(t, "configmap/one\nconfigmap/two\ndeployment.apps/web\n", out)
+		out = c.ok("", "get", "cm/one", "deploy/web")
+		assert.Regexp(t, `(?m)^configmap/one\s+1\s+`, out)
+		assert.Regexp(t, `(?m)^deployment.apps/web\s+`, out, "RESOURCE/NAME of two kinds: two tables")
+	})
+	t.Run("show labels", func(t *testing.T) {
+		out := c.ok("", "get", "configmaps", "--show-labels")
+		assert.Regexp(t, `(?m)^NAME\s+DATA\s+AGE\s+LABELS\n`, out)
+		assert.Regexp(t, `(?m)^one\s+1\s+\S+\s+app=web$`, out)
+		assert.Regexp(t, `(?m)^two\s+1\s+\S+\s+<none>$`, out)
+	})
+	t.Run("label columns", func(t *testing.T) {
+		c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two, labels: {app.kubernetes.io/tier: db}}\ndata: {k: v2}\n", "apply", "-f", "-")
+		out := c.ok("", "get", "configmaps", "-L", "app", "-L", "app.kubernetes.io/tier")
+		assert.Regexp(t, `(?m)^NAME\s+DATA\s+AGE\s+APP\s+TIER\n`, out)
+		assert.Regexp(t, `(?m)^one\s+1\s+\S+\s+web\s*$`, out)
+		assert.Regexp(t, `(?m)^two\s+1\s+\S+\s+db$`, out)
+		assert.Equal(t, c.ok("", "get", "configmaps", "-L", "app,app.kubernetes.io/tier", "--show-labels"),
+			c.ok("", "get", "configmaps", "-L", "app", "-L", "app.kubernetes.io/tier", "--show-labels"))
+		r := c.run("", "get", "configmaps", "--show-labels", "-o", "json")
+		assert.Equal(t, 2, r.code)
+	})
+}
+
+// TestGetWatch: -w prints the table, then a row per change, and ends with
+// exit 0 on a signal.
+func TestGetWatch(t *testing.T) {
+	c, _ := newCLI(t)
+	c.ok(configMaps, "apply", "-f", "-")
+	row := func(event, name, data string) *regexp.Regexp {
+		return regexp.MustCompile(`^` + event + `\s+` + name + `\s+` + data + `\s+\S+$`)
+	}
+
+	t.Run("table", func(t *testing.T) {
+		r := c.start(nil, "get", "configmaps", "-w", "--output-watch-events")
+		assert.Regexp(t, `^EVENT\s+NAME\s+DATA\s+AGE$`, r.line())
+		assert.Regexp(t, row("ADDED", "one", "1"), r.line())
+		assert.Regexp(t, row("ADDED", "two", "1"), r.line())
+		c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\ndata: {k: v2, l: x}\n", "apply", "-f", "-")
+		assert.Regexp(t, row("MODIFIED", "two", "2"), r.line())
+		c.ok("", "delete", "cm/two")
+		assert.Regexp(t, row("DELETED", "two", "2"), r.line())
+		assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
+	})
+	t.Run("watch only, one name", func(t *testing.T) {
+		r := c.start(nil, "get", "configmaps", "one", "--watch-only", "-L", "app")
+		c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: three}\n", "apply", "-f", "-")
+		c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, labels: {app: api}}\ndata: {k: v1}\n", "apply", "-f", "-")
+		assert.Regexp(t, `^NAME\s+DATA\s+AGE\s+APP$`, r.line())
+		assert.Regexp(t, `^one\s+1\s+\S+\s+api$`, r.line(), "the first change, not the list, and not three")
+		assert.Equal(t, 0, r.stop(syscall.SIGTERM), r.stderr.String())
+	})
+	t.Run("ndjson", func(t *testing.T) {
+		r := c.start(nil, "get", "configmaps", "-w", "-o", "ndjson", "--output-watch-events")
+		names := map[string]bool{}
+		for range 2 {
+			l := r.line()
+			assert.Equal(t, "ADDED", gjson.Get(l, "type").String())
+			names[gjson.Get(l, "object.metadata.name").String()] = true
+		}
+		assert.Equal(t, map[string]bool{"one": true, "three": true}, names)
+		c.ok("", "delete", "cm/three")
+		l := r.line()
+		assert.Equal(t, "DELETED", gjson.Get(l, "type").String())
+		assert.Equal(t, "three", gjson.Get(l, "object.metadata.name").String())
+		assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
+	})
+	t.Run("bad combinations", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"get", "cm,svc", "-w"}, {"get", "cm", "a", "b", "-w"}, {"get", "cm", "--output-watch-events"},
+		} {
+			r := c.run("", args...)
+			assert.Equal(t, 2, r.code, "%v", args)
+			assert.True(t, strings.HasPrefix(r.stderr, "error: "), r.stderr)
+		}
+	})
+	require.NotNil(t, c)
+}

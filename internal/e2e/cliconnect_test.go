@@ -1,0 +1,237 @@
+package e2e_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The tests in this file run the kubedyn binary's connect commands (logs,
+// exec, port-forward) and get -w against the whole control plane, whose
+// node agent runs pods as local processes.
+
+// cliProc is a kubedyn process running in the background, its standard
+// output read line by line.
+type cliProc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	lines  chan string
+	stderr *lockedBuffer
+	once   sync.Once
+	code   int
+}
+
+// lockedBuffer is a strings.Builder safe for a writer and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// start runs kubedyn in the background; it is killed when the test ends.
+func (c *kubedynCLI) start(args ...string) *cliProc {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, append([]string{"--kubeconfig", c.kc}, args...)...)
+	pr, pw, err := os.Pipe()
+	require.NoError(c.t, err)
+	p := &cliProc{t: c.t, cmd: cmd, lines: make(chan string, 10000), stderr: &lockedBuffer{}}
+	cmd.Stdout, cmd.Stderr = pw, p.stderr
+	require.NoError(c.t, cmd.Start())
+	pw.Close()
+	go func() {
+		defer pr.Close()
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	c.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		p.wait()
+	})
+	return p
+}
+
+// line returns the next line of standard output.
+func (p *cliProc) line() string {
+	p.t.Helper()
+	select {
+	case l, ok := <-p.lines:
+		require.True(p.t, ok, "the output ended; stderr:\n%s", p.stderr.String())
+		return l
+	case <-time.After(planeWait):
+		p.t.Fatalf("no output line in %v; stderr:\n%s", planeWait, p.stderr.String())
+		return ""
+	}
+}
+
+// stop sends sig and returns the exit code (-n when signal n killed it).
+func (p *cliProc) stop(sig os.Signal) int {
+	p.t.Helper()
+	require.NoError(p.t, p.cmd.Process.Signal(sig))
+	return p.wait()
+}
+
+func (p *cliProc) wait() int {
+	p.once.Do(func() {
+		err := p.cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); ok {
+			p.code = ee.ExitCode()
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				p.code = -int(ws.Signal())
+			}
+		} else if err != nil {
+			p.code = -1000
+		}
+	})
+	return p.code
+}
+
+// httpHello answers every GET with "hello from PATH"; it listens on
+// 127.0.0.1 and prints its port first.
+const httpHello = `import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b=("hello from "+self.path).encode()
+        self.send_response(200)
+        self.send_header("Content-Length",str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self,*a): pass
+s=http.server.ThreadingHTTPServer(("127.0.0.1",0),H)
+print(s.server_address[1],flush=True)
+s.serve_forever()
+`
+
+// TestCLIConnect runs logs, exec and port-forward as processes against
+// pods the node agent runs: a follow ended by SIGINT (exit 0), exit codes
+// passed through, stdin, and an HTTP server reached with net/http through
+// a forwarded port, by pod and through a Service's targetPort.
+func TestCLIConnect(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	admin := planeAdmin(t)
+	pods := admin.Resource("v1", "Pod").Namespace(ns)
+	c := buildKubedynCLI(t, plane(t).Kubeconfig)
+	connectPod(t, pods, "ticker", `i=0; while true; do i=$((i+1)); echo "line $i"; sleep 0.2; done`)
+
+	t.Run("logs follow until SIGINT", func(t *testing.T) {
+		p := c.start("logs", "-f", "ticker", "-n", ns)
+		for i := 1; i <= 5; i++ {
+			assert.Equal(t, fmt.Sprintf("line %d", i), p.line(), "every line, in order")
+		}
+		start := time.Now()
+		assert.Equal(t, 0, p.stop(os.Interrupt), p.stderr.String())
+		assert.Empty(t, p.stderr.String())
+		t.Logf("ended %v after SIGINT", time.Since(start))
+	})
+	t.Run("logs tail and timestamps", func(t *testing.T) {
+		out := c.ok("", "logs", "pod/ticker", "-n", ns, "--tail", "2", "--timestamps")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		require.Len(t, lines, 2, out)
+		for _, l := range lines {
+			assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line \d+$`, l)
+		}
+		out = c.ok("", "logs", "ticker", "-n", ns, "--limit-bytes", "7")
+		assert.Equal(t, "line 1\n", out)
+	})
+	t.Run("exec passes the exit code through", func(t *testing.T) {
+		out, errOut, code := c.run("", "exec", "ticker", "-n", ns, "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+		assert.Equal(t, 3, code, errOut)
+		assert.Equal(t, "out\n", out)
+		assert.Equal(t, "err\n", errOut)
+		_, errOut, code = c.run("", "exec", "ticker", "-n", ns, "--", "/no/such/program")
+		assert.Equal(t, 127, code, "the node's 127 for a missing program: %s", errOut)
+		_, errOut, code = c.run("", "exec", "nope", "-n", ns, "--", "true")
+		assert.Equal(t, 255, code)
+		assert.Contains(t, errOut, `pods "nope" not found`)
+		_, errOut, code = c.run("", "exec", "ticker", "-n", ns, "-c", "nope", "--", "true")
+		assert.Equal(t, 255, code)
+		assert.Contains(t, errOut, "container nope is not valid")
+	})
+	t.Run("exec -i with stdin", func(t *testing.T) {
+		in := strings.Repeat("a line of input\n", 20000)
+		out := c.ok(in, "exec", "-i", "ticker", "-n", ns, "--", "sh", "-c", "cat; echo done")
+		assert.Equal(t, in+"done\n", out, "the end of stdin closes the command's")
+		out = c.ok(in, "exec", "-i", "ticker", "-n", ns, "--", "wc", "-l")
+		assert.Equal(t, "20000", strings.TrimSpace(out))
+	})
+
+	port := pyPod(t, ns, pods, admin.Connect(), "web", map[string]string{"app": "web"}, httpHello)
+	_, err := admin.Resource("v1", "Service").Namespace(ns).Create(testContext(t), obj(t, fmt.Sprintf(
+		`{"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"selector":{"app":"web"},"ports":[{"name":"http","port":80,"targetPort":%d}]}}`, port)), nil)
+	require.NoError(t, err)
+	forwarding := regexp.MustCompile(`^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)$`)
+	for _, tc := range []struct{ name, target, ports string }{
+		{"port-forward to a pod", "web", fmt.Sprintf(":%d", port)},
+		{"port-forward through a Service", "svc/web", ":80"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := c.start("port-forward", tc.target, tc.ports, "-n", ns)
+			m := forwarding.FindStringSubmatch(p.line())
+			require.NotNil(t, m, p.stderr.String())
+			assert.Equal(t, fmt.Sprint(port), m[2])
+			for i := range 3 {
+				resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%s/try/%d", m[1], i))
+				require.NoError(t, err)
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				require.NoError(t, err)
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+				assert.Equal(t, fmt.Sprintf("hello from /try/%d", i), string(b))
+			}
+			assert.Equal(t, 0, p.stop(os.Interrupt), p.stderr.String())
+		})
+	}
+}
+
+// TestCLIGetWatch: get -w prints the server's table, then the server's row
+// for an update and a delete, and ends with exit 0 on SIGINT.
+func TestCLIGetWatch(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	c := buildKubedynCLI(t, plane(t).Kubeconfig)
+	cm := func(name, data string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: " + ns + ", labels: {app: w}}\ndata: {" + data + "}\n"
+	}
+	c.ok(cm("one", "a: x")+"---\n"+cm("two", "a: x"), "apply", "-f", "-")
+	row := func(event, name, data string) *regexp.Regexp {
+		return regexp.MustCompile(`^` + event + `\s+` + name + `\s+` + data + `\s+\S+\s+w$`)
+	}
+	p := c.start("get", "configmaps", "-n", ns, "-l", "app=w", "-w", "--output-watch-events", "-L", "app")
+	assert.Regexp(t, `^EVENT\s+NAME\s+DATA\s+AGE\s+APP$`, p.line())
+	assert.Regexp(t, row("ADDED", "one", "1"), p.line())
+	assert.Regexp(t, row("ADDED", "two", "1"), p.line())
+	c.ok(cm("two", "a: x, b: y"), "apply", "-f", "-")
+	assert.Regexp(t, row("MODIFIED", "two", "2"), p.line())
+	c.ok("", "delete", "cm/one", "-n", ns)
+	assert.Regexp(t, row("DELETED", "one", "1"), p.line())
+	assert.Equal(t, 0, p.stop(os.Interrupt), p.stderr.String())
+
+	out := c.ok("", "get", "configmaps,pods", "-n", ns, "-l", "app=w", "--show-labels")
+	assert.Regexp(t, `(?m)^NAME\s+DATA\s+AGE\s+LABELS\nconfigmap/two\s+2\s+\S+\s+app=w$`, out)
+}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/resource"
@@ -54,6 +56,22 @@ func (p *printer) watchTable(ctx context.Context, c *resource.Client, h resource
 	}
 	v, rv := l.view, l.rv
 	header := p.f.watchOnly || !p.printed
+	backoff := time.Duration(0)
+	// retry reports whether a failed watch may be opened again, after a
+	// pause that doubles from 1 to 30 seconds while nothing arrives.
+	retry := func(err error) bool {
+		if ctx.Err() != nil || finalWatchError(err) {
+			return false
+		}
+		backoff = min(max(2*backoff, time.Second), 30*time.Second)
+		fmt.Fprintf(p.g.errOut, "warning: %v; watching again in %v\n", err, backoff)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+			return true
+		}
+	}
 	for ctx.Err() == nil {
 		q := url.Values{"watch": {"true"}, "resourceVersion": {rv}, "allowWatchBookmarks": {"true"}}
 		if lopts.LabelSelector != "" {
@@ -67,9 +85,19 @@ func (p *printer) watchTable(ctx context.Context, c *resource.Client, h resource
 			Header: http.Header{"Accept": {tableAccept}},
 		})
 		if err != nil {
-			return ignoreCancel(ctx, err)
+			if !errors.Is(err, transport.ErrGone) {
+				if retry(err) {
+					continue
+				}
+				return ignoreCancel(ctx, err)
+			}
+			resp = nil
 		}
-		for ev, err := range watch.Decode(ctx, resp.Body) {
+		var events iter.Seq2[watch.Event, error] = func(yield func(watch.Event, error) bool) { yield(watch.Event{}, err) }
+		if resp != nil {
+			events = watch.Decode(ctx, resp.Body)
+		}
+		for ev, err := range events {
 			if errors.Is(err, transport.ErrGone) {
 				// Too far behind the server's history: list again.
 				if l, err = list(); err != nil {
@@ -79,8 +107,12 @@ func (p *printer) watchTable(ctx context.Context, c *resource.Client, h resource
 				break
 			}
 			if err != nil {
+				if retry(err) {
+					break
+				}
 				return ignoreCancel(ctx, err)
 			}
+			backoff = 0
 			switch ev.Type {
 			case watch.Added, watch.Modified, watch.Deleted:
 			default:

@@ -6,10 +6,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+
+	"github.com/kubedyn/kubedyn/internal/testserver"
 )
 
 func TestGetSeveralResourcesAndLabels(t *testing.T) {
@@ -104,4 +107,40 @@ func TestGetWatch(t *testing.T) {
 		}
 	})
 	require.NotNil(t, c)
+}
+
+// TestGetWatchResumes: a watch the server ends or drops is opened again
+// from the last resourceVersion, so a change made meanwhile prints once;
+// one whose history is gone (410) lists again.
+func TestGetWatchResumes(t *testing.T) {
+	c, srv := newCLI(t)
+	c.ok(configMaps, "apply", "-f", "-")
+	r := c.start(nil, "get", "configmaps", "-w", "--output-watch-events")
+	assert.Regexp(t, `^EVENT\s+NAME`, r.line())
+	assert.Regexp(t, `^ADDED\s+one\s`, r.line())
+	assert.Regexp(t, `^ADDED\s+two\s`, r.line())
+	open := func() bool { return srv.OpenWatches() == 1 }
+	require.Eventually(t, open, time.Minute, 10*time.Millisecond)
+
+	srv.EndWatches()
+	c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\ndata: {k: v2, a: b}\n", "apply", "-f", "-")
+	assert.Regexp(t, `^MODIFIED\s+two\s+2\s`, r.line())
+	require.Eventually(t, open, time.Minute, 10*time.Millisecond)
+
+	srv.DropWatches()
+	c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\ndata: {k: v2, a: b, c: d}\n", "apply", "-f", "-")
+	assert.Regexp(t, `^MODIFIED\s+two\s+3\s`, r.line(), "once, after the drop")
+	require.Eventually(t, open, time.Minute, 10*time.Millisecond)
+
+	// The next watch is answered 410, as when the history it asks for is
+	// compacted away.
+	srv.Inject(testserver.Fault{Query: "watch=true", Status: 410, Times: 1})
+	srv.EndWatches()
+	lines := []string{r.line(), r.line()}
+	assert.Regexp(t, `^ADDED\s+one\s`, lines[0], "listed again after 410")
+	assert.Regexp(t, `^ADDED\s+two\s+3\s`, lines[1])
+	c.ok("", "delete", "cm/one")
+	assert.Regexp(t, `^DELETED\s+one\s`, r.line())
+	assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
+	assert.Contains(t, r.stderr.String(), "watching again in 1s", "the drop is reported")
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -234,4 +235,128 @@ func TestCLIGetWatch(t *testing.T) {
 
 	out := c.ok("", "get", "configmaps,pods", "-n", ns, "-l", "app=w", "--show-labels")
 	assert.Regexp(t, `(?m)^NAME\s+DATA\s+AGE\s+LABELS\nconfigmap/two\s+2\s+\S+\s+app=w$`, out)
+}
+
+// openTerminal opens a pseudo-terminal pair: what a process writes to tty
+// comes out of master, what is written to master is typed on tty.
+func openTerminal(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { master.Close() })
+	var n uint32
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n)))
+	require.Zero(t, errno)
+	var unlock int32
+	_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock)))
+	require.Zero(t, errno)
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { tty.Close() })
+	return master, tty
+}
+
+// setTerminalSize sets a terminal's size.
+func setTerminalSize(t *testing.T, f *os.File, cols, rows uint16) {
+	t.Helper()
+	ws := struct{ rows, cols, x, y uint16 }{rows, cols, 0, 0}
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws)))
+	require.Zero(t, errno)
+}
+
+// echoOn reports whether the terminal echoes what is typed (raw mode
+// turns it off).
+func echoOn(t *testing.T, f *os.File) bool {
+	t.Helper()
+	var tio syscall.Termios
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&tio)))
+	require.Zero(t, errno)
+	return tio.Lflag&syscall.ECHO != 0
+}
+
+// TestCLIExecTerminal runs kubedyn exec -it with a pseudo-terminal as its
+// standard input and output against the whole plane, whose node agent
+// gives the command a real terminal: the local terminal is raw during the
+// session (the remote one echoes) and restored after it, its size reaches
+// the command at once and after SIGWINCH, ^D ends the command, and a TTY
+// command's exit code is kubedyn's.
+func TestCLIExecTerminal(t *testing.T) {
+	t.Parallel()
+	ns := planeNamespace(t)
+	pods := planeAdmin(t).Resource("v1", "Pod").Namespace(ns)
+	c := buildKubedynCLI(t, plane(t).Kubeconfig)
+	connectPod(t, pods, "shell", "exec sleep 3600")
+
+	master, tty := openTerminal(t)
+	setTerminalSize(t, tty, 120, 40)
+	require.True(t, echoOn(t, tty))
+	cmd := exec.Command(c.bin, "--kubeconfig", c.kc, "exec", "-it", "shell", "-n", ns, "--", "sh", "-c", sizeLoop)
+	cmd.Stdin, cmd.Stdout = tty, tty
+	var errb lockedBuffer
+	cmd.Stderr = &errb
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 1024)
+	go readLines(master, lines)
+	var seen []string
+	next := func() string {
+		t.Helper()
+		select {
+		case l := <-lines:
+			seen = append(seen, l)
+			return l
+		case <-time.After(30 * time.Second):
+			require.FailNow(t, "no output for 30s", "so far: %q; stderr: %s", seen, errb.String())
+			return ""
+		}
+	}
+	n := 0
+	// typeLine types a line and returns the size the script printed.
+	typeLine := func() string {
+		t.Helper()
+		n++
+		word := fmt.Sprintf("line-%d", n)
+		_, err := io.WriteString(master, word+"\r")
+		require.NoError(t, err)
+		for {
+			if m := sizeLine.FindStringSubmatch(next()); m != nil {
+				echoes := 0
+				for _, l := range seen {
+					if l == word+"\r" {
+						echoes++
+					}
+				}
+				assert.Equal(t, 1, echoes, "the remote terminal echoes, the local (raw) one does not: %q", seen)
+				return m[1] + " " + m[2]
+			}
+		}
+	}
+	waitSize := func(want string) {
+		t.Helper()
+		for range 50 {
+			if typeLine() == want {
+				return
+			}
+		}
+		require.FailNow(t, "the command never saw the size", "want %s; so far %q", want, seen)
+	}
+	waitSize("40 120")
+	assert.False(t, echoOn(t, tty), "raw mode during the session")
+	setTerminalSize(t, tty, 100, 30)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGWINCH))
+	waitSize("30 100")
+	_, err := io.WriteString(master, "\x04") // ^D: the remote terminal's end of file
+	require.NoError(t, err)
+	for next() != "bye\r" {
+	}
+	require.NoError(t, cmd.Wait(), errb.String())
+	assert.True(t, echoOn(t, tty), "the terminal is restored")
+
+	cmd = exec.Command(c.bin, "--kubeconfig", c.kc, "exec", "-it", "shell", "-n", ns, "--", "sh", "-c", "exit 7")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, errb.String())
+	assert.Equal(t, 7, ee.ExitCode())
+	assert.True(t, echoOn(t, tty), "restored after a non-zero exit too")
 }

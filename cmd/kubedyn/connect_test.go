@@ -233,6 +233,18 @@ func TestLogsFollow(t *testing.T) {
 			assert.Empty(t, r.stderr.String())
 		})
 	}
+	t.Run("a cut connection is resumed", func(t *testing.T) {
+		r := c.start(nil, "logs", "-f", "web-1", "-c", "main", "--tail", "1")
+		assert.Equal(t, last, r.line())
+		for i := range 3 {
+			srv.CutPodLogFollowers("default", "web-1", "main")
+			line := fmt.Sprintf("after cut %d", i)
+			srv.AppendPodLog("default", "web-1", "main", time.Time{}, line)
+			assert.Equal(t, line, r.line(), "once, in order")
+		}
+		assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
+		assert.Empty(t, r.rest(), "no line repeated")
+	})
 }
 
 func TestExec(t *testing.T) {
@@ -416,6 +428,27 @@ func TestPortForward(t *testing.T) {
 			assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
 		})
 	}
+	t.Run("a connection the pod refuses", func(t *testing.T) {
+		srv.SetPortForwardHandler(func(ctx context.Context, req testserver.PortForwardRequest, conn io.ReadWriter) error {
+			return fmt.Errorf("nothing listens on port %d", req.Port)
+		})
+		defer srv.SetPortForwardHandler(func(ctx context.Context, req testserver.PortForwardRequest, conn io.ReadWriter) error {
+			ports <- req.Port
+			_, err := io.Copy(conn, conn)
+			return err
+		})
+		r := c.start(nil, "port-forward", "web-1", ":8080")
+		m := forwarding.FindStringSubmatch(r.line())
+		require.NotNil(t, m, r.stderr.String())
+		conn, err := net.Dial("tcp", "127.0.0.1:"+m[1])
+		require.NoError(t, err)
+		b, _ := io.ReadAll(conn)
+		conn.Close()
+		assert.Empty(t, b, "the local connection is closed")
+		require.Eventually(t, func() bool { return strings.Contains(r.stderr.String(), "nothing listens on port 8080") },
+			time.Minute, 10*time.Millisecond, "reported on stderr")
+		assert.Equal(t, 0, r.stop(os.Interrupt), "the session went on: %s", r.stderr.String())
+	})
 	t.Run("a local port given", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)

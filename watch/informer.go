@@ -102,7 +102,9 @@ func (e *HandlerPanicError) Error() string {
 // Informer keeps a Store of one collection (a ListWatcher: one resource,
 // namespace and selector) in step with the server through a Watcher: it
 // lists (or WatchLists), then watches, relists after 410 Gone applying only
-// the difference, and hands every change to its handlers.
+// the difference (all of it at once, when the relist is complete, so the
+// store never mixes states from before and after it), and hands every
+// change to its handlers.
 //
 // An Informer is safe for concurrent use by multiple goroutines. It runs
 // once (Run); its goroutines end when Run's context does, and Run returns
@@ -126,8 +128,14 @@ type Informer struct {
 	runCtx     context.Context
 	runWG      sync.WaitGroup
 	restarting bool
-	synced     bool
-	syncedCh   chan struct{}
+	// pending holds a relist's changes, from Restarted to Synced, to be
+	// applied together: readers of the store see the state before the
+	// relist or after it, never a mix (a new object beside one that was
+	// deleted while the informer could not watch). Only the goroutine
+	// that applies events touches it.
+	pending  []Event
+	synced   bool
+	syncedCh chan struct{}
 }
 
 // NewInformer returns an informer of lw's collection. It does no I/O
@@ -290,40 +298,33 @@ func (inf *Informer) prepare(obj unstructured.Object) unstructured.Object {
 }
 
 // apply brings one event into the store and queues its notifications.
+// The changes of a relist (Restarted to Synced) are held back and applied
+// at Synced in one step under inf.mu, as client-go's Replace is.
 func (inf *Informer) apply(ev Event) {
 	switch ev.Type {
-	case Added, Modified:
-		obj := inf.prepare(ev.Object)
-		inf.mu.Lock()
-		old, existed := inf.store.putOld(obj, len(inf.handlers) > 0)
-		if existed {
-			inf.notify(notification{kind: notifyUpdate, old: old, obj: obj})
-		} else {
-			inf.notify(notification{kind: notifyAdd, obj: obj, initial: !inf.synced})
-		}
-		inf.mu.Unlock()
-	case Deleted:
+	case Added, Modified, Deleted:
 		// Live deletions carry the server's final state; those of a relist
-		// carry only the key, and the last stored state stands in. Only
-		// this goroutine changes restarting.
-		var last unstructured.Object
-		if !inf.restarting {
-			last = inf.prepare(ev.Object)
+		// carry only the key, and the last stored state stands in.
+		if ev.Type != Deleted || !inf.restarting {
+			ev.Object = inf.prepare(ev.Object)
+		}
+		if inf.restarting {
+			inf.pending = append(inf.pending, ev)
+			return
 		}
 		inf.mu.Lock()
-		if old, existed := inf.store.removeOld(ObjectKey(ev.Object), last.IsZero() && len(inf.handlers) > 0); existed {
-			if last.IsZero() {
-				last = old
-			}
-			inf.notify(notification{kind: notifyDelete, obj: last})
-		}
+		inf.change(ev, ev.Type == Deleted)
 		inf.mu.Unlock()
 	case Restarted:
-		inf.mu.Lock()
 		inf.restarting = true
-		inf.mu.Unlock()
+		inf.pending = inf.pending[:0]
 	case Synced:
 		inf.mu.Lock()
+		for i, p := range inf.pending {
+			inf.change(p, false)
+			inf.pending[i] = Event{}
+		}
+		inf.pending = inf.pending[:0]
 		inf.restarting = false
 		if !inf.synced {
 			inf.synced = true
@@ -333,6 +334,33 @@ func (inf *Informer) apply(ev Event) {
 			close(inf.syncedCh)
 		}
 		inf.mu.Unlock()
+	}
+}
+
+// change applies one Added, Modified or Deleted event (its object already
+// prepared) to the store and queues its notifications; inf.mu held.
+// final says a deletion carries the object's final state; otherwise the
+// last stored state is what handlers get.
+func (inf *Informer) change(ev Event, final bool) {
+	switch ev.Type {
+	case Added, Modified:
+		old, existed := inf.store.putOld(ev.Object, len(inf.handlers) > 0)
+		if existed {
+			inf.notify(notification{kind: notifyUpdate, old: old, obj: ev.Object})
+		} else {
+			inf.notify(notification{kind: notifyAdd, obj: ev.Object, initial: !inf.synced})
+		}
+	case Deleted:
+		var last unstructured.Object
+		if final {
+			last = ev.Object
+		}
+		if old, existed := inf.store.removeOld(ObjectKey(ev.Object), last.IsZero() && len(inf.handlers) > 0); existed {
+			if last.IsZero() {
+				last = old
+			}
+			inf.notify(notification{kind: notifyDelete, obj: last})
+		}
 	}
 }
 

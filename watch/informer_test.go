@@ -199,6 +199,50 @@ func testInformerAppliesEventsAndNotifiesInOrder(t *testing.T, compress bool) {
 	assert.Equal(t, []Key{{"ns", "a"}, {"ns", "d"}}, inf.Store().Keys())
 }
 
+// A relist's changes reach the store together at Synced: while the diff
+// streams in, readers and handlers still see the state before the relist,
+// never a new object beside one deleted while the informer could not
+// watch.
+func TestInformerAppliesARelistAtOnce(t *testing.T) {
+	t.Parallel()
+	forInformerModes(t, testInformerAppliesARelistAtOnce)
+}
+
+func testInformerAppliesARelistAtOnce(t *testing.T, compress bool) {
+	src := newFakeSource()
+	inf := newModeInformer(compress, nil)
+	rec := newRecorder()
+	inf.AddHandler(rec.handler())
+	startInformer(t, inf, src)
+	src.send(t, added(cm("ns", "a", "1", nil)), added(cm("ns", "gone", "2", nil)), synced())
+	require.NoError(t, inf.WaitForSync(t.Context()))
+	rec.wait(t, 2)
+
+	src.send(t, Event{Type: Restarted}, added(cm("ns", "new", "5", nil)), modified(cm("ns", "a", "6", nil)),
+		deleted(unstructured.MustParse(`{"metadata":{"namespace":"ns","name":"gone"}}`)))
+	src.flush(t)
+	assert.Equal(t, []Key{{"ns", "a"}, {"ns", "gone"}}, inf.Store().Keys(), "the relist is not applied before Synced")
+	a, ok := inf.Store().Get(Key{"ns", "a"})
+	require.True(t, ok)
+	assert.Equal(t, "1", a.ResourceVersion())
+	assert.Len(t, rec.snapshot(), 2, "no handler call before Synced")
+
+	src.send(t, synced())
+	src.flush(t)
+	assert.Equal(t, []Key{{"ns", "a"}, {"ns", "new"}}, inf.Store().Keys())
+	a, _ = inf.Store().Get(Key{"ns", "a"})
+	assert.Equal(t, "6", a.ResourceVersion())
+	assert.Equal(t, []string{"add ns/a rv=1 initial=true", "add ns/gone rv=2 initial=true",
+		"add ns/new rv=5 initial=false", "update ns/a rv=1->6", "delete ns/gone rv=2"}, rec.wait(t, 3))
+
+	// A relist cut short (another Restarted before Synced) starts over:
+	// what the first attempt sent is dropped.
+	src.send(t, Event{Type: Restarted}, deleted(unstructured.MustParse(`{"metadata":{"namespace":"ns","name":"a"}}`)),
+		Event{Type: Restarted}, added(cm("ns", "b", "7", nil)), synced())
+	src.flush(t)
+	assert.Equal(t, []Key{{"ns", "a"}, {"ns", "b"}, {"ns", "new"}}, inf.Store().Keys())
+}
+
 func TestInformerRunsOnce(t *testing.T) {
 	t.Parallel()
 	inf := NewInformer(nil, nil)

@@ -586,6 +586,34 @@ func discoveryRows(e *env) []*row {
 		s.value = float64(n.Load())
 		return s, err
 	}
+	// kdFromDisk and cgFromDisk start a new client on the cold row's
+	// directory; keep makes it the one the Invalidate row uses.
+	kdFromDisk := func(ttl time.Duration, keep bool) side {
+		return func(ctx context.Context) (sample, error) {
+			c, n, err := kdNewTTL(kdDir, ttl)
+			if err != nil {
+				return sample{}, err
+			}
+			if keep {
+				kdWarm = c
+			}
+			s, err := timed(func() error { return kdResolve(ctx, c) })
+			return withRequests(s, err, n)
+		}
+	}
+	cgFromDisk := func(keep bool) side {
+		return func(context.Context) (sample, error) {
+			c, n, err := cgNew(cgDir)
+			if err != nil {
+				return sample{}, err
+			}
+			if keep {
+				cgWarm, cgWarmN = c, n
+			}
+			s, err := timed(func() error { return cgResolve(c) })
+			return withRequests(s, err, n)
+		}
+	}
 	return []*row{
 		{group: "discovery, 200 CRDs", name: "cold (empty cache dir)", unit: "requests",
 			note: "every resource of every group; figure = requests, time below",
@@ -617,45 +645,11 @@ func discoveryRows(e *env) []*row {
 			},
 		},
 		{group: "discovery, 200 CRDs", name: "warm from disk, both trusting it (new client)", unit: "requests",
-			note: "kubedyn Options.CacheDirTTL 6 h, kubectl's TTL, which client-go's disk cache is given in every row",
-			kubedyn: func(ctx context.Context) (sample, error) {
-				c, n, err := kdNewTTL(kdDir, 6*time.Hour)
-				if err != nil {
-					return sample{}, err
-				}
-				s, err := timed(func() error { return kdResolve(ctx, c) })
-				return withRequests(s, err, n)
-			},
-			clientgo: func(ctx context.Context) (sample, error) {
-				c, n, err := cgNew(cgDir)
-				if err != nil {
-					return sample{}, err
-				}
-				s, err := timed(func() error { return cgResolve(c) })
-				return withRequests(s, err, n)
-			},
-		},
+			note:    "kubedyn Options.CacheDirTTL 6 h, kubectl's TTL, which client-go's disk cache is given in every row",
+			kubedyn: kdFromDisk(6*time.Hour, false), clientgo: cgFromDisk(false)},
 		{group: "discovery, 200 CRDs", name: "warm from disk (new client)", unit: "requests",
-			note: "kubedyn's default revalidates each copy (If-None-Match, 304); client-go trusts its disk cache for 6 h",
-			kubedyn: func(ctx context.Context) (sample, error) {
-				c, n, err := kdNew(kdDir)
-				if err != nil {
-					return sample{}, err
-				}
-				kdWarm = c
-				s, err := timed(func() error { return kdResolve(ctx, c) })
-				return withRequests(s, err, n)
-			},
-			clientgo: func(ctx context.Context) (sample, error) {
-				c, n, err := cgNew(cgDir)
-				if err != nil {
-					return sample{}, err
-				}
-				cgWarm, cgWarmN = c, n
-				s, err := timed(func() error { return cgResolve(c) })
-				return withRequests(s, err, n)
-			},
-		},
+			note:    "kubedyn's default revalidates each copy (If-None-Match, 304); client-go trusts its disk cache for 6 h",
+			kubedyn: kdFromDisk(0, true), clientgo: cgFromDisk(true)},
 		{group: "discovery, 200 CRDs", name: "after Invalidate", unit: "requests",
 			kubedyn: func(ctx context.Context) (sample, error) {
 				before := kdWarm.Stats().Requests

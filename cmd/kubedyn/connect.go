@@ -271,7 +271,9 @@ pod, until SIGINT or SIGTERM (exit 0).
   8080        local 8080 to the pod's 8080
   9000:80     local 9000 to the pod's 80
   :80         a free local port (printed) to the pod's 80
-  8080:http   a named container port
+  8080:http   local 8080 to the pod's container port named http
+  svc/web :80 a free local port to a pod of Service web, at the targetPort
+              of the Service's port 80 (a Service port may be named too)
 
 TYPE/NAME picks a pod as logs does; for svc/NAME the ports are the Service's,
 translated to the pod's through targetPort. Each listener is announced as

@@ -40,8 +40,13 @@ type ObjectDiff struct {
 	// the dry-run result for a new object). Empty means no change.
 	Changes []Change
 	// Err is why the object could not be diffed (the dry run failed: the
-	// server's verdict, with its causes in *transport.APIError).
+	// server's verdict, with its causes in *transport.APIError; for an
+	// object checked client-side, a wrapped *unstructured.ValidationError).
 	Err error
+	// Note, when set, says the diff is not the server's answer: a custom
+	// resource whose CRD is new in the same set was "checked client-side
+	// against the CRD ... in this set, not by the server".
+	Note string
 }
 
 // DiffOptions tune Diff. Nil means defaults.
@@ -59,8 +64,11 @@ type DiffOptions struct {
 // and other managers' fields included), and lists the fields that change.
 // Fields the server keeps for itself (managedFields, resourceVersion,
 // generation, uid, creationTimestamp) are left out; Secret data is masked.
-// Custom resources whose CRD is new in the same set cannot be dry-run (their
-// kind is not served yet) and get an Err.
+// A custom resource whose kind only a CRD of the same set defines (the
+// server does not serve it yet, so it cannot dry-run it) is validated
+// client-side against that CRD's schema, CEL rules included: it would be
+// created, its Changes are the fields of the defaulted object, or Err is
+// its *unstructured.ValidationError; Note says so.
 func (e *Engine) Diff(ctx context.Context, plan *Plan, opts *DiffOptions) []ObjectDiff {
 	var o DiffOptions
 	if opts != nil {
@@ -75,6 +83,7 @@ func (e *Engine) Diff(ctx context.Context, plan *Plan, opts *DiffOptions) []Obje
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	crds := crdsOf(plan.Items)
 	out := make([]ObjectDiff, len(plan.Items))
 	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
@@ -83,6 +92,14 @@ func (e *Engine) Diff(ctx context.Context, plan *Plan, opts *DiffOptions) []Obje
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			d := ObjectDiff{Ref: it.Ref, Source: it.Source}
+			if lc, ok := e.checkLocally(ctx, crds, it); ok {
+				d.Note, d.Err = lc.note, lc.err
+				if lc.err == nil {
+					d.Changes = changes(unstructured.Object{}, lc.object, false)
+				}
+				out[i] = d
+				return
+			}
 			h := e.handle(it)
 			live, err := h.Get(ctx, it.Ref.Name, nil)
 			switch {

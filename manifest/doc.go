@@ -37,6 +37,15 @@
 // discovery refreshed until its kind resolves; only then do its custom
 // resources go. They never fail with "no matches for kind".
 //
+// A dry run (ApplyOptions.DryRun, Diff) creates no CRD, so the server
+// cannot check custom resources whose kind only a CRD of the set defines.
+// They are validated client-side against that CRD's schema instead
+// (discovery.CompileCRDSchema, unstructured.Validate, CEL rules included):
+// Created with the defaulted object they would be, or Failed with their
+// field errors as Causes. Their Result.Note (ObjectDiff.Note) says they were
+// "checked client-side against the CRD ... in this set, not by the server":
+// admission and webhooks did not see them.
+//
 // # Results
 //
 // Every object of the plan gets a Result with its source: Created,

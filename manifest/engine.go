@@ -77,6 +77,11 @@ type Result struct {
 	// Causes are the server's causes of a failure (field errors of a
 	// 422, field manager conflicts), from *transport.APIError.
 	Causes []transport.StatusCause
+	// Note, when set, says how the result was reached when it is not the
+	// server's answer: in a dry run, a custom resource whose CRD is new in
+	// the same set was "checked client-side against the CRD ... in this
+	// set, not by the server" (see Engine.Apply).
+	Note string
 	// Duration is how long the object's requests took.
 	Duration time.Duration
 }
@@ -85,8 +90,13 @@ type Result struct {
 // with the error for Failed and Skipped.
 func (r Result) String() string {
 	s := r.Ref.String() + " " + string(r.Action)
-	if r.DryRun {
+	switch {
+	case r.DryRun && r.Note != "":
+		s += " (dry run; " + r.Note + ")"
+	case r.DryRun:
 		s += " (dry run)"
+	case r.Note != "":
+		s += " (" + r.Note + ")"
 	}
 	if src := r.Source.String(); r.Source != (unstructured.Source{}) && src != "" {
 		s = src + " " + s
@@ -158,8 +168,11 @@ type ApplyOptions struct {
 	// Without it a conflict is Failed with the conflicting fields as Causes.
 	Force bool
 	// DryRun asks the server to check every write without persisting it.
-	// CRDs are then not established, so their custom resources fail as
-	// unknown kinds unless the CRD already exists.
+	// CRDs are then not created, so a custom resource whose kind only a
+	// CRD of the set defines (its kind not served yet) is validated
+	// client-side against that CRD's schema, CEL rules included, instead:
+	// Created with the object it would be (defaulted, namespaced), or
+	// Failed with its field errors as Causes; Result.Note says so.
 	DryRun bool
 	// FieldValidation is resource.FieldValidationStrict (the default, as in
 	// kubectl), Warn or Ignore: how the server treats fields the schema
@@ -240,7 +253,14 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, opts *ApplyOptions) (*Ap
 		}
 		items = set.items
 	}
+	var crds setCRDs
+	if o.DryRun {
+		crds = crdsOf(items)
+	}
 	results := e.run(ctx, items, false, o.Concurrency, o.FailFast, o.OnResult, func(ctx context.Context, it Item) Result {
+		if lc, ok := e.checkLocally(ctx, crds, it); ok {
+			return lc.result(Result{Ref: it.Ref, Source: it.Source, DryRun: true})
+		}
 		return e.applyOne(ctx, it, &o)
 	})
 	rep := &ApplyReport{Report: Report{Results: results}}

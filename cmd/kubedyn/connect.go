@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -277,8 +278,9 @@ pod, until SIGINT or SIGTERM (exit 0).
 
 TYPE/NAME picks a pod as logs does; for svc/NAME the ports are the Service's,
 translated to the pod's through targetPort. Each listener is announced as
-kubectl does, "Forwarding from 127.0.0.1:PORT -> REMOTE". A connection the pod
-refuses is closed and reported on standard error; the session goes on. Exit
+kubectl does, "Forwarding from 127.0.0.1:PORT -> REMOTE", and so is each
+connection, "Handling connection for PORT". A connection the pod refuses is
+closed and reported on standard error; the session goes on. Exit
 codes: 0 stopped by a signal; 1 the pod does not exist, or the connection to
 the server was lost; 2 could not run (bad ports, a local port in use, a refused
 request).`,
@@ -429,21 +431,33 @@ func runPortForward(ctx context.Context, g *globals, podArg string, portArgs, ad
 		}
 		return &exitError{code: exitCannotRun, err: err}
 	}
-	defer pf.Close()
+	var wg sync.WaitGroup
+	var listeners []net.Listener
+	defer func() {
+		// Listeners first, then the session (which cuts the connections
+		// still open), then wait for their goroutines.
+		for _, ln := range listeners {
+			ln.Close()
+		}
+		pf.Close()
+		wg.Wait()
+	}()
 	for _, s := range specs {
 		local := s.local
 		for _, a := range addrs {
-			ln, err := pf.Listen(net.JoinHostPort(a, strconv.Itoa(local)), s.port)
+			ln, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(local)))
 			if err != nil {
 				if optionalV6 && a == "::1" {
 					continue // no IPv6 loopback here
 				}
 				return &exitError{code: exitCannotRun, err: err}
 			}
+			listeners = append(listeners, ln)
 			// A free port picked for the first address is used for the
 			// others too.
 			local = ln.Addr().(*net.TCPAddr).Port
 			fmt.Fprintf(g.out, "Forwarding from %s -> %d\n", ln.Addr(), s.port)
+			wg.Go(func() { g.forward(ctx, pf, ln, local, s.port) })
 		}
 	}
 	select {
@@ -451,5 +465,53 @@ func runPortForward(ctx context.Context, g *globals, podArg string, portArgs, ad
 		return nil
 	case <-pf.Done():
 		return failedf("lost connection to pod %s/%s", ref.pod.Namespace(), ref.pod.Name())
+	}
+}
+
+// forward serves a local listener until it is closed: each connection
+// accepted is announced as kubectl does ("Handling connection for 8080")
+// and copied both ways to a connection to the pod's port. A connection the
+// pod refuses (nothing listens there) is closed and reported on standard
+// error; the others go on.
+func (g *globals) forward(ctx context.Context, pf *connect.PortForward, ln net.Listener, local, remote int) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		fmt.Fprintf(g.out, "Handling connection for %d\n", local)
+		wg.Go(func() {
+			defer conn.Close()
+			fail := func(err error) {
+				if ctx.Err() == nil {
+					fmt.Fprintf(g.errOut, "error: an error occurred forwarding %d -> %d: %v\n", local, remote, err)
+				}
+			}
+			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			pod, err := pf.Dial(dctx, remote)
+			cancel()
+			if err != nil {
+				fail(err)
+				return
+			}
+			defer pod.Close()
+			sent := make(chan struct{})
+			go func() {
+				defer close(sent)
+				_, _ = io.Copy(pod, conn)
+				if cw, ok := pod.(interface{ CloseWrite() error }); ok {
+					_ = cw.CloseWrite()
+				}
+			}()
+			if _, err := io.Copy(conn, pod); err != nil {
+				fail(err)
+			}
+			// The pod's side is done: so is the local connection (which
+			// ends the copy the other way).
+			conn.Close()
+			<-sent
+		})
 	}
 }

@@ -458,7 +458,19 @@ func TestPortForward(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("Forwarding from 127.0.0.1:%d -> 8080", free), r.line())
 		echo(t, fmt.Sprint(free))
 		<-ports
+		assert.Equal(t, fmt.Sprintf("Handling connection for %d", free), r.line())
+		// A connection still open does not hold the exit up.
+		open, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", free))
+		require.NoError(t, err)
+		defer open.Close()
+		_, err = io.WriteString(open, "x")
+		require.NoError(t, err)
+		_, err = io.ReadFull(open, make([]byte, 1))
+		require.NoError(t, err)
+		<-ports
 		assert.Equal(t, 0, r.stop(syscall.SIGTERM), r.stderr.String())
+		_, err = open.Read(make([]byte, 1))
+		assert.Error(t, err, "the open connection is closed")
 	})
 	t.Run("errors", func(t *testing.T) {
 		busy, err := net.Listen("tcp", "127.0.0.1:0")

@@ -97,7 +97,7 @@ func (e *Engine) checkLocally(ctx context.Context, crds setCRDs, it Item) (lc lo
 		lc.note += fmt.Sprintf("; %d CEL rule(s) not checked client-side", n)
 	}
 	if verr := res.Err(); verr != nil {
-		lc.err = fmt.Errorf("dry run against the CRD %s in this set: %w", crd.Ref.Name, verr)
+		lc.err = fmt.Errorf("client-side validation: %w", verr)
 		for _, fe := range res.Errors {
 			lc.causes = append(lc.causes, transport.StatusCause{Type: fe.Reason, Field: fe.Field, Message: fe.Message})
 		}

@@ -139,13 +139,14 @@ type resultView struct {
 	Message    string                  `json:"message,omitempty"`
 	Error      string                  `json:"error,omitempty"`
 	Causes     []transport.StatusCause `json:"causes,omitempty"`
+	Note       string                  `json:"note,omitempty"`
 	DurationMS int64                   `json:"durationMs"`
 }
 
 func viewOf(r manifest.Result) resultView {
 	v := resultView{
 		APIVersion: r.Ref.APIVersion, Kind: r.Ref.Kind, Namespace: r.Ref.Namespace, Name: r.Ref.Name,
-		Action: string(r.Action), DryRun: r.DryRun, Causes: r.Causes, DurationMS: r.Duration.Milliseconds(),
+		Action: string(r.Action), DryRun: r.DryRun, Causes: r.Causes, Note: r.Note, DurationMS: r.Duration.Milliseconds(),
 	}
 	if r.Source.Line > 0 || r.Source.Name != "" {
 		v.Source = r.Source.String()
@@ -418,7 +419,8 @@ object could not be diffed; 2 could not run.`,
 						Exists     bool              `json:"exists"`
 						Changes    []manifest.Change `json:"changes"`
 						Error      string            `json:"error,omitempty"`
-					}{Source: d.Source.String(), APIVersion: d.Ref.APIVersion, Kind: d.Ref.Kind, Namespace: d.Ref.Namespace,
+						Note       string            `json:"note,omitempty"`
+					}{Note: d.Note, Source: d.Source.String(), APIVersion: d.Ref.APIVersion, Kind: d.Ref.Kind, Namespace: d.Ref.Namespace,
 						Name: d.Ref.Name, Exists: d.Exists, Changes: d.Changes}
 					if v.Changes == nil {
 						v.Changes = []manifest.Change{}
@@ -429,6 +431,9 @@ object could not be diffed; 2 could not run.`,
 					b, _ := json.Marshal(v)
 					fmt.Fprintf(g.out, "%s\n", b)
 					continue
+				}
+				if d.Note != "" {
+					state += " (" + d.Note + ")"
 				}
 				fmt.Fprintf(g.out, "%s %s %s\n", d.Source, d.Ref, state)
 				if !d.Exists {

@@ -1,6 +1,8 @@
 package e2e_test
 
 import (
+	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 
@@ -168,4 +170,41 @@ func byResult(results []manifest.Result) map[string]manifest.Result {
 		m[r.Ref.String()] = r
 	}
 	return m
+}
+
+// TestCLIDryRunOfANewCRD runs `kubedyn apply --dry-run=server` and
+// `kubedyn diff` on a set with a new CRD: the custom resources' lines carry
+// the note, the invalid ones their field errors, and nothing is created.
+func TestCLIDryRunOfANewCRD(t *testing.T) {
+	t.Parallel()
+	c := newKubedynCLI(t)
+	ns := uniqueName("clidry")
+	group := uniqueName("clidry") + ".example.com"
+	file := filepath.Join(t.TempDir(), "set.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n---\n"+dryCRD(group)+dryCRs(group, ns)), 0o600))
+	note := "checked client-side against the CRD doohickeys." + group + " in this set, not by the server"
+
+	out, errOut, code := c.run("", "apply", "--dry-run=server", "-f", file)
+	require.Equal(t, 1, code, "two custom resources are invalid: exit 1\n%s\n%s", out, errOut)
+	assert.Contains(t, out, "Doohickey."+group+" "+ns+"/good created (dry run; "+note+")")
+	assert.Contains(t, out, "Doohickey."+group+" "+ns+"/bad failed (dry run; "+note+")")
+	assert.Contains(t, out, "    spec.mode: Unsupported value")
+	assert.Contains(t, out, "    spec.size: Invalid value: 0")
+	assert.Contains(t, out, "    spec: Invalid value")
+	assert.Contains(t, out, "size must be at most 10")
+	assert.Contains(t, out, "CustomResourceDefinition.apiextensions.k8s.io doohickeys."+group+" created (dry run)\n")
+
+	out, _, code = c.run("", "apply", "--dry-run=server", "-f", file, "-o", "ndjson")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, `"note":"`+note+`"`)
+
+	out, errOut, code = c.run("", "diff", "-f", file)
+	require.Equal(t, 1, code, "%s\n%s", out, errOut)
+	assert.Contains(t, out, "Doohickey."+group+" "+ns+"/good created ("+note+")")
+	assert.Contains(t, out, "Doohickey."+group+" "+ns+"/bad failed: ")
+	assert.Contains(t, out, "spec.mode: Unsupported value")
+	t.Log("\n" + out)
+
+	_, _, code = c.run("", "get", "customresourcedefinitions", "doohickeys."+group)
+	assert.NotEqual(t, 0, code, "the CRD was not created")
 }

@@ -185,3 +185,22 @@ func TestDryRunOfAServedKindGoesToTheServer(t *testing.T) {
 		assert.True(t, d.Exists)
 	}
 }
+
+func TestDryRunSaysWhichRulesWereNotChecked(t *testing.T) {
+	t.Parallel()
+	_, _, e := setup(t)
+	ctx := t.Context()
+	crd := strings.Replace(gadgetCRD, "            - rule: self.size <= 10\n", "            - rule: isURL(self.mode)\n            - rule: self.size <= 10\n", 1)
+	plan, err := e.Plan(ctx, decode(t, "gadgets.yaml", crd+`---
+apiVersion: dry.example.com/v1
+kind: Gadget
+metadata: {name: good}
+spec: {size: 3}
+`), nil)
+	require.NoError(t, err)
+	rep, err := e.Apply(ctx, plan, &manifest.ApplyOptions{DryRun: true})
+	require.NoError(t, err)
+	good := byName(rep.Results)["Gadget.dry.example.com default/good"]
+	assert.Equal(t, manifest.Created, good.Action, good.String())
+	assert.Equal(t, "checked client-side against the CRD gadgets.dry.example.com in this set, not by the server; 1 CEL rule(s) not checked client-side", good.Note)
+}

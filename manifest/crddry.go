@@ -4,12 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/kubedyn/kubedyn/discovery"
 	"github.com/kubedyn/kubedyn/transport"
 	"github.com/kubedyn/kubedyn/unstructured"
 )
+
+// dnsSubdomain is the form of a custom resource's name (a lowercase RFC 1123
+// subdomain), checked by the server's Go code rather than by the schema.
+var dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+const dnsSubdomainMsg = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 
 // setCRDs indexes the CRDs of a set by the group and kind they define.
 type setCRDs map[[2]string]Item
@@ -95,6 +102,11 @@ func (e *Engine) checkLocally(ctx context.Context, crds setCRDs, it Item) (lc lo
 	}
 	if n := len(res.NotChecked); n > 0 {
 		lc.note += fmt.Sprintf("; %d CEL rule(s) not checked client-side", n)
+	}
+	if n := obj.Name(); len(n) > 253 || !dnsSubdomain.MatchString(n) {
+		// The server checks a custom resource's name by Go code, not by schema.
+		res.Errors = append(res.Errors, &unstructured.FieldError{Stage: unstructured.StageSchema, Reason: unstructured.ReasonInvalid,
+			Field: "metadata.name", Message: fmt.Sprintf("Invalid value: %q: %s", n, dnsSubdomainMsg)})
 	}
 	if verr := res.Err(); verr != nil {
 		lc.err = fmt.Errorf("client-side validation: %w", verr)

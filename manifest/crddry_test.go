@@ -68,6 +68,11 @@ apiVersion: dry.example.com/v2
 kind: Gadget
 metadata: {name: later}
 spec: {size: 1}
+---
+apiVersion: dry.example.com/v1
+kind: Gadget
+metadata: {name: Bad_Name}
+spec: {size: 1}
 `
 
 const sprocket = `---
@@ -122,6 +127,10 @@ func TestDryRunChecksCustomResourcesAgainstTheSetsCRD(t *testing.T) {
 		later := r["Gadget.dry.example.com default/later"]
 		assert.Equal(t, manifest.Failed, later.Action)
 		assert.ErrorContains(t, later.Err, `does not serve version "v2"`)
+
+		named := r["Gadget.dry.example.com default/Bad_Name"]
+		assert.Equal(t, manifest.Failed, named.Action, "the name is checked as the server checks it")
+		assert.Equal(t, []string{"metadata.name"}, causeFields(named.Causes))
 
 		orphan := r["Sprocket.nowhere.example.com default/orphan"]
 		assert.Equal(t, manifest.Failed, orphan.Action, "no CRD defines it: fails as before")

@@ -47,8 +47,9 @@ spec:
 `
 }
 
-// dryCRs are a valid Doohickey, one with schema errors and one that breaks
-// the CEL rule, in namespace ns.
+// dryCRs are a valid Doohickey, one with schema errors, one that breaks
+// the CEL rule and one with a name that is not a DNS subdomain, in
+// namespace ns.
 func dryCRs(group, ns string) string {
 	return `---
 apiVersion: ` + group + `/v1
@@ -65,6 +66,11 @@ apiVersion: ` + group + `/v1
 kind: Doohickey
 metadata: {name: huge, namespace: ` + ns + `}
 spec: {size: 20}
+---
+apiVersion: ` + group + `/v1
+kind: Doohickey
+metadata: {name: Bad_Name, namespace: ` + ns + `}
+spec: {size: 2}
 `
 }
 
@@ -123,6 +129,9 @@ func TestManifestDryRunChecksCustomResourcesOfANewCRD(t *testing.T) {
 	assert.Equal(t, manifest.Failed, huge.Action)
 	assert.Equal(t, []string{"spec"}, sortedFields(huge.Causes))
 	assert.Contains(t, huge.Err.Error(), "size must be at most 10")
+	named := r[ref("Bad_Name")]
+	assert.Equal(t, manifest.Failed, named.Action)
+	assert.Equal(t, []string{"metadata.name"}, sortedFields(named.Causes))
 
 	diffs := map[string]manifest.ObjectDiff{}
 	for _, d := range e.Diff(ctx, plan, nil) {
@@ -153,11 +162,16 @@ func TestManifestDryRunChecksCustomResourcesOfANewCRD(t *testing.T) {
 	srep, err := e.Apply(ctx, crs, &manifest.ApplyOptions{DryRun: true})
 	require.NoError(t, err)
 	sr := byResult(srep.Results)
-	for _, name := range []string{"good", "bad", "huge"} {
+	for _, name := range []string{"good", "bad", "huge", "Bad_Name"} {
 		server, local := sr[ref(name)], r[ref(name)]
 		assert.Empty(t, server.Note, "the kind is served: the server answered")
 		assert.Equal(t, local.Action, server.Action, "%s: server %s, client %s", name, server.String(), local.String())
 		assert.Equal(t, sortedFields(local.Causes), sortedFields(server.Causes), "%s: %+v", name, server.Causes)
+		for i := range min(len(local.Causes), len(server.Causes)) {
+			if local.Causes[i].Field == "metadata.name" || local.Causes[i].Field == "spec.mode" {
+				assert.Equal(t, server.Causes[i].Message, local.Causes[i].Message, "the server's wording")
+			}
+		}
 	}
 	assert.Equal(t, sr[ref("good")].Object.Get("spec").Raw, good.Object.Get("spec").Raw, "defaulted the same way")
 	_, err = c.Resource(group+"/v1", "Doohickey").Namespace(ns).Get(ctx, "good", nil)

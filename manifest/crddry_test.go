@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -212,4 +213,31 @@ spec: {size: 3}
 	good := byName(rep.Results)["Gadget.dry.example.com default/good"]
 	assert.Equal(t, manifest.Created, good.Action, good.String())
 	assert.Equal(t, "checked client-side against the CRD gadgets.dry.example.com in this set, not by the server; 1 CEL rule(s) not checked client-side", good.Note)
+}
+
+func TestDryRunLooksUpEachNewKindOnce(t *testing.T) {
+	t.Parallel()
+	_, c, e := setup(t)
+	ctx := t.Context()
+	var b strings.Builder
+	b.WriteString(gadgetCRD)
+	for i := range 40 {
+		fmt.Fprintf(&b, "---\napiVersion: dry.example.com/v1\nkind: Gadget\nmetadata: {name: g%d}\nspec: {size: 2}\n", i)
+	}
+	plan, err := e.Plan(ctx, decode(t, "many.yaml", b.String()), nil)
+	require.NoError(t, err)
+	before := c.Discovery().Stats().Requests
+	rep, err := e.Apply(ctx, plan, &manifest.ApplyOptions{DryRun: true})
+	require.NoError(t, err)
+	require.True(t, rep.OK(), rep.Summary())
+	assert.Equal(t, 41, rep.Count(manifest.Created))
+	applyRequests := c.Discovery().Stats().Requests - before
+	before = c.Discovery().Stats().Requests
+	for _, d := range e.Diff(ctx, plan, nil) {
+		require.NoError(t, d.Err)
+	}
+	diffRequests := c.Discovery().Stats().Requests - before
+	t.Logf("discovery requests for 40 custom resources of a new CRD: apply dry run %d, diff %d", applyRequests, diffRequests)
+	assert.LessOrEqual(t, applyRequests, int64(10), "one refresh for the kind, not one per object")
+	assert.LessOrEqual(t, diffRequests, int64(10))
 }

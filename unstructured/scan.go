@@ -1,13 +1,11 @@
 package unstructured
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/bits"
 	"sync"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // scanner validates JSON text in one pass: strict RFC 8259 grammar, a depth
@@ -98,7 +96,9 @@ func (sc *scanner) validateTop(s string, object bool) error {
 }
 
 func skipWS(s string, i int) int {
-	for i < len(s) {
+	// Every whitespace byte is <= ' ': one comparison sends the common
+	// case (compact JSON, the next token right here) back at once.
+	for i < len(s) && s[i] <= ' ' {
 		switch s[i] {
 		case ' ', '\t', '\n', '\r':
 			i++
@@ -187,10 +187,6 @@ const (
 	highs = 0x8080808080808080
 )
 
-// load64 reads the eight bytes of s at i (there must be eight).
-func load64(s string, i int) uint64 {
-	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
-}
 
 // specialMask has the high bit set in each byte of x that is below 0x20,
 // '"' or '\\', and possibly in bytes above such a byte (a borrow from it):

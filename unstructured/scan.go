@@ -187,7 +187,6 @@ const (
 	highs = 0x8080808080808080
 )
 
-
 // specialMask has the high bit set in each byte of x that is below 0x20,
 // '"' or '\\', and possibly in bytes above such a byte (a borrow from it):
 // the lowest set bit always marks the first special byte, if any.

@@ -132,7 +132,7 @@ func TestExecCutConnectionIsAnError(t *testing.T) {
 		return 0, nil
 	})
 	// The network goes away once the client has the first output.
-	out := &cutOnWrite{cut: r.cut}
+	out := &cutOnWrite{cut: r.Cut}
 	err := c.Exec(ctx(t), "default", "web", []string{"x"}, &connect.ExecOptions{Stdout: out})
 	require.Error(t, err)
 	assert.False(t, errors.As(err, new(*connect.ExitError)))

@@ -3,17 +3,15 @@ package connect_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"iter"
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubedyn/kubedyn/connect"
+	"github.com/kubedyn/kubedyn/internal/testrelay"
 	"github.com/kubedyn/kubedyn/internal/testserver"
 	"github.com/kubedyn/kubedyn/transport"
 )
@@ -58,59 +56,14 @@ func iterPull(seq func(func(connect.LogLine, error) bool)) (func() (connect.LogL
 	return iter.Pull2(seq)
 }
 
-// relay is a TCP relay in front of a server whose connections can be cut
-// abruptly, as a network drop would: no protocol-level end is sent.
-type relay struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newRelay(t *testing.T, target string) *relay {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	r := &relay{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); r.cut() })
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			r.mu.Lock()
-			r.conns = append(r.conns, in, out)
-			r.mu.Unlock()
-			go func() { _, _ = io.Copy(out, in); out.Close() }()
-			go func() { _, _ = io.Copy(in, out); in.Close() }()
-		}
-	}()
-	return r
-}
-
-func (r *relay) cut() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, c := range r.conns {
-		c.Close()
-	}
-	r.conns = nil
-}
-
 // relayed returns a connect client for srv whose connections go through a
 // relay.
-func relayed(t *testing.T, srv *testserver.Server) (*connect.Client, *relay) {
+func relayed(t *testing.T, srv *testserver.Server) (*connect.Client, *testrelay.Relay) {
 	t.Helper()
 	u, err := url.Parse(srv.URL())
 	require.NoError(t, err)
-	r := newRelay(t, u.Host)
-	tc, err := transport.New(&transport.Config{Host: "https://" + r.ln.Addr().String(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
+	r := testrelay.New(t, u.Host)
+	tc, err := transport.New(&transport.Config{Host: "https://" + r.Addr(), TLS: transport.TLSConfig{CAData: srv.CAPEM()}, BearerToken: srv.Token()})
 	require.NoError(t, err)
 	t.Cleanup(tc.CloseIdleConnections)
 	return connect.New(tc, nil), r

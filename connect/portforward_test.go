@@ -138,7 +138,7 @@ func TestPortForwardSessionCut(t *testing.T) {
 	buf := make([]byte, 7)
 	_, err = io.ReadFull(conn, buf)
 	require.NoError(t, err)
-	r.cut()
+	r.Cut()
 	_, err = io.ReadAll(conn)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "a cut session is never a clean end")
 	<-pf.Done()

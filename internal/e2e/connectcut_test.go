@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,65 +12,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubedyn/kubedyn/connect"
+	"github.com/kubedyn/kubedyn/internal/testrelay"
 )
 
-// relay is a TCP relay in front of the whole plane's API server whose
-// connections can be cut, as a network drop or a load balancer restart
-// would.
-type relay struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	conns []net.Conn
-	cuts  int
-}
-
-func newRelay(t *testing.T) *relay {
+// newRelay starts a relay in front of the whole plane's API server.
+func newRelay(t *testing.T) *testrelay.Relay {
 	t.Helper()
 	u, err := url.Parse(plane(t).URL)
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	r := &relay{ln: ln, target: u.Host}
-	t.Cleanup(func() { ln.Close(); r.cut() })
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", r.target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			r.mu.Lock()
-			r.conns = append(r.conns, in, out)
-			r.mu.Unlock()
-			go func() { _, _ = io.Copy(out, in); out.Close() }()
-			go func() { _, _ = io.Copy(in, out); in.Close() }()
-		}
-	}()
-	return r
+	return testrelay.New(t, u.Host)
 }
 
-// cut closes every connection open through the relay.
-func (r *relay) cut() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, c := range r.conns {
-		c.Close()
-	}
-	r.conns = nil
-	r.cuts++
-}
-
-// client is an admin connect client whose connections go through the relay.
-func (r *relay) client(t *testing.T) *connect.Client {
+// relayClient is an admin connect client whose connections go through r.
+func relayClient(t *testing.T, r *testrelay.Relay) *connect.Client {
 	t.Helper()
 	cfg := planeConfig(t, "admin")
-	cfg.Host = "https://" + r.ln.Addr().String()
+	cfg.Host = "https://" + r.Addr()
 	return newClientFromConfig(t, cfg).Connect()
 }
 
@@ -84,14 +39,14 @@ func TestConnectLogsFollowSurvivesCuts(t *testing.T) {
 	pods := planeAdmin(t).Resource("v1", "Pod").Namespace(ns)
 	connectPod(t, pods, "writer", `i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); sleep 0.01; done; exec sleep 3600`)
 	r := newRelay(t)
-	c := r.client(t)
+	c := relayClient(t, r)
 	var got []string
 	cutAt := map[int]bool{20: true, 90: true, 170: true}
 	for l, err := range c.LogLines(testContext(t), ns, "writer", &connect.LogOptions{Follow: true}) {
 		require.NoError(t, err)
 		got = append(got, l.Text)
 		if cutAt[len(got)] {
-			r.cut()
+			r.Cut()
 		}
 		if l.Text == "line 299" {
 			break
@@ -102,7 +57,7 @@ func TestConnectLogsFollowSurvivesCuts(t *testing.T) {
 		want = append(want, fmt.Sprintf("line %d", i))
 	}
 	assert.Equal(t, want, got)
-	assert.Equal(t, 3, r.cuts)
+	assert.Equal(t, 3, r.Cuts())
 }
 
 // TestConnectCutMidStreamIsAnError cuts exec, a follow without resume and a
@@ -119,10 +74,10 @@ func TestConnectCutMidStreamIsAnError(t *testing.T) {
 		w := &signalWriter{first: make(chan struct{})}
 		errc := make(chan error, 1)
 		go func() {
-			errc <- r.client(t).Exec(testContext(t), ns, "echo", []string{"sh", "-c", "echo started; exec sleep 60"}, &connect.ExecOptions{Stdout: w})
+			errc <- relayClient(t, r).Exec(testContext(t), ns, "echo", []string{"sh", "-c", "echo started; exec sleep 60"}, &connect.ExecOptions{Stdout: w})
 		}()
 		<-w.first
-		r.cut()
+		r.Cut()
 		select {
 		case err := <-errc:
 			require.Error(t, err)
@@ -136,13 +91,13 @@ func TestConnectCutMidStreamIsAnError(t *testing.T) {
 		r := newRelay(t)
 		var last error
 		n := 0
-		for _, err := range r.client(t).LogLines(testContext(t), ns, "echo", &connect.LogOptions{Follow: true, NoResume: true}) {
+		for _, err := range relayClient(t, r).LogLines(testContext(t), ns, "echo", &connect.LogOptions{Follow: true, NoResume: true}) {
 			if err != nil {
 				last = err
 				break
 			}
 			n++
-			r.cut()
+			r.Cut()
 		}
 		assert.Equal(t, 1, n)
 		require.Error(t, last)
@@ -150,7 +105,7 @@ func TestConnectCutMidStreamIsAnError(t *testing.T) {
 	})
 	t.Run("port-forward", func(t *testing.T) {
 		r := newRelay(t)
-		pf, err := r.client(t).PortForward(testContext(t), ns, "echo", nil)
+		pf, err := relayClient(t, r).PortForward(testContext(t), ns, "echo", nil)
 		require.NoError(t, err)
 		defer pf.Close()
 		conn, err := pf.Dial(testContext(t), port)
@@ -161,7 +116,7 @@ func TestConnectCutMidStreamIsAnError(t *testing.T) {
 		buf := make([]byte, 5)
 		_, err = io.ReadFull(conn, buf)
 		require.NoError(t, err)
-		r.cut()
+		r.Cut()
 		_, err = io.ReadAll(conn)
 		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 		select {

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubedyn/kubedyn/internal/testproc"
 	"github.com/kubedyn/kubedyn/internal/testserver"
 )
 
@@ -52,106 +52,14 @@ spec:
   - {name: plain, port: 81, targetPort: 9090}
 `
 
-// running is a kubedyn process started in the background with its
-// standard output read line by line.
-type running struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr *syncBuffer
-	once   sync.Once
-	code   int
-}
-
-// syncBuffer is a bytes.Buffer safe to write and read from two goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // start runs kubedyn in the background; the process is killed when the
 // test ends.
-func (c *cli) start(stdin io.Reader, args ...string) *running {
+func (c *cli) start(stdin io.Reader, args ...string) *testproc.Proc {
 	c.t.Helper()
 	cmd := exec.Command(binary(c.t), append([]string{"--kubeconfig", c.kubeconfig}, args...)...)
 	cmd.Env = append(append(os.Environ(), "KUBECONFIG="), c.env...)
 	cmd.Stdin = stdin
-	pr, pw, err := os.Pipe()
-	require.NoError(c.t, err)
-	r := &running{t: c.t, cmd: cmd, lines: make(chan string, 10000), stderr: &syncBuffer{}}
-	cmd.Stdout, cmd.Stderr = pw, r.stderr
-	require.NoError(c.t, cmd.Start())
-	pw.Close() // the child holds its own copy
-	go func() {
-		defer pr.Close()
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			r.lines <- sc.Text()
-		}
-		close(r.lines)
-	}()
-	c.t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		r.wait()
-	})
-	return r
-}
-
-// line returns the next line of standard output, failing after a minute.
-func (r *running) line() string {
-	r.t.Helper()
-	select {
-	case l, ok := <-r.lines:
-		require.True(r.t, ok, "the output ended; stderr:\n%s", r.stderr.String())
-		return l
-	case <-time.After(time.Minute):
-		r.t.Fatalf("no output line in a minute; stderr:\n%s", r.stderr.String())
-		return ""
-	}
-}
-
-// rest returns the lines left once the output has ended.
-func (r *running) rest() []string {
-	var out []string
-	for l := range r.lines {
-		out = append(out, l)
-	}
-	return out
-}
-
-// stop sends sig and returns the exit code.
-func (r *running) stop(sig os.Signal) int {
-	r.t.Helper()
-	require.NoError(r.t, r.cmd.Process.Signal(sig))
-	return r.wait()
-}
-
-// wait waits for the process to end and returns its exit code.
-func (r *running) wait() int {
-	r.once.Do(func() {
-		err := r.cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				r.code = -int(ws.Signal())
-			}
-		} else if err != nil {
-			r.code = -1000
-		}
-	})
-	return r.code
+	return testproc.Start(c.t, cmd, time.Minute)
 }
 
 func TestLogs(t *testing.T) {
@@ -225,25 +133,25 @@ func TestLogsFollow(t *testing.T) {
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			r := c.start(nil, "logs", "-f", "web-1", "-c", "main", "--tail", "1")
-			assert.Equal(t, last, r.line())
+			assert.Equal(t, last, r.Line())
 			last = "after " + sig.String()
 			srv.AppendPodLog("default", "web-1", "main", time.Time{}, last)
-			assert.Equal(t, last, r.line())
-			assert.Equal(t, 0, r.stop(sig), r.stderr.String())
-			assert.Empty(t, r.stderr.String())
+			assert.Equal(t, last, r.Line())
+			assert.Equal(t, 0, r.Stop(sig), r.Stderr())
+			assert.Empty(t, r.Stderr())
 		})
 	}
 	t.Run("a cut connection is resumed", func(t *testing.T) {
 		r := c.start(nil, "logs", "-f", "web-1", "-c", "main", "--tail", "1")
-		assert.Equal(t, last, r.line())
+		assert.Equal(t, last, r.Line())
 		for i := range 3 {
 			srv.CutPodLogFollowers("default", "web-1", "main")
 			line := fmt.Sprintf("after cut %d", i)
 			srv.AppendPodLog("default", "web-1", "main", time.Time{}, line)
-			assert.Equal(t, line, r.line(), "once, in order")
+			assert.Equal(t, line, r.Line(), "once, in order")
 		}
-		assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
-		assert.Empty(t, r.rest(), "no line repeated")
+		assert.Equal(t, 0, r.Stop(os.Interrupt), r.Stderr())
+		assert.Empty(t, r.Rest(), "no line repeated")
 	})
 }
 
@@ -315,8 +223,8 @@ func TestExecSignal(t *testing.T) {
 		return 0, nil
 	})
 	r := c.start(nil, "exec", "web-1", "-c", "main", "--", "sleep", "3600")
-	assert.Equal(t, "started", r.line())
-	assert.Equal(t, 128+int(syscall.SIGTERM), r.stop(syscall.SIGTERM), r.stderr.String())
+	assert.Equal(t, "started", r.Line())
+	assert.Equal(t, 128+int(syscall.SIGTERM), r.Stop(syscall.SIGTERM), r.Stderr())
 }
 
 // setWinsize sets a terminal's size.
@@ -361,7 +269,7 @@ func TestExecTTY(t *testing.T) {
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	require.NoError(t, cmd.Start())
-	var out syncBuffer
+	var out testproc.Buffer
 	copied := make(chan struct{})
 	go func() { _, _ = io.Copy(&out, master); close(copied) }()
 	<-firstSize
@@ -419,13 +327,13 @@ func TestPortForward(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := c.start(nil, append([]string{"port-forward"}, tc.args...)...)
 			for _, want := range tc.remote {
-				m := forwarding.FindStringSubmatch(r.line())
-				require.NotNil(t, m, r.stderr.String())
+				m := forwarding.FindStringSubmatch(r.Line())
+				require.NotNil(t, m, r.Stderr())
 				assert.Equal(t, fmt.Sprint(want), m[2])
 				echo(t, m[1])
 				assert.Equal(t, want, <-ports)
 			}
-			assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
+			assert.Equal(t, 0, r.Stop(os.Interrupt), r.Stderr())
 		})
 	}
 	t.Run("a connection the pod refuses", func(t *testing.T) {
@@ -438,16 +346,16 @@ func TestPortForward(t *testing.T) {
 			return err
 		})
 		r := c.start(nil, "port-forward", "web-1", ":8080")
-		m := forwarding.FindStringSubmatch(r.line())
-		require.NotNil(t, m, r.stderr.String())
+		m := forwarding.FindStringSubmatch(r.Line())
+		require.NotNil(t, m, r.Stderr())
 		conn, err := net.Dial("tcp", "127.0.0.1:"+m[1])
 		require.NoError(t, err)
 		b, _ := io.ReadAll(conn)
 		conn.Close()
 		assert.Empty(t, b, "the local connection is closed")
-		require.Eventually(t, func() bool { return strings.Contains(r.stderr.String(), "nothing listens on port 8080") },
+		require.Eventually(t, func() bool { return strings.Contains(r.Stderr(), "nothing listens on port 8080") },
 			time.Minute, 10*time.Millisecond, "reported on stderr")
-		assert.Equal(t, 0, r.stop(os.Interrupt), "the session went on: %s", r.stderr.String())
+		assert.Equal(t, 0, r.Stop(os.Interrupt), "the session went on: %s", r.Stderr())
 	})
 	t.Run("a local port given", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -455,10 +363,10 @@ func TestPortForward(t *testing.T) {
 		free := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
 		r := c.start(nil, "port-forward", "web-1", fmt.Sprintf("%d:8080", free))
-		assert.Equal(t, fmt.Sprintf("Forwarding from 127.0.0.1:%d -> 8080", free), r.line())
+		assert.Equal(t, fmt.Sprintf("Forwarding from 127.0.0.1:%d -> 8080", free), r.Line())
 		echo(t, fmt.Sprint(free))
 		<-ports
-		assert.Equal(t, fmt.Sprintf("Handling connection for %d", free), r.line())
+		assert.Equal(t, fmt.Sprintf("Handling connection for %d", free), r.Line())
 		// A connection still open does not hold the exit up.
 		open, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", free))
 		require.NoError(t, err)
@@ -468,7 +376,7 @@ func TestPortForward(t *testing.T) {
 		_, err = io.ReadFull(open, make([]byte, 1))
 		require.NoError(t, err)
 		<-ports
-		assert.Equal(t, 0, r.stop(syscall.SIGTERM), r.stderr.String())
+		assert.Equal(t, 0, r.Stop(syscall.SIGTERM), r.Stderr())
 		_, err = open.Read(make([]byte, 1))
 		assert.Error(t, err, "the open connection is closed")
 	})

@@ -65,37 +65,37 @@ func TestGetWatch(t *testing.T) {
 
 	t.Run("table", func(t *testing.T) {
 		r := c.start(nil, "get", "configmaps", "-w", "--output-watch-events")
-		assert.Regexp(t, `^EVENT\s+NAME\s+DATA\s+AGE$`, r.line())
-		assert.Regexp(t, row("ADDED", "one", "1"), r.line())
-		assert.Regexp(t, row("ADDED", "two", "1"), r.line())
+		assert.Regexp(t, `^EVENT\s+NAME\s+DATA\s+AGE$`, r.Line())
+		assert.Regexp(t, row("ADDED", "one", "1"), r.Line())
+		assert.Regexp(t, row("ADDED", "two", "1"), r.Line())
 		c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\ndata: {k: v2, l: x}\n", "apply", "-f", "-")
-		assert.Regexp(t, row("MODIFIED", "two", "2"), r.line())
+		assert.Regexp(t, row("MODIFIED", "two", "2"), r.Line())
 		c.ok("", "delete", "cm/two")
-		assert.Regexp(t, row("DELETED", "two", "2"), r.line())
-		assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
+		assert.Regexp(t, row("DELETED", "two", "2"), r.Line())
+		assert.Equal(t, 0, r.Stop(os.Interrupt), r.Stderr())
 	})
 	t.Run("watch only, one name", func(t *testing.T) {
 		r := c.start(nil, "get", "configmaps", "one", "--watch-only", "-L", "app")
 		c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: three}\n", "apply", "-f", "-")
 		c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, labels: {app: api}}\ndata: {k: v1}\n", "apply", "-f", "-")
-		assert.Regexp(t, `^NAME\s+DATA\s+AGE\s+APP$`, r.line())
-		assert.Regexp(t, `^one\s+1\s+\S+\s+api$`, r.line(), "the first change, not the list, and not three")
-		assert.Equal(t, 0, r.stop(syscall.SIGTERM), r.stderr.String())
+		assert.Regexp(t, `^NAME\s+DATA\s+AGE\s+APP$`, r.Line())
+		assert.Regexp(t, `^one\s+1\s+\S+\s+api$`, r.Line(), "the first change, not the list, and not three")
+		assert.Equal(t, 0, r.Stop(syscall.SIGTERM), r.Stderr())
 	})
 	t.Run("ndjson", func(t *testing.T) {
 		r := c.start(nil, "get", "configmaps", "-w", "-o", "ndjson", "--output-watch-events")
 		names := map[string]bool{}
 		for range 2 {
-			l := r.line()
+			l := r.Line()
 			assert.Equal(t, "ADDED", gjson.Get(l, "type").String())
 			names[gjson.Get(l, "object.metadata.name").String()] = true
 		}
 		assert.Equal(t, map[string]bool{"one": true, "three": true}, names)
 		c.ok("", "delete", "cm/three")
-		l := r.line()
+		l := r.Line()
 		assert.Equal(t, "DELETED", gjson.Get(l, "type").String())
 		assert.Equal(t, "three", gjson.Get(l, "object.metadata.name").String())
-		assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
+		assert.Equal(t, 0, r.Stop(os.Interrupt), r.Stderr())
 	})
 	t.Run("bad combinations", func(t *testing.T) {
 		for _, args := range [][]string{
@@ -116,31 +116,31 @@ func TestGetWatchResumes(t *testing.T) {
 	c, srv := newCLI(t)
 	c.ok(configMaps, "apply", "-f", "-")
 	r := c.start(nil, "get", "configmaps", "-w", "--output-watch-events")
-	assert.Regexp(t, `^EVENT\s+NAME`, r.line())
-	assert.Regexp(t, `^ADDED\s+one\s`, r.line())
-	assert.Regexp(t, `^ADDED\s+two\s`, r.line())
+	assert.Regexp(t, `^EVENT\s+NAME`, r.Line())
+	assert.Regexp(t, `^ADDED\s+one\s`, r.Line())
+	assert.Regexp(t, `^ADDED\s+two\s`, r.Line())
 	open := func() bool { return srv.OpenWatches() == 1 }
 	require.Eventually(t, open, time.Minute, 10*time.Millisecond)
 
 	srv.EndWatches()
 	c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\ndata: {k: v2, a: b}\n", "apply", "-f", "-")
-	assert.Regexp(t, `^MODIFIED\s+two\s+2\s`, r.line())
+	assert.Regexp(t, `^MODIFIED\s+two\s+2\s`, r.Line())
 	require.Eventually(t, open, time.Minute, 10*time.Millisecond)
 
 	srv.DropWatches()
 	c.ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\ndata: {k: v2, a: b, c: d}\n", "apply", "-f", "-")
-	assert.Regexp(t, `^MODIFIED\s+two\s+3\s`, r.line(), "once, after the drop")
+	assert.Regexp(t, `^MODIFIED\s+two\s+3\s`, r.Line(), "once, after the drop")
 	require.Eventually(t, open, time.Minute, 10*time.Millisecond)
 
 	// The next watch is answered 410, as when the history it asks for is
 	// compacted away.
 	srv.Inject(testserver.Fault{Query: "watch=true", Status: 410, Times: 1})
 	srv.EndWatches()
-	lines := []string{r.line(), r.line()}
+	lines := []string{r.Line(), r.Line()}
 	assert.Regexp(t, `^ADDED\s+one\s`, lines[0], "listed again after 410")
 	assert.Regexp(t, `^ADDED\s+two\s+3\s`, lines[1])
 	c.ok("", "delete", "cm/one")
-	assert.Regexp(t, `^DELETED\s+one\s`, r.line())
-	assert.Equal(t, 0, r.stop(os.Interrupt), r.stderr.String())
-	assert.Contains(t, r.stderr.String(), "watching again in 1s", "the drop is reported")
+	assert.Regexp(t, `^DELETED\s+one\s`, r.Line())
+	assert.Equal(t, 0, r.Stop(os.Interrupt), r.Stderr())
+	assert.Contains(t, r.Stderr(), "watching again in 1s", "the drop is reported")
 }

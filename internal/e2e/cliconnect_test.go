@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,99 +15,18 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kubedyn/kubedyn/internal/testproc"
 )
 
 // The tests in this file run the kubedyn binary's connect commands (logs,
 // exec, port-forward) and get -w against the whole control plane, whose
 // node agent runs pods as local processes.
 
-// cliProc is a kubedyn process running in the background, its standard
-// output read line by line.
-type cliProc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr *lockedBuffer
-	once   sync.Once
-	code   int
-}
-
-// lockedBuffer is a strings.Builder safe for a writer and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // start runs kubedyn in the background; it is killed when the test ends.
-func (c *kubedynCLI) start(args ...string) *cliProc {
+func (c *kubedynCLI) start(args ...string) *testproc.Proc {
 	c.t.Helper()
-	cmd := exec.Command(c.bin, append([]string{"--kubeconfig", c.kc}, args...)...)
-	pr, pw, err := os.Pipe()
-	require.NoError(c.t, err)
-	p := &cliProc{t: c.t, cmd: cmd, lines: make(chan string, 10000), stderr: &lockedBuffer{}}
-	cmd.Stdout, cmd.Stderr = pw, p.stderr
-	require.NoError(c.t, cmd.Start())
-	pw.Close()
-	go func() {
-		defer pr.Close()
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-	}()
-	c.t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		p.wait()
-	})
-	return p
-}
-
-// line returns the next line of standard output.
-func (p *cliProc) line() string {
-	p.t.Helper()
-	select {
-	case l, ok := <-p.lines:
-		require.True(p.t, ok, "the output ended; stderr:\n%s", p.stderr.String())
-		return l
-	case <-time.After(planeWait):
-		p.t.Fatalf("no output line in %v; stderr:\n%s", planeWait, p.stderr.String())
-		return ""
-	}
-}
-
-// stop sends sig and returns the exit code (-n when signal n killed it).
-func (p *cliProc) stop(sig os.Signal) int {
-	p.t.Helper()
-	require.NoError(p.t, p.cmd.Process.Signal(sig))
-	return p.wait()
-}
-
-func (p *cliProc) wait() int {
-	p.once.Do(func() {
-		err := p.cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); ok {
-			p.code = ee.ExitCode()
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				p.code = -int(ws.Signal())
-			}
-		} else if err != nil {
-			p.code = -1000
-		}
-	})
-	return p.code
+	return testproc.Start(c.t, exec.Command(c.bin, append([]string{"--kubeconfig", c.kc}, args...)...), planeWait)
 }
 
 // httpHello answers every GET with "hello from PATH"; it listens on
@@ -143,11 +60,11 @@ func TestCLIConnect(t *testing.T) {
 	t.Run("logs follow until SIGINT", func(t *testing.T) {
 		p := c.start("logs", "-f", "ticker", "-n", ns)
 		for i := 1; i <= 5; i++ {
-			assert.Equal(t, fmt.Sprintf("line %d", i), p.line(), "every line, in order")
+			assert.Equal(t, fmt.Sprintf("line %d", i), p.Line(), "every line, in order")
 		}
 		start := time.Now()
-		assert.Equal(t, 0, p.stop(os.Interrupt), p.stderr.String())
-		assert.Empty(t, p.stderr.String())
+		assert.Equal(t, 0, p.Stop(os.Interrupt), p.Stderr())
+		assert.Empty(t, p.Stderr())
 		t.Logf("ended %v after SIGINT", time.Since(start))
 	})
 	t.Run("logs tail and timestamps", func(t *testing.T) {
@@ -193,8 +110,8 @@ func TestCLIConnect(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := c.start("port-forward", tc.target, tc.ports, "-n", ns)
-			m := forwarding.FindStringSubmatch(p.line())
-			require.NotNil(t, m, p.stderr.String())
+			m := forwarding.FindStringSubmatch(p.Line())
+			require.NotNil(t, m, p.Stderr())
 			assert.Equal(t, fmt.Sprint(port), m[2])
 			for i := range 3 {
 				resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%s/try/%d", m[1], i))
@@ -205,7 +122,7 @@ func TestCLIConnect(t *testing.T) {
 				assert.Equal(t, http.StatusOK, resp.StatusCode)
 				assert.Equal(t, fmt.Sprintf("hello from /try/%d", i), string(b))
 			}
-			assert.Equal(t, 0, p.stop(os.Interrupt), p.stderr.String())
+			assert.Equal(t, 0, p.Stop(os.Interrupt), p.Stderr())
 		})
 	}
 }
@@ -224,14 +141,14 @@ func TestCLIGetWatch(t *testing.T) {
 		return regexp.MustCompile(`^` + event + `\s+` + name + `\s+` + data + `\s+\S+\s+w$`)
 	}
 	p := c.start("get", "configmaps", "-n", ns, "-l", "app=w", "-w", "--output-watch-events", "-L", "app")
-	assert.Regexp(t, `^EVENT\s+NAME\s+DATA\s+AGE\s+APP$`, p.line())
-	assert.Regexp(t, row("ADDED", "one", "1"), p.line())
-	assert.Regexp(t, row("ADDED", "two", "1"), p.line())
+	assert.Regexp(t, `^EVENT\s+NAME\s+DATA\s+AGE\s+APP$`, p.Line())
+	assert.Regexp(t, row("ADDED", "one", "1"), p.Line())
+	assert.Regexp(t, row("ADDED", "two", "1"), p.Line())
 	c.ok(cm("two", "a: x, b: y"), "apply", "-f", "-")
-	assert.Regexp(t, row("MODIFIED", "two", "2"), p.line())
+	assert.Regexp(t, row("MODIFIED", "two", "2"), p.Line())
 	c.ok("", "delete", "cm/one", "-n", ns)
-	assert.Regexp(t, row("DELETED", "one", "1"), p.line())
-	assert.Equal(t, 0, p.stop(os.Interrupt), p.stderr.String())
+	assert.Regexp(t, row("DELETED", "one", "1"), p.Line())
+	assert.Equal(t, 0, p.Stop(os.Interrupt), p.Stderr())
 
 	out := c.ok("", "get", "configmaps,pods", "-n", ns, "-l", "app=w", "--show-labels")
 	assert.Regexp(t, `(?m)^NAME\s+DATA\s+AGE\s+LABELS\nconfigmap/two\s+2\s+\S+\s+app=w$`, out)
@@ -292,7 +209,7 @@ func TestCLIExecTerminal(t *testing.T) {
 	require.True(t, echoOn(t, tty))
 	cmd := exec.Command(c.bin, "--kubeconfig", c.kc, "exec", "-it", "shell", "-n", ns, "--", "sh", "-c", sizeLoop)
 	cmd.Stdin, cmd.Stdout = tty, tty
-	var errb lockedBuffer
+	var errb testproc.Buffer
 	cmd.Stderr = &errb
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
